@@ -1,0 +1,233 @@
+//! The trait every payment provider implements, and its normalized requests.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::{Currency, GatewayEvent, Money};
+
+/// The gateways this build knows. Adding a provider adds a variant, and every exhaustive
+/// `match` on it (the registry that builds gateways from configuration) stops compiling until
+/// it is wired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GatewayId {
+    /// The offline test provider built into Lyceum.
+    Sandbox,
+}
+
+impl GatewayId {
+    pub const ALL: [GatewayId; 1] = [GatewayId::Sandbox];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sandbox => "sandbox",
+        }
+    }
+}
+
+impl fmt::Display for GatewayId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A gateway name this build does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown payment gateway `{0}`")]
+pub struct UnknownGateway(pub String);
+
+impl FromStr for GatewayId {
+    type Err = UnknownGateway;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|g| g.as_str() == s)
+            .ok_or_else(|| UnknownGateway(s.to_owned()))
+    }
+}
+
+/// What a provider supports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Paying a connected seller account minus a platform fee in one payment.
+    pub split_payments: bool,
+    /// Refunding part of a payment.
+    pub partial_refunds: bool,
+    pub subscriptions: bool,
+    /// The currencies it takes; `None` is any.
+    pub currencies: Option<Vec<Currency>>,
+}
+
+/// One line of an order, as the provider shows it to the buyer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckoutLine {
+    pub course_id: Uuid,
+    pub title: String,
+    pub quantity: u32,
+    pub unit_price: Money,
+}
+
+/// How a payment is split between the platform and the seller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    /// The platform's share.
+    pub platform_fee: Money,
+    /// The seller's account at the provider, when payments go straight to it.
+    pub payee_account: Option<String>,
+}
+
+/// A request for a hosted checkout page. Prices come from our catalog, never from the buyer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckoutRequest {
+    pub order_id: Uuid,
+    pub tenant_id: Uuid,
+    pub lines: Vec<CheckoutLine>,
+    pub total: Money,
+    pub buyer_id: Uuid,
+    pub buyer_email: String,
+    /// Where the provider sends the buyer after paying; it shows status only.
+    pub success_url: String,
+    pub cancel_url: String,
+    pub split: Split,
+    /// Sent to providers that honour one, so a retried request makes one session.
+    pub idempotency_key: String,
+}
+
+/// A hosted checkout the buyer is redirected to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckoutSession {
+    pub redirect_url: String,
+    /// The provider's id of the session (or invoice).
+    pub provider_reference: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A webhook delivery as received, before anything is trusted.
+#[derive(Debug, Clone, Copy)]
+pub struct WebhookRequest<'a> {
+    /// Header names in lower case.
+    pub headers: &'a [(String, String)],
+    /// The exact bytes received.
+    pub body: &'a [u8],
+    pub peer: Option<IpAddr>,
+    pub now: DateTime<Utc>,
+}
+
+impl WebhookRequest<'_> {
+    /// The first value of a header, by lower-case name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What to look up when asking a provider about a payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentLookup {
+    pub order_id: Uuid,
+    pub tenant_id: Uuid,
+    pub session_ref: Option<String>,
+    pub provider_payment_id: Option<String>,
+}
+
+/// A refund to ask the provider for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundRequest {
+    pub order_id: Uuid,
+    pub tenant_id: Uuid,
+    pub provider_payment_id: String,
+    pub amount: Money,
+    /// Our refund id: the same refund asked twice is one refund.
+    pub idempotency_key: String,
+}
+
+/// The provider took the refund request; the refund event confirms it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundAccepted {
+    pub provider_refund_id: String,
+}
+
+/// The body a provider expects back from a webhook once it is applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acknowledgement {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: String,
+}
+
+/// A delivery that could not be trusted. Nothing of it is stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WebhookError {
+    #[error("the signature header is missing")]
+    MissingSignature,
+    #[error("the signature header is malformed")]
+    MalformedSignature,
+    #[error("no signature matches the body")]
+    BadSignature,
+    #[error("the signature timestamp is outside the tolerance")]
+    StaleTimestamp,
+    #[error("the body is not a valid event: {0}")]
+    MalformedBody(String),
+    #[error("no webhook secret is configured")]
+    NotConfigured,
+}
+
+/// A call to the provider that failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GatewayError {
+    #[error("the provider refused the request: {0}")]
+    Rejected(String),
+    #[error("the provider could not be reached: {0}")]
+    Unavailable(String),
+    #[error("the provider does not know this payment")]
+    UnknownPayment,
+    #[error("the provider does not support {0}")]
+    Unsupported(&'static str),
+}
+
+/// A payment provider. Implementations talk to a configurable base URL so tests can point
+/// them at local fakes, and never hold any of the platform's database state.
+pub trait PaymentGateway: Send + Sync {
+    fn id(&self) -> GatewayId;
+
+    fn capabilities(&self) -> Capabilities;
+
+    /// Opens a hosted checkout for an order.
+    fn create_checkout(
+        &self,
+        request: &CheckoutRequest,
+    ) -> impl Future<Output = Result<CheckoutSession, GatewayError>> + Send;
+
+    /// Verifies a delivery and turns it into our events (none, for event types we ignore).
+    fn verify_webhook(
+        &self,
+        request: &WebhookRequest<'_>,
+    ) -> impl Future<Output = Result<Vec<GatewayEvent>, WebhookError>> + Send;
+
+    /// Asks the provider what became of an order's payment, as events (for reconciliation,
+    /// and for providers that sign nothing).
+    fn fetch_payment(
+        &self,
+        lookup: &PaymentLookup,
+    ) -> impl Future<Output = Result<Vec<GatewayEvent>, GatewayError>> + Send;
+
+    /// Asks for a refund; the state changes when the refund event arrives.
+    fn refund(
+        &self,
+        request: &RefundRequest,
+    ) -> impl Future<Output = Result<RefundAccepted, GatewayError>> + Send;
+
+    /// What to answer once the delivery's events are committed.
+    fn acknowledge(&self, _events: &[GatewayEvent]) -> Acknowledgement {
+        Acknowledgement {
+            status: 200,
+            content_type: "application/json",
+            body: "{\"received\":true}".to_owned(),
+        }
+    }
+}

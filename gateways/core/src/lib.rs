@@ -1,0 +1,26 @@
+//! The payment-gateway contract shared by the platform and every gateway crate.
+//!
+//! This crate owns the normalized vocabulary that crosses the boundary between the platform
+//! and a payment provider:
+//!
+//! - [`Money`]: integer minor units plus an ISO 4217 [`Currency`] that knows its exponent;
+//! - [`PaymentGateway`]: the one trait every provider crate implements — create a hosted
+//!   checkout, verify and normalize webhooks, fetch a payment, refund;
+//! - [`GatewayEvent`]: our own enum of what a provider can tell us, whatever its wire format;
+//! - [`signature`]: the `t=…,v1=…` HMAC-SHA256 header scheme (Stripe's, and the sandbox's).
+//!
+//! It depends on no provider, no database and no web framework: a gateway crate depends on
+//! this crate only, and the platform never imports a gateway's internals.
+
+mod event;
+mod gateway;
+mod money;
+pub mod signature;
+
+pub use event::{EventKind, GatewayEvent};
+pub use gateway::{
+    Acknowledgement, Capabilities, CheckoutLine, CheckoutRequest, CheckoutSession, GatewayError,
+    GatewayId, PaymentGateway, PaymentLookup, RefundAccepted, RefundRequest, Split, UnknownGateway,
+    WebhookError, WebhookRequest,
+};
+pub use money::{Currency, MinorUnits, Money, MoneyError};

@@ -1,0 +1,260 @@
+//! Money as integer minor units of an ISO 4217 currency; no floating point anywhere.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// Why an amount or a currency was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    #[error("`{0}` is not an ISO 4217 currency code")]
+    UnknownCurrency(String),
+    #[error("{0} has no minor unit defined by ISO 4217 and cannot be used for payments")]
+    NoMinorUnit(String),
+    #[error("the amount must not be negative")]
+    Negative,
+    #[error("cannot combine {0} with {1}")]
+    CurrencyMismatch(Currency, Currency),
+    #[error("the amount is too large")]
+    Overflow,
+}
+
+/// An ISO 4217 currency usable for payments: one that has a defined minor unit.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Currency(iso_currency::Currency);
+
+impl Currency {
+    /// Parses an upper-case three-letter code such as `USD`.
+    pub fn parse(code: &str) -> Result<Self, MoneyError> {
+        let currency = iso_currency::Currency::from_code(code)
+            .ok_or_else(|| MoneyError::UnknownCurrency(code.to_owned()))?;
+        if currency.exponent().is_none() {
+            return Err(MoneyError::NoMinorUnit(code.to_owned()));
+        }
+        Ok(Self(currency))
+    }
+
+    /// The three-letter code, e.g. `"USD"`.
+    pub fn code(self) -> &'static str {
+        self.0.code()
+    }
+
+    /// Digits after the decimal point: 0 for JPY, 2 for USD, 3 for KWD.
+    pub fn exponent(self) -> u32 {
+        // `parse` admits only currencies that have an exponent.
+        u32::from(self.0.exponent().unwrap_or(0))
+    }
+}
+
+impl fmt::Debug for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for Currency {
+    type Err = MoneyError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl TryFrom<String> for Currency {
+    type Error = MoneyError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Currency> for String {
+    fn from(value: Currency) -> Self {
+        value.code().to_owned()
+    }
+}
+
+/// A count of a currency's minor units (cents for USD, yen for JPY); never negative in a price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MinorUnits(i64);
+
+impl MinorUnits {
+    pub const ZERO: Self = Self(0);
+
+    /// A non-negative amount; negative amounts are refused.
+    pub fn new(amount: i64) -> Result<Self, MoneyError> {
+        if amount < 0 {
+            return Err(MoneyError::Negative);
+        }
+        Ok(Self(amount))
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+/// An amount of one currency, in its minor units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Money {
+    pub amount: MinorUnits,
+    pub currency: Currency,
+}
+
+impl Money {
+    pub fn new(amount: i64, currency: Currency) -> Result<Self, MoneyError> {
+        Ok(Self {
+            amount: MinorUnits::new(amount)?,
+            currency,
+        })
+    }
+
+    pub fn zero(currency: Currency) -> Self {
+        Self {
+            amount: MinorUnits::ZERO,
+            currency,
+        }
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.amount == MinorUnits::ZERO
+    }
+
+    /// The sum of two amounts of the same currency.
+    pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
+        self.same_currency(other)?;
+        let amount = self
+            .amount
+            .0
+            .checked_add(other.amount.0)
+            .ok_or(MoneyError::Overflow)?;
+        Money::new(amount, self.currency)
+    }
+
+    /// The difference of two amounts of the same currency; a negative result is an error.
+    pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
+        self.same_currency(other)?;
+        let amount = self
+            .amount
+            .0
+            .checked_sub(other.amount.0)
+            .ok_or(MoneyError::Overflow)?;
+        Money::new(amount, self.currency)
+    }
+
+    /// This amount times a count, e.g. a unit price times a quantity.
+    pub fn checked_mul(self, count: u32) -> Result<Money, MoneyError> {
+        let amount = self
+            .amount
+            .0
+            .checked_mul(i64::from(count))
+            .ok_or(MoneyError::Overflow)?;
+        Money::new(amount, self.currency)
+    }
+
+    /// The amount as a decimal string with the currency's exponent: `1490.00`, `500`, `1.250`.
+    pub fn to_decimal_string(&self) -> String {
+        let exponent = self.currency.exponent();
+        let amount = self.amount.0;
+        if exponent == 0 {
+            return amount.to_string();
+        }
+        let scale = 10_i64.pow(exponent);
+        format!(
+            "{}.{:0width$}",
+            amount / scale,
+            amount % scale,
+            width = exponent as usize
+        )
+    }
+
+    fn same_currency(&self, other: Money) -> Result<(), MoneyError> {
+        if self.currency == other.currency {
+            Ok(())
+        } else {
+            Err(MoneyError::CurrencyMismatch(self.currency, other.currency))
+        }
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.to_decimal_string(), self.currency)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn currency(code: &str) -> Currency {
+        Currency::parse(code).unwrap()
+    }
+
+    #[test]
+    fn currencies_know_their_exponents() {
+        assert_eq!(currency("JPY").exponent(), 0);
+        assert_eq!(currency("USD").exponent(), 2);
+        assert_eq!(currency("RUB").exponent(), 2);
+        assert_eq!(currency("KWD").exponent(), 3);
+    }
+
+    #[test]
+    fn unknown_and_unit_less_currencies_are_refused() {
+        assert_eq!(
+            Currency::parse("XYZ"),
+            Err(MoneyError::UnknownCurrency("XYZ".into()))
+        );
+        assert_eq!(
+            Currency::parse("usd").map(|_| ()),
+            Err(MoneyError::UnknownCurrency("usd".into()))
+        );
+        assert!(matches!(
+            Currency::parse("XAU"),
+            Err(MoneyError::NoMinorUnit(_))
+        ));
+    }
+
+    #[test]
+    fn negative_amounts_are_refused() {
+        assert_eq!(Money::new(-1, currency("USD")), Err(MoneyError::Negative));
+    }
+
+    #[test]
+    fn arithmetic_is_checked_and_single_currency() {
+        let usd = |a| Money::new(a, currency("USD")).unwrap();
+        assert_eq!(usd(150).checked_add(usd(50)), Ok(usd(200)));
+        assert_eq!(usd(150).checked_sub(usd(200)), Err(MoneyError::Negative));
+        assert_eq!(
+            usd(1).checked_add(Money::zero(currency("EUR"))),
+            Err(MoneyError::CurrencyMismatch(
+                currency("USD"),
+                currency("EUR")
+            ))
+        );
+        assert_eq!(usd(i64::MAX).checked_add(usd(1)), Err(MoneyError::Overflow));
+        assert_eq!(usd(250).checked_mul(3), Ok(usd(750)));
+    }
+
+    #[test]
+    fn decimal_strings_follow_the_exponent() {
+        let m = |a, c| Money::new(a, currency(c)).unwrap();
+        assert_eq!(m(149_000, "RUB").to_decimal_string(), "1490.00");
+        assert_eq!(m(5, "USD").to_decimal_string(), "0.05");
+        assert_eq!(m(500, "JPY").to_decimal_string(), "500");
+        assert_eq!(m(1_250, "KWD").to_decimal_string(), "1.250");
+    }
+
+    #[test]
+    fn serializes_as_the_contract_says() {
+        let json = serde_json::to_value(Money::new(1999, currency("EUR")).unwrap()).unwrap();
+        assert_eq!(json, serde_json::json!({"amount": 1999, "currency": "EUR"}));
+    }
+}

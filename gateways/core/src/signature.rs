@@ -1,0 +1,155 @@
+//! The `t=<unix seconds>,v1=<hex hmac>[,v1=…]` signature header: HMAC-SHA256 over
+//! `"{t}.{raw body}"`, hex, with a timestamp tolerance. Several `v1` entries are accepted, so a
+//! secret can be rotated; other schemes (`v0`) are ignored. Stripe signs this way, and so does
+//! the sandbox.
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+use crate::WebhookError;
+
+/// The default tolerance, in seconds, either side of now.
+pub const TOLERANCE_SECS: i64 = 300;
+
+fn mac(secret: &[u8], timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
+    #[expect(clippy::expect_used, reason = "HMAC takes keys of any length")]
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(secret).expect("HMAC takes keys of any length");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    mac
+}
+
+/// The header value for `body` signed at `timestamp` with each secret (one `v1` per secret).
+pub fn sign(secrets: &[&[u8]], timestamp: i64, body: &[u8]) -> String {
+    let mut header = format!("t={timestamp}");
+    for secret in secrets {
+        let tag = mac(secret, timestamp, body).finalize().into_bytes();
+        header.push_str(",v1=");
+        header.push_str(&hex::encode(tag));
+    }
+    header
+}
+
+/// Checks a header against the body with any of `secrets` (rotation), rejecting timestamps
+/// more than `tolerance` seconds from `now` in either direction.
+pub fn verify(
+    header: Option<&str>,
+    body: &[u8],
+    secrets: &[&[u8]],
+    now: i64,
+    tolerance: i64,
+) -> Result<i64, WebhookError> {
+    let header = header
+        .filter(|h| !h.trim().is_empty())
+        .ok_or(WebhookError::MissingSignature)?;
+    if secrets.is_empty() {
+        return Err(WebhookError::NotConfigured);
+    }
+    let mut timestamp = None;
+    let mut candidates = Vec::new();
+    for pair in header.split(',') {
+        let (key, value) = pair
+            .trim()
+            .split_once('=')
+            .ok_or(WebhookError::MalformedSignature)?;
+        match key {
+            "t" => {
+                timestamp = Some(
+                    value
+                        .parse::<i64>()
+                        .map_err(|_| WebhookError::MalformedSignature)?,
+                )
+            }
+            "v1" => {
+                if let Ok(bytes) = hex::decode(value) {
+                    candidates.push(bytes);
+                }
+            }
+            // Other schemes are ignored, to prevent downgrades.
+            _ => {}
+        }
+    }
+    let timestamp = timestamp.ok_or(WebhookError::MalformedSignature)?;
+    let matches = secrets.iter().any(|secret| {
+        candidates
+            .iter()
+            .any(|candidate| mac(secret, timestamp, body).verify_slice(candidate).is_ok())
+    });
+    if !matches {
+        return Err(WebhookError::BadSignature);
+    }
+    if (now - timestamp).abs() > tolerance {
+        return Err(WebhookError::StaleTimestamp);
+    }
+    Ok(timestamp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_800_000_000;
+
+    #[test]
+    fn a_signed_body_verifies_and_any_change_breaks_it() {
+        let header = sign(&[b"whsec_one"], NOW, b"{\"a\":1}");
+        assert_eq!(
+            verify(Some(&header), b"{\"a\":1}", &[b"whsec_one"], NOW, 300),
+            Ok(NOW)
+        );
+        assert_eq!(
+            verify(Some(&header), b"{\"a\":2}", &[b"whsec_one"], NOW, 300),
+            Err(WebhookError::BadSignature)
+        );
+        assert_eq!(
+            verify(Some(&header), b"{\"a\":1}", &[b"whsec_two"], NOW, 300),
+            Err(WebhookError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn rotation_accepts_any_secret_and_any_v1() {
+        let header = sign(&[b"old", b"new"], NOW, b"x");
+        assert!(verify(Some(&header), b"x", &[b"new"], NOW, 300).is_ok());
+        assert!(verify(Some(&header), b"x", &[b"old"], NOW, 300).is_ok());
+        let single = sign(&[b"old"], NOW, b"x");
+        assert!(verify(Some(&single), b"x", &[b"new", b"old"], NOW, 300).is_ok());
+    }
+
+    #[test]
+    fn stale_future_and_malformed_headers_are_refused() {
+        let header = sign(&[b"s"], NOW, b"x");
+        assert_eq!(
+            verify(Some(&header), b"x", &[b"s"], NOW + 301, 300),
+            Err(WebhookError::StaleTimestamp)
+        );
+        assert_eq!(
+            verify(Some(&header), b"x", &[b"s"], NOW - 301, 300),
+            Err(WebhookError::StaleTimestamp)
+        );
+        assert_eq!(
+            verify(None, b"x", &[b"s"], NOW, 300),
+            Err(WebhookError::MissingSignature)
+        );
+        assert_eq!(
+            verify(Some("garbage"), b"x", &[b"s"], NOW, 300),
+            Err(WebhookError::MalformedSignature)
+        );
+        assert_eq!(
+            verify(Some("t=abc,v1=00"), b"x", &[b"s"], NOW, 300),
+            Err(WebhookError::MalformedSignature)
+        );
+        // Only a v0 signature: no v1 to match.
+        let v0 = sign(&[b"s"], NOW, b"x").replace("v1=", "v0=");
+        assert_eq!(
+            verify(Some(&v0), b"x", &[b"s"], NOW, 300),
+            Err(WebhookError::BadSignature)
+        );
+        assert_eq!(
+            verify(Some(&header), b"x", &[], NOW, 300),
+            Err(WebhookError::NotConfigured)
+        );
+    }
+}

@@ -1,0 +1,29 @@
+//! The one schema of Lyceum, for SQLite and PostgreSQL alike.
+//!
+//! Each change is its own migration file with a real `down()`; constraints (unique keys,
+//! foreign keys, checks) live in the database, not only in code. Every tenant-owned table
+//! carries `tenant_id`, and its unique and foreign keys include it, so rows of one tenant can
+//! never point at rows of another and the schema can be distributed by tenant.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_accounts;
+mod m20261123_000002_tenants_and_policy;
+mod m20261123_000003_catalog;
+mod m20261123_000004_commerce;
+
+/// Runs the migrations in order.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_accounts::Migration),
+            Box::new(m20261123_000002_tenants_and_policy::Migration),
+            Box::new(m20261123_000003_catalog::Migration),
+            Box::new(m20261123_000004_commerce::Migration),
+        ]
+    }
+}

@@ -1,0 +1,190 @@
+//! The `lyceum` command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+use crate::domain::{Email, Password};
+use crate::error::AppError;
+use crate::services::accounts::{self, PersonName, Registration};
+use crate::services::policy::Policy;
+
+/// Lyceum: a self-hosted, multi-tenant marketplace for online courses.
+#[derive(Debug, Parser)]
+#[command(name = "lyceum", version, about)]
+pub struct Cli {
+    /// A TOML configuration file; environment variables override it.
+    #[arg(long, global = true, env = "LYCEUM_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (migrating the database first).
+    Serve {
+        /// Seed a demo storefront, courses and accounts once, and print their logins.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Settle pending orders with their gateways now; with `--report`, only compare orders
+    /// with entitlements (exits 1 when they disagree).
+    Reconcile {
+        #[arg(long)]
+        report: bool,
+    },
+    /// Manage platform administrators.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a platform admin, or make an existing account one (its password is reset).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long, default_value = "Platform admin")]
+        name: String,
+    },
+}
+
+/// Parses the arguments and runs the command; errors are printed, not panicked.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("lyceum: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lyceum: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    crate::telemetry::init(settings.log_format, &settings.log_filter);
+    match cli.command {
+        Command::Serve { demo } => serve(settings, demo).await,
+        Command::Migrate => {
+            let db = crate::db::connect(&settings.database).await?;
+            crate::db::migrate(&db).await?;
+            println!("migrations applied ({})", crate::db::backend_name(&db));
+            Ok(())
+        }
+        Command::Reconcile { report } => reconcile(settings, report).await,
+        Command::Admin {
+            command:
+                AdminCommand::Create {
+                    email,
+                    password,
+                    name,
+                },
+        } => {
+            let (user, created) = admin_create(&settings, &email, password, &name).await?;
+            if created {
+                println!("created platform admin {} ({})", user.email, user.id);
+            } else {
+                println!(
+                    "{} ({}) is now a platform admin; password reset",
+                    user.email, user.id
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `lyceum admin create`: works with or without a server running on the same database; a
+/// running server notices the new grant through the policy revision.
+pub async fn admin_create(
+    settings: &Settings,
+    email: &str,
+    password: String,
+    name: &str,
+) -> anyhow::Result<(accounts::CurrentUser, bool)> {
+    let input = Registration {
+        email: Email::parse("--email", email).map_err(AppError::from)?,
+        password: Password::parse("--password", password).map_err(AppError::from)?,
+        name: PersonName::parse("--name", name).map_err(AppError::from)?,
+    };
+    let db = crate::db::connect(&settings.database).await?;
+    crate::db::migrate(&db).await?;
+    let policy = Policy::load(&db).await?;
+    let result = accounts::ensure_admin(&db, &policy, input).await?;
+    db.close().await?;
+    Ok(result)
+}
+
+async fn reconcile(settings: Settings, only_report: bool) -> anyhow::Result<()> {
+    use crate::services::orders::reconcile;
+    let state = crate::AppState::build(settings).await?;
+    if !only_report {
+        let pass = reconcile::run_once(&state, std::time::Duration::ZERO).await?;
+        println!(
+            "asked the gateways about {} pending orders; {} events applied; {} orders expired",
+            pass.asked, pass.events_applied, pass.expired
+        );
+    }
+    let found = reconcile::report(&state.db).await?;
+    println!(
+        "paid orders without entitlements: {}",
+        found.paid_without_entitlement.len()
+    );
+    for id in &found.paid_without_entitlement {
+        println!("  order {id}");
+    }
+    println!(
+        "entitlements without a paid order: {}",
+        found.entitled_without_payment.len()
+    );
+    for id in &found.entitled_without_payment {
+        println!("  entitlement {id}");
+    }
+    if found.is_clean() {
+        Ok(())
+    } else {
+        anyhow::bail!("orders and entitlements disagree")
+    }
+}
+
+async fn serve(mut settings: Settings, demo: bool) -> anyhow::Result<()> {
+    let (acceptor, _) = crate::server::bind(&mut settings).await?;
+    let state = crate::AppState::build(settings).await?;
+    if demo {
+        let logins = crate::demo::seed(&state).await?;
+        println!("{logins}");
+    }
+    tracing::info!(
+        addr = %state.settings.addr,
+        database = crate::db::backend_name(&state.db),
+        public_url = %state.settings.public_url,
+        "listening"
+    );
+    println!(
+        "Lyceum is listening on http://{}  (API docs: /api/docs)",
+        state.settings.addr
+    );
+    crate::server::serve(state, acceptor, crate::server::shutdown_signal()).await?;
+    Ok(())
+}

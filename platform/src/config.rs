@@ -1,0 +1,400 @@
+//! Typed configuration: an optional TOML file, then environment variables on top.
+//!
+//! Every key has one environment variable (see [`KEYS`]); the TOML file uses the key names.
+//! Secrets are [`SecretString`]s, so they never show in `Debug` output or logs.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::SecretString;
+use url::Url;
+
+/// `(TOML key, environment variable)` for every setting.
+pub const KEYS: &[(&str, &str)] = &[
+    ("addr", "LYCEUM_ADDR"),
+    ("data_dir", "LYCEUM_DATA_DIR"),
+    ("database_url", "DATABASE_URL"),
+    ("public_url", "LYCEUM_PUBLIC_URL"),
+    ("base_domain", "LYCEUM_BASE_DOMAIN"),
+    ("default_fee_bps", "LYCEUM_DEFAULT_FEE_BPS"),
+    ("log_format", "LYCEUM_LOG_FORMAT"),
+    ("log", "LYCEUM_LOG"),
+    ("assets_url", "LYCEUM_ASSETS_URL"),
+    ("max_body_bytes", "LYCEUM_MAX_BODY_BYTES"),
+    ("max_upload_bytes", "LYCEUM_MAX_UPLOAD_BYTES"),
+    ("token_ttl_days", "LYCEUM_TOKEN_TTL_DAYS"),
+    ("sandbox", "LYCEUM_SANDBOX"),
+    ("sandbox_webhook_secret", "LYCEUM_SANDBOX_WEBHOOK_SECRET"),
+    ("stripe_api_base", "LYCEUM_STRIPE_API_BASE"),
+    ("stripe_secret_key", "STRIPE_SECRET_KEY"),
+    ("stripe_webhook_secret", "STRIPE_WEBHOOK_SECRET"),
+    ("yookassa_api_base", "LYCEUM_YOOKASSA_API_BASE"),
+    ("robokassa_pay_url", "LYCEUM_ROBOKASSA_PAY_URL"),
+    ("robokassa_api_base", "LYCEUM_ROBOKASSA_API_BASE"),
+    ("content_key", "LYCEUM_CONTENT_KEY"),
+    ("smtp_url", "LYCEUM_SMTP_URL"),
+    ("mail_from", "LYCEUM_MAIL_FROM"),
+    ("order_ttl_minutes", "LYCEUM_ORDER_TTL_MINUTES"),
+    ("reconcile_after_minutes", "LYCEUM_RECONCILE_AFTER_MINUTES"),
+];
+
+/// A setting that could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the configuration file {path} is not valid TOML: {source}")]
+    Toml {
+        path: PathBuf,
+        source: Box<toml::de::Error>,
+    },
+    #[error("unknown key `{0}` in the configuration file")]
+    UnknownKey(String),
+    #[error("`{key}` ({env}): {message}")]
+    Invalid {
+        key: &'static str,
+        env: &'static str,
+        message: String,
+    },
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Where the SQL database lives.
+#[derive(Debug, Clone)]
+pub enum DatabaseTarget {
+    /// The embedded default: a SQLite file, created and migrated on first start.
+    Sqlite(PathBuf),
+    /// A server URL such as `postgres://…` (may hold a password).
+    Url(SecretString),
+}
+
+/// Everything the server reads at start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database: DatabaseTarget,
+    /// Used to build links, redirect and webhook URLs.
+    pub public_url: Url,
+    /// Storefronts are served at `{slug}.{base_domain}` when set.
+    pub base_domain: Option<String>,
+    /// Platform fee for tenants without a fee plan of their own, in basis points.
+    pub default_fee_bps: u16,
+    pub log_format: LogFormat,
+    /// `tracing` filter directives, e.g. `info,lyceum=debug`.
+    pub log_filter: String,
+    /// Where lesson assets are kept: a directory (default `{data_dir}/assets`) or `s3://bucket/prefix`.
+    pub assets_url: String,
+    /// The largest JSON request body accepted.
+    pub max_body_bytes: usize,
+    /// The largest lesson asset accepted.
+    pub max_upload_bytes: usize,
+    /// How long an API token lives.
+    pub token_ttl: Duration,
+    pub sandbox_enabled: bool,
+    pub sandbox_webhook_secret: Option<SecretString>,
+    /// How the sandbox delivers its webhooks (tests make it duplicate, delay, reorder).
+    pub sandbox_delivery: lyceum_gateway_sandbox::DeliveryOptions,
+    pub gateways: GatewayEndpoints,
+    /// Signs content URLs; generated and stored in the database when unset.
+    pub content_key: Option<SecretString>,
+    /// `smtp://user:pass@host:587` or `smtps://…`; without it mail is written to `{data_dir}/mail`.
+    pub smtp_url: Option<SecretString>,
+    pub mail_from: String,
+    /// How long an unpaid order stays open.
+    pub order_ttl_minutes: u32,
+    /// Pending orders older than this are asked about at their gateway.
+    pub reconcile_after_minutes: u32,
+}
+
+/// Provider endpoints and platform credentials; each `None` means the provider's own default.
+#[derive(Debug, Clone, Default)]
+pub struct GatewayEndpoints {
+    pub stripe_api_base: Option<Url>,
+    pub stripe_secret_key: Option<SecretString>,
+    pub stripe_webhook_secret: Option<SecretString>,
+    pub yookassa_api_base: Option<Url>,
+    pub robokassa_pay_url: Option<Url>,
+    pub robokassa_api_base: Option<Url>,
+}
+
+impl Settings {
+    /// Reads the optional TOML file, then the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::from_sources(file, |name| std::env::var(name).ok())
+    }
+
+    /// Reads the optional TOML file, then variables from `env`; the environment wins.
+    pub fn from_sources(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let mut values = match file {
+            Some(path) => read_file(path)?,
+            None => BTreeMap::new(),
+        };
+        for (key, var) in KEYS {
+            if let Some(value) = env(var).filter(|v| !v.is_empty()) {
+                values.insert((*key).to_owned(), value);
+            }
+        }
+        Raw(values).parse()
+    }
+
+    /// Settings for tests and embedding: everything default, data under `data_dir`.
+    pub fn for_data_dir(data_dir: PathBuf) -> Result<Self, ConfigError> {
+        let mut values = BTreeMap::new();
+        values.insert("data_dir".to_owned(), data_dir.display().to_string());
+        Raw(values).parse()
+    }
+}
+
+fn read_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let table: toml::Table = text.parse().map_err(|source| ConfigError::Toml {
+        path: path.to_owned(),
+        source: Box::new(source),
+    })?;
+    let mut values = BTreeMap::new();
+    for (key, value) in table {
+        if !KEYS.iter().any(|(k, _)| *k == key) {
+            return Err(ConfigError::UnknownKey(key));
+        }
+        let value = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Float(f) => f.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            toml::Value::Datetime(_) | toml::Value::Array(_) | toml::Value::Table(_) => {
+                return Err(invalid_file_value(&key));
+            }
+        };
+        values.insert(key, value);
+    }
+    Ok(values)
+}
+
+fn invalid_file_value(key: &str) -> ConfigError {
+    let (key, env) = KEYS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .copied()
+        .unwrap_or(("?", "?"));
+    ConfigError::Invalid {
+        key,
+        env,
+        message: "must be a string, number or boolean".into(),
+    }
+}
+
+struct Raw(BTreeMap<String, String>);
+
+impl Raw {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+
+    fn parsed<T: std::str::FromStr>(&self, key: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match self.get(key) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse()
+                .map_err(|e: T::Err| invalid(key, e.to_string())),
+        }
+    }
+
+    fn url(&self, key: &'static str) -> Result<Option<Url>, ConfigError> {
+        self.get(key)
+            .map(|v| Url::parse(v).map_err(|e| invalid(key, e.to_string())))
+            .transpose()
+    }
+
+    fn secret(&self, key: &str) -> Option<SecretString> {
+        self.get(key).map(|v| SecretString::from(v.to_owned()))
+    }
+
+    fn parse(self) -> Result<Settings, ConfigError> {
+        let addr: SocketAddr = self.parsed("addr", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
+        let data_dir = PathBuf::from(self.get("data_dir").unwrap_or("./data"));
+        let database = match self.get("database_url") {
+            Some(url) => DatabaseTarget::Url(SecretString::from(url.to_owned())),
+            None => DatabaseTarget::Sqlite(data_dir.join("lyceum.db")),
+        };
+        let public_url = match self.url("public_url")? {
+            Some(url) => url,
+            None => Url::parse(&format!("http://{addr}"))
+                .map_err(|e| invalid("public_url", e.to_string()))?,
+        };
+        let default_fee_bps: u16 = self.parsed("default_fee_bps", 1000)?;
+        if default_fee_bps > 10_000 {
+            return Err(invalid(
+                "default_fee_bps",
+                "must be between 0 and 10000".into(),
+            ));
+        }
+        let log_format = match self.get("log_format").unwrap_or("text") {
+            "text" | "pretty" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(invalid(
+                    "log_format",
+                    format!("`{other}` is neither `text` nor `json`"),
+                ));
+            }
+        };
+        let sandbox_enabled = match self.get("sandbox").unwrap_or("on") {
+            "on" | "true" | "1" => true,
+            "off" | "false" | "0" => false,
+            other => {
+                return Err(invalid(
+                    "sandbox",
+                    format!("`{other}` is neither `on` nor `off`"),
+                ));
+            }
+        };
+        let token_ttl_days: u64 = self.parsed("token_ttl_days", 30)?;
+        if token_ttl_days == 0 {
+            return Err(invalid("token_ttl_days", "must be at least 1".into()));
+        }
+        Ok(Settings {
+            addr,
+            assets_url: self.get("assets_url").map_or_else(
+                || data_dir.join("assets").display().to_string(),
+                str::to_owned,
+            ),
+            data_dir,
+            database,
+            public_url,
+            base_domain: self.get("base_domain").map(str::to_owned),
+            default_fee_bps,
+            log_format,
+            log_filter: self
+                .get("log")
+                .unwrap_or("info,sqlx=warn,sea_orm=warn")
+                .to_owned(),
+            max_body_bytes: self.parsed("max_body_bytes", 1024 * 1024)?,
+            max_upload_bytes: self.parsed("max_upload_bytes", 512 * 1024 * 1024)?,
+            token_ttl: Duration::from_secs(token_ttl_days * 24 * 3600),
+            sandbox_enabled,
+            sandbox_webhook_secret: self.secret("sandbox_webhook_secret"),
+            sandbox_delivery: lyceum_gateway_sandbox::DeliveryOptions::default(),
+            content_key: self.secret("content_key"),
+            smtp_url: self.secret("smtp_url"),
+            mail_from: self
+                .get("mail_from")
+                .unwrap_or("Lyceum <no-reply@lyceum.localhost>")
+                .to_owned(),
+            order_ttl_minutes: self.parsed("order_ttl_minutes", 60)?,
+            reconcile_after_minutes: self.parsed("reconcile_after_minutes", 15)?,
+            gateways: GatewayEndpoints {
+                stripe_api_base: self.url("stripe_api_base")?,
+                stripe_secret_key: self.secret("stripe_secret_key"),
+                stripe_webhook_secret: self.secret("stripe_webhook_secret"),
+                yookassa_api_base: self.url("yookassa_api_base")?,
+                robokassa_pay_url: self.url("robokassa_pay_url")?,
+                robokassa_api_base: self.url("robokassa_api_base")?,
+            },
+        })
+    }
+}
+
+fn invalid(key: &'static str, message: String) -> ConfigError {
+    let env = KEYS.iter().find(|(k, _)| *k == key).map_or("", |(_, e)| *e);
+    ConfigError::Invalid { key, env, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let s = Settings::from_sources(None, env(&[])).unwrap();
+        assert_eq!(s.addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.public_url.as_str(), "http://127.0.0.1:8080/");
+        assert!(
+            matches!(s.database, DatabaseTarget::Sqlite(ref p) if p.ends_with("data/lyceum.db"))
+        );
+        assert_eq!(s.default_fee_bps, 1000);
+        assert!(s.sandbox_enabled);
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lyceum.toml");
+        std::fs::write(
+            &path,
+            "addr = \"0.0.0.0:9000\"\ndefault_fee_bps = 500\nlog_format = \"json\"\n",
+        )
+        .unwrap();
+        let s = Settings::from_sources(
+            Some(&path),
+            env(&[
+                ("LYCEUM_DEFAULT_FEE_BPS", "250"),
+                ("DATABASE_URL", "postgres://x"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.addr.port(), 9000);
+        assert_eq!(s.default_fee_bps, 250);
+        assert_eq!(s.log_format, LogFormat::Json);
+        assert!(
+            matches!(s.database, DatabaseTarget::Url(ref u) if u.expose_secret() == "postgres://x")
+        );
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let err =
+            Settings::from_sources(None, env(&[("LYCEUM_DEFAULT_FEE_BPS", "20000")])).unwrap_err();
+        assert!(err.to_string().contains("LYCEUM_DEFAULT_FEE_BPS"), "{err}");
+        let err = Settings::from_sources(None, env(&[("LYCEUM_ADDR", "nowhere")])).unwrap_err();
+        assert!(err.to_string().contains("LYCEUM_ADDR"), "{err}");
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused_and_secrets_are_redacted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lyceum.toml");
+        std::fs::write(&path, "adress = \"typo\"\n").unwrap();
+        assert!(matches!(
+            Settings::from_sources(Some(&path), env(&[])),
+            Err(ConfigError::UnknownKey(_))
+        ));
+        let s =
+            Settings::from_sources(None, env(&[("STRIPE_SECRET_KEY", "sk_live_secret")])).unwrap();
+        assert!(!format!("{s:?}").contains("sk_live_secret"));
+    }
+}

@@ -1,0 +1,26 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "coupons")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    /// Upper-cased.
+    pub code: String,
+    pub percent_off: Option<i32>,
+    /// Minor units of `currency`.
+    pub amount_off: Option<i64>,
+    pub currency: String,
+    pub max_redemptions: Option<i32>,
+    pub redemptions: i32,
+    pub expires_at: Option<DateTimeUtc>,
+    /// Course ids the coupon is limited to; empty for every course.
+    pub course_ids: Json,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

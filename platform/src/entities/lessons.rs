@@ -1,0 +1,29 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "lessons")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub course_id: Uuid,
+    pub section_id: Uuid,
+    pub title: String,
+    /// `video`, `text` or `file`.
+    pub kind: String,
+    pub free_preview: bool,
+    pub body: Option<String>,
+    /// Order within the section, from 0.
+    pub position: i32,
+    /// Object-store key of the uploaded asset.
+    pub asset_key: Option<String>,
+    pub asset_content_type: Option<String>,
+    pub asset_size: Option<i64>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,22 @@
+//! sea-orm models of the tables in `lyceum-migrations`. They stay inside the service layer:
+//! handlers never bind a request to an entity, nor return one.
+
+pub mod api_tokens;
+pub mod casbin_rule;
+pub mod content_fetches;
+pub mod coupons;
+pub mod courses;
+pub mod entitlements;
+pub mod lessons;
+pub mod order_audit;
+pub mod order_lines;
+pub mod orders;
+pub mod outbox;
+pub mod payment_events;
+pub mod platform_secrets;
+pub mod policy_revision;
+pub mod refunds;
+pub mod sections;
+pub mod tenants;
+pub mod users;
+pub mod web_sessions;

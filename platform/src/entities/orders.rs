@@ -1,0 +1,41 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "orders")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub buyer_id: Uuid,
+    pub status: String,
+    pub currency: String,
+    /// Minor units before the discount.
+    pub subtotal_amount: i64,
+    pub discount_amount: i64,
+    /// What the buyer pays, in minor units.
+    pub total_amount: i64,
+    /// Captured so far, from verified provider events.
+    pub paid_amount: i64,
+    /// Given back so far, from verified provider events.
+    pub refunded_amount: i64,
+    /// The platform fee in force when the order was made.
+    pub fee_bps: i32,
+    pub coupon_id: Option<Uuid>,
+    /// `None` for zero-total orders, fulfilled without a gateway.
+    pub gateway: Option<String>,
+    pub session_ref: Option<String>,
+    /// Where the buyer pays (the provider's hosted page).
+    pub checkout_url: Option<String>,
+    pub payment_id: Option<String>,
+    pub idempotency_key: Option<String>,
+    /// A payment arrived that does not fit the order (another currency); someone must look.
+    pub flagged: bool,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub expires_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

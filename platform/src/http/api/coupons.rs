@@ -1,0 +1,112 @@
+//! Discount codes (owner, editors).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use lyceum_tenants::rbac::{Action, resource};
+use poem::web::Data;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+use uuid::Uuid;
+
+use super::types::{Created, MoneyBody};
+use super::{ApiTags, in_tenant};
+use crate::error::AppError;
+use crate::http::auth::Auth;
+use crate::http::problem::ApiResult;
+use crate::services::orders::coupons::{self, Discount, NewCoupon};
+use crate::state::AppState;
+
+/// A new coupon: exactly one of `percent_off` and `amount_off`.
+#[derive(Debug, Object)]
+pub struct CreateCouponRequest {
+    /// 3–32 letters, digits, `-` or `_`; matched case-insensitively.
+    pub code: String,
+    /// 1–100.
+    pub percent_off: Option<u8>,
+    /// In the storefront's currency.
+    pub amount_off: Option<MoneyBody>,
+    pub max_redemptions: Option<u32>,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Course slugs it is limited to; every course when absent.
+    #[oai(default)]
+    pub courses: Vec<String>,
+}
+
+/// A coupon.
+#[derive(Debug, Object)]
+#[oai(rename = "Coupon")]
+pub struct CouponBody {
+    pub id: Uuid,
+    pub code: String,
+    pub percent_off: Option<u8>,
+    pub amount_off: Option<MoneyBody>,
+    pub max_redemptions: Option<u32>,
+    pub redemptions: u32,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub course_ids: Vec<Uuid>,
+}
+
+/// Discount codes.
+#[derive(Debug)]
+pub struct CouponsApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Studio")]
+impl CouponsApi {
+    /// Create a coupon.
+    #[oai(
+        path = "/tenants/:tenant/coupons",
+        method = "post",
+        operation_id = "create_coupon"
+    )]
+    async fn create_coupon(
+        &self,
+        Data(state): Data<&Arc<AppState>>,
+        auth: Auth,
+        tenant: Path<String>,
+        Json(body): Json<CreateCouponRequest>,
+    ) -> ApiResult<Created<CouponBody>> {
+        let (tenant, proof) =
+            in_tenant::<resource::Coupon>(state, &auth.principal(), &tenant, Action::Create)
+                .await?;
+        let discount = match (body.percent_off, &body.amount_off) {
+            (Some(p), None) => Discount::Percent(p),
+            (None, Some(m)) => Discount::Amount(m.parse("amount_off")?),
+            _ => {
+                return Err(AppError::invalid(
+                    "percent_off",
+                    "give exactly one of percent_off and amount_off",
+                )
+                .into());
+            }
+        };
+        let coupon = coupons::create(
+            state,
+            &proof,
+            &tenant,
+            NewCoupon {
+                code: coupons::parse_code(&body.code)?,
+                discount,
+                max_redemptions: body.max_redemptions,
+                expires_at: body.expires_at,
+                courses: body.courses,
+            },
+        )
+        .await?;
+        let (percent_off, amount_off) = match coupon.discount {
+            Discount::Percent(p) => (Some(p), None),
+            Discount::Amount(m) => (None, Some(m.into())),
+        };
+        Ok(Created::Created(Json(CouponBody {
+            id: coupon.id,
+            code: coupon.code,
+            percent_off,
+            amount_off,
+            max_redemptions: coupon.max_redemptions,
+            redemptions: coupon.redemptions,
+            expires_at: coupon.expires_at,
+            course_ids: coupon.course_ids,
+        })))
+    }
+}

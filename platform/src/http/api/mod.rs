@@ -1,0 +1,105 @@
+//! The JSON API under `/api/v1`, one `#[OpenApi]` struct per resource.
+//!
+//! Handlers are thin: parse the request into domain types, resolve the tenant, ask the policy,
+//! call one service, shape the response. No SQL here.
+
+mod account;
+mod admin;
+mod auth;
+mod catalog;
+mod coupons;
+mod learning;
+mod orders;
+mod studio;
+mod tenants;
+pub mod types;
+
+use poem_openapi::Tags;
+
+pub use account::AccountApi;
+pub use admin::AdminApi;
+pub use auth::AuthApi;
+pub use catalog::CatalogApi;
+pub use coupons::CouponsApi;
+pub use learning::LearningApi;
+pub use orders::OrdersApi;
+pub use studio::StudioApi;
+pub use tenants::TenantsApi;
+
+/// The groups of operations. The authorization test reads them: a new tag must be taught to it.
+#[derive(Debug, Tags)]
+pub enum ApiTags {
+    /// Registering and signing in; open to everyone.
+    Auth,
+    /// The signed-in user's own account, and applying for a storefront.
+    Account,
+    /// Managing a storefront: settings, staff, courses, curriculum, assets (tenant staff).
+    Studio,
+    /// The public catalog of active storefronts; open to everyone.
+    Catalog,
+    /// Running the platform: approving and suspending storefronts, fee plans (platform admins).
+    Admin,
+}
+
+/// All operations, as one tuple for the OpenAPI service.
+pub fn all() -> (
+    AuthApi,
+    AccountApi,
+    TenantsApi,
+    StudioApi,
+    CouponsApi,
+    CatalogApi,
+    LearningApi,
+    OrdersApi,
+    AdminApi,
+) {
+    (
+        AuthApi,
+        AccountApi,
+        TenantsApi,
+        StudioApi,
+        CouponsApi,
+        CatalogApi,
+        LearningApi,
+        OrdersApi,
+        AdminApi,
+    )
+}
+
+use lyceum_tenants::rbac::{Action, Authorized, Principal, Resource};
+
+use crate::error::AppResult;
+use crate::services::tenants::{self as tenant_service, Tenant};
+use crate::state::AppState;
+
+/// Checks `action` on the caller's own account (platform-wide).
+pub(crate) async fn own_account(
+    state: &AppState,
+    principal: &Principal,
+    action: Action,
+) -> AppResult<Authorized<lyceum_tenants::rbac::resource::Account>> {
+    state
+        .policy
+        .authorize(
+            &state.db,
+            principal,
+            lyceum_tenants::rbac::Domain::Platform,
+            action,
+        )
+        .await
+}
+
+/// Resolves a tenant by slug (any status) and checks `action` on `R` inside it.
+pub(crate) async fn in_tenant<R: Resource>(
+    state: &AppState,
+    principal: &Principal,
+    slug: &str,
+    action: Action,
+) -> AppResult<(Tenant, Authorized<R>)> {
+    let tenant = tenant_service::find_by_slug(state, slug).await?;
+    let proof = state
+        .policy
+        .authorize::<R>(&state.db, principal, tenant.domain(), action)
+        .await?;
+    Ok((tenant, proof))
+}

@@ -1,0 +1,260 @@
+//! Applying for a storefront, and running one: settings and staff.
+
+use std::sync::Arc;
+
+use lyceum_gateway_core::Currency;
+use lyceum_tenants::rbac::{Action, Domain, resource};
+use poem::web::Data;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use uuid::Uuid;
+
+use super::types::{Created, NoContent, TenantBody};
+use super::{ApiTags, in_tenant};
+use crate::domain::{self, Email, FieldError};
+use crate::error::AppError;
+use crate::http::auth::Auth;
+use crate::http::problem::ApiResult;
+use crate::services::tenants::{self, Application, Member, TenantName, TenantPatch};
+use crate::state::AppState;
+
+/// Applying for a storefront.
+#[derive(Debug, Object)]
+pub struct CreateTenantRequest {
+    /// 2–63 lower-case letters, digits and inner hyphens; also the storefront's subdomain.
+    pub slug: String,
+    pub name: String,
+    /// ISO 4217 code every price of the storefront will be in.
+    pub currency: String,
+}
+
+/// Changing a storefront's settings; absent fields stay as they are.
+#[derive(Debug, Object)]
+pub struct UpdateTenantRequest {
+    pub name: Option<String>,
+    /// A domain pointed at the platform for the storefront (e.g. `courses.example.org`);
+    /// an empty string removes it.
+    pub custom_domain: Option<String>,
+}
+
+/// Adding someone to the staff.
+#[derive(Debug, Object)]
+pub struct AddMemberRequest {
+    /// The address of a registered account.
+    pub email: String,
+    /// `editor` or `grader`.
+    pub role: String,
+}
+
+/// A member of a storefront's staff.
+#[derive(Debug, Object)]
+#[oai(rename = "Member")]
+pub struct MemberBody {
+    pub user_id: Uuid,
+    pub email: String,
+    pub name: String,
+    /// `owner`, `editor` or `grader`.
+    pub role: String,
+}
+
+impl From<Member> for MemberBody {
+    fn from(m: Member) -> Self {
+        Self {
+            user_id: m.user_id,
+            email: m.email,
+            name: m.name,
+            role: m.role.as_str().to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, ApiResponse)]
+enum TenantResponse {
+    #[oai(status = 200)]
+    Ok(Json<TenantBody>),
+}
+
+#[derive(Debug, ApiResponse)]
+enum MembersResponse {
+    #[oai(status = 200)]
+    Ok(Json<Vec<MemberBody>>),
+}
+
+/// Storefronts.
+#[derive(Debug)]
+pub struct TenantsApi;
+
+#[OpenApi(prefix_path = "/api/v1/tenants")]
+impl TenantsApi {
+    /// Apply for a storefront. It starts `pending` until a platform admin approves it; the
+    /// caller becomes its owner and can build courses meanwhile.
+    #[oai(
+        path = "/",
+        method = "post",
+        operation_id = "create_tenant",
+        tag = "ApiTags::Account"
+    )]
+    async fn create_tenant(
+        &self,
+        Data(state): Data<&Arc<AppState>>,
+        auth: Auth,
+        Json(body): Json<CreateTenantRequest>,
+    ) -> ApiResult<Created<TenantBody>> {
+        let proof = state
+            .policy
+            .authorize::<resource::Tenant>(
+                &state.db,
+                &auth.principal(),
+                Domain::Platform,
+                Action::Create,
+            )
+            .await?;
+        let input = Application {
+            slug: domain::slug("slug", &body.slug)?,
+            name: TenantName::parse("name", &body.name)?,
+            currency: Currency::parse(&body.currency)
+                .map_err(|e| FieldError::new("currency", e))?,
+        };
+        let tenant = tenants::apply(state, &proof, input).await?;
+        Ok(Created::Created(Json(tenant.into())))
+    }
+
+    /// A storefront's settings (its staff).
+    #[oai(
+        path = "/:tenant",
+        method = "get",
+        operation_id = "get_tenant",
+        tag = "ApiTags::Studio"
+    )]
+    async fn get_tenant(
+        &self,
+        Data(state): Data<&Arc<AppState>>,
+        auth: Auth,
+        tenant: Path<String>,
+    ) -> ApiResult<TenantResponse> {
+        let (tenant, _proof) =
+            in_tenant::<resource::Tenant>(state, &auth.principal(), &tenant, Action::Read).await?;
+        Ok(TenantResponse::Ok(Json(tenant.into())))
+    }
+
+    /// Change a storefront's name or custom domain (owner).
+    #[oai(
+        path = "/:tenant",
+        method = "patch",
+        operation_id = "update_tenant",
+        tag = "ApiTags::Studio"
+    )]
+    async fn update_tenant(
+        &self,
+        Data(state): Data<&Arc<AppState>>,
+        auth: Auth,
+        tenant: Path<String>,
+        Json(body): Json<UpdateTenantRequest>,
+    ) -> ApiResult<TenantResponse> {
+        let (tenant, proof) =
+            in_tenant::<resource::Tenant>(state, &auth.principal(), &tenant, Action::Update)
+                .await?;
+        let patch = TenantPatch {
+            name: body
+                .name
+                .as_deref()
+                .map(|n| TenantName::parse("name", n))
+                .transpose()?,
+            custom_domain: body
+                .custom_domain
+                .as_deref()
+                .map(parse_domain)
+                .transpose()?,
+        };
+        let updated = tenants::update(state, &proof, &tenant, patch).await?;
+        Ok(TenantResponse::Ok(Json(updated.into())))
+    }
+
+    /// The storefront's staff (owner).
+    #[oai(
+        path = "/:tenant/members",
+        method = "get",
+        operation_id = "list_members",
+        tag = "ApiTags::Studio"
+    )]
+    async fn list_members(
+        &self,
+        Data(state): Data<&Arc<AppState>>,
+        auth: Auth,
+        tenant: Path<String>,
+    ) -> ApiResult<MembersResponse> {
+        let (tenant, proof) =
+            in_tenant::<resource::Member>(state, &auth.principal(), &tenant, Action::Read).await?;
+        let members = tenants::list_members(state, &proof, &tenant).await?;
+        Ok(MembersResponse::Ok(Json(
+            members.into_iter().map(Into::into).collect(),
+        )))
+    }
+
+    /// Add a registered user to the staff as `editor` or `grader` (owner).
+    #[oai(
+        path = "/:tenant/members",
+        method = "post",
+        operation_id = "add_member",
+        tag = "ApiTags::Studio"
+    )]
+    async fn add_member(
+        &self,
+        Data(state): Data<&Arc<AppState>>,
+        auth: Auth,
+        tenant: Path<String>,
+        Json(body): Json<AddMemberRequest>,
+    ) -> ApiResult<Created<MemberBody>> {
+        let (tenant, proof) =
+            in_tenant::<resource::Member>(state, &auth.principal(), &tenant, Action::Create)
+                .await?;
+        let email = Email::parse("email", &body.email)?;
+        let role = tenants::parse_staff_role(&body.role)?;
+        let member = tenants::add_member(state, &proof, &tenant, &email, role).await?;
+        Ok(Created::Created(Json(member.into())))
+    }
+
+    /// Remove someone from the staff (owner); the owner stays.
+    #[oai(
+        path = "/:tenant/members/:user_id",
+        method = "delete",
+        operation_id = "remove_member",
+        tag = "ApiTags::Studio"
+    )]
+    async fn remove_member(
+        &self,
+        Data(state): Data<&Arc<AppState>>,
+        auth: Auth,
+        tenant: Path<String>,
+        user_id: Path<Uuid>,
+    ) -> ApiResult<NoContent> {
+        let (tenant, proof) =
+            in_tenant::<resource::Member>(state, &auth.principal(), &tenant, Action::Delete)
+                .await?;
+        tenants::remove_member(state, &proof, &tenant, *user_id).await?;
+        Ok(NoContent::NoContent)
+    }
+}
+
+/// `""` removes the domain; anything else must look like a host name.
+fn parse_domain(input: &str) -> Result<Option<String>, AppError> {
+    let domain = input.trim().trim_end_matches('.').to_ascii_lowercase();
+    if domain.is_empty() {
+        return Ok(None);
+    }
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    if domain.len() > 253 || !domain.contains('.') || !domain.split('.').all(label_ok) {
+        return Err(AppError::invalid(
+            "custom_domain",
+            "not a valid domain name",
+        ));
+    }
+    Ok(Some(domain))
+}

@@ -1,0 +1,180 @@
+//! What wraps every request: a request id, a log line, metrics, body limits, problem+json.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use poem::http::{HeaderValue, StatusCode, header};
+use poem::{Body, Endpoint, IntoResponse, Request, Response};
+use tracing::Instrument;
+use uuid::Uuid;
+
+use super::problem::{self, problem_response};
+use crate::state::AppState;
+
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// Tags the request with an id (the caller's `X-Request-Id` when it looks sane), enforces the
+/// body limit, turns escaped errors into problem+json, then logs and counts the response.
+pub async fn observe<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<Response> {
+    let started = Instant::now();
+    let request_id = req
+        .header(REQUEST_ID)
+        .filter(|id| !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_graphic()))
+        .map_or_else(|| Uuid::now_v7().to_string(), str::to_owned);
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let state = req.data::<Arc<AppState>>().cloned();
+    let span = tracing::info_span!("request", request.id = %request_id, %method, path = %path);
+    async move {
+        let (limit, streamed) = state
+            .as_ref()
+            .map_or((usize::MAX, false), |s| body_limit(s, &method, &path));
+        let mut response = match limit_body(&mut req, limit, streamed).await {
+            Err(response) => *response,
+            Ok(()) => match next.call(req).await {
+                Ok(r) => r.into_response(),
+                Err(e) => problem::render(e).await,
+            },
+        };
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            response.headers_mut().insert(REQUEST_ID, value);
+        }
+        let elapsed = started.elapsed();
+        let status = response.status();
+        let operation = response
+            .data::<poem_openapi::OperationId>()
+            .map_or_else(|| route_name(&path), |id| id.0);
+        if let Some(state) = &state {
+            state
+                .metrics
+                .observe(operation, method.as_str(), status.as_u16(), elapsed);
+        }
+        if status.is_server_error() {
+            tracing::error!(
+                status = status.as_u16(),
+                latency_ms = elapsed.as_secs_f64() * 1e3,
+                operation,
+                "served"
+            );
+        } else {
+            tracing::info!(
+                status = status.as_u16(),
+                latency_ms = elapsed.as_secs_f64() * 1e3,
+                operation,
+                "served"
+            );
+        }
+        Ok(response)
+    }
+    .instrument(span)
+    .await
+}
+
+/// Lesson assets may be large and are counted by the upload service as they stream;
+/// everything else is JSON and small.
+fn body_limit(state: &AppState, method: &poem::http::Method, path: &str) -> (usize, bool) {
+    if method == poem::http::Method::PUT && path.ends_with("/asset") {
+        (state.settings.max_upload_bytes, true)
+    } else {
+        (state.settings.max_body_bytes, false)
+    }
+}
+
+/// How much of an oversized body is read and thrown away before answering, so that clients
+/// that send the whole body before reading (most do) see the 413 instead of a broken pipe.
+pub const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Refuses a declared length over `limit` (after draining it, up to [`DRAIN_LIMIT`]); a body
+/// without a declared length fails once it passes `limit`, unless its handler counts it
+/// (`streamed`).
+async fn limit_body(req: &mut Request, limit: usize, streamed: bool) -> Result<(), Box<Response>> {
+    let declared = req
+        .header(header::CONTENT_LENGTH)
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(len) if len > limit as u64 => {
+            if len <= DRAIN_LIMIT as u64 {
+                drain(&mut req.take_body().into_bytes_stream(), DRAIN_LIMIT).await;
+            }
+            Err(Box::new(problem_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                format!("the request body is larger than {limit} bytes"),
+            )))
+        }
+        Some(_) => Ok(()),
+        None if streamed => Ok(()),
+        None => {
+            let body = req.take_body().into_bytes_stream();
+            req.set_body(Body::from_bytes_stream(limited(body, limit)));
+            Ok(())
+        }
+    }
+}
+
+/// Passes at most `limit` bytes through; past that, drains the rest and yields an error.
+fn limited<S>(body: S, limit: usize) -> impl Stream<Item = std::io::Result<Bytes>> + Send + 'static
+where
+    S: Stream<Item = std::io::Result<Bytes>> + Send + Unpin + 'static,
+{
+    futures_util::stream::unfold(
+        (body, 0_usize, false),
+        move |(mut body, seen, done)| async move {
+            if done {
+                return None;
+            }
+            match body.next().await {
+                None => None,
+                Some(Err(e)) => Some((Err(e), (body, seen, true))),
+                Some(Ok(bytes)) if seen + bytes.len() <= limit => {
+                    let seen = seen + bytes.len();
+                    Some((Ok(bytes), (body, seen, false)))
+                }
+                Some(Ok(_)) => {
+                    drain(&mut body, DRAIN_LIMIT).await;
+                    let err = std::io::Error::other(format!(
+                        "the request body is larger than {limit} bytes"
+                    ));
+                    Some((Err(err), (body, limit, true)))
+                }
+            }
+        },
+    )
+}
+
+/// Reads and discards a body, up to `cap` bytes or 30 seconds.
+pub async fn drain<S, E>(body: &mut S, cap: usize)
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        let mut seen = 0_usize;
+        while let Some(Ok(chunk)) = body.next().await {
+            seen += chunk.len();
+            if seen > cap {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+/// Maps a body read error to the service error.
+pub fn body_error(err: std::io::Error) -> crate::error::AppError {
+    crate::error::AppError::invalid("body", format!("the upload broke off: {err}"))
+}
+
+/// A bounded metrics label for routes outside the OpenAPI document.
+fn route_name(path: &str) -> &'static str {
+    match path {
+        "/healthz" => "healthz",
+        "/readyz" => "readyz",
+        "/metrics" => "metrics",
+        p if p.starts_with("/api/docs") => "api_docs",
+        "/api/openapi.json" => "openapi",
+        p if p.starts_with("/api/") => "api_unmatched",
+        _ => "storefront",
+    }
+}

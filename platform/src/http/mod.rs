@@ -1,0 +1,60 @@
+//! The HTTP server: the OpenAPI-described JSON API, operational endpoints and storefront pages.
+
+pub mod api;
+pub mod auth;
+pub mod content;
+pub mod health;
+pub mod metrics;
+pub mod middleware;
+pub mod problem;
+pub mod shop;
+pub mod storefront;
+pub mod webhooks;
+
+use std::sync::Arc;
+
+use poem::middleware::CookieJarManager;
+use poem::{Endpoint, EndpointExt, Route, get, post};
+use poem_openapi::OpenApiService;
+
+use crate::state::AppState;
+
+/// The OpenAPI service for all JSON operations.
+pub fn api_service(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, ()> {
+    OpenApiService::new(api::all(), "Lyceum", env!("CARGO_PKG_VERSION"))
+        .description(
+            "A self-hosted, multi-tenant marketplace for online courses. Errors are RFC 9457 \
+             `application/problem+json`; money is integer minor units plus an ISO 4217 code; \
+             timestamps are RFC 3339 UTC.",
+        )
+        .server(state.settings.public_url.as_str().trim_end_matches('/'))
+}
+
+/// The OpenAPI document as JSON, deterministic for a given build and public URL.
+pub fn openapi_json(state: &AppState) -> String {
+    api_service(state).spec()
+}
+
+/// Every route of the server, wrapped in the middleware every request passes.
+pub fn app(state: Arc<AppState>) -> impl Endpoint {
+    let api = api_service(&state);
+    let spec = api.spec_endpoint();
+    let docs = api.swagger_ui();
+    let mut route = Route::new()
+        .nest_no_strip("/api/v1", api)
+        .at("/api/openapi.json", spec)
+        .nest("/api/docs", docs)
+        .at("/healthz", get(health::healthz))
+        .at("/readyz", get(health::readyz))
+        .at("/metrics", get(health::metrics))
+        .at("/webhooks/:gateway", post(webhooks::receive))
+        .at("/content/:token", get(content::fetch))
+        .nest("/", storefront::routes());
+    if let Some(sandbox) = state.gateways.sandbox() {
+        route = route.nest("/sandbox", sandbox.routes());
+    }
+    route
+        .with(CookieJarManager::new())
+        .around(middleware::observe)
+        .data(state)
+}

@@ -1,0 +1,225 @@
+//! RFC 9457 problem details: the one error shape of the API.
+
+use poem::Response;
+use poem::http::StatusCode;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object};
+
+use crate::error::AppError;
+
+pub const CONTENT_TYPE: &str = "application/problem+json";
+
+/// An error, as `application/problem+json`.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Problem")]
+pub struct Problem {
+    /// A URN naming the kind of problem, e.g. `urn:lyceum:problem:validation`.
+    #[oai(rename = "type")]
+    pub kind: String,
+    /// A short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What happened here, for a person to read.
+    pub detail: String,
+    /// For validation problems: each refused field.
+    #[oai(skip_serializing_if_is_none)]
+    pub errors: Option<Vec<FieldProblem>>,
+}
+
+/// One refused field of a request.
+#[derive(Debug, Clone, Object)]
+pub struct FieldProblem {
+    /// The field's name, dotted for nested fields (`price.currency`).
+    pub field: String,
+    pub message: String,
+}
+
+/// The error responses every operation may give.
+#[derive(Debug, ApiResponse)]
+pub enum ProblemResponse {
+    /// The request is malformed (bad JSON, missing or mistyped fields).
+    #[oai(status = 400, content_type = "application/problem+json")]
+    BadRequest(Json<Problem>),
+    /// Missing, expired or wrong credentials.
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<Problem>),
+    /// The course must be bought first.
+    #[oai(status = 402, content_type = "application/problem+json")]
+    PaymentRequired(Json<Problem>),
+    /// The caller is known but may not do this.
+    #[oai(status = 403, content_type = "application/problem+json")]
+    Forbidden(Json<Problem>),
+    /// No such thing, or none the caller may see.
+    #[oai(status = 404, content_type = "application/problem+json")]
+    NotFound(Json<Problem>),
+    /// The request clashes with the current state (a taken slug, an existing account).
+    #[oai(status = 409, content_type = "application/problem+json")]
+    Conflict(Json<Problem>),
+    /// The body is too large.
+    #[oai(status = 413, content_type = "application/problem+json")]
+    TooLarge(Json<Problem>),
+    /// Well-formed input that does not make sense (unknown currency, negative price, bad slug).
+    #[oai(status = 422, content_type = "application/problem+json")]
+    Unprocessable(Json<Problem>),
+    /// Something failed on our side; the detail never says what.
+    #[oai(status = 500, content_type = "application/problem+json")]
+    Internal(Json<Problem>),
+    /// The payment provider failed or refused.
+    #[oai(status = 502, content_type = "application/problem+json")]
+    BadGateway(Json<Problem>),
+}
+
+/// The result type of every API operation.
+pub type ApiResult<T> = Result<T, ProblemResponse>;
+
+fn problem(status: StatusCode, kind: &str, detail: impl Into<String>) -> Problem {
+    Problem {
+        kind: format!("urn:lyceum:problem:{kind}"),
+        title: status.canonical_reason().unwrap_or("Error").to_owned(),
+        status: status.as_u16(),
+        detail: detail.into(),
+        errors: None,
+    }
+}
+
+impl From<AppError> for ProblemResponse {
+    fn from(err: AppError) -> Self {
+        match err {
+            AppError::Invalid(fields) => {
+                let detail = fields
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let mut p = problem(StatusCode::UNPROCESSABLE_ENTITY, "validation", detail);
+                p.errors = Some(
+                    fields
+                        .into_iter()
+                        .map(|f| FieldProblem {
+                            field: f.field,
+                            message: f.message,
+                        })
+                        .collect(),
+                );
+                Self::Unprocessable(Json(p))
+            }
+            AppError::NotFound(what) => Self::NotFound(Json(problem(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                format!("{what} not found"),
+            ))),
+            AppError::Conflict(detail) => {
+                Self::Conflict(Json(problem(StatusCode::CONFLICT, "conflict", detail)))
+            }
+            AppError::Unauthenticated(detail) => Self::Unauthorized(Json(problem(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                detail,
+            ))),
+            AppError::Forbidden(detail) => {
+                Self::Forbidden(Json(problem(StatusCode::FORBIDDEN, "forbidden", detail)))
+            }
+            AppError::PaymentRequired(detail) => Self::PaymentRequired(Json(problem(
+                StatusCode::PAYMENT_REQUIRED,
+                "payment-required",
+                detail,
+            ))),
+            AppError::Gateway(detail) => {
+                tracing::error!(error = %detail, "payment provider failed");
+                Self::BadGateway(Json(problem(
+                    StatusCode::BAD_GATEWAY,
+                    "gateway",
+                    "the payment provider could not complete the request; try again later",
+                )))
+            }
+            AppError::TooLarge { limit } => Self::TooLarge(Json(problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                format!("the request body is larger than {limit} bytes"),
+            ))),
+            internal @ (AppError::Db(_)
+            | AppError::Storage(_)
+            | AppError::Authz(_)
+            | AppError::Internal(_)) => {
+                tracing::error!(error = %ErrorChain(&internal), "request failed");
+                Self::Internal(Json(problem(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "something went wrong on our side; it has been logged",
+                )))
+            }
+        }
+    }
+}
+
+/// Formats an error with all its sources, for the log.
+struct ErrorChain<'a>(&'a dyn std::error::Error);
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+/// Turns any error that escaped a handler (malformed JSON, a missing route, a failed
+/// authentication) into problem+json; responses that already are problems pass through.
+pub async fn render(err: poem::Error) -> Response {
+    let status = err.status();
+    let message = err.to_string();
+    let response = err.into_response();
+    let is_problem = response
+        .headers()
+        .get(poem::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(CONTENT_TYPE.as_bytes()));
+    if is_problem {
+        return response;
+    }
+    let (kind, detail) = match status {
+        StatusCode::BAD_REQUEST => ("bad-request", message),
+        StatusCode::UNAUTHORIZED => (
+            "unauthenticated",
+            "sign in to do this: send `Authorization: Bearer <token>`".to_owned(),
+        ),
+        StatusCode::NOT_FOUND => ("not-found", "no such resource".to_owned()),
+        StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed", message),
+        StatusCode::PAYLOAD_TOO_LARGE => ("too-large", message),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported-media-type", message),
+        s if s.is_server_error() => {
+            tracing::error!(%status, error = %message, "request failed");
+            (
+                "internal",
+                "something went wrong on our side; it has been logged".to_owned(),
+            )
+        }
+        _ => ("error", message),
+    };
+    problem_response(status, kind, detail)
+}
+
+/// A problem+json response outside the OpenAPI handlers (middleware, HTML routes).
+pub fn problem_response(status: StatusCode, kind: &str, detail: impl Into<String>) -> Response {
+    let body = problem(status, kind, detail);
+    let json = serde_json::json!({
+        "type": body.kind,
+        "title": body.title,
+        "status": body.status,
+        "detail": body.detail,
+    });
+    Response::builder()
+        .status(status)
+        .content_type(CONTENT_TYPE)
+        .body(json.to_string())
+}
+
+impl From<crate::domain::FieldError> for ProblemResponse {
+    fn from(err: crate::domain::FieldError) -> Self {
+        AppError::from(err).into()
+    }
+}

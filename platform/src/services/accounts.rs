@@ -1,0 +1,431 @@
+//! Users, passwords, API tokens and web sessions.
+
+use std::sync::LazyLock;
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use lyceum_tenants::rbac::{Domain, Grant, Role};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    TransactionTrait,
+};
+use secrecy::ExposeSecret;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use uuid::Uuid;
+
+use super::now;
+use super::policy::Policy;
+use crate::domain::{BoundedText, Email, Password};
+use crate::entities::{api_tokens, users, web_sessions};
+use crate::error::{AppError, AppResult, is_unique_violation};
+use crate::state::AppState;
+
+/// A person's display name.
+pub type PersonName = BoundedText<1, 200>;
+
+/// The signed-in user of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrentUser {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+}
+
+impl From<users::Model> for CurrentUser {
+    fn from(u: users::Model) -> Self {
+        Self {
+            id: u.id,
+            email: u.email,
+            name: u.name,
+        }
+    }
+}
+
+/// A bearer token as handed to its owner, once; only its hash is stored.
+#[derive(Debug)]
+pub struct IssuedToken {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A web session: the cookie value and the CSRF token the page must echo.
+#[derive(Debug)]
+pub struct IssuedSession {
+    pub cookie: String,
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A validated registration.
+#[derive(Debug)]
+pub struct Registration {
+    pub email: Email,
+    pub password: Password,
+    pub name: PersonName,
+}
+
+/// Creates a user (a student everywhere, as every user is) and a first token.
+pub async fn register(
+    state: &AppState,
+    input: Registration,
+) -> AppResult<(CurrentUser, IssuedToken)> {
+    let user = insert_user(&state.db, &state.policy, &input).await?;
+    let token = issue_token(state, user.id).await?;
+    Ok((user, token))
+}
+
+async fn insert_user(
+    db: &DatabaseConnection,
+    policy: &Policy,
+    input: &Registration,
+) -> AppResult<CurrentUser> {
+    let password_hash = hash_password(input.password.secret().expose_secret().to_owned()).await?;
+    let id = Uuid::now_v7();
+    let student = Grant::new(id, Role::Student, Domain::Platform);
+    let txn = db.begin().await?;
+    let inserted = users::ActiveModel {
+        id: Set(id),
+        email: Set(input.email.as_str().to_owned()),
+        name: Set(input.name.as_str().to_owned()),
+        password_hash: Set(password_hash),
+        created_at: Set(now()),
+    }
+    .insert(&txn)
+    .await;
+    let user = match inserted {
+        Ok(user) => user,
+        Err(e) if is_unique_violation(&e) => {
+            return Err(AppError::conflict(
+                "an account with this e-mail address already exists",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Policy::store_grant(&txn, &student).await?;
+    txn.commit().await?;
+    policy.granted(&student).await?;
+    tracing::info!(user.id = %id, "user registered");
+    Ok(user.into())
+}
+
+/// Checks a password and issues a token; the same error for an unknown address and a wrong
+/// password, after the same amount of work.
+pub async fn login(state: &AppState, email: &str, password: String) -> AppResult<IssuedToken> {
+    let user = verify_credentials(&state.db, email, password).await?;
+    issue_token(state, user.id).await
+}
+
+async fn verify_credentials(
+    db: &DatabaseConnection,
+    email: &str,
+    password: String,
+) -> AppResult<users::Model> {
+    let user = users::Entity::find()
+        .filter(users::Column::Email.eq(email.trim().to_lowercase()))
+        .one(db)
+        .await?;
+    let hash = user
+        .as_ref()
+        .map_or_else(|| DUMMY_HASH.clone(), |u| u.password_hash.clone());
+    let matches = verify_password(password, hash).await?;
+    match user {
+        Some(user) if matches => Ok(user),
+        _ => Err(AppError::Unauthenticated(
+            "wrong e-mail address or password",
+        )),
+    }
+}
+
+async fn issue_token(state: &AppState, user_id: Uuid) -> AppResult<IssuedToken> {
+    let token = format!("lyc_{}", random_secret());
+    let created_at = now();
+    let expires_at = created_at + state.settings.token_ttl;
+    api_tokens::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user_id),
+        token_hash: Set(sha256_hex(&token)),
+        created_at: Set(created_at),
+        expires_at: Set(expires_at),
+        revoked_at: Set(None),
+        last_used_at: Set(None),
+    }
+    .insert(&state.db)
+    .await?;
+    Ok(IssuedToken { token, expires_at })
+}
+
+/// The user a bearer token belongs to, if it is known, unexpired and not revoked. Answers are
+/// cached briefly per token hash; revocation through this process drops the entry at once.
+pub async fn authenticate_token(state: &AppState, token: &str) -> AppResult<Option<CurrentUser>> {
+    let hash = sha256_hex(token);
+    let cached = match state.caches.tokens.get(&hash).await {
+        Some(hit) => hit,
+        None => {
+            let db = state.db.clone();
+            state
+                .caches
+                .tokens
+                .try_get_with(hash.clone(), async move { load_token(&db, &hash).await })
+                .await
+                .map_err(|e| AppError::Internal(format!("token lookup failed: {e}")))?
+        }
+    };
+    Ok(cached.and_then(|(user, expires_at)| (expires_at > Utc::now()).then_some(user)))
+}
+
+async fn load_token(
+    db: &DatabaseConnection,
+    hash: &str,
+) -> AppResult<Option<(CurrentUser, DateTime<Utc>)>> {
+    let Some(token) = api_tokens::Entity::find()
+        .filter(api_tokens::Column::TokenHash.eq(hash))
+        .filter(api_tokens::Column::RevokedAt.is_null())
+        .filter(api_tokens::Column::ExpiresAt.gt(now()))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(user) = users::Entity::find_by_id(token.user_id).one(db).await? else {
+        return Ok(None);
+    };
+    api_tokens::Entity::update_many()
+        .col_expr(
+            api_tokens::Column::LastUsedAt,
+            sea_orm::sea_query::Expr::value(now()),
+        )
+        .filter(api_tokens::Column::Id.eq(token.id))
+        .exec(db)
+        .await?;
+    Ok(Some((user.into(), token.expires_at)))
+}
+
+/// Revokes a bearer token (sign-out).
+pub async fn revoke_token(state: &AppState, token: &str) -> AppResult<()> {
+    let hash = sha256_hex(token);
+    api_tokens::Entity::update_many()
+        .col_expr(
+            api_tokens::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(now()),
+        )
+        .filter(api_tokens::Column::TokenHash.eq(hash.as_str()))
+        .exec(&state.db)
+        .await?;
+    state.caches.tokens.invalidate(&hash).await;
+    Ok(())
+}
+
+/// Signs in for the web UI: a session cookie plus a CSRF token for unsafe requests.
+pub async fn start_session(
+    state: &AppState,
+    email: &str,
+    password: String,
+) -> AppResult<IssuedSession> {
+    let user = verify_credentials(&state.db, email, password).await?;
+    let cookie = random_secret();
+    let csrf_token = random_secret();
+    let created_at = now();
+    let expires_at = created_at + chrono::Duration::hours(12);
+    web_sessions::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user.id),
+        session_hash: Set(sha256_hex(&cookie)),
+        csrf_token: Set(csrf_token.clone()),
+        created_at: Set(created_at),
+        expires_at: Set(expires_at),
+    }
+    .insert(&state.db)
+    .await?;
+    Ok(IssuedSession {
+        cookie,
+        csrf_token,
+        expires_at,
+    })
+}
+
+/// The user of a session cookie. Unsafe methods must carry the session's CSRF token.
+pub async fn authenticate_session(
+    state: &AppState,
+    cookie: &str,
+    csrf_header: Option<&str>,
+    unsafe_method: bool,
+) -> AppResult<CurrentUser> {
+    let found = web_sessions::Entity::find()
+        .filter(web_sessions::Column::SessionHash.eq(sha256_hex(cookie)))
+        .filter(web_sessions::Column::ExpiresAt.gt(now()))
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::Unauthenticated(
+            "the session has expired; sign in again",
+        ))?;
+    if unsafe_method {
+        let sent = csrf_header.unwrap_or_default().as_bytes();
+        if !bool::from(sent.ct_eq(found.csrf_token.as_bytes())) {
+            return Err(AppError::Forbidden(
+                "missing or wrong X-CSRF-Token header".into(),
+            ));
+        }
+    }
+    users::Entity::find_by_id(found.user_id)
+        .one(&state.db)
+        .await?
+        .map(CurrentUser::from)
+        .ok_or(AppError::Unauthenticated("the account no longer exists"))
+}
+
+/// Ends a web session.
+pub async fn end_session(state: &AppState, cookie: &str) -> AppResult<()> {
+    web_sessions::Entity::delete_many()
+        .filter(web_sessions::Column::SessionHash.eq(sha256_hex(cookie)))
+        .exec(&state.db)
+        .await?;
+    Ok(())
+}
+
+/// Finds a user by e-mail address.
+pub async fn find_by_email(
+    db: &DatabaseConnection,
+    email: &Email,
+) -> AppResult<Option<users::Model>> {
+    Ok(users::Entity::find()
+        .filter(users::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await?)
+}
+
+/// Makes `email` a platform admin, creating the account when it does not exist yet
+/// (`lyceum admin create`). Returns the user and whether it was created.
+pub async fn ensure_admin(
+    db: &DatabaseConnection,
+    policy: &Policy,
+    input: Registration,
+) -> AppResult<(CurrentUser, bool)> {
+    let (user, created) = match find_by_email(db, &input.email).await? {
+        Some(existing) => {
+            let password_hash =
+                hash_password(input.password.secret().expose_secret().to_owned()).await?;
+            let mut active: users::ActiveModel = existing.into();
+            active.password_hash = Set(password_hash);
+            (CurrentUser::from(active.update(db).await?), false)
+        }
+        None => (insert_user(db, policy, &input).await?, true),
+    };
+    let admin = Grant::new(user.id, Role::PlatformAdmin, Domain::Platform);
+    let txn = db.begin().await?;
+    Policy::store_grant(&txn, &admin).await?;
+    txn.commit().await?;
+    policy.granted(&admin).await?;
+    Ok((user, created))
+}
+
+async fn hash_password(password: String) -> AppResult<String> {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("password hashing task failed: {e}")))?
+}
+
+async fn verify_password(password: String, hash: String) -> AppResult<bool> {
+    tokio::task::spawn_blocking(move || {
+        let parsed = PasswordHash::new(&hash)
+            .map_err(|e| AppError::Internal(format!("stored password hash is unreadable: {e}")))?;
+        Ok(Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("password check task failed: {e}")))?
+}
+
+/// A hash of a random password, verified against when the address is unknown so that both
+/// failures take as long.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
+    Argon2::default()
+        .hash_password(random_secret().as_bytes())
+        .map(|h| h.to_string())
+        .unwrap_or_default()
+});
+
+/// 256 random bits, base64url.
+pub fn random_secret() -> String {
+    URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+}
+
+/// SHA-256 as lower-case hex: how tokens and session cookies are stored.
+pub fn sha256_hex(value: &str) -> String {
+    hex::encode(Sha256::digest(value.as_bytes()))
+}
+
+/// Every grant a user holds, platform-wide ones first.
+pub async fn roles_of(state: &AppState, user_id: Uuid) -> AppResult<Vec<Grant>> {
+    use crate::entities::casbin_rule;
+    use lyceum_tenants::rbac::Rule;
+    let mut grants: Vec<Grant> = casbin_rule::Entity::find()
+        .filter(casbin_rule::Column::Ptype.eq("g"))
+        .filter(casbin_rule::Column::V0.eq(format!("user:{user_id}")))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .filter_map(|r| {
+            Grant::from_rule(&Rule {
+                ptype: r.ptype,
+                values: vec![r.v0, r.v1, r.v2],
+            })
+        })
+        .collect();
+    grants.sort_by_key(|g| (g.domain != Domain::Platform, g.role.as_str()));
+    Ok(grants)
+}
+
+/// The slugs of the tenants named in `grants`.
+pub async fn tenant_slugs(
+    state: &AppState,
+    grants: &[Grant],
+) -> AppResult<std::collections::HashMap<Uuid, String>> {
+    use crate::entities::tenants;
+    let ids: Vec<Uuid> = grants
+        .iter()
+        .filter_map(|g| match g.domain {
+            Domain::Tenant(id) => Some(id),
+            Domain::Platform => None,
+        })
+        .collect();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(tenants::Entity::find()
+        .filter(tenants::Column::Id.is_in(ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.slug))
+        .collect())
+}
+
+/// The user and CSRF token of a live web session, for pages that render forms.
+pub async fn session_user(
+    state: &AppState,
+    cookie: &str,
+) -> AppResult<Option<(CurrentUser, String)>> {
+    let Some(session) = web_sessions::Entity::find()
+        .filter(web_sessions::Column::SessionHash.eq(sha256_hex(cookie)))
+        .filter(web_sessions::Column::ExpiresAt.gt(now()))
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(users::Entity::find_by_id(session.user_id)
+        .one(&state.db)
+        .await?
+        .map(|u| (CurrentUser::from(u), session.csrf_token)))
+}

@@ -1,0 +1,91 @@
+//! Lesson assets: streamed into the object store, recorded on the lesson after the upload.
+
+use futures_util::{Stream, StreamExt};
+use lyceum_tenants::rbac::{Authorized, resource};
+use object_store::ObjectStoreExt;
+use object_store::buffered::BufWriter;
+use object_store::path::Path;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use tokio::io::AsyncWriteExt;
+use uuid::Uuid;
+
+use crate::entities::lessons;
+use crate::error::{AppError, AppResult};
+use crate::services::now;
+use crate::services::tenants::{Tenant, ensure_covers};
+use crate::state::AppState;
+
+/// Stores `body` as the lesson's asset, replacing any earlier one. A body larger than
+/// `limit` bytes is refused and leaves the lesson as it was.
+pub async fn upload<S>(
+    state: &AppState,
+    auth: &Authorized<resource::Course>,
+    tenant: &Tenant,
+    lesson_id: Uuid,
+    content_type: &str,
+    mut body: S,
+    limit: usize,
+) -> AppResult<()>
+where
+    S: Stream<Item = Result<bytes::Bytes, AppError>> + Unpin,
+{
+    ensure_covers(auth, tenant)?;
+    let lesson = lessons::Entity::find_by_id(lesson_id)
+        .filter(lessons::Column::TenantId.eq(tenant.id))
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound("lesson"))?;
+    let key = Path::from(format!(
+        "tenants/{}/lessons/{}/{}",
+        tenant.id,
+        lesson.id,
+        Uuid::now_v7()
+    ));
+    let mut writer = BufWriter::new(state.assets.clone(), key.clone());
+    let mut size = 0_usize;
+    while let Some(chunk) = body.next().await {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                writer.abort().await.ok();
+                return Err(AppError::invalid(
+                    "body",
+                    format!("the upload broke off: {e}"),
+                ));
+            }
+        };
+        size += chunk.len();
+        if size > limit {
+            writer.abort().await.ok();
+            crate::http::middleware::drain(&mut body, crate::http::middleware::DRAIN_LIMIT).await;
+            return Err(AppError::TooLarge { limit });
+        }
+        writer
+            .write_all(&chunk)
+            .await
+            .map_err(|e| AppError::Internal(format!("writing the asset failed: {e}")))?;
+    }
+    writer
+        .shutdown()
+        .await
+        .map_err(|e| AppError::Internal(format!("finishing the asset failed: {e}")))?;
+    let previous = lesson.asset_key.clone();
+    lessons::ActiveModel {
+        id: Set(lesson.id),
+        asset_key: Set(Some(key.to_string())),
+        asset_content_type: Set(Some(content_type.to_owned())),
+        asset_size: Set(Some(i64::try_from(size).unwrap_or(i64::MAX))),
+        updated_at: Set(now()),
+        ..Default::default()
+    }
+    .update(&state.db)
+    .await?;
+    if let Some(old) = previous {
+        // The row no longer points at it; a failure here only leaves an orphan behind.
+        if let Err(e) = state.assets.delete(&Path::from(old)).await {
+            tracing::warn!(error = %e, "could not delete a replaced asset");
+        }
+    }
+    tracing::info!(tenant.id = %tenant.id, lesson.id = %lesson.id, size, "lesson asset stored");
+    Ok(())
+}

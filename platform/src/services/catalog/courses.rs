@@ -1,0 +1,234 @@
+//! Creating, changing and publishing courses (tenant staff).
+
+use lyceum_gateway_core::Money;
+use lyceum_tenants::Slug;
+use lyceum_tenants::rbac::{Authorized, resource};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder,
+};
+use uuid::Uuid;
+
+use super::{Course, CourseDescription, CourseTitle, Curriculum};
+use crate::entities::courses;
+use crate::error::{AppError, AppResult, is_unique_violation};
+use crate::services::now;
+use crate::services::tenants::{Tenant, ensure_covers};
+use crate::state::AppState;
+
+/// The longest access period a course may sell: 100 years.
+pub const MAX_ACCESS_DAYS: u32 = 36_500;
+
+/// A validated new course.
+#[derive(Debug)]
+pub struct NewCourse {
+    pub slug: Slug,
+    pub title: CourseTitle,
+    pub description: CourseDescription,
+    pub price: Money,
+    pub access_days: Option<u32>,
+}
+
+/// Changes to a course; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct CoursePatch {
+    pub title: Option<CourseTitle>,
+    pub description: Option<CourseDescription>,
+    pub price: Option<Money>,
+    /// `Some(None)` makes access lifetime.
+    pub access_days: Option<Option<u32>>,
+}
+
+fn check_price(tenant: &Tenant, price: &Money) -> AppResult<()> {
+    if price.currency != tenant.currency {
+        return Err(AppError::invalid(
+            "price.currency",
+            format!("this storefront sells in {}", tenant.currency),
+        ));
+    }
+    Ok(())
+}
+
+fn check_access_days(days: Option<u32>) -> AppResult<Option<i32>> {
+    match days {
+        None => Ok(None),
+        Some(d) if (1..=MAX_ACCESS_DAYS).contains(&d) => Ok(i32::try_from(d).ok()),
+        Some(_) => Err(AppError::invalid(
+            "access_days",
+            format!("must be between 1 and {MAX_ACCESS_DAYS}, or absent for lifetime access"),
+        )),
+    }
+}
+
+/// Creates an unpublished course.
+pub async fn create(
+    state: &AppState,
+    auth: &Authorized<resource::Course>,
+    tenant: &Tenant,
+    input: NewCourse,
+) -> AppResult<Course> {
+    ensure_covers(auth, tenant)?;
+    check_price(tenant, &input.price)?;
+    let access_days = check_access_days(input.access_days)?;
+    let at = now();
+    let inserted = courses::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(tenant.id),
+        slug: Set(input.slug.as_str().to_owned()),
+        title: Set(input.title.into_inner()),
+        description: Set(input.description.into_inner()),
+        price_amount: Set(input.price.amount.get()),
+        currency: Set(input.price.currency.code().to_owned()),
+        access_days: Set(access_days),
+        published: Set(false),
+        published_at: Set(None),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(&state.db)
+    .await;
+    match inserted {
+        Ok(course) => course.try_into(),
+        Err(e) if is_unique_violation(&e) => Err(AppError::conflict(format!(
+            "this storefront already has a course `{}`",
+            input.slug
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Changes a course.
+pub async fn update(
+    state: &AppState,
+    auth: &Authorized<resource::Course>,
+    tenant: &Tenant,
+    slug: &str,
+    patch: CoursePatch,
+) -> AppResult<Course> {
+    ensure_covers(auth, tenant)?;
+    let course = find(&state.db, tenant, slug).await?;
+    let mut active = courses::ActiveModel {
+        id: Set(course.id),
+        updated_at: Set(now()),
+        ..Default::default()
+    };
+    if let Some(title) = patch.title {
+        active.title = Set(title.into_inner());
+    }
+    if let Some(description) = patch.description {
+        active.description = Set(description.into_inner());
+    }
+    if let Some(price) = patch.price {
+        check_price(tenant, &price)?;
+        active.price_amount = Set(price.amount.get());
+    }
+    if let Some(days) = patch.access_days {
+        active.access_days = Set(check_access_days(days)?);
+    }
+    let updated = active.update(&state.db).await?.try_into();
+    state
+        .caches
+        .courses
+        .invalidate(&(tenant.id, slug.to_owned()))
+        .await;
+    updated
+}
+
+/// Publishes (or unpublishes) a course; publishing twice keeps the first publication time.
+pub async fn set_published(
+    state: &AppState,
+    auth: &Authorized<resource::Course>,
+    tenant: &Tenant,
+    slug: &str,
+    published: bool,
+) -> AppResult<Course> {
+    ensure_covers(auth, tenant)?;
+    let course = find(&state.db, tenant, slug).await?;
+    let at = now();
+    state
+        .caches
+        .courses
+        .invalidate(&(tenant.id, slug.to_owned()))
+        .await;
+    courses::ActiveModel {
+        id: Set(course.id),
+        published: Set(published),
+        published_at: Set(if published {
+            course.published_at.or(Some(at))
+        } else {
+            course.published_at
+        }),
+        updated_at: Set(at),
+        ..Default::default()
+    }
+    .update(&state.db)
+    .await?
+    .try_into()
+}
+
+/// Every course of the tenant, drafts included, newest first.
+pub async fn list_all(
+    state: &AppState,
+    auth: &Authorized<resource::Course>,
+    tenant: &Tenant,
+) -> AppResult<Vec<Course>> {
+    ensure_covers(auth, tenant)?;
+    courses::Entity::find()
+        .filter(courses::Column::TenantId.eq(tenant.id))
+        .order_by_desc(courses::Column::Id)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(Course::try_from)
+        .collect()
+}
+
+/// A course with its curriculum, drafts and lesson bodies included (staff).
+pub async fn get_for_staff(
+    state: &AppState,
+    auth: &Authorized<resource::Course>,
+    tenant: &Tenant,
+    slug: &str,
+) -> AppResult<Curriculum> {
+    ensure_covers(auth, tenant)?;
+    let course = find(&state.db, tenant, slug).await?;
+    super::curriculum::load(&state.db, course).await
+}
+
+/// The course with this slug in this tenant.
+pub async fn find(conn: &impl ConnectionTrait, tenant: &Tenant, slug: &str) -> AppResult<Course> {
+    courses::Entity::find()
+        .filter(courses::Column::TenantId.eq(tenant.id))
+        .filter(courses::Column::Slug.eq(slug))
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("course"))?
+        .try_into()
+}
+
+/// A course by slug (published or not), from a short-lived cache: the access check's hot path
+/// reads it on every request.
+pub async fn find_cached(
+    state: &AppState,
+    tenant: &Tenant,
+    slug: &str,
+) -> AppResult<std::sync::Arc<Course>> {
+    let key = (tenant.id, slug.to_owned());
+    let course = match state.caches.courses.get(&key).await {
+        Some(course) => course,
+        None => {
+            let db = state.db.clone();
+            let tenant = tenant.clone();
+            let slug = slug.to_owned();
+            state
+                .caches
+                .courses
+                .try_get_with(key, async move {
+                    find(&db, &tenant, &slug).await.map(std::sync::Arc::new)
+                })
+                .await
+                .map_err(crate::services::tenants::unshare)?
+        }
+    };
+    Ok(course)
+}

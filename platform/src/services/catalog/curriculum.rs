@@ -1,0 +1,235 @@
+//! Sections and lessons: adding them and putting them in order.
+
+use std::collections::{BTreeMap, HashSet};
+
+use lyceum_tenants::rbac::{Authorized, resource};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::courses::find as find_course;
+use super::{
+    Course, Curriculum, Lesson, LessonBody, LessonKind, LessonTitle, Section, SectionTitle,
+};
+use crate::entities::{lessons, sections};
+use crate::error::{AppError, AppResult};
+use crate::services::now;
+use crate::services::tenants::{Tenant, ensure_covers};
+use crate::state::AppState;
+
+/// A validated new lesson.
+#[derive(Debug)]
+pub struct NewLesson {
+    pub title: LessonTitle,
+    pub kind: LessonKind,
+    pub free_preview: bool,
+    pub body: Option<LessonBody>,
+}
+
+/// Appends a section to a course; returns its id.
+pub async fn add_section(
+    state: &AppState,
+    auth: &Authorized<resource::Course>,
+    tenant: &Tenant,
+    course_slug: &str,
+    title: SectionTitle,
+) -> AppResult<Uuid> {
+    ensure_covers(auth, tenant)?;
+    let txn = state.db.begin().await?;
+    let course = find_course(&txn, tenant, course_slug).await?;
+    let position = sections::Entity::find()
+        .filter(sections::Column::TenantId.eq(tenant.id))
+        .filter(sections::Column::CourseId.eq(course.id))
+        .count(&txn)
+        .await?;
+    let id = Uuid::now_v7();
+    sections::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(tenant.id),
+        course_id: Set(course.id),
+        title: Set(title.into_inner()),
+        position: Set(position_of(position)?),
+        created_at: Set(now()),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+/// Appends a lesson to a section of a course; returns its id.
+pub async fn add_lesson(
+    state: &AppState,
+    auth: &Authorized<resource::Course>,
+    tenant: &Tenant,
+    course_slug: &str,
+    section_id: Uuid,
+    input: NewLesson,
+) -> AppResult<Uuid> {
+    ensure_covers(auth, tenant)?;
+    let txn = state.db.begin().await?;
+    let course = find_course(&txn, tenant, course_slug).await?;
+    find_section(&txn, tenant, &course, section_id).await?;
+    let position = lessons::Entity::find()
+        .filter(lessons::Column::TenantId.eq(tenant.id))
+        .filter(lessons::Column::SectionId.eq(section_id))
+        .count(&txn)
+        .await?;
+    let id = Uuid::now_v7();
+    let at = now();
+    lessons::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(tenant.id),
+        course_id: Set(course.id),
+        section_id: Set(section_id),
+        title: Set(input.title.into_inner()),
+        kind: Set(input.kind.as_str().to_owned()),
+        free_preview: Set(input.free_preview),
+        body: Set(input.body.map(LessonBody::into_inner)),
+        position: Set(position_of(position)?),
+        asset_key: Set(None),
+        asset_content_type: Set(None),
+        asset_size: Set(None),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+/// Puts a course's sections in the given order; the list must name each section once.
+pub async fn reorder_sections(
+    state: &AppState,
+    auth: &Authorized<resource::Course>,
+    tenant: &Tenant,
+    course_slug: &str,
+    order: Vec<Uuid>,
+) -> AppResult<()> {
+    ensure_covers(auth, tenant)?;
+    let txn = state.db.begin().await?;
+    let course = find_course(&txn, tenant, course_slug).await?;
+    let existing: Vec<Uuid> = sections::Entity::find()
+        .filter(sections::Column::TenantId.eq(tenant.id))
+        .filter(sections::Column::CourseId.eq(course.id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    check_permutation(&existing, &order)?;
+    for (position, id) in order.into_iter().enumerate() {
+        sections::ActiveModel {
+            id: Set(id),
+            position: Set(position_of(position as u64)?),
+            ..Default::default()
+        }
+        .update(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Puts a section's lessons in the given order; the list must name each lesson once.
+pub async fn reorder_lessons(
+    state: &AppState,
+    auth: &Authorized<resource::Course>,
+    tenant: &Tenant,
+    course_slug: &str,
+    section_id: Uuid,
+    order: Vec<Uuid>,
+) -> AppResult<()> {
+    ensure_covers(auth, tenant)?;
+    let txn = state.db.begin().await?;
+    let course = find_course(&txn, tenant, course_slug).await?;
+    find_section(&txn, tenant, &course, section_id).await?;
+    let existing: Vec<Uuid> = lessons::Entity::find()
+        .filter(lessons::Column::TenantId.eq(tenant.id))
+        .filter(lessons::Column::SectionId.eq(section_id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
+    check_permutation(&existing, &order)?;
+    for (position, id) in order.into_iter().enumerate() {
+        lessons::ActiveModel {
+            id: Set(id),
+            position: Set(position_of(position as u64)?),
+            updated_at: Set(now()),
+            ..Default::default()
+        }
+        .update(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Loads a course's sections and lessons in order.
+pub async fn load(conn: &impl ConnectionTrait, course: Course) -> AppResult<Curriculum> {
+    let section_rows = sections::Entity::find()
+        .filter(sections::Column::TenantId.eq(course.tenant_id))
+        .filter(sections::Column::CourseId.eq(course.id))
+        .order_by_asc(sections::Column::Position)
+        .all(conn)
+        .await?;
+    let lesson_rows = lessons::Entity::find()
+        .filter(lessons::Column::TenantId.eq(course.tenant_id))
+        .filter(lessons::Column::CourseId.eq(course.id))
+        .order_by_asc(lessons::Column::Position)
+        .all(conn)
+        .await?;
+    let mut by_section: BTreeMap<Uuid, Vec<Lesson>> = BTreeMap::new();
+    for row in lesson_rows {
+        let lesson = Lesson::try_from(row)?;
+        by_section
+            .entry(lesson.section_id)
+            .or_default()
+            .push(lesson);
+    }
+    let sections = section_rows
+        .into_iter()
+        .map(|s| Section {
+            lessons: by_section.remove(&s.id).unwrap_or_default(),
+            id: s.id,
+            title: s.title,
+            position: s.position,
+        })
+        .collect();
+    Ok(Curriculum { course, sections })
+}
+
+async fn find_section(
+    conn: &impl ConnectionTrait,
+    tenant: &Tenant,
+    course: &Course,
+    section_id: Uuid,
+) -> AppResult<sections::Model> {
+    sections::Entity::find_by_id(section_id)
+        .filter(sections::Column::TenantId.eq(tenant.id))
+        .filter(sections::Column::CourseId.eq(course.id))
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("section"))
+}
+
+fn check_permutation(existing: &[Uuid], order: &[Uuid]) -> AppResult<()> {
+    let wanted: HashSet<&Uuid> = order.iter().collect();
+    let have: HashSet<&Uuid> = existing.iter().collect();
+    if wanted.len() != order.len() || wanted != have {
+        return Err(AppError::invalid(
+            "ids",
+            "must list every item of the container exactly once",
+        ));
+    }
+    Ok(())
+}
+
+fn position_of(index: u64) -> AppResult<i32> {
+    i32::try_from(index).map_err(|_| AppError::conflict("too many items"))
+}

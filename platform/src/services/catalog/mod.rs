@@ -1,0 +1,169 @@
+//! The catalog: courses, their curriculum (sections and lessons) and lesson assets.
+
+pub mod assets;
+pub mod courses;
+pub mod curriculum;
+pub mod public;
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use lyceum_gateway_core::{Currency, Money};
+use lyceum_tenants::Slug;
+use uuid::Uuid;
+
+use crate::domain::BoundedText;
+use crate::entities::{courses as course_rows, lessons as lesson_rows};
+use crate::error::AppError;
+
+pub type CourseTitle = BoundedText<1, 200>;
+pub type CourseDescription = BoundedText<0, 20_000>;
+pub type SectionTitle = BoundedText<1, 200>;
+pub type LessonTitle = BoundedText<1, 200>;
+pub type LessonBody = BoundedText<0, 200_000>;
+
+/// A course as its authors and buyers see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Course {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub slug: Slug,
+    pub title: String,
+    pub description: String,
+    pub price: Money,
+    pub access_days: Option<u32>,
+    pub published: bool,
+    pub published_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Course {
+    pub fn is_free(&self) -> bool {
+        self.price.is_zero()
+    }
+}
+
+impl TryFrom<course_rows::Model> for Course {
+    type Error = AppError;
+    fn try_from(m: course_rows::Model) -> Result<Self, Self::Error> {
+        let corrupt = |what: &str| AppError::Internal(format!("course {} has a bad {what}", m.id));
+        let currency = Currency::parse(&m.currency).map_err(|_| corrupt("currency"))?;
+        Ok(Self {
+            slug: Slug::parse(&m.slug).map_err(|_| corrupt("slug"))?,
+            price: Money::new(m.price_amount, currency).map_err(|_| corrupt("price"))?,
+            access_days: m
+                .access_days
+                .map(u32::try_from)
+                .transpose()
+                .map_err(|_| corrupt("access_days"))?,
+            id: m.id,
+            tenant_id: m.tenant_id,
+            title: m.title,
+            description: m.description,
+            published: m.published,
+            published_at: m.published_at,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+/// What a lesson holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LessonKind {
+    Video,
+    Text,
+    File,
+}
+
+impl LessonKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Video => "video",
+            Self::Text => "text",
+            Self::File => "file",
+        }
+    }
+}
+
+impl fmt::Display for LessonKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for LessonKind {
+    type Err = AppError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "video" => Ok(Self::Video),
+            "text" => Ok(Self::Text),
+            "file" => Ok(Self::File),
+            _ => Err(AppError::invalid(
+                "kind",
+                "must be `video`, `text` or `file`",
+            )),
+        }
+    }
+}
+
+/// A lesson in a curriculum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lesson {
+    pub id: Uuid,
+    pub section_id: Uuid,
+    pub title: String,
+    pub kind: LessonKind,
+    pub free_preview: bool,
+    pub position: i32,
+    /// Only shown to staff here; learners get it through the content endpoint.
+    pub body: Option<String>,
+    pub asset: Option<AssetInfo>,
+}
+
+/// An uploaded lesson asset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssetInfo {
+    pub content_type: String,
+    pub size: i64,
+}
+
+impl TryFrom<lesson_rows::Model> for Lesson {
+    type Error = AppError;
+    fn try_from(m: lesson_rows::Model) -> Result<Self, Self::Error> {
+        Ok(Self {
+            kind: m
+                .kind
+                .parse()
+                .map_err(|_| AppError::Internal(format!("lesson {} has a bad kind", m.id)))?,
+            asset: match (m.asset_key, m.asset_content_type, m.asset_size) {
+                (Some(_), Some(content_type), Some(size)) => Some(AssetInfo { content_type, size }),
+                _ => None,
+            },
+            id: m.id,
+            section_id: m.section_id,
+            title: m.title,
+            free_preview: m.free_preview,
+            position: m.position,
+            body: m.body,
+        })
+    }
+}
+
+/// A section with its lessons in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    pub id: Uuid,
+    pub title: String,
+    pub position: i32,
+    pub lessons: Vec<Lesson>,
+}
+
+/// A course with its whole curriculum in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Curriculum {
+    pub course: Course,
+    pub sections: Vec<Section>,
+}

@@ -1,0 +1,131 @@
+//! The public catalog of an active storefront: published courses only.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use lyceum_tenants::rbac::{Authorized, resource};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use super::{Course, Curriculum};
+use crate::entities::courses;
+use crate::error::{AppError, AppResult};
+use crate::services::tenants::{Tenant, ensure_covers};
+use crate::state::AppState;
+
+/// Default and largest page sizes of the catalog.
+pub const DEFAULT_LIMIT: u64 = 20;
+pub const MAX_LIMIT: u64 = 100;
+
+/// One page of the catalog and where the next one starts.
+#[derive(Debug)]
+pub struct Page {
+    pub items: Vec<Course>,
+    pub next_cursor: Option<String>,
+}
+
+/// A catalog query.
+#[derive(Debug, Default)]
+pub struct CatalogQuery {
+    /// Words to find in titles and descriptions, case-insensitively.
+    pub q: Option<String>,
+    pub limit: Option<u64>,
+    /// Opaque, from a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+/// Published courses, oldest first, a page at a time.
+pub async fn list(
+    state: &AppState,
+    auth: &Authorized<resource::Catalog>,
+    tenant: &Tenant,
+    query: CatalogQuery,
+) -> AppResult<Page> {
+    ensure_covers(auth, tenant)?;
+    let limit = match query.limit {
+        None => DEFAULT_LIMIT,
+        Some(l) if (1..=MAX_LIMIT).contains(&l) => l,
+        Some(_) => {
+            return Err(AppError::invalid(
+                "limit",
+                format!("must be between 1 and {MAX_LIMIT}"),
+            ));
+        }
+    };
+    let mut select = courses::Entity::find()
+        .filter(courses::Column::TenantId.eq(tenant.id))
+        .filter(courses::Column::Published.eq(true));
+    if let Some(cursor) = query.cursor.as_deref().filter(|c| !c.is_empty()) {
+        select = select.filter(courses::Column::Id.gt(decode_cursor(cursor)?));
+    }
+    if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        if q.chars().count() > 200 {
+            return Err(AppError::invalid("q", "must be at most 200 characters"));
+        }
+        let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
+        let lower = |col: courses::Column| Expr::expr(Func::lower(Expr::col(col)));
+        select = select.filter(
+            Condition::any()
+                .add(lower(courses::Column::Title).like(LikeExpr::new(&pattern).escape('\\')))
+                .add(
+                    lower(courses::Column::Description).like(LikeExpr::new(&pattern).escape('\\')),
+                ),
+        );
+    }
+    let mut rows = select
+        .order_by_asc(courses::Column::Id)
+        .limit(limit + 1)
+        .all(&state.db)
+        .await?;
+    let has_more = rows.len() as u64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next_cursor = if has_more {
+        rows.last().map(|c| URL_SAFE_NO_PAD.encode(c.id.as_bytes()))
+    } else {
+        None
+    };
+    Ok(Page {
+        items: rows
+            .into_iter()
+            .map(Course::try_from)
+            .collect::<AppResult<_>>()?,
+        next_cursor,
+    })
+}
+
+/// A published course with its curriculum; lesson bodies are left out.
+pub async fn get(
+    state: &AppState,
+    auth: &Authorized<resource::Catalog>,
+    tenant: &Tenant,
+    slug: &str,
+) -> AppResult<Curriculum> {
+    ensure_covers(auth, tenant)?;
+    let course = super::courses::find(&state.db, tenant, slug).await?;
+    if !course.published {
+        return Err(AppError::NotFound("course"));
+    }
+    let mut curriculum = super::curriculum::load(&state.db, course).await?;
+    for lesson in curriculum
+        .sections
+        .iter_mut()
+        .flat_map(|s| s.lessons.iter_mut())
+    {
+        lesson.body = None;
+    }
+    Ok(curriculum)
+}
+
+fn decode_cursor(cursor: &str) -> AppResult<Uuid> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| Uuid::from_slice(&bytes).ok())
+        .ok_or_else(|| AppError::invalid("cursor", "not a cursor this API handed out"))
+}
+
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}

@@ -1,0 +1,138 @@
+//! Mail: through SMTP when `LYCEUM_SMTP_URL` is set, otherwise as `.eml` files under
+//! `{data_dir}/mail` (so the demo shows what would be sent). Each message's file name and
+//! `Message-ID` come from its outbox row, so writing it twice leaves one message.
+
+use std::path::PathBuf;
+
+use lettre::message::{Mailbox, header::ContentType};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+
+use crate::entities::outbox;
+
+/// Where mail goes.
+#[derive(Clone)]
+pub enum Mailer {
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        from: Mailbox,
+    },
+    Files {
+        dir: PathBuf,
+        from: Mailbox,
+    },
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Smtp { .. } => f.write_str("Mailer::Smtp"),
+            Self::Files { dir, .. } => write!(f, "Mailer::Files({})", dir.display()),
+        }
+    }
+}
+
+/// Why a message was not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("the outbox row cannot be turned into a message: {0}")]
+    Malformed(String),
+    #[error("SMTP: {0}")]
+    Smtp(#[from] lettre::transport::smtp::Error),
+    #[error("writing the message file: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Mailer {
+    /// SMTP for `smtp://…` / `smtps://…` URLs, files otherwise.
+    pub fn new(
+        smtp_url: Option<&SecretString>,
+        from: &str,
+        data_dir: &std::path::Path,
+    ) -> Result<Self, MailError> {
+        let from: Mailbox = from
+            .parse()
+            .map_err(|e| MailError::Malformed(format!("sender address: {e}")))?;
+        Ok(match smtp_url {
+            Some(url) => Self::Smtp {
+                transport: AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())?
+                    .build(),
+                from,
+            },
+            None => Self::Files {
+                dir: data_dir.join("mail"),
+                from,
+            },
+        })
+    }
+
+    /// Sends the message an outbox row describes.
+    pub async fn deliver(&self, row: &outbox::Model) -> Result<(), MailError> {
+        match self {
+            Self::Smtp { transport, from } => {
+                transport.send(compose(from, row)?).await?;
+            }
+            Self::Files { dir, from } => {
+                let message = compose(from, row)?;
+                tokio::fs::create_dir_all(dir).await?;
+                let path = dir.join(format!(
+                    "{}-{}.eml",
+                    row.created_at.format("%Y%m%dT%H%M%S"),
+                    row.id
+                ));
+                tokio::fs::write(path, message.formatted()).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn compose(from: &Mailbox, row: &outbox::Model) -> Result<Message, MailError> {
+    let payload = &row.payload;
+    let field = |name: &str| payload.get(name).cloned().unwrap_or(Value::Null);
+    let to: Mailbox = field("to")
+        .as_str()
+        .unwrap_or_default()
+        .parse()
+        .map_err(|e| MailError::Malformed(format!("recipient: {e}")))?;
+    let currency = field("currency").as_str().unwrap_or_default().to_owned();
+    let amount = |name: &str| {
+        let minor = field(name).as_i64().unwrap_or_default();
+        lyceum_gateway_core::Currency::parse(&currency)
+            .ok()
+            .and_then(|c| lyceum_gateway_core::Money::new(minor, c).ok())
+            .map_or_else(|| format!("{minor} {currency}"), |m| m.to_string())
+    };
+    let order = field("order_id").as_str().unwrap_or_default().to_owned();
+    let (subject, body) = match row.kind.as_str() {
+        "purchase_receipt" => (
+            "Your purchase receipt".to_owned(),
+            format!(
+                "Thank you for your purchase.\n\nOrder: {order}\nTotal paid: {}\n\nYour course is waiting for you.\n",
+                amount("total")
+            ),
+        ),
+        "refund_notice" => (
+            "Your refund".to_owned(),
+            format!(
+                "A refund was made on your order.\n\nOrder: {order}\nRefunded so far: {}\nOrder status: {}\n",
+                amount("refunded"),
+                field("status").as_str().unwrap_or_default()
+            ),
+        ),
+        other => {
+            return Err(MailError::Malformed(format!(
+                "unknown outbox kind `{other}`"
+            )));
+        }
+    };
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(subject)
+        .message_id(Some(format!("<{}@lyceum>", row.id)))
+        .header(ContentType::TEXT_PLAIN)
+        .body(body)
+        .map_err(|e| MailError::Malformed(e.to_string()))
+}

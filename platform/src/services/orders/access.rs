@@ -1,0 +1,216 @@
+//! Entitlements and access decisions: the hot path.
+//!
+//! `has access` = the course is free, or an active, unexpired entitlement of the user covers
+//! it, whatever created it (a purchase, a seat, a grant). Decisions are cached per
+//! `(tenant, user, course)` and dropped by the same code that changes entitlements.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+};
+use uuid::Uuid;
+
+use super::state::Access;
+use crate::entities::{courses, entitlements, order_lines};
+use crate::error::{AppError, AppResult};
+use crate::services::catalog::Course;
+use crate::services::now;
+use crate::state::AppState;
+
+/// Why someone has access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    Free,
+    Purchase,
+    Seat,
+    Subscription,
+    Grant,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Free => "free",
+            Self::Purchase => "purchase",
+            Self::Seat => "seat",
+            Self::Subscription => "subscription",
+            Self::Grant => "grant",
+        }
+    }
+
+    fn from_source(source: &str) -> Option<Self> {
+        match source {
+            "purchase" => Some(Self::Purchase),
+            "seat" => Some(Self::Seat),
+            "subscription" => Some(Self::Subscription),
+            "grant" => Some(Self::Grant),
+            _ => None,
+        }
+    }
+}
+
+/// An access decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    pub access: bool,
+    pub reason: Option<Reason>,
+    /// When the access ends; `None` for lifetime access (or none at all).
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl Decision {
+    pub const DENIED: Self = Self {
+        access: false,
+        reason: None,
+        expires_at: None,
+    };
+}
+
+/// The cache key of a decision.
+pub type AccessKey = (Uuid, Uuid, Uuid);
+
+/// Whether `user` may study `course` now.
+pub async fn decide(state: &AppState, user: Option<Uuid>, course: &Course) -> AppResult<Decision> {
+    if course.is_free() {
+        return Ok(Decision {
+            access: true,
+            reason: Some(Reason::Free),
+            expires_at: None,
+        });
+    }
+    let Some(user) = user else {
+        return Ok(Decision::DENIED);
+    };
+    let key = (course.tenant_id, user, course.id);
+    let db = state.db.clone();
+    let decision = state
+        .caches
+        .access
+        .try_get_with(key, async move { load(&db, key).await })
+        .await
+        .map_err(crate::services::tenants::unshare)?;
+    if decision.expires_at.is_some_and(|at| at <= Utc::now()) {
+        // It ran out while cached.
+        state.caches.access.invalidate(&key).await;
+        return Ok(Decision::DENIED);
+    }
+    Ok(decision)
+}
+
+/// The decision straight from the database (no cache): the longest-lasting active, unexpired
+/// entitlement of the user for the course.
+pub async fn load(
+    db: &impl ConnectionTrait,
+    (tenant, user, course): AccessKey,
+) -> AppResult<Decision> {
+    let at = now();
+    let rows = entitlements::Entity::find()
+        .filter(entitlements::Column::TenantId.eq(tenant))
+        .filter(entitlements::Column::UserId.eq(user))
+        .filter(entitlements::Column::CourseId.eq(course))
+        .filter(entitlements::Column::Status.eq("active"))
+        .all(db)
+        .await?;
+    // The entitlement that lasts longest wins; lifetime beats any date.
+    let best = rows
+        .into_iter()
+        .filter(|e| e.expires_at.is_none_or(|x| x > at))
+        .max_by_key(|e| (e.expires_at.is_none(), e.expires_at));
+    Ok(match best {
+        Some(e) => Decision {
+            access: true,
+            reason: Reason::from_source(&e.source),
+            expires_at: e.expires_at,
+        },
+        None => Decision::DENIED,
+    })
+}
+
+/// Drops cached decisions after entitlements changed (call after commit).
+pub async fn invalidate(state: &AppState, keys: &[AccessKey]) {
+    for key in keys {
+        state.caches.access.invalidate(key).await;
+    }
+}
+
+/// One entitlement change made while applying an order's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Changed {
+    pub entitlement_id: Uuid,
+    pub key: AccessKey,
+}
+
+/// Makes the entitlements of `order`'s lines match `access`, inside the caller's transaction.
+/// Creates them on first grant (access periods start at `paid_at`), suspends, reactivates or
+/// revokes them later; never touches entitlements that other orders or seats created.
+pub async fn reconcile_lines(
+    conn: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    buyer_id: Uuid,
+    order_id: Uuid,
+    access: Access,
+    paid_at: Option<DateTime<Utc>>,
+) -> AppResult<Vec<Changed>> {
+    let lines = order_lines::Entity::find()
+        .filter(order_lines::Column::TenantId.eq(tenant_id))
+        .filter(order_lines::Column::OrderId.eq(order_id))
+        .all(conn)
+        .await?;
+    let mut changed = Vec::new();
+    for line in lines {
+        let existing = entitlements::Entity::find()
+            .filter(entitlements::Column::OrderLineId.eq(line.id))
+            .one(conn)
+            .await?;
+        let wanted = match access {
+            Access::Active => "active",
+            Access::Suspended => "suspended",
+            Access::None => "revoked",
+        };
+        let key = (tenant_id, buyer_id, line.course_id);
+        match existing {
+            Some(e) if e.status == wanted => {}
+            Some(e) => {
+                let id = e.id;
+                let mut active: entitlements::ActiveModel = e.into();
+                active.status = Set(wanted.to_owned());
+                active.updated_at = Set(now());
+                active.update(conn).await?;
+                changed.push(Changed {
+                    entitlement_id: id,
+                    key,
+                });
+            }
+            None if access == Access::None => {}
+            None => {
+                let course = courses::Entity::find_by_id(line.course_id)
+                    .one(conn)
+                    .await?
+                    .ok_or_else(|| AppError::Internal("order line without course".into()))?;
+                let granted_at = paid_at.unwrap_or_else(now);
+                let id = Uuid::now_v7();
+                entitlements::ActiveModel {
+                    id: Set(id),
+                    tenant_id: Set(tenant_id),
+                    user_id: Set(buyer_id),
+                    course_id: Set(line.course_id),
+                    source: Set(Reason::Purchase.as_str().to_owned()),
+                    order_line_id: Set(Some(line.id)),
+                    status: Set(wanted.to_owned()),
+                    expires_at: Set(course
+                        .access_days
+                        .map(|days| granted_at + Duration::days(i64::from(days)))),
+                    granted_at: Set(granted_at),
+                    updated_at: Set(now()),
+                }
+                .insert(conn)
+                .await?;
+                changed.push(Changed {
+                    entitlement_id: id,
+                    key,
+                });
+            }
+        }
+    }
+    Ok(changed)
+}

@@ -1,0 +1,401 @@
+//! Starting a purchase: prices from the catalog, discounts from coupons, one open order per
+//! buyer and course, `Idempotency-Key` honoured; zero-total orders are fulfilled on the spot
+//! through the same pipeline as paid ones.
+
+use std::collections::BTreeSet;
+
+use chrono::Duration;
+use lyceum_gateway_core::{
+    CheckoutLine, CheckoutRequest, EventKind, GatewayEvent, GatewayId, Money, Split,
+};
+use lyceum_tenants::rbac::{Authorized, resource};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::coupons::{self, Coupon};
+use super::pipeline::{self, Source};
+use super::{Order, OrderStatus};
+use crate::entities::{order_lines, orders};
+use crate::error::{AppError, AppResult, is_unique_violation};
+use crate::gateways::Gateway;
+use crate::services::accounts::CurrentUser;
+use crate::services::catalog::{Course, courses as course_service};
+use crate::services::now;
+use crate::services::tenants::{Tenant, ensure_covers};
+use crate::state::AppState;
+
+/// The most courses one order may hold.
+pub const MAX_ITEMS: usize = 20;
+
+/// One requested course.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub course: String,
+    pub quantity: u32,
+}
+
+/// A checkout request, parsed.
+#[derive(Debug, Clone, Default)]
+pub struct Input {
+    pub items: Vec<Item>,
+    pub coupon: Option<String>,
+    pub gateway: Option<GatewayId>,
+    pub team_id: Option<Uuid>,
+    pub idempotency_key: Option<String>,
+}
+
+/// A started (or resumed) checkout.
+#[derive(Debug)]
+pub struct Started {
+    pub order: Order,
+    /// Where to send the buyer: the provider's page, or the order's status page when nothing
+    /// is left to pay.
+    pub redirect_url: String,
+}
+
+/// Starts a checkout for `buyer` in `tenant`.
+pub async fn start(
+    state: &AppState,
+    auth: &Authorized<resource::Checkout>,
+    tenant: &Tenant,
+    buyer: &CurrentUser,
+    input: Input,
+) -> AppResult<Started> {
+    ensure_covers(auth, tenant)?;
+    let existing = match &input.idempotency_key {
+        Some(key) => {
+            orders::Entity::find()
+                .filter(orders::Column::BuyerId.eq(buyer.id))
+                .filter(orders::Column::IdempotencyKey.eq(key.as_str()))
+                .one(&state.db)
+                .await?
+        }
+        None => None,
+    };
+    if let Some(existing) = existing {
+        if existing.tenant_id != tenant.id {
+            return Err(AppError::conflict(
+                "this Idempotency-Key was used for another storefront",
+            ));
+        }
+        return resume(state, existing).await;
+    }
+    let courses = resolve_items(state, tenant, &input).await?;
+    for course in &courses {
+        if super::access::load(&state.db, (tenant.id, buyer.id, course.id))
+            .await?
+            .access
+        {
+            return Err(AppError::conflict(format!(
+                "you already have access to `{}`",
+                course.slug
+            )));
+        }
+    }
+    if let Some(open) = open_order(&state.db, buyer.id, &courses).await? {
+        return resume(state, open).await;
+    }
+    let gateway = pick_gateway(state, input.gateway)?;
+
+    let lines: Vec<(Uuid, i64)> = courses
+        .iter()
+        .map(|c| (c.id, c.price.amount.get()))
+        .collect();
+    let subtotal: i64 = lines.iter().map(|(_, t)| t).sum();
+    let coupon = match &input.coupon {
+        Some(code) => Some(coupons::usable(&state.db, tenant, code).await?),
+        None => None,
+    };
+    let discount = coupon.as_ref().map_or(0, |c| coupons::discount(c, &lines));
+    let total = subtotal - discount;
+    let order_id = Uuid::now_v7();
+    let at = now();
+    let free = total == 0;
+
+    let txn = state.db.begin().await?;
+    if let Some(coupon) = &coupon {
+        coupons::redeem(&txn, coupon).await?;
+    }
+    let inserted = orders::ActiveModel {
+        id: Set(order_id),
+        tenant_id: Set(tenant.id),
+        buyer_id: Set(buyer.id),
+        status: Set(OrderStatus::Pending.as_str().to_owned()),
+        currency: Set(tenant.currency.code().to_owned()),
+        subtotal_amount: Set(subtotal),
+        discount_amount: Set(discount),
+        total_amount: Set(total),
+        paid_amount: Set(0),
+        refunded_amount: Set(0),
+        fee_bps: Set(i32::from(
+            tenant.fee_bps.unwrap_or(state.settings.default_fee_bps),
+        )),
+        coupon_id: Set(coupon.as_ref().map(|c: &Coupon| c.id)),
+        gateway: Set((!free).then(|| gateway.id().as_str().to_owned())),
+        session_ref: Set(None),
+        checkout_url: Set(None),
+        payment_id: Set(None),
+        idempotency_key: Set(input.idempotency_key.clone()),
+        flagged: Set(false),
+        created_at: Set(at),
+        updated_at: Set(at),
+        expires_at: Set(at + Duration::minutes(i64::from(state.settings.order_ttl_minutes))),
+    }
+    .insert(&txn)
+    .await;
+    if let Err(e) = inserted {
+        return Err(if is_unique_violation(&e) {
+            AppError::conflict("this Idempotency-Key is being used by another request")
+        } else {
+            e.into()
+        });
+    }
+    for course in &courses {
+        let line = order_lines::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(tenant.id),
+            order_id: Set(order_id),
+            course_id: Set(course.id),
+            quantity: Set(1),
+            unit_amount: Set(course.price.amount.get()),
+            total_amount: Set(course.price.amount.get()),
+            pending_key: Set(Some(pending_key(buyer.id, course.id))),
+        }
+        .insert(&txn)
+        .await;
+        if let Err(e) = line {
+            if is_unique_violation(&e) {
+                // Another checkout for the same course won the race; resume that one.
+                txn.rollback().await?;
+                return match open_order(&state.db, buyer.id, &courses).await? {
+                    Some(open) => resume(state, open).await,
+                    None => Err(AppError::conflict(
+                        "another checkout for this course is in progress",
+                    )),
+                };
+            }
+            return Err(e.into());
+        }
+    }
+    txn.commit().await?;
+    tracing::info!(order.id = %order_id, tenant.id = %tenant.id, total, "order created");
+
+    if free {
+        // Nothing to pay: fulfilled through the same path as a provider's confirmation.
+        pipeline::apply(
+            state,
+            Source::Platform,
+            &local_event(order_id, tenant, EventKind::PaymentSucceeded, "free"),
+        )
+        .await?;
+        let order = super::load(&state.db, tenant.id, order_id).await?;
+        return Ok(Started {
+            redirect_url: status_url(state, order_id, true),
+            order,
+        });
+    }
+
+    let request = CheckoutRequest {
+        order_id,
+        tenant_id: tenant.id,
+        lines: courses
+            .iter()
+            .map(|c| CheckoutLine {
+                course_id: c.id,
+                title: c.title.clone(),
+                quantity: 1,
+                unit_price: c.price,
+            })
+            .collect(),
+        total: money(total, tenant)?,
+        buyer_id: buyer.id,
+        buyer_email: buyer.email.clone(),
+        success_url: status_url(state, order_id, true),
+        cancel_url: status_url(state, order_id, false),
+        split: Split {
+            platform_fee: money(
+                platform_fee(
+                    total,
+                    tenant.fee_bps.unwrap_or(state.settings.default_fee_bps),
+                ),
+                tenant,
+            )?,
+            payee_account: None,
+        },
+        idempotency_key: order_id.to_string(),
+    };
+    let session = match gateway.create_checkout(&request).await {
+        Ok(session) => session,
+        Err(e) => {
+            tracing::error!(order.id = %order_id, error = %e, "the payment provider refused the checkout");
+            pipeline::apply(
+                state,
+                Source::Platform,
+                &local_event(
+                    order_id,
+                    tenant,
+                    EventKind::PaymentFailed,
+                    "checkout-failed",
+                ),
+            )
+            .await?;
+            return Err(AppError::Gateway(e.to_string()));
+        }
+    };
+    orders::ActiveModel {
+        id: Set(order_id),
+        session_ref: Set(Some(session.provider_reference)),
+        checkout_url: Set(Some(session.redirect_url.clone())),
+        updated_at: Set(now()),
+        ..Default::default()
+    }
+    .update(&state.db)
+    .await?;
+    Ok(Started {
+        order: super::load(&state.db, tenant.id, order_id).await?,
+        redirect_url: session.redirect_url,
+    })
+}
+
+/// The platform fee in minor units, rounded down (in the seller's favour).
+pub fn platform_fee(total: i64, fee_bps: u16) -> i64 {
+    total * i64::from(fee_bps) / 10_000
+}
+
+fn money(amount: i64, tenant: &Tenant) -> AppResult<Money> {
+    Money::new(amount, tenant.currency).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+async fn resolve_items(state: &AppState, tenant: &Tenant, input: &Input) -> AppResult<Vec<Course>> {
+    if input.items.is_empty() || input.items.len() > MAX_ITEMS {
+        return Err(AppError::invalid(
+            "items",
+            format!("must hold 1 to {MAX_ITEMS} courses"),
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    let mut courses = Vec::new();
+    for (i, item) in input.items.iter().enumerate() {
+        if item.quantity == 0 {
+            return Err(AppError::invalid(
+                format!("items[{i}].quantity").as_str(),
+                "must be at least 1",
+            ));
+        }
+        if item.quantity > 1 || input.team_id.is_some() {
+            return Err(AppError::invalid(
+                format!("items[{i}].quantity").as_str(),
+                "team seats are bought by a team's manager with a team_id; teams are not open yet, so buy one course at a time",
+            ));
+        }
+        if !seen.insert(item.course.clone()) {
+            return Err(AppError::invalid(
+                "items",
+                format!("`{}` is listed twice", item.course),
+            ));
+        }
+        let course = course_service::find(&state.db, tenant, &item.course).await?;
+        if !course.published {
+            return Err(AppError::NotFound("course"));
+        }
+        courses.push(course);
+    }
+    Ok(courses)
+}
+
+fn pick_gateway(state: &AppState, wanted: Option<GatewayId>) -> AppResult<&Gateway> {
+    match wanted {
+        Some(id) => state.gateways.get(id).ok_or_else(|| {
+            AppError::invalid("gateway", format!("the {id} gateway is not enabled"))
+        }),
+        None => state.gateways.default_gateway().ok_or_else(|| {
+            AppError::invalid("gateway", "no payment gateway is enabled on this platform")
+        }),
+    }
+}
+
+fn pending_key(buyer: Uuid, course: Uuid) -> String {
+    format!("{buyer}:{course}")
+}
+
+/// The buyer's open order for exactly these courses; a conflict if an open order holds some.
+async fn open_order(
+    conn: &impl ConnectionTrait,
+    buyer: Uuid,
+    courses: &[Course],
+) -> AppResult<Option<orders::Model>> {
+    let keys: Vec<String> = courses.iter().map(|c| pending_key(buyer, c.id)).collect();
+    let lines = order_lines::Entity::find()
+        .filter(order_lines::Column::PendingKey.is_in(keys))
+        .all(conn)
+        .await?;
+    let order_ids: BTreeSet<Uuid> = lines.iter().map(|l| l.order_id).collect();
+    let Some(order_id) = order_ids.first().copied() else {
+        return Ok(None);
+    };
+    let all_lines = order_lines::Entity::find()
+        .filter(order_lines::Column::OrderId.eq(order_id))
+        .all(conn)
+        .await?;
+    let same = order_ids.len() == 1
+        && all_lines.len() == courses.len()
+        && all_lines
+            .iter()
+            .all(|l| courses.iter().any(|c| c.id == l.course_id));
+    if !same {
+        return Err(AppError::conflict(
+            "an open order already holds some of these courses; pay or let it expire first",
+        ));
+    }
+    Ok(orders::Entity::find_by_id(order_id).one(conn).await?)
+}
+
+async fn resume(state: &AppState, row: orders::Model) -> AppResult<Started> {
+    let redirect_url = match (&row.checkout_url, row.status.as_str()) {
+        (Some(url), "pending") => url.clone(),
+        _ => status_url(state, row.id, true),
+    };
+    Ok(Started {
+        order: super::assemble(&state.db, row).await?,
+        redirect_url,
+    })
+}
+
+/// The page that shows an order's status after the provider sends the buyer back.
+pub fn status_url(state: &AppState, order: Uuid, success: bool) -> String {
+    let base = state.settings.public_url.as_str().trim_end_matches('/');
+    format!(
+        "{base}/checkout/{order}/{}",
+        if success { "complete" } else { "cancelled" }
+    )
+}
+
+/// An event the platform tells itself (zero-total fulfilment, failed checkout, expiry).
+pub fn local_event(order_id: Uuid, tenant: &Tenant, kind: EventKind, what: &str) -> GatewayEvent {
+    local_event_for(order_id, tenant.id, tenant.currency, kind, what)
+}
+
+/// [`local_event`] for an order known by its row.
+pub fn local_event_for(
+    order_id: Uuid,
+    tenant_id: Uuid,
+    currency: lyceum_gateway_core::Currency,
+    kind: EventKind,
+    what: &str,
+) -> GatewayEvent {
+    GatewayEvent {
+        provider_event_id: format!("{what}:{order_id}"),
+        kind,
+        order_id,
+        tenant_id: Some(tenant_id),
+        session_ref: None,
+        provider_payment_id: format!("{what}:{order_id}"),
+        refund_id: None,
+        dispute_id: None,
+        amount: Money::zero(currency),
+        occurred_at: now(),
+    }
+}

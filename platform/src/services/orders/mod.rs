@@ -1,0 +1,155 @@
+//! Orders: checkout, the payment pipeline, entitlements and access, refunds, reconciliation.
+
+pub mod access;
+pub mod checkout;
+pub mod coupons;
+pub mod pipeline;
+pub mod reconcile;
+pub mod refunds;
+pub mod state;
+
+use chrono::{DateTime, Utc};
+use lyceum_gateway_core::{Currency, Money};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+pub use state::OrderStatus;
+
+use crate::entities::{courses, order_lines, orders};
+use crate::error::{AppError, AppResult};
+
+/// An order as buyers and staff see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Order {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub buyer_id: Uuid,
+    pub status: OrderStatus,
+    pub subtotal: Money,
+    pub discount: Money,
+    pub total: Money,
+    pub paid: Money,
+    pub refunded: Money,
+    pub gateway: Option<String>,
+    pub flagged: bool,
+    pub lines: Vec<OrderLine>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// One line of an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderLine {
+    pub id: Uuid,
+    pub course_id: Uuid,
+    pub course_slug: String,
+    pub course_title: String,
+    pub quantity: u32,
+    pub unit_price: Money,
+    pub total: Money,
+}
+
+/// Reads an order inside a transaction and, on PostgreSQL, locks its row until commit: the
+/// payment pipeline and refund bookkeeping of one order take turns (SQLite's single writer
+/// connection already serializes them).
+pub(crate) async fn lock(
+    txn: &impl ConnectionTrait,
+    tenant_id: Option<Uuid>,
+    order_id: Uuid,
+) -> AppResult<Option<orders::Model>> {
+    let mut query = orders::Entity::find_by_id(order_id);
+    if let Some(tenant_id) = tenant_id {
+        query = query.filter(orders::Column::TenantId.eq(tenant_id));
+    }
+    if txn.get_database_backend() == DbBackend::Postgres {
+        query = query.lock_exclusive();
+    }
+    Ok(query.one(txn).await?)
+}
+
+fn money(amount: i64, currency: Currency) -> AppResult<Money> {
+    Money::new(amount, currency).map_err(|e| AppError::Internal(format!("stored amount: {e}")))
+}
+
+/// Loads an order of a tenant with its lines.
+pub async fn load(
+    conn: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    order_id: Uuid,
+) -> AppResult<Order> {
+    let row = orders::Entity::find_by_id(order_id)
+        .filter(orders::Column::TenantId.eq(tenant_id))
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("order"))?;
+    assemble(conn, row).await
+}
+
+/// Turns a stored order into the domain value, with its lines.
+pub async fn assemble(conn: &impl ConnectionTrait, row: orders::Model) -> AppResult<Order> {
+    let currency = Currency::parse(&row.currency).map_err(|e| AppError::Internal(e.to_string()))?;
+    let lines = order_lines::Entity::find()
+        .filter(order_lines::Column::TenantId.eq(row.tenant_id))
+        .filter(order_lines::Column::OrderId.eq(row.id))
+        .order_by_asc(order_lines::Column::Id)
+        .find_also_related(courses::Entity)
+        .all(conn)
+        .await?;
+    let lines = lines
+        .into_iter()
+        .map(|(line, course)| {
+            let course =
+                course.ok_or_else(|| AppError::Internal("order line without course".into()))?;
+            Ok(OrderLine {
+                id: line.id,
+                course_id: line.course_id,
+                course_slug: course.slug,
+                course_title: course.title,
+                quantity: u32::try_from(line.quantity).unwrap_or(1),
+                unit_price: money(line.unit_amount, currency)?,
+                total: money(line.total_amount, currency)?,
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(Order {
+        id: row.id,
+        tenant_id: row.tenant_id,
+        buyer_id: row.buyer_id,
+        status: row.status.parse().map_err(AppError::Internal)?,
+        subtotal: money(row.subtotal_amount, currency)?,
+        discount: money(row.discount_amount, currency)?,
+        total: money(row.total_amount, currency)?,
+        paid: money(row.paid_amount, currency)?,
+        refunded: money(row.refunded_amount, currency)?,
+        gateway: row.gateway,
+        flagged: row.flagged,
+        lines,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+    })
+}
+
+/// A buyer's orders across storefronts, newest first.
+pub async fn list_for_buyer(conn: &impl ConnectionTrait, buyer: Uuid) -> AppResult<Vec<Order>> {
+    let rows = orders::Entity::find()
+        .filter(orders::Column::BuyerId.eq(buyer))
+        .order_by_desc(orders::Column::Id)
+        .all(conn)
+        .await?;
+    let mut list = Vec::with_capacity(rows.len());
+    for row in rows {
+        list.push(assemble(conn, row).await?);
+    }
+    Ok(list)
+}
+
+/// An order by id alone, for the status page the gateway returns the buyer to.
+pub async fn find_any(conn: &impl ConnectionTrait, order_id: Uuid) -> AppResult<Order> {
+    let row = orders::Entity::find_by_id(order_id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("order"))?;
+    assemble(conn, row).await
+}

@@ -1,0 +1,302 @@
+//! One path for every provider's events: record, check, move the order, grant or revoke,
+//! audit, enqueue side effects — in one transaction, answered only after commit.
+
+use chrono::{DateTime, Utc};
+use lyceum_gateway_core::{EventKind, GatewayEvent};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::access::{self, AccessKey};
+use super::state::{Fact, OrderFacts, OrderStatus};
+use crate::entities::{order_audit, order_lines, orders, payment_events, refunds, users};
+use crate::error::{AppError, AppResult};
+use crate::services::{now, outbox};
+use crate::state::AppState;
+
+/// Who told us: a provider (by gateway name) or the platform itself (zero-total orders,
+/// expiry, failed checkouts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source<'a> {
+    Provider(&'a str),
+    Platform,
+}
+
+impl Source<'_> {
+    fn name(&self) -> &str {
+        match self {
+            Self::Provider(name) => name,
+            Self::Platform => "lyceum",
+        }
+    }
+}
+
+/// What became of an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// Recorded and applied (possibly changing nothing, as a late `failed` after `paid`).
+    Recorded { from: OrderStatus, to: OrderStatus },
+    /// Recorded, but its currency is not the order's: the order is flagged, nothing granted.
+    Flagged,
+    /// Already recorded: nothing changed.
+    Duplicate,
+    /// Not ours to apply (unknown order, another tenant's, another session's); nothing stored.
+    Ignored(&'static str),
+}
+
+/// Applies one verified event; idempotent and independent of arrival order.
+pub async fn apply(
+    state: &AppState,
+    source: Source<'_>,
+    event: &GatewayEvent,
+) -> AppResult<Applied> {
+    let (applied, keys) = apply_in_transaction(&state.db, source, event, now()).await?;
+    access::invalidate(state, &keys).await;
+    match &applied {
+        Applied::Ignored(why) => tracing::warn!(
+            order.id = %event.order_id, event.id = %event.provider_event_id, gateway = source.name(), reason = why,
+            "payment event ignored"
+        ),
+        Applied::Flagged => tracing::warn!(
+            order.id = %event.order_id, event.id = %event.provider_event_id, gateway = source.name(),
+            "payment in another currency; order flagged"
+        ),
+        Applied::Duplicate => {
+            tracing::debug!(event.id = %event.provider_event_id, "duplicate payment event")
+        }
+        Applied::Recorded { from, to } => tracing::info!(
+            order.id = %event.order_id, event.id = %event.provider_event_id, gateway = source.name(),
+            kind = event.kind.as_str(), %from, %to, "payment event applied"
+        ),
+    }
+    Ok(applied)
+}
+
+async fn apply_in_transaction(
+    db: &DatabaseConnection,
+    source: Source<'_>,
+    event: &GatewayEvent,
+    received_at: DateTime<Utc>,
+) -> AppResult<(Applied, Vec<AccessKey>)> {
+    let txn = db.begin().await?;
+    // Deliveries of one order's events take turns; different orders do not wait.
+    let Some(order) = super::lock(&txn, None, event.order_id).await? else {
+        return Ok((Applied::Ignored("unknown order"), Vec::new()));
+    };
+    if let Some(reason) = mismatch(&order, source, event) {
+        return Ok((Applied::Ignored(reason), Vec::new()));
+    }
+    let currency_ok = event.amount.currency.code() == order.currency;
+    let event_row_id = Uuid::now_v7();
+    let inserted = payment_events::Entity::insert(payment_events::ActiveModel {
+        id: Set(event_row_id),
+        gateway: Set(source.name().to_owned()),
+        provider_event_id: Set(event.provider_event_id.clone()),
+        tenant_id: Set(order.tenant_id),
+        order_id: Set(order.id),
+        kind: Set(event.kind.as_str().to_owned()),
+        amount: Set(event.amount.amount.get()),
+        currency: Set(event.amount.currency.code().to_owned()),
+        provider_payment_id: Set(event.provider_payment_id.clone()),
+        refund_id: Set(event.refund_id.clone()),
+        dispute_id: Set(event.dispute_id.clone()),
+        occurred_at: Set(event.occurred_at),
+        received_at: Set(received_at),
+        outcome: Set(if currency_ok {
+            "applied"
+        } else {
+            "currency_mismatch"
+        }
+        .to_owned()),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            payment_events::Column::Gateway,
+            payment_events::Column::ProviderEventId,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    if inserted == 0 {
+        txn.commit().await?;
+        return Ok((Applied::Duplicate, Vec::new()));
+    }
+
+    let facts = applied_facts(&txn, order.tenant_id, order.id).await?;
+    let from: OrderStatus = order.status.parse().map_err(AppError::Internal)?;
+    let to = facts.status(order.total_amount);
+    let changes = access::reconcile_lines(
+        &txn,
+        order.tenant_id,
+        order.buyer_id,
+        order.id,
+        to.access(),
+        facts.paid_at(),
+    )
+    .await?;
+
+    let mut row: orders::ActiveModel = order.clone().into();
+    row.status = Set(to.as_str().to_owned());
+    row.paid_amount = Set(facts.paid());
+    row.refunded_amount = Set(facts.refunded());
+    row.flagged = Set(order.flagged || !currency_ok);
+    row.updated_at = Set(now());
+    if event.kind == EventKind::PaymentSucceeded && currency_ok && order.payment_id.is_none() {
+        row.payment_id = Set(Some(event.provider_payment_id.clone()));
+    }
+    row.update(&txn).await?;
+    if to != OrderStatus::Pending {
+        release_pending(&txn, &order).await?;
+    }
+    if let (EventKind::RefundSucceeded, Some(refund_id)) = (event.kind, &event.refund_id) {
+        refunds::Entity::update_many()
+            .col_expr(
+                refunds::Column::Status,
+                sea_orm::sea_query::Expr::value("succeeded"),
+            )
+            .col_expr(
+                refunds::Column::UpdatedAt,
+                sea_orm::sea_query::Expr::value(now()),
+            )
+            .filter(refunds::Column::TenantId.eq(order.tenant_id))
+            .filter(refunds::Column::ProviderRefundId.eq(refund_id.as_str()))
+            .exec(&txn)
+            .await?;
+    }
+    order_audit::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(order.tenant_id),
+        order_id: Set(order.id),
+        event_id: Set(Some(event_row_id)),
+        from_status: Set(from.as_str().to_owned()),
+        to_status: Set(to.as_str().to_owned()),
+        payment_id: Set(Some(event.provider_payment_id.clone()).filter(|p| !p.is_empty())),
+        entitlement_id: Set(changes.first().map(|c| c.entitlement_id)),
+        event_time: Set(event.occurred_at),
+        received_at: Set(received_at),
+    }
+    .insert(&txn)
+    .await?;
+    enqueue_notices(&txn, &order, from, to, facts.refunded()).await?;
+    txn.commit().await?;
+    let applied = if currency_ok {
+        Applied::Recorded { from, to }
+    } else {
+        Applied::Flagged
+    };
+    Ok((applied, changes.into_iter().map(|c| c.key).collect()))
+}
+
+/// Why an event does not belong to this order, if it does not.
+fn mismatch(
+    order: &orders::Model,
+    source: Source<'_>,
+    event: &GatewayEvent,
+) -> Option<&'static str> {
+    if event.tenant_id.is_some_and(|t| t != order.tenant_id) {
+        return Some("the event names another tenant than the order's");
+    }
+    match source {
+        Source::Platform => None,
+        Source::Provider(gateway) => {
+            if order.gateway.as_deref() != Some(gateway) {
+                return Some("the order is not paid through this gateway");
+            }
+            match (&event.session_ref, &order.session_ref) {
+                (Some(theirs), Some(ours)) if theirs != ours => {
+                    Some("the event names another checkout session")
+                }
+                _ => None,
+            }
+        }
+    }
+}
+
+/// The facts of every applied event of an order.
+async fn applied_facts(
+    conn: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    order_id: Uuid,
+) -> AppResult<OrderFacts> {
+    let rows = payment_events::Entity::find()
+        .filter(payment_events::Column::TenantId.eq(tenant_id))
+        .filter(payment_events::Column::OrderId.eq(order_id))
+        .filter(payment_events::Column::Outcome.eq("applied"))
+        .all(conn)
+        .await?;
+    let facts = rows
+        .into_iter()
+        .map(|r| {
+            Ok(Fact {
+                kind: EventKind::parse(&r.kind)
+                    .ok_or_else(|| AppError::Internal(format!("stored event kind {}", r.kind)))?,
+                amount: r.amount,
+                payment_id: r.provider_payment_id,
+                refund_id: r.refund_id,
+                dispute_id: r.dispute_id,
+                event_id: r.provider_event_id,
+                occurred_at: r.occurred_at,
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(OrderFacts::from_facts(&facts))
+}
+
+/// Once an order is no longer pending, its buyer may open a new one for the same courses.
+pub(super) async fn release_pending(
+    conn: &impl ConnectionTrait,
+    order: &orders::Model,
+) -> AppResult<()> {
+    order_lines::Entity::update_many()
+        .col_expr(
+            order_lines::Column::PendingKey,
+            sea_orm::sea_query::Expr::value(Option::<String>::None),
+        )
+        .filter(order_lines::Column::TenantId.eq(order.tenant_id))
+        .filter(order_lines::Column::OrderId.eq(order.id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+async fn enqueue_notices(
+    conn: &impl ConnectionTrait,
+    order: &orders::Model,
+    from: OrderStatus,
+    to: OrderStatus,
+    refunded: i64,
+) -> AppResult<()> {
+    let became = |s: OrderStatus| from != s && to == s;
+    let kind = if became(OrderStatus::Paid) && order.total_amount > 0 {
+        ("purchase_receipt", format!("receipt:{}", order.id))
+    } else if became(OrderStatus::Refunded)
+        || (to == OrderStatus::PartiallyRefunded && refunded > order.refunded_amount)
+    {
+        ("refund_notice", format!("refund:{}:{refunded}", order.id))
+    } else {
+        return Ok(());
+    };
+    let buyer = users::Entity::find_by_id(order.buyer_id)
+        .select_only()
+        .column(users::Column::Email)
+        .into_tuple::<String>()
+        .one(conn)
+        .await?
+        .unwrap_or_default();
+    let payload = json!({
+        "to": buyer,
+        "order_id": order.id,
+        "tenant_id": order.tenant_id,
+        "currency": order.currency,
+        "total": order.total_amount,
+        "refunded": refunded,
+        "status": to.as_str(),
+    });
+    outbox::enqueue(conn, Some(order.tenant_id), kind.0, &kind.1, payload).await
+}

@@ -1,0 +1,151 @@
+//! The reconciler: asks gateways about orders still pending (missed webhooks), expires
+//! abandoned ones, and reports any disagreement between orders and entitlements.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use lyceum_gateway_core::{Currency, EventKind, GatewayId, PaymentLookup};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use super::checkout::local_event_for;
+use super::pipeline::{self, Source};
+use crate::entities::{entitlements, order_lines, orders};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Pass {
+    pub asked: usize,
+    pub events_applied: usize,
+    pub expired: usize,
+}
+
+/// Settles pending orders older than `after`: asks their gateway, then expires those past
+/// their expiry that the gateway says nothing about.
+pub async fn run_once(state: &AppState, after: Duration) -> AppResult<Pass> {
+    let cutoff = Utc::now() - after;
+    let pending = orders::Entity::find()
+        .filter(orders::Column::Status.eq("pending"))
+        .filter(orders::Column::CreatedAt.lte(cutoff))
+        .all(&state.db)
+        .await?;
+    let mut pass = Pass::default();
+    for order in pending {
+        let currency =
+            Currency::parse(&order.currency).map_err(|e| AppError::Internal(e.to_string()))?;
+        let Some(gateway_name) = order.gateway.clone() else {
+            // A zero-total order whose fulfilment was interrupted: finish it.
+            let event = local_event_for(
+                order.id,
+                order.tenant_id,
+                currency,
+                EventKind::PaymentSucceeded,
+                "free",
+            );
+            pipeline::apply(state, Source::Platform, &event).await?;
+            pass.events_applied += 1;
+            continue;
+        };
+        let gateway = gateway_name
+            .parse::<GatewayId>()
+            .ok()
+            .and_then(|g| state.gateways.get(g));
+        if let Some(gateway) = gateway {
+            pass.asked += 1;
+            let lookup = PaymentLookup {
+                order_id: order.id,
+                tenant_id: order.tenant_id,
+                session_ref: order.session_ref.clone(),
+                provider_payment_id: order.payment_id.clone(),
+            };
+            match gateway.fetch_payment(&lookup).await {
+                Ok(events) => {
+                    for event in events {
+                        pipeline::apply(state, Source::Provider(&gateway_name), &event).await?;
+                        pass.events_applied += 1;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(order.id = %order.id, error = %e, "reconciler could not ask the gateway")
+                }
+            }
+        }
+        let still_pending = orders::Entity::find_by_id(order.id)
+            .one(&state.db)
+            .await?
+            .is_some_and(|o| o.status == "pending");
+        if still_pending && order.expires_at <= Utc::now() {
+            let event = local_event_for(
+                order.id,
+                order.tenant_id,
+                currency,
+                EventKind::PaymentExpired,
+                "expired",
+            );
+            pipeline::apply(state, Source::Platform, &event).await?;
+            pass.expired += 1;
+        }
+    }
+    Ok(pass)
+}
+
+/// The reconciler task: a pass every minute.
+pub async fn work(state: std::sync::Arc<AppState>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let after = Duration::from_secs(u64::from(state.settings.reconcile_after_minutes) * 60);
+        match run_once(&state, after).await {
+            Ok(pass) if pass != Pass::default() => tracing::info!(?pass, "reconciler pass"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "reconciler pass failed"),
+        }
+    }
+}
+
+/// Disagreements between orders and entitlements; both lists should be empty.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Paid orders (`paid`, `partially_refunded`) with a line that has no active entitlement.
+    pub paid_without_entitlement: Vec<Uuid>,
+    /// Active purchase entitlements whose order is not paid.
+    pub entitled_without_payment: Vec<Uuid>,
+}
+
+impl Report {
+    pub fn is_clean(&self) -> bool {
+        self.paid_without_entitlement.is_empty() && self.entitled_without_payment.is_empty()
+    }
+}
+
+/// Compares every order with its entitlements.
+pub async fn report(db: &DatabaseConnection) -> AppResult<Report> {
+    let paid_statuses = ["paid", "partially_refunded"];
+    let mut report = Report::default();
+    let lines = order_lines::Entity::find()
+        .find_also_related(orders::Entity)
+        .all(db)
+        .await?;
+    let active: std::collections::HashMap<Uuid, entitlements::Model> = entitlements::Entity::find()
+        .filter(entitlements::Column::OrderLineId.is_not_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|e| e.order_line_id.map(|l| (l, e)))
+        .collect();
+    for (line, order) in lines {
+        let Some(order) = order else { continue };
+        let paid = paid_statuses.contains(&order.status.as_str());
+        let entitled = active.get(&line.id).is_some_and(|e| e.status == "active");
+        if paid && !entitled && !report.paid_without_entitlement.contains(&order.id) {
+            report.paid_without_entitlement.push(order.id);
+        }
+        if let Some(e) = active.get(&line.id).filter(|_| entitled && !paid) {
+            report.entitled_without_payment.push(e.id);
+        }
+    }
+    Ok(report)
+}

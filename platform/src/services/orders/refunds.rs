@@ -1,0 +1,160 @@
+//! Refunds: asked of the gateway; the order changes when the gateway's refund event arrives.
+
+use lyceum_gateway_core::{GatewayId, Money, RefundRequest};
+use lyceum_tenants::rbac::{Authorized, resource};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::OrderStatus;
+use crate::entities::{payment_events, refunds};
+use crate::error::{AppError, AppResult};
+use crate::services::now;
+use crate::services::tenants::{Tenant, ensure_covers};
+use crate::state::AppState;
+
+/// A refund as requested.
+#[derive(Debug, Clone)]
+pub struct Refund {
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub amount: Money,
+    /// `requested` until the gateway confirms, then `succeeded`.
+    pub status: String,
+}
+
+/// Asks the order's gateway to refund `amount` (the whole refundable rest when `None`).
+pub async fn request(
+    state: &AppState,
+    auth: &Authorized<resource::Refund>,
+    tenant: &Tenant,
+    order_id: Uuid,
+    amount: Option<Money>,
+) -> AppResult<Refund> {
+    ensure_covers(auth, tenant)?;
+    let requested_by = auth
+        .user_id()
+        .ok_or(AppError::Unauthenticated("sign in to refund"))?;
+    let txn = state.db.begin().await?;
+    let order = super::lock(&txn, Some(tenant.id), order_id)
+        .await?
+        .ok_or(AppError::NotFound("order"))?;
+    let status: OrderStatus = order.status.parse().map_err(AppError::Internal)?;
+    let refundable_status = matches!(
+        status,
+        OrderStatus::Paid | OrderStatus::PartiallyRefunded | OrderStatus::PartiallyPaid
+    );
+    let Some(gateway_name) = order
+        .gateway
+        .clone()
+        .filter(|_| refundable_status && order.paid_amount > 0)
+    else {
+        return Err(AppError::invalid(
+            "order",
+            format!("a {status} order has nothing to refund"),
+        ));
+    };
+    let in_flight: i64 = refunds::Entity::find()
+        .filter(refunds::Column::TenantId.eq(tenant.id))
+        .filter(refunds::Column::OrderId.eq(order.id))
+        .filter(refunds::Column::Status.eq("requested"))
+        .all(&txn)
+        .await?
+        .iter()
+        .map(|r| r.amount)
+        .sum();
+    let refundable = order.paid_amount - order.refunded_amount - in_flight;
+    let amount = match amount {
+        None => refundable,
+        Some(m) if m.currency.code() != order.currency => {
+            return Err(AppError::invalid(
+                "amount.currency",
+                format!("the order was paid in {}", order.currency),
+            ));
+        }
+        Some(m) => m.amount.get(),
+    };
+    if amount <= 0 || amount > refundable {
+        return Err(AppError::invalid(
+            "amount",
+            format!("at most {refundable} minor units of this order can be refunded"),
+        ));
+    }
+    let id = Uuid::now_v7();
+    refunds::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(tenant.id),
+        order_id: Set(order.id),
+        amount: Set(amount),
+        currency: Set(order.currency.clone()),
+        status: Set("requested".to_owned()),
+        provider_refund_id: Set(None),
+        requested_by: Set(requested_by),
+        error: Set(None),
+        created_at: Set(now()),
+        updated_at: Set(now()),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+
+    // The gateway call happens outside any transaction.
+    let money =
+        Money::new(amount, tenant.currency).map_err(|e| AppError::Internal(e.to_string()))?;
+    let gateway = gateway_name
+        .parse::<GatewayId>()
+        .ok()
+        .and_then(|g| state.gateways.get(g))
+        .ok_or_else(|| AppError::Gateway(format!("the {gateway_name} gateway is not enabled")))?;
+    let result = gateway
+        .refund(&RefundRequest {
+            order_id: order.id,
+            tenant_id: tenant.id,
+            provider_payment_id: order.payment_id.clone().unwrap_or_default(),
+            amount: money,
+            idempotency_key: id.to_string(),
+        })
+        .await;
+    let mut row = refunds::ActiveModel {
+        id: Set(id),
+        updated_at: Set(now()),
+        ..Default::default()
+    };
+    match result {
+        Ok(accepted) => {
+            // The refund event may have overtaken this answer. Holding the order's lock, either
+            // the pipeline already recorded it (we see it here) or it will find the provider's
+            // refund id saved below; without the lock both sides could miss each other and the
+            // refund would count as in flight for ever.
+            let txn = state.db.begin().await?;
+            super::lock(&txn, Some(tenant.id), order.id).await?;
+            let confirmed = payment_events::Entity::find()
+                .filter(payment_events::Column::TenantId.eq(tenant.id))
+                .filter(payment_events::Column::RefundId.eq(accepted.provider_refund_id.as_str()))
+                .count(&txn)
+                .await?
+                > 0;
+            row.provider_refund_id = Set(Some(accepted.provider_refund_id));
+            if confirmed {
+                row.status = Set("succeeded".to_owned());
+            }
+            let saved = row.update(&txn).await?;
+            txn.commit().await?;
+            tracing::info!(order.id = %order.id, refund.id = %id, amount, "refund requested");
+            Ok(Refund {
+                id,
+                order_id: order.id,
+                amount: money,
+                status: saved.status,
+            })
+        }
+        Err(e) => {
+            row.status = Set("failed".to_owned());
+            row.error = Set(Some(e.to_string()));
+            row.update(&state.db).await?;
+            Err(AppError::Gateway(e.to_string()))
+        }
+    }
+}

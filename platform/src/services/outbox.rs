@@ -1,0 +1,117 @@
+//! Side effects (e-mails today; seat invitations and certificates later) as outbox rows,
+//! written in the same transaction as the change that causes them and sent by a worker.
+//!
+//! Each row has a unique `dedupe_key`, so a side effect is enqueued once however often its
+//! cause is replayed. On PostgreSQL any number of workers take rows with
+//! `FOR UPDATE SKIP LOCKED`; on SQLite one worker per process does. Failed sends are retried
+//! with exponential backoff and given up (`dead`) after [`MAX_ATTEMPTS`].
+
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::mail::Mailer;
+use super::now;
+use crate::entities::outbox;
+use crate::error::AppResult;
+use crate::state::AppState;
+
+pub const MAX_ATTEMPTS: i32 = 12;
+const BATCH: u64 = 20;
+
+/// Adds a side effect to the caller's transaction; the same `dedupe_key` twice is one row.
+pub async fn enqueue(
+    conn: &impl ConnectionTrait,
+    tenant_id: Option<Uuid>,
+    kind: &str,
+    dedupe_key: &str,
+    payload: serde_json::Value,
+) -> AppResult<()> {
+    outbox::Entity::insert(outbox::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(tenant_id),
+        kind: Set(kind.to_owned()),
+        dedupe_key: Set(dedupe_key.to_owned()),
+        payload: Set(payload),
+        status: Set("pending".to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(now()),
+        last_error: Set(None),
+        created_at: Set(now()),
+        sent_at: Set(None),
+    })
+    .on_conflict(
+        OnConflict::column(outbox::Column::DedupeKey)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+/// Sends what is due; returns how many rows were handled.
+pub async fn run_once(state: &AppState, mailer: &Mailer) -> AppResult<usize> {
+    let txn = state.db.begin().await?;
+    let mut query = outbox::Entity::find()
+        .filter(outbox::Column::Status.eq("pending"))
+        .filter(outbox::Column::NextAttemptAt.lte(now()))
+        .order_by_asc(outbox::Column::CreatedAt)
+        .limit(BATCH);
+    if txn.get_database_backend() == DbBackend::Postgres {
+        query = query.lock_with_behavior(
+            sea_orm::sea_query::LockType::Update,
+            sea_orm::sea_query::LockBehavior::SkipLocked,
+        );
+    }
+    let due = query.all(&txn).await?;
+    let count = due.len();
+    for row in due {
+        let result = mailer.deliver(&row).await;
+        let attempts = row.attempts + 1;
+        let mut active: outbox::ActiveModel = row.into();
+        active.attempts = Set(attempts);
+        match result {
+            Ok(()) => {
+                active.status = Set("sent".to_owned());
+                active.sent_at = Set(Some(now()));
+                active.last_error = Set(None);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, attempts, "outbox delivery failed");
+                active.last_error = Set(Some(e.to_string()));
+                if attempts >= MAX_ATTEMPTS {
+                    active.status = Set("dead".to_owned());
+                } else {
+                    let backoff = Duration::from_secs(
+                        2_u64.saturating_pow(attempts.unsigned_abs()).min(3600),
+                    );
+                    active.next_attempt_at = Set(Utc::now() + backoff);
+                }
+            }
+        }
+        active.update(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(count)
+}
+
+/// The worker: drains the outbox every second until the process stops.
+pub async fn work(state: std::sync::Arc<AppState>, mailer: Mailer) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match run_once(&state, &mailer).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(handled = n, "outbox drained"),
+            Err(e) => tracing::warn!(error = %e, "outbox worker failed"),
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! Secrets the platform generates for itself when they are not configured, stored in the
+//! database so that every instance sharing it uses the same ones.
+
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
+
+use super::accounts::random_secret;
+use super::now;
+use crate::entities::platform_secrets;
+use crate::error::{AppError, AppResult};
+
+/// The stored secret `name`, generated on first use; concurrent first uses agree on one.
+pub async fn get_or_create(db: &DatabaseConnection, name: &str) -> AppResult<String> {
+    platform_secrets::Entity::insert(platform_secrets::ActiveModel {
+        name: Set(name.to_owned()),
+        value: Set(random_secret()),
+        created_at: Set(now()),
+    })
+    .on_conflict(
+        OnConflict::column(platform_secrets::Column::Name)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    platform_secrets::Entity::find_by_id(name.to_owned())
+        .one(db)
+        .await?
+        .map(|s| s.value)
+        .ok_or_else(|| AppError::Internal(format!("secret {name} vanished")))
+}

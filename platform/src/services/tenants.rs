@@ -1,0 +1,427 @@
+//! Storefronts: applying, approval, suspension, fee plans, settings and staff.
+
+use chrono::{DateTime, Utc};
+use lyceum_gateway_core::Currency;
+use lyceum_tenants::rbac::{Authorized, Domain, Grant, Role, resource};
+use lyceum_tenants::{Slug, TenantStatus};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::now;
+use super::policy::Policy;
+use crate::domain::{BoundedText, Email};
+use crate::entities::{casbin_rule, tenants, users};
+use crate::error::{AppError, AppResult, is_unique_violation};
+use crate::state::AppState;
+
+/// A storefront's display name.
+pub type TenantName = BoundedText<1, 200>;
+
+/// A storefront, as the services see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    pub id: Uuid,
+    pub slug: Slug,
+    pub name: String,
+    pub currency: Currency,
+    pub status: TenantStatus,
+    pub fee_bps: Option<u16>,
+    pub custom_domain: Option<String>,
+    pub owner_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub approved_at: Option<DateTime<Utc>>,
+}
+
+impl Tenant {
+    pub fn domain(&self) -> Domain {
+        Domain::Tenant(self.id)
+    }
+}
+
+impl TryFrom<tenants::Model> for Tenant {
+    type Error = AppError;
+    fn try_from(m: tenants::Model) -> Result<Self, Self::Error> {
+        let corrupt = |what: &str, e: &dyn std::fmt::Display| {
+            AppError::Internal(format!("tenant {} has a bad {what}: {e}", m.id))
+        };
+        Ok(Self {
+            slug: Slug::parse(&m.slug).map_err(|e| corrupt("slug", &e))?,
+            currency: Currency::parse(&m.currency).map_err(|e| corrupt("currency", &e))?,
+            status: m.status.parse().map_err(|e| corrupt("status", &e))?,
+            fee_bps: m
+                .fee_bps
+                .map(u16::try_from)
+                .transpose()
+                .map_err(|e| corrupt("fee", &e))?,
+            id: m.id,
+            name: m.name,
+            custom_domain: m.custom_domain,
+            owner_id: m.owner_id,
+            created_at: m.created_at,
+            approved_at: m.approved_at,
+        })
+    }
+}
+
+/// A validated application for a storefront.
+#[derive(Debug)]
+pub struct Application {
+    pub slug: Slug,
+    pub name: TenantName,
+    pub currency: Currency,
+}
+
+/// A user applies for a storefront: it starts `pending` and the applicant becomes its owner.
+pub async fn apply(
+    state: &AppState,
+    auth: &Authorized<resource::Tenant>,
+    input: Application,
+) -> AppResult<Tenant> {
+    let owner = auth.user_id().ok_or(AppError::Unauthenticated(
+        "sign in to apply for a storefront",
+    ))?;
+    let id = Uuid::now_v7();
+    let grant = Grant::new(owner, Role::Owner, Domain::Tenant(id));
+    let txn = state.db.begin().await?;
+    let inserted = tenants::ActiveModel {
+        id: Set(id),
+        slug: Set(input.slug.as_str().to_owned()),
+        name: Set(input.name.into_inner()),
+        currency: Set(input.currency.code().to_owned()),
+        status: Set(TenantStatus::Pending.as_str().to_owned()),
+        fee_bps: Set(None),
+        custom_domain: Set(None),
+        owner_id: Set(owner),
+        created_at: Set(now()),
+        approved_at: Set(None),
+    }
+    .insert(&txn)
+    .await;
+    let tenant = match inserted {
+        Ok(t) => t,
+        Err(e) if is_unique_violation(&e) => {
+            return Err(AppError::conflict(format!(
+                "the slug `{}` is taken",
+                input.slug
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Policy::store_grant(&txn, &grant).await?;
+    txn.commit().await?;
+    state.policy.granted(&grant).await?;
+    tracing::info!(tenant.id = %id, tenant.slug = %tenant.slug, "tenant applied");
+    tenant.try_into()
+}
+
+/// The tenant with this slug, whatever its status.
+pub async fn find_by_slug(state: &AppState, slug: &str) -> AppResult<Tenant> {
+    if let Some(hit) = state.caches.tenants.get(slug).await {
+        return Ok(hit);
+    }
+    let db = state.db.clone();
+    let key = slug.to_owned();
+    state
+        .caches
+        .tenants
+        .try_get_with(key.clone(), async move {
+            tenants::Entity::find()
+                .filter(tenants::Column::Slug.eq(key))
+                .one(&db)
+                .await?
+                .ok_or(AppError::NotFound("tenant"))?
+                .try_into()
+        })
+        .await
+        .map_err(unshare)
+}
+
+/// The tenant serving a custom domain.
+pub async fn find_by_domain(db: &DatabaseConnection, domain: &str) -> AppResult<Tenant> {
+    tenants::Entity::find()
+        .filter(tenants::Column::CustomDomain.eq(domain))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("tenant"))?
+        .try_into()
+}
+
+/// The tenant, if it sells: pending and suspended storefronts are not public.
+pub async fn find_selling(state: &AppState, slug: &str) -> AppResult<Tenant> {
+    let tenant = find_by_slug(state, slug).await?;
+    if tenant.status.sells() {
+        Ok(tenant)
+    } else {
+        Err(AppError::NotFound("tenant"))
+    }
+}
+
+/// Every tenant, newest first, optionally only those in one status (platform admins).
+pub async fn list(
+    state: &AppState,
+    _auth: &Authorized<resource::Platform>,
+    status: Option<TenantStatus>,
+) -> AppResult<Vec<Tenant>> {
+    let mut query = tenants::Entity::find().order_by_desc(tenants::Column::Id);
+    if let Some(status) = status {
+        query = query.filter(tenants::Column::Status.eq(status.as_str()));
+    }
+    query
+        .limit(1000)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(Tenant::try_from)
+        .collect()
+}
+
+/// Moves a tenant to `status` (platform admins): approve, suspend, reinstate.
+pub async fn set_status(
+    state: &AppState,
+    _auth: &Authorized<resource::Platform>,
+    tenant: &Tenant,
+    status: TenantStatus,
+) -> AppResult<Tenant> {
+    let mut active = tenants::ActiveModel {
+        id: Set(tenant.id),
+        status: Set(status.as_str().to_owned()),
+        ..Default::default()
+    };
+    if status == TenantStatus::Active && tenant.approved_at.is_none() {
+        active.approved_at = Set(Some(now()));
+    }
+    let updated = active.update(&state.db).await?;
+    state.caches.tenants.invalidate(tenant.slug.as_str()).await;
+    tracing::info!(tenant.id = %tenant.id, status = %status, "tenant status changed");
+    updated.try_into()
+}
+
+/// Sets a tenant's platform fee in basis points (platform admins).
+pub async fn set_fee_plan(
+    state: &AppState,
+    _auth: &Authorized<resource::Platform>,
+    tenant: &Tenant,
+    fee_bps: u16,
+) -> AppResult<Tenant> {
+    if fee_bps > 10_000 {
+        return Err(AppError::invalid("fee_bps", "must be between 0 and 10000"));
+    }
+    let updated = tenants::ActiveModel {
+        id: Set(tenant.id),
+        fee_bps: Set(Some(i32::from(fee_bps))),
+        ..Default::default()
+    }
+    .update(&state.db)
+    .await?;
+    state.caches.tenants.invalidate(tenant.slug.as_str()).await;
+    updated.try_into()
+}
+
+/// Changes to a storefront's settings; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct TenantPatch {
+    pub name: Option<TenantName>,
+    /// `Some(None)` removes the custom domain.
+    pub custom_domain: Option<Option<String>>,
+}
+
+/// Updates a storefront's settings (owner).
+pub async fn update(
+    state: &AppState,
+    auth: &Authorized<resource::Tenant>,
+    tenant: &Tenant,
+    patch: TenantPatch,
+) -> AppResult<Tenant> {
+    ensure_covers(auth, tenant)?;
+    let mut active = tenants::ActiveModel {
+        id: Set(tenant.id),
+        ..Default::default()
+    };
+    if let Some(name) = patch.name {
+        active.name = Set(name.into_inner());
+    }
+    if let Some(domain) = patch.custom_domain {
+        active.custom_domain = Set(domain);
+    }
+    let updated = match active.update(&state.db).await {
+        Ok(t) => t,
+        Err(e) if is_unique_violation(&e) => {
+            return Err(AppError::conflict(
+                "another storefront already uses this domain",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    state.caches.tenants.invalidate(tenant.slug.as_str()).await;
+    updated.try_into()
+}
+
+/// A member of a tenant's staff.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub user_id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+}
+
+/// Staff roles an owner can hand out.
+pub fn parse_staff_role(role: &str) -> AppResult<Role> {
+    match role.parse::<Role>() {
+        Ok(role @ (Role::Editor | Role::Grader)) => Ok(role),
+        Ok(Role::Owner | Role::PlatformAdmin | Role::Student | Role::TeamManager) | Err(_) => {
+            Err(AppError::invalid("role", "must be `editor` or `grader`"))
+        }
+    }
+}
+
+/// Adds a registered user to the staff (owner).
+pub async fn add_member(
+    state: &AppState,
+    auth: &Authorized<resource::Member>,
+    tenant: &Tenant,
+    email: &Email,
+    role: Role,
+) -> AppResult<Member> {
+    ensure_covers(auth, tenant)?;
+    let user = super::accounts::find_by_email(&state.db, email)
+        .await?
+        .ok_or_else(|| {
+            AppError::invalid(
+                "email",
+                "no account uses this address; ask them to register first",
+            )
+        })?;
+    let grant = Grant::new(user.id, role, tenant.domain());
+    let txn = state.db.begin().await?;
+    Policy::store_grant(&txn, &grant).await?;
+    txn.commit().await?;
+    state.policy.granted(&grant).await?;
+    Ok(Member {
+        user_id: user.id,
+        email: user.email,
+        name: user.name,
+        role,
+    })
+}
+
+/// Removes every staff role of a user in the tenant (owner). The owner cannot be removed.
+pub async fn remove_member(
+    state: &AppState,
+    auth: &Authorized<resource::Member>,
+    tenant: &Tenant,
+    user_id: Uuid,
+) -> AppResult<()> {
+    ensure_covers(auth, tenant)?;
+    if user_id == tenant.owner_id {
+        return Err(AppError::conflict(
+            "the owner cannot be removed from their storefront",
+        ));
+    }
+    let roles = state
+        .policy
+        .authorizer()
+        .roles_in(user_id, tenant.domain())
+        .await;
+    if roles.is_empty() {
+        return Err(AppError::NotFound("member"));
+    }
+    let grants: Vec<Grant> = roles
+        .into_iter()
+        .map(|role| Grant::new(user_id, role, tenant.domain()))
+        .collect();
+    let txn = state.db.begin().await?;
+    for grant in &grants {
+        Policy::delete_grant(&txn, grant).await?;
+    }
+    txn.commit().await?;
+    for grant in &grants {
+        state.policy.revoked(grant).await?;
+    }
+    Ok(())
+}
+
+/// The staff of a tenant, owner first.
+pub async fn list_members(
+    state: &AppState,
+    auth: &Authorized<resource::Member>,
+    tenant: &Tenant,
+) -> AppResult<Vec<Member>> {
+    ensure_covers(auth, tenant)?;
+    let domain = format!("tenant:{}", tenant.id);
+    let rules = casbin_rule::Entity::find()
+        .filter(casbin_rule::Column::Ptype.eq("g"))
+        .filter(casbin_rule::Column::V2.eq(domain))
+        .all(&state.db)
+        .await?;
+    let mut members = Vec::with_capacity(rules.len());
+    for rule in rules {
+        let Some(user_id) = rule
+            .v0
+            .strip_prefix("user:")
+            .and_then(|id| Uuid::parse_str(id).ok())
+        else {
+            continue;
+        };
+        let Ok(role) = rule.v1.parse::<Role>() else {
+            continue;
+        };
+        if let Some(user) = users::Entity::find_by_id(user_id).one(&state.db).await? {
+            members.push(Member {
+                user_id,
+                email: user.email,
+                name: user.name,
+                role,
+            });
+        }
+    }
+    members.sort_by_key(|m| (m.role != Role::Owner, m.email.clone()));
+    Ok(members)
+}
+
+/// A proof for one tenant must not be used on another.
+pub fn ensure_covers<R: lyceum_tenants::rbac::Resource>(
+    auth: &Authorized<R>,
+    tenant: &Tenant,
+) -> AppResult<()> {
+    if auth.covers_tenant(tenant.id) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "this permission was granted for another storefront".into(),
+        ))
+    }
+}
+
+/// moka shares a loader's error between waiters; give the caller its own copy.
+pub(crate) fn unshare(err: std::sync::Arc<AppError>) -> AppError {
+    match &*err {
+        AppError::NotFound(what) => AppError::NotFound(what),
+        other => AppError::Internal(other.to_string()),
+    }
+}
+
+/// Active storefronts, by name, for the platform's front page.
+pub async fn list_active(state: &AppState) -> AppResult<Vec<Tenant>> {
+    tenants::Entity::find()
+        .filter(tenants::Column::Status.eq(TenantStatus::Active.as_str()))
+        .order_by_asc(tenants::Column::Name)
+        .limit(500)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(Tenant::try_from)
+        .collect()
+}
+
+/// The slug of a tenant, by id.
+pub async fn slug_of(db: &DatabaseConnection, tenant_id: Uuid) -> AppResult<String> {
+    Ok(tenants::Entity::find_by_id(tenant_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("tenant"))?
+        .slug)
+}

@@ -1,0 +1,126 @@
+//! What every request handler shares.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use moka::future::Cache;
+use object_store::ObjectStore;
+use sea_orm::DatabaseConnection;
+
+use secrecy::SecretString;
+
+use crate::config::Settings;
+use crate::error::{AppError, AppResult};
+use crate::gateways::{GatewaySecrets, Gateways};
+use crate::http::metrics::Metrics;
+use crate::services::accounts::CurrentUser;
+use crate::services::mail::Mailer;
+use crate::services::orders::access::{AccessKey, Decision};
+use crate::services::policy::Policy;
+use crate::services::tenants::Tenant;
+
+/// The application: configuration, database, policy, asset store, caches and metrics.
+#[derive(Debug)]
+pub struct AppState {
+    pub settings: Settings,
+    pub db: DatabaseConnection,
+    pub policy: Policy,
+    pub assets: Arc<dyn ObjectStore>,
+    pub caches: Caches,
+    pub metrics: Metrics,
+    pub gateways: Gateways,
+    /// Signs content URLs.
+    pub content_key: SecretString,
+    pub mailer: Mailer,
+}
+
+/// Named, bounded caches with a time to live; keys that belong to a tenant include it.
+#[derive(Debug, Clone)]
+pub struct Caches {
+    /// Bearer-token hash → its user and expiry (`None`: no such live token).
+    pub tokens: Cache<String, Option<(CurrentUser, DateTime<Utc>)>>,
+    /// Tenant slug → tenant. Invalidated by every tenant change in this process.
+    pub tenants: Cache<String, Tenant>,
+    /// `(tenant, user, course)` → access decision. Invalidated by the code that changes
+    /// entitlements, right after it commits.
+    pub access: Cache<AccessKey, Decision>,
+    /// `(tenant, course slug)` → course, briefly (price and publication change rarely).
+    pub courses: Cache<(uuid::Uuid, String), Arc<crate::services::catalog::Course>>,
+}
+
+impl Caches {
+    fn new() -> Self {
+        Self {
+            tokens: Cache::builder()
+                .name("tokens")
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(60))
+                .build(),
+            tenants: Cache::builder()
+                .name("tenants")
+                .max_capacity(10_000)
+                .time_to_live(Duration::from_secs(30))
+                .build(),
+            courses: Cache::builder()
+                .name("courses")
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(10))
+                .build(),
+            access: Cache::builder()
+                .name("access")
+                .max_capacity(1_000_000)
+                .time_to_live(Duration::from_secs(300))
+                .build(),
+        }
+    }
+}
+
+impl AppState {
+    /// Connects, migrates, loads the policy and opens the asset store.
+    pub async fn build(settings: Settings) -> AppResult<Arc<Self>> {
+        let db = crate::db::connect(&settings.database).await?;
+        crate::db::migrate(&db).await?;
+        let policy = Policy::load(&db).await?;
+        let assets = crate::storage::open(&settings.assets_url)?;
+        let content_key = match &settings.content_key {
+            Some(key) => key.clone(),
+            None => SecretString::from(
+                crate::services::secrets::get_or_create(&db, "content_signing_key").await?,
+            ),
+        };
+        let sandbox_webhook = match &settings.sandbox_webhook_secret {
+            Some(secret) => secrecy::ExposeSecret::expose_secret(secret).to_owned(),
+            None => crate::services::secrets::get_or_create(&db, "sandbox_webhook_secret").await?,
+        };
+        let gateways = Gateways::from_settings(
+            &settings,
+            &GatewaySecrets {
+                // Several comma-separated secrets: the first signs, all verify (rotation).
+                sandbox_webhook: sandbox_webhook
+                    .split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect(),
+            },
+            settings.sandbox_delivery.clone(),
+        )?;
+        let mailer = Mailer::new(
+            settings.smtp_url.as_ref(),
+            &settings.mail_from,
+            &settings.data_dir,
+        )
+        .map_err(|e| AppError::Internal(format!("mail: {e}")))?;
+        Ok(Arc::new(Self {
+            settings,
+            db,
+            policy,
+            assets,
+            caches: Caches::new(),
+            metrics: Metrics::new()?,
+            gateways,
+            content_key,
+            mailer,
+        }))
+    }
+}

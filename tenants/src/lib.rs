@@ -1,0 +1,18 @@
+//! Tenants: what a storefront is, how a request finds it, and who may do what inside it.
+//!
+//! - [`Slug`]: the URL-safe name of a tenant (and of a course), parsed, never validated later.
+//! - [`TenantStatus`]: the lifecycle `pending → active ⇄ suspended`; only an active tenant sells.
+//! - [`host`]: resolving a storefront from the `Host` header (custom domain or subdomain).
+//! - [`rbac`]: casbin RBAC with domains (a domain is a tenant); every handler asks
+//!   [`rbac::Authorizer::authorize`] and gets an [`rbac::Authorized`] proof back.
+//!
+//! This crate knows nothing of the database: the platform loads the persisted grants and hands
+//! them to the authorizer.
+
+pub mod host;
+pub mod rbac;
+mod slug;
+mod status;
+
+pub use slug::{Slug, SlugError};
+pub use status::{TenantStatus, UnknownStatus};

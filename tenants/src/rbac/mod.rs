@@ -1,0 +1,339 @@
+//! casbin RBAC with domains behind a typed wrapper.
+//!
+//! A handler asks [`Authorizer::authorize`] with who is calling ([`Principal`]), in which
+//! [`Domain`], on which resource type (a marker from [`resource`]) and with which [`Action`].
+//! The answer is an [`Authorized`] proof: services that change data take one, so a handler
+//! that skipped the check does not compile.
+
+mod grant;
+pub mod resource;
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter, MgmtApi};
+use moka::future::Cache;
+use tokio::sync::RwLock;
+use uuid::Uuid;
+
+pub use grant::{Grant, Role, UnknownRole};
+pub use resource::Resource;
+
+/// An error of the casbin engine.
+pub type EngineError = casbin::Error;
+
+/// The casbin model: request `(sub, dom, obj, act)`, roles granted per domain.
+pub const MODEL: &str = include_str!("model.conf");
+/// What each role may do, as casbin `p` lines.
+pub const PERMISSIONS: &str = include_str!("policy.csv");
+
+/// Who is calling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Principal {
+    Anonymous,
+    User(Uuid),
+}
+
+impl Principal {
+    fn subject(&self) -> String {
+        match self {
+            Self::Anonymous => "anonymous".to_owned(),
+            Self::User(id) => user_subject(*id),
+        }
+    }
+}
+
+fn user_subject(id: Uuid) -> String {
+    format!("user:{id}")
+}
+
+/// Where a permission applies: one tenant, or the platform as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Domain {
+    Platform,
+    Tenant(Uuid),
+}
+
+impl Domain {
+    fn as_casbin(&self) -> String {
+        match self {
+            Self::Platform => "*".to_owned(),
+            Self::Tenant(id) => format!("tenant:{id}"),
+        }
+    }
+
+    fn from_casbin(value: &str) -> Option<Self> {
+        if value == "*" {
+            return Some(Self::Platform);
+        }
+        value
+            .strip_prefix("tenant:")
+            .and_then(|id| Uuid::parse_str(id).ok())
+            .map(Self::Tenant)
+    }
+}
+
+/// What the caller wants to do with the resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Read,
+    Create,
+    Update,
+    Delete,
+    Publish,
+    Approve,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Create => "create",
+            Self::Update => "update",
+            Self::Delete => "delete",
+            Self::Publish => "publish",
+            Self::Approve => "approve",
+        }
+    }
+}
+
+/// A refused request.
+#[derive(Debug, thiserror::Error)]
+pub enum Denied {
+    /// The caller did not identify themselves and the action needs a user.
+    #[error("sign in to do this")]
+    Unauthenticated,
+    /// The caller is known and may not do this here.
+    #[error("you may not {action} {resource} here")]
+    Forbidden {
+        action: &'static str,
+        resource: &'static str,
+    },
+    #[error("the authorization engine failed")]
+    Engine(#[from] casbin::Error),
+}
+
+/// A persisted policy line, as stored in the `casbin_rule` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub ptype: String,
+    pub values: Vec<String>,
+}
+
+/// Proof that `principal` may do `action` on `R` in `domain`.
+pub struct Authorized<R> {
+    principal: Principal,
+    domain: Domain,
+    action: Action,
+    resource: PhantomData<R>,
+}
+
+impl<R: Resource> Authorized<R> {
+    pub fn principal(&self) -> Principal {
+        self.principal
+    }
+
+    pub fn domain(&self) -> Domain {
+        self.domain
+    }
+
+    pub fn action(&self) -> Action {
+        self.action
+    }
+
+    /// The signed-in user, if the proof was given to one.
+    pub fn user_id(&self) -> Option<Uuid> {
+        match self.principal {
+            Principal::User(id) => Some(id),
+            Principal::Anonymous => None,
+        }
+    }
+
+    /// Whether this proof covers `tenant`: granted inside it, or platform-wide.
+    pub fn covers_tenant(&self, tenant: Uuid) -> bool {
+        match self.domain {
+            Domain::Tenant(id) => id == tenant,
+            Domain::Platform => true,
+        }
+    }
+}
+
+impl<R: Resource> fmt::Debug for Authorized<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authorized")
+            .field("principal", &self.principal)
+            .field("domain", &self.domain)
+            .field("resource", &R::NAME)
+            .field("action", &self.action)
+            .finish()
+    }
+}
+
+/// A question asked of casbin: who, where, what, how.
+type Question = (Principal, Domain, &'static str, Action);
+
+/// The casbin enforcer, read-mostly behind a lock, and a cache of its answers: casbin
+/// evaluates its matcher on every call (tens of microseconds), while an answer only changes
+/// when the policy does.
+pub struct Authorizer {
+    enforcer: RwLock<Enforcer>,
+    /// Answers, tagged with the policy generation they were computed under.
+    answers: Cache<Question, (u64, bool)>,
+    /// Bumped after every change to the enforcer; answers from older generations are ignored,
+    /// so an answer computed while a change was being made can never outlive it.
+    generation: AtomicU64,
+}
+
+impl fmt::Debug for Authorizer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authorizer").finish_non_exhaustive()
+    }
+}
+
+impl Authorizer {
+    /// Builds an enforcer holding exactly `rules` (permissions and grants).
+    pub async fn new(rules: Vec<Rule>) -> Result<Self, casbin::Error> {
+        Ok(Self {
+            enforcer: RwLock::new(build_enforcer(rules).await?),
+            answers: Cache::builder()
+                .name("authorization")
+                .max_capacity(200_000)
+                .time_to_live(Duration::from_secs(600))
+                .build(),
+            generation: AtomicU64::new(0),
+        })
+    }
+
+    fn policy_changed(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.answers.invalidate_all();
+    }
+
+    /// Replaces every rule at once, e.g. after another process changed the stored grants.
+    pub async fn reload(&self, rules: Vec<Rule>) -> Result<(), casbin::Error> {
+        let fresh = build_enforcer(rules).await?;
+        *self.enforcer.write().await = fresh;
+        self.policy_changed();
+        Ok(())
+    }
+
+    /// Adds a grant to the running enforcer (after it has been stored).
+    pub async fn add_grant(&self, grant: &Grant) -> Result<(), casbin::Error> {
+        let rule = grant.to_rule();
+        self.enforcer
+            .write()
+            .await
+            .add_grouping_policy(rule.values)
+            .await?;
+        self.policy_changed();
+        Ok(())
+    }
+
+    /// Removes a grant from the running enforcer (after it has been deleted from storage).
+    pub async fn remove_grant(&self, grant: &Grant) -> Result<(), casbin::Error> {
+        let rule = grant.to_rule();
+        self.enforcer
+            .write()
+            .await
+            .remove_grouping_policy(rule.values)
+            .await?;
+        self.policy_changed();
+        Ok(())
+    }
+
+    /// Whether `principal` may do `action` on `R` in `domain`.
+    pub async fn authorize<R: Resource>(
+        &self,
+        principal: &Principal,
+        domain: Domain,
+        action: Action,
+    ) -> Result<Authorized<R>, Denied> {
+        let question = (*principal, domain, R::NAME, action);
+        let generation = self.generation.load(Ordering::Acquire);
+        let allowed = match self.answers.get(&question).await {
+            Some((at, allowed)) if at == generation => allowed,
+            _ => {
+                let allowed = self.enforcer.read().await.enforce((
+                    principal.subject(),
+                    domain.as_casbin(),
+                    R::NAME,
+                    action.as_str(),
+                ))?;
+                self.answers.insert(question, (generation, allowed)).await;
+                allowed
+            }
+        };
+        if allowed {
+            return Ok(Authorized {
+                principal: *principal,
+                domain,
+                action,
+                resource: PhantomData,
+            });
+        }
+        tracing::debug!(
+            ?principal,
+            ?domain,
+            resource = R::NAME,
+            action = action.as_str(),
+            "denied"
+        );
+        match principal {
+            Principal::Anonymous => Err(Denied::Unauthenticated),
+            Principal::User(_) => Err(Denied::Forbidden {
+                action: action.as_str(),
+                resource: R::NAME,
+            }),
+        }
+    }
+
+    /// The roles `user` holds in `domain` (not counting platform-wide roles).
+    pub async fn roles_in(&self, user: Uuid, domain: Domain) -> Vec<Role> {
+        let subject = user_subject(user);
+        let dom = domain.as_casbin();
+        self.enforcer
+            .read()
+            .await
+            .get_filtered_grouping_policy(0, vec![subject])
+            .into_iter()
+            .filter(|g| g.get(2).is_some_and(|d| *d == dom))
+            .filter_map(|g| g.get(1).and_then(|r| r.parse().ok()))
+            .collect()
+    }
+}
+
+/// The permission lines of [`PERMISSIONS`] as rules.
+pub fn permission_rules() -> Vec<Rule> {
+    PERMISSIONS
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .filter_map(|line| {
+            let mut fields = line.split(',').map(|f| f.trim().to_owned());
+            let ptype = fields.next()?;
+            Some(Rule {
+                ptype,
+                values: fields.collect(),
+            })
+        })
+        .collect()
+}
+
+async fn build_enforcer(rules: Vec<Rule>) -> Result<Enforcer, casbin::Error> {
+    let model = DefaultModel::from_str(MODEL).await?;
+    let mut enforcer = Enforcer::new(model, MemoryAdapter::default()).await?;
+    let (permissions, grants): (Vec<Rule>, Vec<Rule>) =
+        rules.into_iter().partition(|r| r.ptype == "p");
+    enforcer
+        .add_policies(permissions.into_iter().map(|r| r.values).collect())
+        .await?;
+    enforcer
+        .add_grouping_policies(grants.into_iter().map(|r| r.values).collect())
+        .await?;
+    Ok(enforcer)
+}
+
+#[cfg(test)]
+mod tests;

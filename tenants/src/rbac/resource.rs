@@ -1,0 +1,55 @@
+//! Resource types, as zero-sized markers so an [`Authorized`](super::Authorized) proof names
+//! the resource in its type.
+
+/// A kind of thing a permission is about; `NAME` is the casbin object.
+pub trait Resource {
+    const NAME: &'static str;
+}
+
+macro_rules! resources {
+    ($($(#[$doc:meta])* $ty:ident => $name:literal,)*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug, Clone, Copy)]
+            pub struct $ty;
+            impl Resource for $ty {
+                const NAME: &'static str = $name;
+            }
+        )*
+        /// Every casbin object name, for tests that walk them all.
+        pub const ALL: &[&str] = &[$($name),*];
+    };
+}
+
+resources! {
+    /// The platform itself: approving tenants, fee plans, the ledger.
+    Platform => "platform",
+    /// A storefront's settings and status.
+    Tenant => "tenant",
+    /// Staff of a tenant (editors, graders).
+    Member => "member",
+    /// Courses and their curriculum and assets, as their authors see them.
+    Course => "course",
+    /// The public catalog of an active tenant.
+    Catalog => "catalog",
+    /// Discount codes.
+    Coupon => "coupon",
+    /// Orders (a buyer sees their own; staff see the tenant's).
+    Order => "order",
+    /// Refunds of orders.
+    Refund => "refund",
+    /// Starting a purchase.
+    Checkout => "checkout",
+    /// Asking whether one has access to a course.
+    Access => "access",
+    /// Lesson content.
+    Content => "content",
+    /// A tenant's credentials with a payment provider.
+    GatewayAccount => "gateway_account",
+    /// A tenant's balance and payouts.
+    Balance => "balance",
+    /// One's own account and purchases.
+    Account => "account",
+    /// Teams and their seats.
+    Team => "team",
+}

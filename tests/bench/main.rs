@@ -1,0 +1,389 @@
+//! `cargo bench -p lyceum-e2e --bench perf`: the performance targets of the product, measured
+//! in one run on one machine, printed as ratios.
+//!
+//! 1. `GET /api/v1/tenants/{t}/courses/{c}/access` for a cached decision versus the bare
+//!    `GET /healthz` poem handler of the same server (same middleware), both driven by the
+//!    same in-process closed-loop load generator, in alternating rounds. Target ≥ 0.80×.
+//! 2. Applying `payment_succeeded` webhook events through `pipeline::apply` on PostgreSQL
+//!    versus the same inserts and updates as raw SQL in one transaction per event, in
+//!    alternating batches. Target ≥ 0.50×.
+//!
+//! Tunables (environment): `LYCEUM_BENCH_SECS` (seconds per HTTP round, 3),
+//! `LYCEUM_BENCH_ROUNDS` (3), `LYCEUM_BENCH_CONCURRENCY` (32), `LYCEUM_BENCH_ORDERS` (orders
+//! per side in part 2, 300), `LYCEUM_BENCH_BATCHES` (3). A missed target prints FAIL; the exit
+//! code stays 0, since this is a measurement.
+
+mod breakdown;
+mod load;
+mod webhook;
+
+use std::time::{Duration, Instant};
+
+use lyceum_e2e::{Backend, TestApp, spawn_app};
+use reqwest::header::HeaderValue;
+
+const ACCESS_TARGET: f64 = 0.80;
+const PIPELINE_TARGET: f64 = 0.50;
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    if sorted.len() % 2 == 1 {
+        sorted[mid]
+    } else {
+        (sorted[mid - 1] + sorted[mid]) / 2.0
+    }
+}
+
+fn verdict(ratio: f64, target: f64) -> &'static str {
+    if ratio >= target { "PASS" } else { "FAIL" }
+}
+
+/// One line of the closing summary.
+struct Outcome {
+    what: &'static str,
+    detail: String,
+    ratio: Option<f64>,
+    target: f64,
+    note: String,
+}
+
+fn main() {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let secs: u64 = env_or("LYCEUM_BENCH_SECS", 3);
+    let rounds: usize = env_or("LYCEUM_BENCH_ROUNDS", 3);
+    let concurrency: usize = env_or("LYCEUM_BENCH_CONCURRENCY", 32);
+    let orders: usize = env_or("LYCEUM_BENCH_ORDERS", 300);
+    let batches: usize = env_or("LYCEUM_BENCH_BATCHES", 3).max(1);
+
+    println!("=====================================================================");
+    println!("Lyceum performance benchmark (one run, ratios measured side by side)");
+    println!("  machine: {cores} logical cores (tokio runtime with {cores} workers; the");
+    println!("           server and the load generator share them, in one process)");
+    println!("  1. GET …/courses/{{c}}/access (cached decision, SQLite)");
+    println!("     vs bare GET /healthz of the same server: target ≥ {ACCESS_TARGET:.2}×");
+    println!("     load: {concurrency} keep-alive closed-loop tasks, {rounds} alternating rounds");
+    println!("           of {secs} s per endpoint");
+    println!("  2. webhook apply through pipeline::apply (PostgreSQL)");
+    println!(
+        "     vs the same inserts/updates as raw SQL in one transaction: target ≥ {PIPELINE_TARGET:.2}×"
+    );
+    println!(
+        "     {orders} real pending orders per side, sequential, {batches} alternating batches"
+    );
+    println!("=====================================================================");
+
+    let mut summary = Vec::new();
+    runtime.block_on(async {
+        let started = Instant::now();
+        summary.push(access_vs_bare(cores, concurrency, rounds, Duration::from_secs(secs)).await);
+        println!("(part 1 took {:.1} s)\n", started.elapsed().as_secs_f64());
+        let started = Instant::now();
+        summary.push(pipeline_vs_raw(orders, batches).await);
+        println!("(part 2 took {:.1} s)\n", started.elapsed().as_secs_f64());
+    });
+    // The PostgreSQL test database is dropped by then; nothing else outlives the runtime.
+    runtime.shutdown_timeout(Duration::from_secs(5));
+
+    println!("=====================================================================");
+    println!("SUMMARY ({cores} cores)");
+    println!(
+        "{:<34} {:>8} {:>8} {:>8}  details",
+        "comparison", "ratio", "target", "verdict"
+    );
+    for o in &summary {
+        match o.ratio {
+            Some(r) => println!(
+                "{:<34} {:>8.2} {:>7.2}× {:>8}  {}",
+                o.what,
+                r,
+                o.target,
+                verdict(r, o.target),
+                o.detail
+            ),
+            None => println!(
+                "{:<34} {:>8} {:>7.2}× {:>8}  {}",
+                o.what, "-", o.target, "SKIPPED", o.detail
+            ),
+        }
+        if !o.note.is_empty() {
+            println!("{:<34} {}", "", o.note);
+        }
+    }
+    println!("=====================================================================");
+}
+
+async fn access_vs_bare(
+    cores: usize,
+    concurrency: usize,
+    rounds: usize,
+    duration: Duration,
+) -> Outcome {
+    println!("\n--- 1. access (cached) vs bare handler, SQLite --------------------");
+    let app = spawn_app(Backend::Sqlite).await.expect("sqlite app");
+    let shop = app.shop().await;
+    buy(&app, &shop.student).await;
+
+    let client = load::client(concurrency);
+    let bare = load::Target {
+        name: "bare /healthz",
+        url: app.url("/healthz"),
+        authorization: None,
+        body_contains: vec![b"ok"],
+    };
+    let access = load::Target {
+        name: "access",
+        url: app.url("/api/v1/tenants/shop/courses/paid/access"),
+        authorization: Some(
+            HeaderValue::from_str(&format!("Bearer {}", shop.student)).expect("header"),
+        ),
+        body_contains: vec![b"\"access\":true", b"\"reason\":\"purchase\""],
+    };
+    // Warm the caches (token, tenant, course, decision) and the connections.
+    for _ in 0..20 {
+        let body = app.access(Some(&shop.student), "paid").await;
+        assert_eq!(body["access"], true, "{body}");
+        assert_eq!(body["reason"], "purchase", "{body}");
+    }
+    let warm = Duration::from_millis(1000);
+    load::run(&client, &bare, concurrency, warm).await;
+    load::run(&client, &access, concurrency, warm).await;
+
+    let (mut bare_rates, mut access_rates) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        // Alternate which goes first, so a trend over time hits both alike.
+        let order = if round % 2 == 0 {
+            [&bare, &access]
+        } else {
+            [&access, &bare]
+        };
+        for target in order {
+            let run = load::run(&client, target, concurrency, duration).await;
+            println!(
+                "round {}: {:<14} {:>9.0} req/s  ({} requests in {:.2} s)",
+                round + 1,
+                target.name,
+                run.rate(),
+                run.requests,
+                run.elapsed.as_secs_f64()
+            );
+            if target.name == bare.name {
+                bare_rates.push(run.rate());
+            } else {
+                access_rates.push(run.rate());
+            }
+        }
+    }
+    let (bare_median, access_median) = (median(&bare_rates), median(&access_rates));
+    let ratio = access_median / bare_median;
+    println!("median: bare /healthz {bare_median:.0} req/s, access {access_median:.0} req/s");
+    println!(
+        "access/bare ratio: {ratio:.2} (target ≥ {ACCESS_TARGET:.2}) {}",
+        verdict(ratio, ACCESS_TARGET)
+    );
+    let per_round: Vec<String> = bare_rates
+        .iter()
+        .zip(&access_rates)
+        .map(|(b, a)| format!("{:.2}", a / b))
+        .collect();
+    println!("per-round ratios: {}", per_round.join(", "));
+    // With every core busy (server and load generator), CPU time per request ≈ cores / rate.
+    let extra = cores as f64 * (1.0 / access_median - 1.0 / bare_median) * 1e6;
+    println!(
+        "CPU per request ≈ cores / rate: bare {:.0} µs, access {:.0} µs (+{extra:.0} µs)",
+        cores as f64 / bare_median * 1e6,
+        cores as f64 / access_median * 1e6
+    );
+    breakdown::access_steps(&app, &shop.student).await;
+    breakdown::in_process(&app, &shop.student).await;
+    if std::env::var_os("LYCEUM_BENCH_EXTRA").is_some() {
+        // Where an HTTP-level difference comes from: the token header, the path, the body.
+        let variants = [
+            load::Target {
+                name: "healthz + token hdr",
+                url: app.url("/healthz"),
+                authorization: access.authorization.clone(),
+                body_contains: vec![b"ok"],
+            },
+            load::Target {
+                name: "access, anonymous",
+                url: app.url("/api/v1/tenants/shop/courses/paid/access"),
+                authorization: None,
+                body_contains: vec![b"\"access\":false"],
+            },
+        ];
+        for target in [&bare, &variants[0], &variants[1], &access] {
+            let run = load::run(&client, target, concurrency, duration).await;
+            println!("  extra: {:<22} {:>9.0} req/s", target.name, run.rate());
+        }
+    }
+    app.stop().await;
+    Outcome {
+        what: "access/bare (HTTP req/s)",
+        detail: format!("bare {bare_median:.0} req/s, access {access_median:.0} req/s"),
+        ratio: Some(ratio),
+        target: ACCESS_TARGET,
+        note: format!("per-round ratios {}", per_round.join(", ")),
+    }
+}
+
+/// Checkout, pay with the sandbox's test card, wait for the webhook.
+async fn buy(app: &TestApp, student: &str) {
+    let started = app.checkout(student, "paid").await;
+    let order = started["order"]["id"]
+        .as_str()
+        .expect("order id")
+        .to_owned();
+    let pay_url = started["redirect_url"]
+        .as_str()
+        .expect("redirect")
+        .to_owned();
+    let paid = app.pay(&pay_url, "4242424242424242").await;
+    assert_eq!(paid.status, 200, "{}", paid.text);
+    app.wait_for_status(student, &order, "paid").await;
+    let access = app.access(Some(student), "paid").await;
+    assert_eq!(access["access"], true, "{access}");
+    assert_eq!(access["reason"], "purchase", "{access}");
+}
+
+async fn pipeline_vs_raw(orders: usize, batches: usize) -> Outcome {
+    println!("\n--- 2. webhook apply: pipeline vs raw SQL, PostgreSQL ------------");
+    let what = "pipeline/raw (events/s)";
+    if !lyceum_e2e::postgres_available() {
+        let url = lyceum_e2e::postgres_admin_url();
+        println!("SKIPPED: PostgreSQL is unreachable at {url} (set LYCEUM_TEST_POSTGRES_URL)");
+        return Outcome {
+            what,
+            detail: format!("PostgreSQL unreachable at {url}"),
+            ratio: None,
+            target: PIPELINE_TARGET,
+            note: String::new(),
+        };
+    }
+    let app = spawn_app(Backend::Postgres).await.expect("PostgreSQL app");
+    let _shop = app.shop().await;
+    let db = app.state.db.clone();
+
+    let setup = Instant::now();
+    let pipeline_set = webhook::pending_orders(&app, "pipe", orders).await;
+    let raw_set = webhook::pending_orders(&app, "raw", orders).await;
+    println!(
+        "setup: {} pending orders (register + checkout over HTTP) in {:.1} s",
+        2 * orders,
+        setup.elapsed().as_secs_f64()
+    );
+    let pipeline_events: Vec<_> = pipeline_set
+        .iter()
+        .map(|o| webhook::succeeded(o, "pipe"))
+        .collect();
+    let raw_events: Vec<_> = raw_set
+        .iter()
+        .map(|o| webhook::succeeded(o, "raw"))
+        .collect();
+
+    // Context: what one round trip and one commit cost on this connection pool.
+    let round_trip = webhook::mean_time(200, || webhook::select_one(&db)).await;
+    let empty_txn = webhook::mean_time(200, || webhook::empty_transaction(&db)).await;
+    let write_txn = webhook::mean_time(200, || webhook::one_write_transaction(&db)).await;
+    println!(
+        "context: SELECT 1 {:.0} µs; BEGIN+COMMIT {:.0} µs; BEGIN+1 write+COMMIT {:.0} µs",
+        round_trip.as_secs_f64() * 1e6,
+        empty_txn.as_secs_f64() * 1e6,
+        write_txn.as_secs_f64() * 1e6
+    );
+
+    // Warm both paths on a few orders outside the timed sets.
+    let warm = webhook::pending_orders(&app, "warm", 10).await;
+    let warm_events: Vec<_> = warm.iter().map(|o| webhook::succeeded(o, "warm")).collect();
+    webhook::apply_pipeline(&app, &warm_events[..5]).await;
+    webhook::apply_raw(&db, &warm_events[5..]).await;
+
+    let chunk = orders.div_ceil(batches);
+    let (mut pipeline_time, mut raw_time) = (Duration::ZERO, Duration::ZERO);
+    let (mut pipeline_rates, mut raw_rates) = (Vec::new(), Vec::new());
+    for (batch, (pipe, raw)) in pipeline_events
+        .chunks(chunk)
+        .zip(raw_events.chunks(chunk))
+        .enumerate()
+    {
+        let mut run_pipeline = async || {
+            let t = webhook::apply_pipeline(&app, pipe).await;
+            pipeline_time += t;
+            pipeline_rates.push(pipe.len() as f64 / t.as_secs_f64());
+            println!(
+                "batch {}: pipeline {:>4} events in {:.3} s = {:>6.0} events/s ({:.2} ms each)",
+                batch + 1,
+                pipe.len(),
+                t.as_secs_f64(),
+                pipe.len() as f64 / t.as_secs_f64(),
+                t.as_secs_f64() * 1e3 / pipe.len() as f64
+            );
+        };
+        let mut run_raw = async || {
+            let t = webhook::apply_raw(&db, raw).await;
+            raw_time += t;
+            raw_rates.push(raw.len() as f64 / t.as_secs_f64());
+            println!(
+                "batch {}: raw SQL  {:>4} events in {:.3} s = {:>6.0} events/s ({:.2} ms each)",
+                batch + 1,
+                raw.len(),
+                t.as_secs_f64(),
+                raw.len() as f64 / t.as_secs_f64(),
+                t.as_secs_f64() * 1e3 / raw.len() as f64
+            );
+        };
+        if batch % 2 == 0 {
+            run_pipeline().await;
+            run_raw().await;
+        } else {
+            run_raw().await;
+            run_pipeline().await;
+        }
+    }
+    webhook::verify(&app, &pipeline_set, "pipeline").await;
+    webhook::verify(&app, &raw_set, "raw SQL").await;
+    println!(
+        "verified: all {} + {} orders paid, one active entitlement, event, audit row and receipt each",
+        orders, orders
+    );
+
+    let pipeline_rate = orders as f64 / pipeline_time.as_secs_f64();
+    let raw_rate = orders as f64 / raw_time.as_secs_f64();
+    let ratio = pipeline_rate / raw_rate;
+    println!(
+        "overall: pipeline {pipeline_rate:.0} events/s ({:.2} ms each), raw SQL {raw_rate:.0} events/s ({:.2} ms each; {} round trips)",
+        pipeline_time.as_secs_f64() * 1e3 / orders as f64,
+        raw_time.as_secs_f64() * 1e3 / orders as f64,
+        webhook::RAW_ROUND_TRIPS
+    );
+    println!(
+        "pipeline/raw ratio: {ratio:.2} (target ≥ {PIPELINE_TARGET:.2}) {}",
+        verdict(ratio, PIPELINE_TARGET)
+    );
+    let per_batch: Vec<String> = pipeline_rates
+        .iter()
+        .zip(&raw_rates)
+        .map(|(p, r)| format!("{:.2}", p / r))
+        .collect();
+    println!("per-batch ratios: {}", per_batch.join(", "));
+    app.stop().await;
+    Outcome {
+        what,
+        detail: format!("pipeline {pipeline_rate:.0} events/s, raw SQL {raw_rate:.0} events/s"),
+        ratio: Some(ratio),
+        target: PIPELINE_TARGET,
+        note: format!("per-batch ratios {}", per_batch.join(", ")),
+    }
+}

@@ -1,0 +1,12 @@
+//! The money path over HTTP: checkout, the sandbox's hosted page and signed webhooks, access,
+//! protected content, refunds, disputes, replays. Each test runs on SQLite and PostgreSQL.
+
+mod browser;
+mod checkout;
+mod disputes;
+mod noisy;
+mod path;
+mod permutations;
+mod reconcile;
+mod replay;
+mod verification;

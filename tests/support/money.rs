@@ -1,0 +1,253 @@
+//! Helpers for the money path: a storefront with a paid course, checkouts, signed sandbox
+//! events, waiting for an order to settle.
+
+use std::time::Duration;
+
+use lyceum::entities::{entitlements, order_audit, orders, payment_events};
+use lyceum_gateway_core::signature;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::{Reply, TestApp};
+
+/// A storefront `shop` (USD) with a published course `paid` at 49.00 whose only lesson is
+/// not a preview and holds an asset, plus an admin, its owner and a student.
+#[derive(Debug)]
+pub struct Shop {
+    pub admin: String,
+    pub owner: String,
+    pub student: String,
+    pub student_id: Uuid,
+    pub lesson: String,
+    pub tenant_id: Uuid,
+}
+
+pub const PRICE: i64 = 4900;
+pub const ASSET: &[u8] = b"the secret bytes of lesson one";
+
+impl TestApp {
+    pub async fn shop(&self) -> Shop {
+        let admin = self.admin("root@example.com").await;
+        let owner = self
+            .active_tenant("shop", "owner@example.com", &admin)
+            .await;
+        self.post(
+            "/api/v1/tenants/shop/courses",
+            Some(&owner),
+            json!({"slug": "paid", "title": "Paid course", "price": {"amount": PRICE, "currency": "USD"}}),
+        )
+        .await
+        .expect(201);
+        let section = self
+            .post(
+                "/api/v1/tenants/shop/courses/paid/sections",
+                Some(&owner),
+                json!({"title": "One"}),
+            )
+            .await
+            .expect(201);
+        let lesson = self
+            .post(
+                &format!(
+                    "/api/v1/tenants/shop/courses/paid/sections/{}/lessons",
+                    section["id"].as_str().unwrap()
+                ),
+                Some(&owner),
+                json!({"title": "Lesson one", "kind": "video"}),
+            )
+            .await
+            .expect(201)["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let resp = self
+            .client
+            .put(self.url(&format!("/api/v1/tenants/shop/lessons/{lesson}/asset")))
+            .bearer_auth(&owner)
+            .header("content-type", "video/mp4")
+            .body(ASSET)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 204);
+        self.post(
+            "/api/v1/tenants/shop/courses/paid/publish",
+            Some(&owner),
+            json!({}),
+        )
+        .await
+        .expect(200);
+        let (student, student_id) = self.register("student@example.com").await;
+        let tenant_id = self
+            .get("/api/v1/tenants/shop", Some(&owner))
+            .await
+            .expect(200)["id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        Shop {
+            admin,
+            owner,
+            student,
+            student_id,
+            lesson,
+            tenant_id,
+        }
+    }
+
+    /// Starts a checkout of `course`; returns the response body.
+    pub async fn checkout(&self, token: &str, course: &str) -> Value {
+        self.post(
+            "/api/v1/tenants/shop/checkout",
+            Some(token),
+            json!({"items": [{"course": course, "quantity": 1}]}),
+        )
+        .await
+        .expect(201)
+    }
+
+    /// Pays a checkout on the sandbox's hosted page, as a person would (JSON form post).
+    pub async fn pay(&self, redirect_url: &str, card: &str) -> Reply {
+        let resp = self
+            .client
+            .post(redirect_url)
+            .json(&json!({"card": card}))
+            .send()
+            .await
+            .unwrap();
+        crate::read(resp).await
+    }
+
+    /// Waits until the order reaches `status` (the webhook is asynchronous).
+    pub async fn wait_for_status(&self, token: &str, order: &str, status: &str) -> Value {
+        let mut last = Value::Null;
+        for _ in 0..200 {
+            last = self
+                .get(&format!("/api/v1/tenants/shop/orders/{order}"), Some(token))
+                .await
+                .body;
+            if last["status"] == status {
+                return last;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("order {order} never became {status}: {last}");
+    }
+
+    /// The access answer for `course`.
+    pub async fn access(&self, token: Option<&str>, course: &str) -> Value {
+        self.get(
+            &format!("/api/v1/tenants/shop/courses/{course}/access"),
+            token,
+        )
+        .await
+        .expect(200)
+    }
+
+    /// The sandbox webhook secret the server verifies with.
+    pub async fn sandbox_secret(&self) -> String {
+        lyceum::services::secrets::get_or_create(&self.state.db, "sandbox_webhook_secret")
+            .await
+            .unwrap()
+    }
+
+    /// A sandbox event body, as the sandbox would send it.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one argument per field of the wire event"
+    )]
+    pub fn sandbox_event(
+        id: &str,
+        kind: &str,
+        order: &str,
+        tenant: Uuid,
+        session: &str,
+        amount: i64,
+        currency: &str,
+        extra: Value,
+    ) -> Vec<u8> {
+        let mut data = json!({
+            "session": session,
+            "order_id": order,
+            "tenant_id": tenant,
+            "amount": {"amount": amount, "currency": currency},
+            "payment_id": "sbp_test_payment",
+        });
+        if let (Some(data), Some(extra)) = (data.as_object_mut(), extra.as_object()) {
+            for (k, v) in extra {
+                data.insert(k.clone(), v.clone());
+            }
+        }
+        serde_json::to_vec(&json!({"id": id, "type": kind, "created": chrono::Utc::now().timestamp(), "data": data})).unwrap()
+    }
+
+    /// Posts a sandbox event signed with `secret` at `timestamp`.
+    pub async fn deliver(&self, body: &[u8], secret: &str, timestamp: i64) -> Reply {
+        let header = signature::sign(&[secret.as_bytes()], timestamp, body);
+        let resp = self
+            .client
+            .post(self.url("/webhooks/sandbox"))
+            .header("content-type", "application/json")
+            .header("sandbox-signature", header)
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap();
+        crate::read(resp).await
+    }
+
+    /// The order's stored row.
+    pub async fn order_row(&self, order: &str) -> orders::Model {
+        orders::Entity::find_by_id(order.parse::<Uuid>().unwrap())
+            .one(&self.state.db)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    /// `(payment events, audit rows, entitlements)` of an order.
+    pub async fn order_trail(&self, order: &str) -> (u64, u64, Vec<entitlements::Model>) {
+        let id: Uuid = order.parse().unwrap();
+        let db = &self.state.db;
+        let events = payment_events::Entity::find()
+            .filter(payment_events::Column::OrderId.eq(id))
+            .count(db)
+            .await
+            .unwrap();
+        let audit = order_audit::Entity::find()
+            .filter(order_audit::Column::OrderId.eq(id))
+            .count(db)
+            .await
+            .unwrap();
+        let lines: Vec<Uuid> = lyceum::entities::order_lines::Entity::find()
+            .filter(lyceum::entities::order_lines::Column::OrderId.eq(id))
+            .all(db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|l| l.id)
+            .collect();
+        let ents = entitlements::Entity::find()
+            .filter(entitlements::Column::OrderLineId.is_in(lines))
+            .all(db)
+            .await
+            .unwrap();
+        (events, audit, ents)
+    }
+
+    /// The order's refund rows, oldest first, as (amount, status).
+    pub async fn refund_rows(&self, order: &str) -> Vec<(i64, String)> {
+        let id: Uuid = order.parse().unwrap();
+        lyceum::entities::refunds::Entity::find()
+            .filter(lyceum::entities::refunds::Column::OrderId.eq(id))
+            .order_by_asc(lyceum::entities::refunds::Column::CreatedAt)
+            .all(&self.state.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.amount, r.status))
+            .collect()
+    }
+}
