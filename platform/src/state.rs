@@ -1,9 +1,10 @@
 //! What every request handler shares.
 
+use std::borrow::Borrow;
+use std::hash::Hash;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use moka::future::Cache;
 use object_store::ObjectStore;
 use sea_orm::DatabaseConnection;
@@ -14,7 +15,7 @@ use crate::config::Settings;
 use crate::error::{AppError, AppResult};
 use crate::gateways::{GatewaySecrets, Gateways};
 use crate::http::metrics::Metrics;
-use crate::services::accounts::CurrentUser;
+use crate::services::accounts::{TokenDigest, TokenEntry};
 use crate::services::mail::Mailer;
 use crate::services::orders::access::{AccessKey, Decision};
 use crate::services::policy::Policy;
@@ -38,10 +39,10 @@ pub struct AppState {
 /// Named, bounded caches with a time to live; keys that belong to a tenant include it.
 #[derive(Debug, Clone)]
 pub struct Caches {
-    /// Bearer-token hash → its user and expiry (`None`: no such live token).
-    pub tokens: Cache<String, Option<(CurrentUser, DateTime<Utc>)>>,
+    /// Bearer-token digest → its user and expiry (`None`: no such live token).
+    pub tokens: Cache<TokenDigest, TokenEntry>,
     /// Tenant slug → tenant. Invalidated by every tenant change in this process.
-    pub tenants: Cache<String, Tenant>,
+    pub tenants: Cache<String, Arc<Tenant>>,
     /// `(tenant, user, course)` → access decision. Invalidated by the code that changes
     /// entitlements, right after it commits.
     pub access: Cache<AccessKey, Decision>,
@@ -73,6 +74,38 @@ impl Caches {
                 .time_to_live(Duration::from_secs(300))
                 .build(),
         }
+    }
+}
+
+/// Reads `key` from `cache`, or loads it with `load` on a miss (one load per key at a time;
+/// concurrent callers wait for it). Failed loads are not cached.
+///
+/// The hit is the hot path of every authenticated request. The loader's future — database
+/// queries, several kilobytes — is only built, and boxed, on a miss, so the callers' futures
+/// stay small: poem moves request futures into boxes at every layer, and their size is paid
+/// in copies on every request.
+pub async fn cached<K, Q, V, F, Fut>(cache: &Cache<K, V>, key: &Q, load: F) -> AppResult<V>
+where
+    K: Borrow<Q> + Clone + Hash + Eq + Send + Sync + 'static,
+    Q: ToOwned<Owned = K> + Hash + Eq + ?Sized,
+    V: Clone + Send + Sync + 'static,
+    F: FnOnce(K) -> Fut,
+    Fut: Future<Output = AppResult<V>> + Send,
+{
+    if let Some(hit) = cache.get(key).await {
+        return Ok(hit);
+    }
+    let key = key.to_owned();
+    let miss = Box::pin(cache.try_get_with(key.clone(), load(key)));
+    miss.await.map_err(unshare)
+}
+
+/// A loader's error as seen by every caller that waited for it: "not found" stays itself,
+/// anything else becomes an internal error with the original message.
+fn unshare(err: Arc<AppError>) -> AppError {
+    match &*err {
+        AppError::NotFound(what) => AppError::NotFound(what),
+        other => AppError::Internal(other.to_string()),
     }
 }
 

@@ -10,6 +10,8 @@ use lyceum_e2e::TestApp;
 use lyceum_tenants::rbac::{Action, Principal, resource};
 
 const CALLS: u32 = 5_000;
+/// Calls whose allocations are counted and averaged (caches do housekeeping now and then).
+const SAMPLED: u32 = 200;
 
 /// Prints the mean cost of each step `get_course_access` takes for a cached decision.
 pub async fn access_steps(app: &TestApp, token: &str) {
@@ -24,52 +26,79 @@ pub async fn access_steps(app: &TestApp, token: &str) {
         .await
         .expect("course");
 
+    // Futures are moved (memcpy) every time poem boxes them, so their size is a per-request cost.
+    println!(
+        "diagnostic: future sizes (bytes): token {}, tenant {}, casbin {}, course {}, decision {}",
+        std::mem::size_of_val(&accounts::authenticate_token(state, token)),
+        std::mem::size_of_val(&tenants::find_selling(state, "shop")),
+        std::mem::size_of_val(&state.policy.authorize::<resource::Access>(
+            &state.db,
+            &principal,
+            tenant.domain(),
+            Action::Read
+        )),
+        std::mem::size_of_val(&courses::find_cached(state, &tenant, "paid")),
+        std::mem::size_of_val(&access::decide(state, Some(user.id), &course)),
+    );
     let mut rows = Vec::new();
-    let t = Instant::now();
-    for _ in 0..CALLS {
+    // Times `CALLS` calls of a step, after counting the allocations of `SAMPLED` calls.
+    macro_rules! step {
+        ($name:expr, $call:expr) => {{
+            use std::sync::atomic::Ordering;
+            crate::alloc_count::COUNT.store(0, Ordering::Relaxed);
+            crate::alloc_count::ON.store(true, Ordering::Relaxed);
+            for _ in 0..SAMPLED {
+                $call;
+            }
+            crate::alloc_count::ON.store(false, Ordering::Relaxed);
+            let allocations =
+                crate::alloc_count::COUNT.load(Ordering::Relaxed) as f64 / SAMPLED as f64;
+            let t = Instant::now();
+            for _ in 0..CALLS {
+                $call;
+            }
+            rows.push(($name, t.elapsed(), allocations));
+        }};
+    }
+    step!(
+        "bearer token (sha256 + cache)",
         accounts::authenticate_token(state, token)
             .await
-            .expect("token");
-    }
-    rows.push(("bearer token (sha256 + cache)", t.elapsed()));
-    let t = Instant::now();
-    for _ in 0..CALLS {
-        tenants::find_selling(state, "shop").await.expect("tenant");
-    }
-    rows.push(("tenants::find_selling (cache)", t.elapsed()));
-    let t = Instant::now();
-    for _ in 0..CALLS {
+            .expect("token")
+    );
+    step!(
+        "tenants::find_selling (cache)",
+        tenants::find_selling(state, "shop").await.expect("tenant")
+    );
+    step!(
+        "policy.authorize (casbin)",
         state
             .policy
             .authorize::<resource::Access>(&state.db, &principal, tenant.domain(), Action::Read)
             .await
-            .expect("authorized");
-    }
-    rows.push(("policy.authorize (casbin)", t.elapsed()));
-    let t = Instant::now();
-    for _ in 0..CALLS {
+            .expect("authorized")
+    );
+    step!(
+        "courses::find_cached",
         courses::find_cached(state, &tenant, "paid")
             .await
-            .expect("course");
-    }
-    rows.push(("courses::find_cached", t.elapsed()));
-    let t = Instant::now();
-    for _ in 0..CALLS {
+            .expect("course")
+    );
+    step!("access::decide (cache)", {
         let d = access::decide(state, Some(user.id), &course)
             .await
             .expect("decision");
         assert!(d.access);
-    }
-    rows.push(("access::decide (cache)", t.elapsed()));
+    });
 
     println!(
         "diagnostic: the access handler's steps called directly ({CALLS} calls each, one task):"
     );
     let mut total = 0.0;
-    for (name, elapsed) in rows {
+    for (name, elapsed, allocations) in rows {
         let each = elapsed.as_secs_f64() * 1e6 / f64::from(CALLS);
         total += each;
-        println!("  {name:<34} {each:>8.1} µs/call");
+        println!("  {name:<34} {each:>8.1} µs/call, {allocations:.1} allocations");
     }
     println!("  {:<34} {total:>8.1} µs/request", "sum");
 }
@@ -87,6 +116,24 @@ pub async fn in_process(app: &TestApp, token: &str) {
         }
         builder.finish()
     };
+    println!(
+        "  future size of one whole request: {} bytes",
+        std::mem::size_of_val(&endpoint.get_response(request("/healthz", false)))
+    );
+    // For profilers (`perf record`): spin on the access request alone for a while first.
+    let spin: u64 = crate::env_or("LYCEUM_BENCH_PROFILE_SECS", 0);
+    if spin > 0 {
+        let path = "/api/v1/tenants/shop/courses/paid/access";
+        let until = Instant::now() + std::time::Duration::from_secs(spin);
+        let mut calls = 0_u64;
+        while Instant::now() < until {
+            for _ in 0..1000 {
+                endpoint.get_response(request(path, true)).await;
+            }
+            calls += 1000;
+        }
+        println!("  profiling spin: {calls} in-process /access calls in {spin} s");
+    }
     for (name, path, auth) in [
         ("in-process /healthz", "/healthz", false),
         (
@@ -105,6 +152,14 @@ pub async fn in_process(app: &TestApp, token: &str) {
             false,
         ),
     ] {
+        use std::sync::atomic::Ordering;
+        crate::alloc_count::COUNT.store(0, Ordering::Relaxed);
+        crate::alloc_count::ON.store(true, Ordering::Relaxed);
+        for _ in 0..SAMPLED {
+            endpoint.get_response(request(path, auth)).await;
+        }
+        crate::alloc_count::ON.store(false, Ordering::Relaxed);
+        let allocations = crate::alloc_count::COUNT.load(Ordering::Relaxed) as f64 / SAMPLED as f64;
         let t = Instant::now();
         for _ in 0..CALLS {
             let response = endpoint.get_response(request(path, auth)).await;
@@ -115,7 +170,7 @@ pub async fn in_process(app: &TestApp, token: &str) {
             );
         }
         println!(
-            "  {name:<36} {:>6.1} µs/call",
+            "  {name:<36} {:>6.1} µs/call, {allocations:.1} allocations",
             t.elapsed().as_secs_f64() * 1e6 / f64::from(CALLS)
         );
     }

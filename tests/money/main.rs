@@ -1,6 +1,7 @@
 //! The money path over HTTP: checkout, the sandbox's hosted page and signed webhooks, access,
 //! protected content, refunds, disputes, replays. Each test runs on SQLite and PostgreSQL.
 
+mod access;
 mod browser;
 mod checkout;
 mod disputes;

@@ -7,8 +7,10 @@ use poem::Request;
 use poem::http::Method;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::{ApiKey, Bearer};
+use uuid::Uuid;
 
 use super::problem::ProblemResponse;
+use crate::error::AppResult;
 use crate::services::accounts::{self, CurrentUser};
 use crate::state::AppState;
 
@@ -86,6 +88,30 @@ impl MaybeAuth {
     }
 }
 
+/// The id of the signed-in caller, if any, resolved as [`MaybeAuth`] resolves callers for
+/// OpenAPI operations: a live bearer token, else a live session cookie, else nobody. For the
+/// plain poem handlers that serve API paths.
+pub async fn caller_id(state: &AppState, req: &Request) -> AppResult<Option<Uuid>> {
+    let bearer = req
+        .header(poem::http::header::AUTHORIZATION)
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    if let Some(token) = bearer
+        && let Some(user) = accounts::authenticate_token(state, token).await?
+    {
+        return Ok(Some(user.id));
+    }
+    let Some(cookie) = req.cookie().get(SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let csrf = req.header(CSRF_HEADER);
+    // Like the fallback of `MaybeAuth`: a session that does not check out is nobody.
+    let user = accounts::authenticate_session(state, cookie.value_str(), csrf, unsafe_method).await;
+    Ok(user.ok().map(|u| u.id))
+}
+
 fn state(req: &Request) -> poem::Result<&Arc<AppState>> {
     req.data::<Arc<AppState>>().ok_or_else(|| {
         poem::Error::from_string(
@@ -98,7 +124,7 @@ fn state(req: &Request) -> poem::Result<&Arc<AppState>> {
 async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<CurrentUser> {
     let state = state(req)?;
     match accounts::authenticate_token(state, &bearer.token).await {
-        Ok(Some(user)) => Ok(user),
+        Ok(Some(user)) => Ok(Arc::unwrap_or_clone(user)),
         Ok(None) => Err(
             ProblemResponse::from(crate::error::AppError::Unauthenticated(
                 "the token is unknown, expired or revoked",

@@ -153,12 +153,14 @@ async fn course_by_path(
 }
 
 /// The selling tenant the `Host` header names, `None` for the platform's own host.
-async fn host_tenant(state: &AppState, req: &Request) -> AppResult<Option<Tenant>> {
+async fn host_tenant(state: &AppState, req: &Request) -> AppResult<Option<Arc<Tenant>>> {
     let host = req.header("host").unwrap_or_default();
     let tenant = match host::resolve(host, state.settings.base_domain.as_deref()) {
         HostTarget::Platform => return Ok(None),
         HostTarget::Subdomain(slug) => tenants::find_by_slug(state, slug.as_str()).await?,
-        HostTarget::CustomDomain(domain) => tenants::find_by_domain(&state.db, &domain).await?,
+        HostTarget::CustomDomain(domain) => {
+            Arc::new(tenants::find_by_domain(&state.db, &domain).await?)
+        }
     };
     if tenant.status == TenantStatus::Active {
         Ok(Some(tenant))

@@ -1,6 +1,6 @@
 //! Users, passwords, API tokens and web sessions.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -161,29 +161,27 @@ async fn issue_token(state: &AppState, user_id: Uuid) -> AppResult<IssuedToken> 
 
 /// The user a bearer token belongs to, if it is known, unexpired and not revoked. Answers are
 /// cached briefly per token hash; revocation through this process drops the entry at once.
-pub async fn authenticate_token(state: &AppState, token: &str) -> AppResult<Option<CurrentUser>> {
-    let hash = sha256_hex(token);
-    let cached = match state.caches.tokens.get(&hash).await {
-        Some(hit) => hit,
-        None => {
-            let db = state.db.clone();
-            state
-                .caches
-                .tokens
-                .try_get_with(hash.clone(), async move { load_token(&db, &hash).await })
-                .await
-                .map_err(|e| AppError::Internal(format!("token lookup failed: {e}")))?
-        }
-    };
+pub async fn authenticate_token(
+    state: &AppState,
+    token: &str,
+) -> AppResult<Option<Arc<CurrentUser>>> {
+    let digest: TokenDigest = Sha256::digest(token.as_bytes()).into();
+    let cached = crate::state::cached(&state.caches.tokens, &digest, |digest| async move {
+        load_token(&state.db, &digest).await
+    })
+    .await?;
     Ok(cached.and_then(|(user, expires_at)| (expires_at > Utc::now()).then_some(user)))
 }
 
-async fn load_token(
-    db: &DatabaseConnection,
-    hash: &str,
-) -> AppResult<Option<(CurrentUser, DateTime<Utc>)>> {
+/// A token's SHA-256: the token cache's key (the database keeps it hex-encoded).
+pub type TokenDigest = [u8; 32];
+
+/// What the token cache knows of a token: its user and expiry, or `None` for no live token.
+pub type TokenEntry = Option<(Arc<CurrentUser>, DateTime<Utc>)>;
+
+async fn load_token(db: &DatabaseConnection, digest: &TokenDigest) -> AppResult<TokenEntry> {
     let Some(token) = api_tokens::Entity::find()
-        .filter(api_tokens::Column::TokenHash.eq(hash))
+        .filter(api_tokens::Column::TokenHash.eq(hex::encode(digest)))
         .filter(api_tokens::Column::RevokedAt.is_null())
         .filter(api_tokens::Column::ExpiresAt.gt(now()))
         .one(db)
@@ -202,21 +200,21 @@ async fn load_token(
         .filter(api_tokens::Column::Id.eq(token.id))
         .exec(db)
         .await?;
-    Ok(Some((user.into(), token.expires_at)))
+    Ok(Some((Arc::new(user.into()), token.expires_at)))
 }
 
 /// Revokes a bearer token (sign-out).
 pub async fn revoke_token(state: &AppState, token: &str) -> AppResult<()> {
-    let hash = sha256_hex(token);
+    let digest: TokenDigest = Sha256::digest(token.as_bytes()).into();
     api_tokens::Entity::update_many()
         .col_expr(
             api_tokens::Column::RevokedAt,
             sea_orm::sea_query::Expr::value(now()),
         )
-        .filter(api_tokens::Column::TokenHash.eq(hash.as_str()))
+        .filter(api_tokens::Column::TokenHash.eq(hex::encode(digest)))
         .exec(&state.db)
         .await?;
-    state.caches.tokens.invalidate(&hash).await;
+    state.caches.tokens.invalidate(&digest).await;
     Ok(())
 }
 

@@ -109,7 +109,8 @@ impl Policy {
         match self.authz.authorize::<R>(principal, domain, action).await {
             Ok(proof) => Ok(proof),
             Err(denied) => {
-                if matches!(principal, Principal::User(_)) && self.refresh(db).await? {
+                // Boxed: the cold path's database future stays out of every caller's future.
+                if matches!(principal, Principal::User(_)) && Box::pin(self.refresh(db)).await? {
                     return Ok(self.authz.authorize::<R>(principal, domain, action).await?);
                 }
                 Err(denied.into())

@@ -1,5 +1,7 @@
 //! Storefronts: applying, approval, suspension, fee plans, settings and staff.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use lyceum_gateway_core::Currency;
 use lyceum_tenants::rbac::{Authorized, Domain, Grant, Role, resource};
@@ -118,25 +120,17 @@ pub async fn apply(
 }
 
 /// The tenant with this slug, whatever its status.
-pub async fn find_by_slug(state: &AppState, slug: &str) -> AppResult<Tenant> {
-    if let Some(hit) = state.caches.tenants.get(slug).await {
-        return Ok(hit);
-    }
-    let db = state.db.clone();
-    let key = slug.to_owned();
-    state
-        .caches
-        .tenants
-        .try_get_with(key.clone(), async move {
-            tenants::Entity::find()
-                .filter(tenants::Column::Slug.eq(key))
-                .one(&db)
-                .await?
-                .ok_or(AppError::NotFound("tenant"))?
-                .try_into()
-        })
-        .await
-        .map_err(unshare)
+pub async fn find_by_slug(state: &AppState, slug: &str) -> AppResult<Arc<Tenant>> {
+    crate::state::cached(&state.caches.tenants, slug, |slug| async move {
+        let tenant: Tenant = tenants::Entity::find()
+            .filter(tenants::Column::Slug.eq(slug))
+            .one(&state.db)
+            .await?
+            .ok_or(AppError::NotFound("tenant"))?
+            .try_into()?;
+        Ok(Arc::new(tenant))
+    })
+    .await
 }
 
 /// The tenant serving a custom domain.
@@ -150,7 +144,7 @@ pub async fn find_by_domain(db: &DatabaseConnection, domain: &str) -> AppResult<
 }
 
 /// The tenant, if it sells: pending and suspended storefronts are not public.
-pub async fn find_selling(state: &AppState, slug: &str) -> AppResult<Tenant> {
+pub async fn find_selling(state: &AppState, slug: &str) -> AppResult<Arc<Tenant>> {
     let tenant = find_by_slug(state, slug).await?;
     if tenant.status.sells() {
         Ok(tenant)
@@ -393,14 +387,6 @@ pub fn ensure_covers<R: lyceum_tenants::rbac::Resource>(
         Err(AppError::Forbidden(
             "this permission was granted for another storefront".into(),
         ))
-    }
-}
-
-/// moka shares a loader's error between waiters; give the caller its own copy.
-pub(crate) fn unshare(err: std::sync::Arc<AppError>) -> AppError {
-    match &*err {
-        AppError::NotFound(what) => AppError::NotFound(what),
-        other => AppError::Internal(other.to_string()),
     }
 }
 

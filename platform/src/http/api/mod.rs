@@ -14,6 +14,8 @@ mod studio;
 mod tenants;
 pub mod types;
 
+use std::sync::Arc;
+
 use poem_openapi::Tags;
 
 pub use account::AccountApi;
@@ -21,7 +23,7 @@ pub use admin::AdminApi;
 pub use auth::AuthApi;
 pub use catalog::CatalogApi;
 pub use coupons::CouponsApi;
-pub use learning::LearningApi;
+pub use learning::{COURSE_ACCESS_PATH, CourseAccessDoc, LearningApi, course_access};
 pub use orders::OrdersApi;
 pub use studio::StudioApi;
 pub use tenants::TenantsApi;
@@ -52,6 +54,7 @@ pub fn all() -> (
     LearningApi,
     OrdersApi,
     AdminApi,
+    CourseAccessDoc,
 ) {
     (
         AuthApi,
@@ -63,6 +66,7 @@ pub fn all() -> (
         LearningApi,
         OrdersApi,
         AdminApi,
+        CourseAccessDoc,
     )
 }
 
@@ -95,7 +99,7 @@ pub(crate) async fn in_tenant<R: Resource>(
     principal: &Principal,
     slug: &str,
     action: Action,
-) -> AppResult<(Tenant, Authorized<R>)> {
+) -> AppResult<(Arc<Tenant>, Authorized<R>)> {
     let tenant = tenant_service::find_by_slug(state, slug).await?;
     let proof = state
         .policy

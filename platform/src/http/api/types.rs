@@ -96,6 +96,12 @@ impl From<Tenant> for TenantBody {
     }
 }
 
+impl From<std::sync::Arc<Tenant>> for TenantBody {
+    fn from(t: std::sync::Arc<Tenant>) -> Self {
+        std::sync::Arc::unwrap_or_clone(t).into()
+    }
+}
+
 /// A course as listed.
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "Course")]

@@ -214,21 +214,10 @@ pub async fn find_cached(
     slug: &str,
 ) -> AppResult<std::sync::Arc<Course>> {
     let key = (tenant.id, slug.to_owned());
-    let course = match state.caches.courses.get(&key).await {
-        Some(course) => course,
-        None => {
-            let db = state.db.clone();
-            let tenant = tenant.clone();
-            let slug = slug.to_owned();
-            state
-                .caches
-                .courses
-                .try_get_with(key, async move {
-                    find(&db, &tenant, &slug).await.map(std::sync::Arc::new)
-                })
-                .await
-                .map_err(crate::services::tenants::unshare)?
-        }
-    };
-    Ok(course)
+    crate::state::cached(&state.caches.courses, &key, |(_, slug)| async move {
+        find(&state.db, tenant, &slug)
+            .await
+            .map(std::sync::Arc::new)
+    })
+    .await
 }

@@ -82,13 +82,8 @@ pub async fn decide(state: &AppState, user: Option<Uuid>, course: &Course) -> Ap
         return Ok(Decision::DENIED);
     };
     let key = (course.tenant_id, user, course.id);
-    let db = state.db.clone();
-    let decision = state
-        .caches
-        .access
-        .try_get_with(key, async move { load(&db, key).await })
-        .await
-        .map_err(crate::services::tenants::unshare)?;
+    let decision =
+        crate::state::cached(&state.caches.access, &key, |key| load(&state.db, key)).await?;
     if decision.expires_at.is_some_and(|at| at <= Utc::now()) {
         // It ran out while cached.
         state.caches.access.invalidate(&key).await;
