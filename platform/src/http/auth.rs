@@ -108,7 +108,15 @@ pub async fn caller_id(state: &AppState, req: &Request) -> AppResult<Option<Uuid
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let csrf = req.header(CSRF_HEADER);
     // Like the fallback of `MaybeAuth`: a session that does not check out is nobody.
-    let user = accounts::authenticate_session(state, cookie.value_str(), csrf, unsafe_method).await;
+    // Boxed: the session lookup queries the database, and its future would otherwise sit in
+    // every bearer request's future too.
+    let user = Box::pin(accounts::authenticate_session(
+        state,
+        cookie.value_str(),
+        csrf,
+        unsafe_method,
+    ))
+    .await;
     Ok(user.ok().map(|u| u.id))
 }
 

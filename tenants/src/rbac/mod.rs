@@ -254,16 +254,8 @@ impl Authorizer {
         let generation = self.generation.load(Ordering::Acquire);
         let allowed = match self.answers.get(&question).await {
             Some((at, allowed)) if at == generation => allowed,
-            _ => {
-                let allowed = self.enforcer.read().await.enforce((
-                    principal.subject(),
-                    domain.as_casbin(),
-                    R::NAME,
-                    action.as_str(),
-                ))?;
-                self.answers.insert(question, (generation, allowed)).await;
-                allowed
-            }
+            // Boxed, so that the enforcer's lock and the insert stay out of the hit's future.
+            _ => Box::pin(self.enforce_and_remember(question, generation)).await?,
         };
         if allowed {
             return Ok(Authorized {
@@ -287,6 +279,22 @@ impl Authorizer {
                 resource: R::NAME,
             }),
         }
+    }
+
+    async fn enforce_and_remember(
+        &self,
+        question: Question,
+        generation: u64,
+    ) -> Result<bool, Denied> {
+        let (principal, domain, resource, action) = question;
+        let allowed = self.enforcer.read().await.enforce((
+            principal.subject(),
+            domain.as_casbin(),
+            resource,
+            action.as_str(),
+        ))?;
+        self.answers.insert(question, (generation, allowed)).await;
+        Ok(allowed)
     }
 
     /// The roles `user` holds in `domain` (not counting platform-wide roles).

@@ -116,7 +116,10 @@ pub const COURSE_ACCESS_PATH: &str = "/api/v1/tenants/:tenant/courses/:course/ac
 pub async fn course_access(req: &Request) -> Response {
     let mut response = match access_answer(req).await {
         Ok(body) => Response::builder()
-            .content_type("application/json; charset=utf-8")
+            .header(
+                poem::http::header::CONTENT_TYPE,
+                poem::http::HeaderValue::from_static("application/json; charset=utf-8"),
+            )
             .body(body),
         Err(e) => ProblemResponse::from(e).into_response(),
     };
@@ -152,7 +155,11 @@ async fn access_answer(req: &Request) -> AppResult<Vec<u8>> {
         expires_at: decision.expires_at,
         reason: decision.reason.map(|r| r.as_str().to_owned()),
     };
-    serde_json::to_vec(&body).map_err(|e| AppError::Internal(format!("access answer: {e}")))
+    // Sized for the longest answer (a reason and a timestamp), so it is written in one go.
+    let mut json = Vec::with_capacity(128);
+    serde_json::to_writer(&mut json, &body)
+        .map_err(|e| AppError::Internal(format!("access answer: {e}")))?;
+    Ok(json)
 }
 
 /// The OpenAPI description of [`course_access`]; it adds no route (`http::app` mounts the
