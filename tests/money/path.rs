@@ -127,6 +127,61 @@ db_tests! {
         app.post(&refunds, Some(&shop.owner), json!({})).await.expect_problem(422);
     }
 
+    async fn a_refund_whose_answer_was_lost_still_settles(app) {
+        // The process stopped right after the provider took a refund: our request row never
+        // learned the provider's refund id. The refund event must still settle it, or it would
+        // count as in flight for ever and "refund the rest" would come out short.
+        use lyceum::entities::refunds;
+        use lyceum_gateway_core::{GatewayId, Money, Currency, RefundRequest};
+        use sea_orm::ActiveModelTrait;
+        use sea_orm::ActiveValue::Set;
+
+        let shop = app.shop().await;
+        let started = app.checkout(&shop.student, "paid").await;
+        let order = started["order"]["id"].as_str().unwrap().to_owned();
+        app.pay(started["redirect_url"].as_str().unwrap(), "4242 4242 4242 4242").await;
+        app.wait_for_status(&shop.student, &order, "paid").await;
+        let row = app.order_row(&order).await;
+
+        let request_id = uuid::Uuid::now_v7();
+        let owner_id = app.get("/api/v1/me", Some(&shop.owner)).await.expect(200)["id"].as_str().unwrap().parse().unwrap();
+        refunds::ActiveModel {
+            id: Set(request_id),
+            tenant_id: Set(row.tenant_id),
+            order_id: Set(row.id),
+            amount: Set(700),
+            currency: Set("USD".to_owned()),
+            status: Set("requested".to_owned()),
+            provider_refund_id: Set(None),
+            requested_by: Set(owner_id),
+            error: Set(None),
+            created_at: Set(chrono::Utc::now()),
+            updated_at: Set(chrono::Utc::now()),
+        }
+        .insert(&app.state.db)
+        .await
+        .unwrap();
+        let gateway = app.state.gateways.get(GatewayId::Sandbox).unwrap();
+        gateway
+            .refund(&RefundRequest {
+                order_id: row.id,
+                tenant_id: row.tenant_id,
+                provider_payment_id: row.payment_id.clone().unwrap(),
+                amount: Money::new(700, Currency::parse("USD").unwrap()).unwrap(),
+                idempotency_key: request_id.to_string(),
+            })
+            .await
+            .unwrap();
+        app.wait_for_status(&shop.student, &order, "partially_refunded").await;
+        assert_eq!(app.refund_rows(&order).await, vec![(700, "succeeded".to_owned())]);
+
+        let refunds = format!("/api/v1/tenants/shop/orders/{order}/refunds");
+        let rest = app.post(&refunds, Some(&shop.owner), json!({})).await.expect(202);
+        assert_eq!(rest["amount"]["amount"], 4200);
+        app.wait_for_status(&shop.student, &order, "refunded").await;
+        assert_eq!(app.refund_rows(&order).await, vec![(700, "succeeded".to_owned()), (4200, "succeeded".to_owned())]);
+    }
+
     async fn free_previews_are_open_to_everyone(app) {
         let shop = app.shop().await;
         let section = app.get("/api/v1/tenants/shop/studio/courses/paid", Some(&shop.owner)).await.expect(200)["sections"][0]["id"].as_str().unwrap().to_owned();

@@ -6,7 +6,7 @@ use lyceum_gateway_core::{EventKind, GatewayEvent};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -154,20 +154,10 @@ async fn apply_in_transaction(
     if to != OrderStatus::Pending {
         release_pending(&txn, &order).await?;
     }
-    if let (EventKind::RefundSucceeded, Some(refund_id)) = (event.kind, &event.refund_id) {
-        refunds::Entity::update_many()
-            .col_expr(
-                refunds::Column::Status,
-                sea_orm::sea_query::Expr::value("succeeded"),
-            )
-            .col_expr(
-                refunds::Column::UpdatedAt,
-                sea_orm::sea_query::Expr::value(now()),
-            )
-            .filter(refunds::Column::TenantId.eq(order.tenant_id))
-            .filter(refunds::Column::ProviderRefundId.eq(refund_id.as_str()))
-            .exec(&txn)
-            .await?;
+    if let (EventKind::RefundSucceeded, Some(refund_id), true) =
+        (event.kind, &event.refund_id, currency_ok)
+    {
+        settle_refund_request(&txn, &order, refund_id, event.amount.amount.get()).await?;
     }
     order_audit::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -191,6 +181,56 @@ async fn apply_in_transaction(
         Applied::Flagged
     };
     Ok((applied, changes.into_iter().map(|c| c.key).collect()))
+}
+
+/// Marks the refund request a refund event answers as succeeded. It is found by the provider's
+/// refund id, saved when the provider accepted the request; when that answer never got saved
+/// (it timed out, or the process stopped right after the call), the oldest unanswered request
+/// of the same amount is the one, so it no longer counts as in flight.
+async fn settle_refund_request(
+    conn: &impl ConnectionTrait,
+    order: &orders::Model,
+    provider_refund_id: &str,
+    amount: i64,
+) -> AppResult<()> {
+    let by_id = refunds::Entity::find()
+        .filter(refunds::Column::TenantId.eq(order.tenant_id))
+        .filter(refunds::Column::OrderId.eq(order.id))
+        .filter(refunds::Column::ProviderRefundId.eq(provider_refund_id))
+        .one(conn)
+        .await?;
+    let request = match by_id {
+        Some(request) => Some(request),
+        None => {
+            refunds::Entity::find()
+                .filter(refunds::Column::TenantId.eq(order.tenant_id))
+                .filter(refunds::Column::OrderId.eq(order.id))
+                .filter(refunds::Column::ProviderRefundId.is_null())
+                .filter(refunds::Column::Status.is_in(["requested", "failed"]))
+                .filter(refunds::Column::Amount.eq(amount))
+                .order_by_asc(refunds::Column::CreatedAt)
+                .one(conn)
+                .await?
+        }
+    };
+    let Some(request) = request else {
+        // Refunded from the provider's dashboard: the order's facts have it; no request to settle.
+        return Ok(());
+    };
+    if request.status == "succeeded" {
+        return Ok(());
+    }
+    refunds::ActiveModel {
+        id: Set(request.id),
+        status: Set("succeeded".to_owned()),
+        provider_refund_id: Set(Some(provider_refund_id.to_owned())),
+        error: Set(None),
+        updated_at: Set(now()),
+        ..Default::default()
+    }
+    .update(conn)
+    .await?;
+    Ok(())
 }
 
 /// Why an event does not belong to this order, if it does not.
