@@ -21,6 +21,33 @@ async fn openapi_document_matches_the_snapshot() {
         expected == text,
         "the OpenAPI document changed; review it and run `UPDATE_SNAPSHOTS=1 cargo test -p lyceum-e2e --test api openapi` to accept"
     );
+    // Every operation is in the document once: a path declared by two `#[OpenApi]` impls is
+    // written twice, and a reader keeps only one of them.
+    let raw = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let parsed: usize = served["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|item| item.as_object().unwrap().len())
+        .sum();
+    assert_eq!(
+        raw.matches("\"operationId\"").count(),
+        parsed,
+        "a path is written twice in the document"
+    );
+    assert_eq!(
+        parsed,
+        operations(&lyceum::http::api::all()),
+        "an operation is missing from the document"
+    );
     // Every operation has an id, a tag and a summary a reader can use.
     for (path, item) in served["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
@@ -36,4 +63,13 @@ async fn openapi_document_matches_the_snapshot() {
         }
     }
     app.stop().await;
+}
+
+/// How many operations the API declares, whether or not they reach the document.
+fn operations<T: poem_openapi::OpenApi>(_: &T) -> usize {
+    T::meta()
+        .iter()
+        .flat_map(|api| &api.paths)
+        .map(|path| path.operations.len())
+        .sum()
 }

@@ -1,4 +1,5 @@
-//! The public catalog of active storefronts.
+//! Courses: the public catalog of active storefronts, and creating and changing courses
+//! (staff), which share its paths.
 
 use std::sync::Arc;
 
@@ -8,11 +9,15 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use super::ApiTags;
-use super::types::{CourseBody, CourseDetailBody};
-use crate::http::auth::MaybeAuth;
+use super::studio::{CourseResponse, CreateCourseRequest, UpdateCourseRequest};
+use super::types::{CourseBody, CourseDetailBody, Created};
+use super::{ApiTags, in_tenant};
+use crate::domain;
+use crate::http::auth::{Auth, MaybeAuth};
 use crate::http::problem::ApiResult;
+use crate::services::catalog::courses::{self, CoursePatch, NewCourse};
 use crate::services::catalog::public::{self, CatalogQuery};
+use crate::services::catalog::{CourseDescription, CourseTitle};
 use crate::services::tenants;
 use crate::state::AppState;
 
@@ -40,13 +45,16 @@ enum DetailResponse {
 #[derive(Debug)]
 pub struct CatalogApi;
 
-#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Catalog")]
+// Public reads and staff writes of the same paths live in one impl: poem-openapi writes each
+// impl's paths separately, and a path in two impls would appear twice in the document.
+#[OpenApi(prefix_path = "/api/v1")]
 impl CatalogApi {
     /// Published courses of an active storefront, oldest first, with optional text search.
     #[oai(
         path = "/tenants/:tenant/courses",
         method = "get",
-        operation_id = "list_courses"
+        operation_id = "list_courses",
+        tag = "ApiTags::Catalog"
     )]
     async fn list_courses(
         &self,
@@ -91,7 +99,8 @@ impl CatalogApi {
     #[oai(
         path = "/tenants/:tenant/courses/:course",
         method = "get",
-        operation_id = "get_course"
+        operation_id = "get_course",
+        tag = "ApiTags::Catalog"
     )]
     async fn get_course(
         &self,
@@ -114,5 +123,69 @@ impl CatalogApi {
         Ok(DetailResponse::Ok(Json(CourseDetailBody::new(
             detail, false,
         ))))
+    }
+
+    /// Create an unpublished course.
+    #[oai(
+        path = "/tenants/:tenant/courses",
+        method = "post",
+        operation_id = "create_course",
+        tag = "ApiTags::Studio"
+    )]
+    async fn create_course(
+        &self,
+        Data(state): Data<&Arc<AppState>>,
+        auth: Auth,
+        tenant: Path<String>,
+        Json(body): Json<CreateCourseRequest>,
+    ) -> ApiResult<Created<CourseBody>> {
+        let (tenant, proof) =
+            in_tenant::<resource::Course>(state, &auth.principal(), &tenant, Action::Create)
+                .await?;
+        let input = NewCourse {
+            slug: domain::slug("slug", &body.slug)?,
+            title: CourseTitle::parse("title", &body.title)?,
+            description: CourseDescription::parse("description", &body.description)?,
+            price: body.price.parse("price")?,
+            access_days: body.access_days,
+        };
+        let course = courses::create(state, &proof, &tenant, input).await?;
+        Ok(Created::Created(Json(course.into())))
+    }
+
+    /// Change a course's title, description, price or access period.
+    #[oai(
+        path = "/tenants/:tenant/courses/:course",
+        method = "patch",
+        operation_id = "update_course",
+        tag = "ApiTags::Studio"
+    )]
+    async fn update_course(
+        &self,
+        Data(state): Data<&Arc<AppState>>,
+        auth: Auth,
+        tenant: Path<String>,
+        course: Path<String>,
+        Json(body): Json<UpdateCourseRequest>,
+    ) -> ApiResult<CourseResponse> {
+        let (tenant, proof) =
+            in_tenant::<resource::Course>(state, &auth.principal(), &tenant, Action::Update)
+                .await?;
+        let patch = CoursePatch {
+            title: body
+                .title
+                .as_deref()
+                .map(|t| CourseTitle::parse("title", t))
+                .transpose()?,
+            description: body
+                .description
+                .as_deref()
+                .map(|d| CourseDescription::parse("description", d))
+                .transpose()?,
+            price: body.price.as_ref().map(|p| p.parse("price")).transpose()?,
+            access_days: body.access_days.map(|d| (d > 0).then_some(d)),
+        };
+        let course = courses::update(state, &proof, &tenant, &course, patch).await?;
+        Ok(CourseResponse::Ok(Json(course.into())))
     }
 }

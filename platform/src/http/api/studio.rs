@@ -14,14 +14,11 @@ use super::types::{
     CourseBody, CourseDetailBody, Created, CreatedId, MoneyBody, NoContent, Reorder,
 };
 use super::{ApiTags, in_tenant};
-use crate::domain;
 use crate::http::auth::Auth;
 use crate::http::problem::ApiResult;
-use crate::services::catalog::courses::{self, CoursePatch, NewCourse};
+use crate::services::catalog::courses;
 use crate::services::catalog::curriculum::{self, NewLesson};
-use crate::services::catalog::{
-    CourseDescription, CourseTitle, LessonBody as LessonText, LessonTitle, SectionTitle, assets,
-};
+use crate::services::catalog::{LessonBody as LessonText, LessonTitle, SectionTitle, assets};
 use crate::state::AppState;
 
 /// A new course.
@@ -68,7 +65,7 @@ pub struct CreateLessonRequest {
 }
 
 #[derive(Debug, ApiResponse)]
-enum CourseResponse {
+pub(super) enum CourseResponse {
     #[oai(status = 200)]
     Ok(Json<CourseBody>),
 }
@@ -91,33 +88,6 @@ pub struct StudioApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Studio")]
 impl StudioApi {
-    /// Create an unpublished course.
-    #[oai(
-        path = "/tenants/:tenant/courses",
-        method = "post",
-        operation_id = "create_course"
-    )]
-    async fn create_course(
-        &self,
-        Data(state): Data<&Arc<AppState>>,
-        auth: Auth,
-        tenant: Path<String>,
-        Json(body): Json<CreateCourseRequest>,
-    ) -> ApiResult<Created<CourseBody>> {
-        let (tenant, proof) =
-            in_tenant::<resource::Course>(state, &auth.principal(), &tenant, Action::Create)
-                .await?;
-        let input = NewCourse {
-            slug: domain::slug("slug", &body.slug)?,
-            title: CourseTitle::parse("title", &body.title)?,
-            description: CourseDescription::parse("description", &body.description)?,
-            price: body.price.parse("price")?,
-            access_days: body.access_days,
-        };
-        let course = courses::create(state, &proof, &tenant, input).await?;
-        Ok(Created::Created(Json(course.into())))
-    }
-
     /// Every course of the storefront, drafts included (staff).
     #[oai(
         path = "/tenants/:tenant/studio/courses",
@@ -157,41 +127,6 @@ impl StudioApi {
         Ok(CourseDetailResponse::Ok(Json(CourseDetailBody::new(
             detail, true,
         ))))
-    }
-
-    /// Change a course's title, description, price or access period.
-    #[oai(
-        path = "/tenants/:tenant/courses/:course",
-        method = "patch",
-        operation_id = "update_course"
-    )]
-    async fn update_course(
-        &self,
-        Data(state): Data<&Arc<AppState>>,
-        auth: Auth,
-        tenant: Path<String>,
-        course: Path<String>,
-        Json(body): Json<UpdateCourseRequest>,
-    ) -> ApiResult<CourseResponse> {
-        let (tenant, proof) =
-            in_tenant::<resource::Course>(state, &auth.principal(), &tenant, Action::Update)
-                .await?;
-        let patch = CoursePatch {
-            title: body
-                .title
-                .as_deref()
-                .map(|t| CourseTitle::parse("title", t))
-                .transpose()?,
-            description: body
-                .description
-                .as_deref()
-                .map(|d| CourseDescription::parse("description", d))
-                .transpose()?,
-            price: body.price.as_ref().map(|p| p.parse("price")).transpose()?,
-            access_days: body.access_days.map(|d| (d > 0).then_some(d)),
-        };
-        let course = courses::update(state, &proof, &tenant, &course, patch).await?;
-        Ok(CourseResponse::Ok(Json(course.into())))
     }
 
     /// Publish a course: it appears in the public catalog of an active storefront.
