@@ -83,7 +83,7 @@ db_tests! {
         assert!(kinds.contains(&"purchase_receipt") && kinds.contains(&"refund_notice"), "{kinds:?}");
         // The worker writes them as .eml files (no SMTP configured).
         let mail_dir = app.settings.data_dir.join("mail");
-        for _ in 0..100 {
+        for _ in 0..200 {
             if std::fs::read_dir(&mail_dir).map(|d| d.count()).unwrap_or(0) >= 2 {
                 break;
             }
@@ -108,7 +108,7 @@ db_tests! {
         for step in 1..=6_i64 {
             app.post(&refunds, Some(&shop.owner), json!({"amount": {"amount": 700, "currency": "USD"}})).await.expect(202);
             let mut refunded = 0;
-            for _ in 0..200 {
+            for _ in 0..400 {
                 refunded = app.order_row(&order).await.refunded_amount;
                 if refunded == step * 700 {
                     break;
