@@ -37,6 +37,18 @@ db_tests! {
         // A declined card leaves the order open for another try.
         let declined = app.pay(a["redirect_url"].as_str().unwrap(), "4000000000000002").await;
         assert_eq!(declined.status, 402, "{}", declined.text);
+        let order_a = a["order"]["id"].as_str().unwrap();
+        app.wait_for_status(&other, order_a, "failed").await;
+        // Its hosted page still takes a card, so checking out again returns to it instead of
+        // opening a second payable session for the same course (which could be paid twice).
+        let again = lyceum_e2e::read(keyed("key-2").await.unwrap()).await.expect(201);
+        assert_eq!(again["order"]["id"], a["order"]["id"]);
+        assert_eq!(again["redirect_url"], a["redirect_url"]);
+        let paid = app.pay(a["redirect_url"].as_str().unwrap(), "4242424242424242").await;
+        assert_eq!(paid.status, 200, "{}", paid.text);
+        app.wait_for_status(&other, order_a, "paid").await;
+        let mine = app.get("/api/v1/me/orders", Some(&other)).await.expect(200);
+        assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
     }
 
     async fn a_free_order_is_fulfilled_without_a_gateway_and_success_pages_grant_nothing(app) {

@@ -131,10 +131,7 @@ db_tests! {
         // The process stopped right after the provider took a refund: our request row never
         // learned the provider's refund id. The refund event must still settle it, or it would
         // count as in flight for ever and "refund the rest" would come out short.
-        use lyceum::entities::refunds;
-        use lyceum_gateway_core::{GatewayId, Money, Currency, RefundRequest};
-        use sea_orm::ActiveModelTrait;
-        use sea_orm::ActiveValue::Set;
+        use lyceum_gateway_core::{Currency, GatewayId, Money, RefundRequest};
 
         let shop = app.shop().await;
         let started = app.checkout(&shop.student, "paid").await;
@@ -143,24 +140,8 @@ db_tests! {
         app.wait_for_status(&shop.student, &order, "paid").await;
         let row = app.order_row(&order).await;
 
-        let request_id = uuid::Uuid::now_v7();
         let owner_id = app.get("/api/v1/me", Some(&shop.owner)).await.expect(200)["id"].as_str().unwrap().parse().unwrap();
-        refunds::ActiveModel {
-            id: Set(request_id),
-            tenant_id: Set(row.tenant_id),
-            order_id: Set(row.id),
-            amount: Set(700),
-            currency: Set("USD".to_owned()),
-            status: Set("requested".to_owned()),
-            provider_refund_id: Set(None),
-            requested_by: Set(owner_id),
-            error: Set(None),
-            created_at: Set(chrono::Utc::now()),
-            updated_at: Set(chrono::Utc::now()),
-        }
-        .insert(&app.state.db)
-        .await
-        .unwrap();
+        let request_id = app.unanswered_refund_request(&order, 700, owner_id).await;
         let gateway = app.state.gateways.get(GatewayId::Sandbox).unwrap();
         gateway
             .refund(&RefundRequest {

@@ -56,3 +56,63 @@ async fn missed_webhooks_are_reconciled_on_sqlite() {
 async fn missed_webhooks_are_reconciled_on_postgres() {
     missed_webhooks_are_reconciled(Backend::Postgres).await;
 }
+
+async fn unanswered_refund_requests_are_asked_again(backend: Backend) {
+    // The provider was unreachable when the refund was asked: the request stays `requested`
+    // (so it cannot be asked twice by hand) until the reconciler asks again with the same key.
+    let Some(app) = spawn_app_with(backend, |_| {}).await else {
+        return;
+    };
+    let shop = app.shop().await;
+    let started = app.checkout(&shop.student, "paid").await;
+    let order = started["order"]["id"].as_str().unwrap().to_owned();
+    app.pay(
+        started["redirect_url"].as_str().unwrap(),
+        "4242424242424242",
+    )
+    .await;
+    app.wait_for_status(&shop.student, &order, "paid").await;
+    let owner_id = app.get("/api/v1/me", Some(&shop.owner)).await.expect(200)["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    app.unanswered_refund_request(&order, 900, owner_id).await;
+    // In flight: only the rest can be asked for.
+    let refunds = format!("/api/v1/tenants/shop/orders/{order}/refunds");
+    app.post(
+        &refunds,
+        Some(&shop.owner),
+        serde_json::json!({"amount": {"amount": 4100, "currency": "USD"}}),
+    )
+    .await
+    .expect_problem(422);
+
+    let pass = reconcile::run_once(&app.state, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(pass.refunds_asked, 1);
+    app.wait_for_status(&shop.student, &order, "partially_refunded")
+        .await;
+    assert_eq!(
+        app.refund_rows(&order).await,
+        vec![(900, "succeeded".to_owned())]
+    );
+    assert_eq!(app.order_row(&order).await.refunded_amount, 900);
+    // Settled: the next pass asks nothing and refunds nothing more.
+    let pass = reconcile::run_once(&app.state, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(pass.refunds_asked, 0);
+    assert_eq!(app.order_row(&order).await.refunded_amount, 900);
+}
+
+#[tokio::test]
+async fn unanswered_refund_requests_are_asked_again_on_sqlite() {
+    unanswered_refund_requests_are_asked_again(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn unanswered_refund_requests_are_asked_again_on_postgres() {
+    unanswered_refund_requests_are_asked_again(Backend::Postgres).await;
+}

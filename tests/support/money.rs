@@ -250,4 +250,36 @@ impl TestApp {
             .map(|r| (r.amount, r.status))
             .collect()
     }
+
+    /// A refund request row as `request` writes it before calling the gateway, whose answer
+    /// never came back (unreachable, or the process stopped): `requested`, no provider id.
+    pub async fn unanswered_refund_request(
+        &self,
+        order: &str,
+        amount: i64,
+        requested_by: Uuid,
+    ) -> Uuid {
+        use sea_orm::ActiveModelTrait;
+        use sea_orm::ActiveValue::Set;
+        let row = self.order_row(order).await;
+        let id = Uuid::now_v7();
+        let long_ago = chrono::Utc::now() - chrono::Duration::minutes(10);
+        lyceum::entities::refunds::ActiveModel {
+            id: Set(id),
+            tenant_id: Set(row.tenant_id),
+            order_id: Set(row.id),
+            amount: Set(amount),
+            currency: Set(row.currency.clone()),
+            status: Set("requested".to_owned()),
+            provider_refund_id: Set(None),
+            requested_by: Set(requested_by),
+            error: Set(None),
+            created_at: Set(long_ago),
+            updated_at: Set(long_ago),
+        }
+        .insert(&self.state.db)
+        .await
+        .unwrap();
+        id
+    }
 }

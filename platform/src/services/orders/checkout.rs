@@ -355,7 +355,8 @@ async fn open_order(
 
 async fn resume(state: &AppState, row: orders::Model) -> AppResult<Started> {
     let redirect_url = match (&row.checkout_url, row.status.as_str()) {
-        (Some(url), "pending") => url.clone(),
+        // A declined order's session still takes another card.
+        (Some(url), "pending" | "failed") => url.clone(),
         _ => status_url(state, row.id, true),
     };
     Ok(Started {

@@ -151,7 +151,12 @@ async fn apply_in_transaction(
         row.payment_id = Set(Some(event.provider_payment_id.clone()));
     }
     row.update(&txn).await?;
-    if to != OrderStatus::Pending {
+    // A provider's decline leaves its hosted page open for another card, so the order keeps
+    // its courses until that session succeeds or runs out: a new checkout returns to it
+    // rather than opening a second payable session for the same courses.
+    let still_payable =
+        to == OrderStatus::Failed && matches!(source, Source::Provider(_)) && !facts.expired();
+    if to != OrderStatus::Pending && !still_payable {
         release_pending(&txn, &order).await?;
     }
     if let (EventKind::RefundSucceeded, Some(refund_id), true) =
@@ -206,7 +211,7 @@ async fn settle_refund_request(
                 .filter(refunds::Column::TenantId.eq(order.tenant_id))
                 .filter(refunds::Column::OrderId.eq(order.id))
                 .filter(refunds::Column::ProviderRefundId.is_null())
-                .filter(refunds::Column::Status.is_in(["requested", "failed"]))
+                .filter(refunds::Column::Status.eq("requested"))
                 .filter(refunds::Column::Amount.eq(amount))
                 .order_by_asc(refunds::Column::CreatedAt)
                 .one(conn)

@@ -1,16 +1,18 @@
 //! The reconciler: asks gateways about orders still pending (missed webhooks), expires
 //! abandoned ones, and reports any disagreement between orders and entitlements.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use chrono::Utc;
-use lyceum_gateway_core::{Currency, EventKind, GatewayId, PaymentLookup};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use lyceum_gateway_core::{Currency, EventKind, GatewayId, Money, PaymentLookup, RefundRequest};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::checkout::local_event_for;
 use super::pipeline::{self, Source};
-use crate::entities::{entitlements, order_lines, orders};
+use super::refunds;
+use crate::entities::{entitlements, order_lines, orders, refunds as refund_rows};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -20,14 +22,28 @@ pub struct Pass {
     pub asked: usize,
     pub events_applied: usize,
     pub expired: usize,
+    /// Refund requests asked about again.
+    pub refunds_asked: usize,
 }
 
 /// Settles pending orders older than `after`: asks their gateway, then expires those past
 /// their expiry that the gateway says nothing about.
 pub async fn run_once(state: &AppState, after: Duration) -> AppResult<Pass> {
     let cutoff = Utc::now() - after;
+    // Open orders: pending ones, and declined ones whose session still takes another card;
+    // both still hold their courses.
+    let holding: BTreeSet<Uuid> = order_lines::Entity::find()
+        .select_only()
+        .column(order_lines::Column::OrderId)
+        .filter(order_lines::Column::PendingKey.is_not_null())
+        .into_tuple::<Uuid>()
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .collect();
     let pending = orders::Entity::find()
-        .filter(orders::Column::Status.eq("pending"))
+        .filter(orders::Column::Status.is_in(["pending", "failed"]))
+        .filter(orders::Column::Id.is_in(holding))
         .filter(orders::Column::CreatedAt.lte(cutoff))
         .all(&state.db)
         .await?;
@@ -72,11 +88,11 @@ pub async fn run_once(state: &AppState, after: Duration) -> AppResult<Pass> {
                 }
             }
         }
-        let still_pending = orders::Entity::find_by_id(order.id)
+        let still_open = orders::Entity::find_by_id(order.id)
             .one(&state.db)
             .await?
-            .is_some_and(|o| o.status == "pending");
-        if still_pending && order.expires_at <= Utc::now() {
+            .is_some_and(|o| o.status == "pending" || o.status == "failed");
+        if still_open && order.expires_at <= Utc::now() {
             let event = local_event_for(
                 order.id,
                 order.tenant_id,
@@ -88,7 +104,59 @@ pub async fn run_once(state: &AppState, after: Duration) -> AppResult<Pass> {
             pass.expired += 1;
         }
     }
+    pass.refunds_asked = retry_unanswered_refunds(state, cutoff).await?;
     Ok(pass)
+}
+
+/// Asks again about refund requests the provider never answered (it was unreachable), with
+/// the same idempotency key: a refund it did take is not made twice, one it never saw is made
+/// now, and either way the refund event settles the request.
+async fn retry_unanswered_refunds(
+    state: &AppState,
+    cutoff: chrono::DateTime<Utc>,
+) -> AppResult<usize> {
+    let unanswered = refund_rows::Entity::find()
+        .filter(refund_rows::Column::Status.eq("requested"))
+        .filter(refund_rows::Column::ProviderRefundId.is_null())
+        .filter(refund_rows::Column::UpdatedAt.lte(cutoff))
+        .all(&state.db)
+        .await?;
+    let mut asked = 0;
+    for request in unanswered {
+        let Some(order) = orders::Entity::find_by_id(request.order_id)
+            .filter(orders::Column::TenantId.eq(request.tenant_id))
+            .one(&state.db)
+            .await?
+        else {
+            continue;
+        };
+        let gateway = order
+            .gateway
+            .as_deref()
+            .and_then(|g| g.parse::<GatewayId>().ok())
+            .and_then(|g| state.gateways.get(g));
+        let (Some(gateway), Ok(currency)) = (gateway, Currency::parse(&request.currency)) else {
+            continue;
+        };
+        let amount =
+            Money::new(request.amount, currency).map_err(|e| AppError::Internal(e.to_string()))?;
+        let answer = gateway
+            .refund(&RefundRequest {
+                order_id: order.id,
+                tenant_id: order.tenant_id,
+                provider_payment_id: order.payment_id.clone().unwrap_or_default(),
+                amount,
+                idempotency_key: request.id.to_string(),
+            })
+            .await;
+        asked += 1;
+        if let Err(e) =
+            refunds::record_answer(state, order.tenant_id, order.id, request.id, answer).await
+        {
+            tracing::warn!(refund.id = %request.id, error = %e, "refund asked again, still not taken");
+        }
+    }
+    Ok(asked)
 }
 
 /// The reconciler task: a pass every minute.

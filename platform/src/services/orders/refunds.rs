@@ -1,6 +1,6 @@
 //! Refunds: asked of the gateway; the order changes when the gateway's refund event arrives.
 
-use lyceum_gateway_core::{GatewayId, Money, RefundRequest};
+use lyceum_gateway_core::{GatewayError, GatewayId, Money, RefundAccepted, RefundRequest};
 use lyceum_tenants::rbac::{Authorized, resource};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -117,44 +117,73 @@ pub async fn request(
             idempotency_key: id.to_string(),
         })
         .await;
+    let status = record_answer(state, tenant.id, order.id, id, result).await?;
+    tracing::info!(order.id = %order.id, refund.id = %id, amount, %status, "refund requested");
+    Ok(Refund {
+        id,
+        order_id: order.id,
+        amount: money,
+        status,
+    })
+}
+
+/// Records the gateway's answer to refund request `id` and returns the request's status.
+///
+/// - Taken: the provider's refund id is saved, under the order's lock. The refund event may
+///   have overtaken the answer; holding the lock, either the pipeline already recorded it (seen
+///   here: `succeeded`) or it will find the id saved here. Without the lock both could miss
+///   each other and the refund would count as in flight for ever.
+/// - Refused: `failed`, and the error is the caller's.
+/// - Unreachable: it stays `requested` — the provider may have taken it — so it still counts
+///   as in flight and cannot be asked twice; the reconciler asks again with the same
+///   idempotency key, and the refund event settles it either way. The caller sees `requested`.
+pub(super) async fn record_answer(
+    state: &AppState,
+    tenant_id: Uuid,
+    order_id: Uuid,
+    id: Uuid,
+    answer: Result<RefundAccepted, GatewayError>,
+) -> AppResult<String> {
+    let txn = state.db.begin().await?;
+    super::lock(&txn, Some(tenant_id), order_id).await?;
+    let current = refunds::Entity::find_by_id(id)
+        .filter(refunds::Column::TenantId.eq(tenant_id))
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound("refund"))?;
     let mut row = refunds::ActiveModel {
         id: Set(id),
         updated_at: Set(now()),
         ..Default::default()
     };
-    match result {
+    let outcome = match answer {
         Ok(accepted) => {
-            // The refund event may have overtaken this answer. Holding the order's lock, either
-            // the pipeline already recorded it (we see it here) or it will find the provider's
-            // refund id saved below; without the lock both sides could miss each other and the
-            // refund would count as in flight for ever.
-            let txn = state.db.begin().await?;
-            super::lock(&txn, Some(tenant.id), order.id).await?;
             let confirmed = payment_events::Entity::find()
-                .filter(payment_events::Column::TenantId.eq(tenant.id))
+                .filter(payment_events::Column::TenantId.eq(tenant_id))
                 .filter(payment_events::Column::RefundId.eq(accepted.provider_refund_id.as_str()))
                 .count(&txn)
                 .await?
                 > 0;
-            row.provider_refund_id = Set(Some(accepted.provider_refund_id));
             if confirmed {
                 row.status = Set("succeeded".to_owned());
             }
-            let saved = row.update(&txn).await?;
-            txn.commit().await?;
-            tracing::info!(order.id = %order.id, refund.id = %id, amount, "refund requested");
-            Ok(Refund {
-                id,
-                order_id: order.id,
-                amount: money,
-                status: saved.status,
-            })
+            row.provider_refund_id = Set(Some(accepted.provider_refund_id));
+            Ok(())
+        }
+        // Settled meanwhile by its event: nothing to record.
+        Err(_) if current.status == "succeeded" => Ok(()),
+        Err(e @ GatewayError::Unavailable(_)) => {
+            tracing::warn!(refund.id = %id, error = %e, "refund request unanswered; will ask again");
+            row.error = Set(Some(e.to_string()));
+            Ok(())
         }
         Err(e) => {
             row.status = Set("failed".to_owned());
             row.error = Set(Some(e.to_string()));
-            row.update(&state.db).await?;
             Err(AppError::Gateway(e.to_string()))
         }
-    }
+    };
+    let saved = row.update(&txn).await?;
+    txn.commit().await?;
+    outcome.map(|()| saved.status)
 }

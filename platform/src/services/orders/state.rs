@@ -162,6 +162,11 @@ impl OrderFacts {
         dispute
     }
 
+    /// Whether the order ran out (the provider's session, or our own deadline).
+    pub fn expired(&self) -> bool {
+        self.expired
+    }
+
     /// Captured, in minor units.
     pub fn paid(&self) -> i64 {
         self.payments.values().map(|(amount, _)| amount).sum()
