@@ -3,6 +3,7 @@
 use std::borrow::Borrow;
 use std::hash::Hash;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use moka::future::Cache;
@@ -46,6 +47,8 @@ pub struct Caches {
     /// `(tenant, user, course)` → access decision. Invalidated by the code that changes
     /// entitlements, right after it commits.
     pub access: Cache<AccessKey, Decision>,
+    /// Bumped by every access invalidation, before it drops keys; see `access::decide`.
+    pub access_epoch: Arc<AtomicU64>,
     /// `(tenant, course slug)` → course, briefly (price and publication change rarely).
     pub courses: Cache<(uuid::Uuid, String), Arc<crate::services::catalog::Course>>,
 }
@@ -73,6 +76,7 @@ impl Caches {
                 .max_capacity(1_000_000)
                 .time_to_live(Duration::from_secs(300))
                 .build(),
+            access_epoch: Arc::new(AtomicU64::new(0)),
         }
     }
 }

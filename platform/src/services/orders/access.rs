@@ -4,6 +4,8 @@
 //! it, whatever created it (a purchase, a seat, a grant). Decisions are cached per
 //! `(tenant, user, course)` and dropped by the same code that changes entitlements.
 
+use std::sync::atomic::Ordering;
+
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
@@ -82,12 +84,28 @@ pub async fn decide(state: &AppState, user: Option<Uuid>, course: &Course) -> Ap
         return Ok(Decision::DENIED);
     };
     let key = (course.tenant_id, user, course.id);
-    let decision =
-        crate::state::cached(&state.caches.access, &key, |key| load(&state.db, key)).await?;
+    let decision = match state.caches.access.get(&key).await {
+        Some(hit) => hit,
+        None => Box::pin(load_and_remember(state, key)).await?,
+    };
     if decision.expires_at.is_some_and(|at| at <= Utc::now()) {
         // It ran out while cached.
         state.caches.access.invalidate(&key).await;
         return Ok(Decision::DENIED);
+    }
+    Ok(decision)
+}
+
+/// Loads a decision and caches it — unless entitlements changed while it loaded. A load that
+/// read the database just before a refund committed would otherwise cache "yes" after the
+/// refund's invalidation had already run (there was nothing to drop yet), and keep it for the
+/// cache's whole lifetime. [`invalidate`] bumps the epoch first, so such a load sees it moved
+/// and answers without caching; the next request loads afresh.
+async fn load_and_remember(state: &AppState, key: AccessKey) -> AppResult<Decision> {
+    let epoch = state.caches.access_epoch.load(Ordering::Acquire);
+    let decision = load(&state.db, key).await?;
+    if state.caches.access_epoch.load(Ordering::Acquire) == epoch {
+        state.caches.access.insert(key, decision).await;
     }
     Ok(decision)
 }
@@ -123,6 +141,11 @@ pub async fn load(
 
 /// Drops cached decisions after entitlements changed (call after commit).
 pub async fn invalidate(state: &AppState, keys: &[AccessKey]) {
+    if keys.is_empty() {
+        return;
+    }
+    // First, so that loads already under way do not cache what they read before the commit.
+    state.caches.access_epoch.fetch_add(1, Ordering::AcqRel);
     for key in keys {
         state.caches.access.invalidate(key).await;
     }
