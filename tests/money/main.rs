@@ -6,6 +6,7 @@ mod browser;
 mod checkout;
 mod disputes;
 mod noisy;
+mod outbox;
 mod path;
 mod permutations;
 mod reconcile;

@@ -11,19 +11,19 @@ use std::time::Duration;
 use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
-use super::mail::Mailer;
+use super::mail::{MailError, Mailer};
 use super::now;
 use crate::entities::outbox;
 use crate::error::AppResult;
 use crate::state::AppState;
 
 pub const MAX_ATTEMPTS: i32 = 12;
-const BATCH: u64 = 20;
+const BATCH: usize = 20;
 
 /// Adds a side effect to the caller's transaction; the same `dedupe_key` twice is one row.
 pub async fn enqueue(
@@ -56,50 +56,81 @@ pub async fn enqueue(
     Ok(())
 }
 
-/// Sends what is due; returns how many rows were handled.
+/// Sends what is due, one row at a time; returns how many rows were handled.
 pub async fn run_once(state: &AppState, mailer: &Mailer) -> AppResult<usize> {
-    let txn = state.db.begin().await?;
+    let mut handled = 0;
+    while handled < BATCH {
+        let Some(row) = claim(&state.db).await? else {
+            break;
+        };
+        let result = mailer.deliver(&row).await;
+        finish(&state.db, row, result).await?;
+        handled += 1;
+    }
+    Ok(handled)
+}
+
+/// How long a claimed row is left to its worker before another may take it.
+const LEASE: Duration = Duration::from_secs(300);
+
+/// Takes the oldest due row and leases it, in a short transaction of its own: its next
+/// attempt moves past the lease, so no other worker takes it while it is being sent, and no
+/// lock or connection is held during delivery (SQLite has only one). Only a crash between
+/// delivery and [`finish`] sends a message twice, and then only that one.
+async fn claim(db: &DatabaseConnection) -> AppResult<Option<outbox::Model>> {
+    let txn = db.begin().await?;
     let mut query = outbox::Entity::find()
         .filter(outbox::Column::Status.eq("pending"))
         .filter(outbox::Column::NextAttemptAt.lte(now()))
-        .order_by_asc(outbox::Column::CreatedAt)
-        .limit(BATCH);
+        .order_by_asc(outbox::Column::CreatedAt);
     if txn.get_database_backend() == DbBackend::Postgres {
         query = query.lock_with_behavior(
             sea_orm::sea_query::LockType::Update,
             sea_orm::sea_query::LockBehavior::SkipLocked,
         );
     }
-    let due = query.all(&txn).await?;
-    let count = due.len();
-    for row in due {
-        let result = mailer.deliver(&row).await;
-        let attempts = row.attempts + 1;
-        let mut active: outbox::ActiveModel = row.into();
-        active.attempts = Set(attempts);
-        match result {
-            Ok(()) => {
-                active.status = Set("sent".to_owned());
-                active.sent_at = Set(Some(now()));
-                active.last_error = Set(None);
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, attempts, "outbox delivery failed");
-                active.last_error = Set(Some(e.to_string()));
-                if attempts >= MAX_ATTEMPTS {
-                    active.status = Set("dead".to_owned());
-                } else {
-                    let backoff = Duration::from_secs(
-                        2_u64.saturating_pow(attempts.unsigned_abs()).min(3600),
-                    );
-                    active.next_attempt_at = Set(Utc::now() + backoff);
-                }
+    let Some(row) = query.one(&txn).await? else {
+        txn.commit().await?;
+        return Ok(None);
+    };
+    let attempts = row.attempts + 1;
+    let mut active: outbox::ActiveModel = row.into();
+    active.attempts = Set(attempts);
+    active.next_attempt_at = Set(Utc::now() + LEASE);
+    let row = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(Some(row))
+}
+
+/// Records how the delivery of a claimed row went: sent, retried later with backoff, or dead
+/// after [`MAX_ATTEMPTS`].
+async fn finish(
+    db: &DatabaseConnection,
+    row: outbox::Model,
+    result: Result<(), MailError>,
+) -> AppResult<()> {
+    let attempts = row.attempts;
+    let mut active: outbox::ActiveModel = row.into();
+    match result {
+        Ok(()) => {
+            active.status = Set("sent".to_owned());
+            active.sent_at = Set(Some(now()));
+            active.last_error = Set(None);
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, attempts, "outbox delivery failed");
+            active.last_error = Set(Some(e.to_string()));
+            if attempts >= MAX_ATTEMPTS {
+                active.status = Set("dead".to_owned());
+            } else {
+                let backoff =
+                    Duration::from_secs(2_u64.saturating_pow(attempts.unsigned_abs()).min(3600));
+                active.next_attempt_at = Set(Utc::now() + backoff);
             }
         }
-        active.update(&txn).await?;
     }
-    txn.commit().await?;
-    Ok(count)
+    active.update(db).await?;
+    Ok(())
 }
 
 /// The worker: drains the outbox every second until the process stops.
