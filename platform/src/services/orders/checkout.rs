@@ -84,17 +84,7 @@ pub async fn start(
         return resume(state, existing).await;
     }
     let courses = resolve_items(state, tenant, &input).await?;
-    for course in &courses {
-        if super::access::load(&state.db, (tenant.id, buyer.id, course.id))
-            .await?
-            .access
-        {
-            return Err(AppError::conflict(format!(
-                "you already have access to `{}`",
-                course.slug
-            )));
-        }
-    }
+    ensure_not_owned(&state.db, tenant, buyer.id, &courses).await?;
     if let Some(open) = open_order(&state.db, buyer.id, &courses).await? {
         return resume(state, open).await;
     }
@@ -179,6 +169,13 @@ pub async fn start(
             }
             return Err(e.into());
         }
+    }
+    // Again, now that the lines hold the courses: another order's payment that committed
+    // since the first check (releasing its courses) is visible here, and one still committing
+    // made the line inserts above wait for it.
+    if let Err(owned) = ensure_not_owned(&txn, tenant, buyer.id, &courses).await {
+        txn.rollback().await?;
+        return Err(owned);
     }
     txn.commit().await?;
     tracing::info!(order.id = %order_id, tenant.id = %tenant.id, total, "order created");
@@ -315,6 +312,27 @@ fn pick_gateway(state: &AppState, wanted: Option<GatewayId>) -> AppResult<&Gatew
             AppError::invalid("gateway", "no payment gateway is enabled on this platform")
         }),
     }
+}
+
+/// A conflict if the buyer can already study one of `courses`.
+async fn ensure_not_owned(
+    conn: &impl ConnectionTrait,
+    tenant: &Tenant,
+    buyer: Uuid,
+    courses: &[Course],
+) -> AppResult<()> {
+    for course in courses {
+        if super::access::load(conn, (tenant.id, buyer, course.id))
+            .await?
+            .access
+        {
+            return Err(AppError::conflict(format!(
+                "you already have access to `{}`",
+                course.slug
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn pending_key(buyer: Uuid, course: Uuid) -> String {
