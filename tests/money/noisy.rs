@@ -16,14 +16,7 @@ async fn duplicated_reordered_deliveries(backend: Backend) {
         return;
     };
     let shop = app.shop().await;
-    let started = app.checkout(&shop.student, "paid").await;
-    let order = started["order"]["id"].as_str().unwrap().to_owned();
-    app.pay(
-        started["redirect_url"].as_str().unwrap(),
-        "4242424242424242",
-    )
-    .await;
-    app.wait_for_status(&shop.student, &order, "paid").await;
+    let order = app.buy(&shop.student, "paid").await;
     app.post(
         &format!("/api/v1/tenants/shop/orders/{order}/refunds"),
         Some(&shop.owner),

@@ -18,15 +18,8 @@ async fn an_unreachable_mail_server_delays_receipts(backend: Backend) {
         return;
     };
     let shop = app.shop().await;
-    let started = app.checkout(&shop.student, "paid").await;
-    let order = started["order"]["id"].as_str().unwrap().to_owned();
-    app.pay(
-        started["redirect_url"].as_str().unwrap(),
-        "4242424242424242",
-    )
-    .await;
     // Paid and open at once, whatever the mail server does.
-    app.wait_for_status(&shop.student, &order, "paid").await;
+    app.buy(&shop.student, "paid").await;
     assert_eq!(
         app.access(Some(&shop.student), "paid").await["access"],
         true

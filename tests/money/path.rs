@@ -100,10 +100,7 @@ db_tests! {
         // Each refund's event races the gateway's answer to the refund request; whichever comes
         // first, the refund row must end `succeeded` and nothing may count twice.
         let shop = app.shop().await;
-        let started = app.checkout(&shop.student, "paid").await;
-        let order = started["order"]["id"].as_str().unwrap().to_owned();
-        app.pay(started["redirect_url"].as_str().unwrap(), "4242 4242 4242 4242").await;
-        app.wait_for_status(&shop.student, &order, "paid").await;
+        let order = app.buy(&shop.student, "paid").await;
         let refunds = format!("/api/v1/tenants/shop/orders/{order}/refunds");
         for step in 1..=6_i64 {
             app.post(&refunds, Some(&shop.owner), json!({"amount": {"amount": 700, "currency": "USD"}})).await.expect(202);
@@ -134,10 +131,7 @@ db_tests! {
         use lyceum_gateway_core::{Currency, GatewayId, Money, RefundRequest};
 
         let shop = app.shop().await;
-        let started = app.checkout(&shop.student, "paid").await;
-        let order = started["order"]["id"].as_str().unwrap().to_owned();
-        app.pay(started["redirect_url"].as_str().unwrap(), "4242 4242 4242 4242").await;
-        app.wait_for_status(&shop.student, &order, "paid").await;
+        let order = app.buy(&shop.student, "paid").await;
         let row = app.order_row(&order).await;
 
         let owner_id = app.get("/api/v1/me", Some(&shop.owner)).await.expect(200)["id"].as_str().unwrap().parse().unwrap();
@@ -178,10 +172,7 @@ db_tests! {
     }
     async fn buyers_keep_their_course_when_it_leaves_the_catalog(app) {
         let shop = app.shop().await;
-        let started = app.checkout(&shop.student, "paid").await;
-        let order = started["order"]["id"].as_str().unwrap().to_owned();
-        app.pay(started["redirect_url"].as_str().unwrap(), "4242424242424242").await;
-        app.wait_for_status(&shop.student, &order, "paid").await;
+        let order = app.buy(&shop.student, "paid").await;
         app.post("/api/v1/tenants/shop/courses/paid/unpublish", Some(&shop.owner), json!({})).await.expect(200);
 
         assert_eq!(app.access(Some(&shop.student), "paid").await["access"], true);

@@ -64,14 +64,7 @@ async fn unanswered_refund_requests_are_asked_again(backend: Backend) {
         return;
     };
     let shop = app.shop().await;
-    let started = app.checkout(&shop.student, "paid").await;
-    let order = started["order"]["id"].as_str().unwrap().to_owned();
-    app.pay(
-        started["redirect_url"].as_str().unwrap(),
-        "4242424242424242",
-    )
-    .await;
-    app.wait_for_status(&shop.student, &order, "paid").await;
+    let order = app.buy(&shop.student, "paid").await;
     let owner_id = app.get("/api/v1/me", Some(&shop.owner)).await.expect(200)["id"]
         .as_str()
         .unwrap()

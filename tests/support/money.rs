@@ -108,6 +108,22 @@ impl TestApp {
         .expect(201)
     }
 
+    /// Checks out `course` as `token`, pays with a good card and waits until the order is
+    /// paid; returns the order id.
+    pub async fn buy(&self, token: &str, course: &str) -> String {
+        let started = self.checkout(token, course).await;
+        let order = started["order"]["id"].as_str().unwrap().to_owned();
+        let paid = self
+            .pay(
+                started["redirect_url"].as_str().unwrap(),
+                "4242424242424242",
+            )
+            .await;
+        assert_eq!(paid.status, 200, "{}", paid.text);
+        self.wait_for_status(token, &order, "paid").await;
+        order
+    }
+
     /// Pays a checkout on the sandbox's hosted page, as a person would (JSON form post).
     pub async fn pay(&self, redirect_url: &str, card: &str) -> Reply {
         let resp = self
