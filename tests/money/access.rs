@@ -35,7 +35,7 @@ db_tests! {
         assert_eq!(raw(Some("Bearer lyc_made_up".into()), None, ACCESS).await.2, DENIED);
         assert_eq!(raw(Some(format!("Bearer {}", shop.student)), None, ACCESS).await.2, DENIED);
 
-        let order = app.buy(&shop.student, "paid").await;
+        app.buy(&shop.student, "paid").await;
 
         // The buyer, by token (any case of the scheme) and by the web UI's session cookie.
         assert_eq!(raw(Some(format!("Bearer {}", shop.student)), None, ACCESS).await, (200, json_type, BOUGHT.to_owned()));

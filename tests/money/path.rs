@@ -172,7 +172,7 @@ db_tests! {
     }
     async fn buyers_keep_their_course_when_it_leaves_the_catalog(app) {
         let shop = app.shop().await;
-        let order = app.buy(&shop.student, "paid").await;
+        app.buy(&shop.student, "paid").await;
         app.post("/api/v1/tenants/shop/courses/paid/unpublish", Some(&shop.owner), json!({})).await.expect(200);
 
         assert_eq!(app.access(Some(&shop.student), "paid").await["access"], true);
