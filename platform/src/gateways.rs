@@ -126,6 +126,11 @@ impl Gateways {
         self.enabled.get(&id)
     }
 
+    /// The enabled gateway stored under `name` on an order, if any.
+    pub fn named(&self, name: &str) -> Option<&Gateway> {
+        name.parse::<GatewayId>().ok().and_then(|id| self.get(id))
+    }
+
     /// The gateway a checkout uses when it names none.
     pub fn default_gateway(&self) -> Option<&Gateway> {
         self.enabled.values().next()

@@ -105,19 +105,17 @@ pub async fn caller_id(state: &AppState, req: &Request) -> AppResult<Option<Uuid
     let Some(cookie) = req.cookie().get(SESSION_COOKIE) else {
         return Ok(None);
     };
-    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let csrf = req.header(CSRF_HEADER);
     // Like the fallback of `MaybeAuth`: a session that does not check out is nobody.
     // Boxed: the session lookup queries the database, and its future would otherwise sit in
     // every bearer request's future too.
-    let user = Box::pin(accounts::authenticate_session(
-        state,
-        cookie.value_str(),
-        csrf,
-        unsafe_method,
-    ))
-    .await;
+    let user = Box::pin(session_user(state, req, cookie.value_str())).await;
     Ok(user.ok().map(|u| u.id))
+}
+
+/// The user of a session cookie; unsafe methods must also echo its CSRF token.
+async fn session_user(state: &AppState, req: &Request, cookie: &str) -> AppResult<CurrentUser> {
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    accounts::authenticate_session(state, cookie, req.header(CSRF_HEADER), unsafe_method).await
 }
 
 fn state(req: &Request) -> poem::Result<&Arc<AppState>> {
@@ -145,9 +143,7 @@ async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<CurrentUser
 
 async fn check_session(req: &Request, cookie: ApiKey) -> poem::Result<CurrentUser> {
     let state = state(req)?;
-    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let csrf = req.header(CSRF_HEADER);
-    accounts::authenticate_session(state, &cookie.key, csrf, unsafe_method)
+    session_user(state, req, &cookie.key)
         .await
         .map_err(|e| ProblemResponse::from(e).into())
 }

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use lyceum_gateway_core::{GatewayId, WebhookRequest};
+use lyceum_gateway_core::WebhookRequest;
 use poem::http::StatusCode;
 use poem::web::{Data, Path, RemoteAddr};
 use poem::{Body, IntoResponse, Request, Response, handler};
@@ -26,11 +26,7 @@ pub async fn receive(
     remote: &RemoteAddr,
     body: Body,
 ) -> Response {
-    let Some(gateway) = gateway
-        .parse::<GatewayId>()
-        .ok()
-        .and_then(|id| state.gateways.get(id))
-    else {
+    let Some(gateway) = state.gateways.named(&gateway) else {
         return problem_response(
             StatusCode::NOT_FOUND,
             "not-found",

@@ -165,7 +165,7 @@ pub async fn authenticate_token(
     state: &AppState,
     token: &str,
 ) -> AppResult<Option<Arc<CurrentUser>>> {
-    let digest: TokenDigest = Sha256::digest(token.as_bytes()).into();
+    let digest = token_digest(token);
     let cached = crate::state::cached(&state.caches.tokens, &digest, |digest| async move {
         load_token(&state.db, &digest).await
     })
@@ -205,7 +205,7 @@ async fn load_token(db: &DatabaseConnection, digest: &TokenDigest) -> AppResult<
 
 /// Revokes a bearer token (sign-out).
 pub async fn revoke_token(state: &AppState, token: &str) -> AppResult<()> {
-    let digest: TokenDigest = Sha256::digest(token.as_bytes()).into();
+    let digest = token_digest(token);
     api_tokens::Entity::update_many()
         .col_expr(
             api_tokens::Column::RevokedAt,
@@ -360,7 +360,12 @@ pub fn random_secret() -> String {
 
 /// SHA-256 as lower-case hex: how tokens and session cookies are stored.
 pub fn sha256_hex(value: &str) -> String {
-    hex::encode(Sha256::digest(value.as_bytes()))
+    hex::encode(token_digest(value))
+}
+
+/// SHA-256 of a token or cookie; [`sha256_hex`] is its stored form.
+fn token_digest(value: &str) -> TokenDigest {
+    Sha256::digest(value.as_bytes()).into()
 }
 
 /// Every grant a user holds, platform-wide ones first.

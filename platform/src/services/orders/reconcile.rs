@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use chrono::Utc;
-use lyceum_gateway_core::{Currency, EventKind, GatewayId, Money, PaymentLookup, RefundRequest};
+use lyceum_gateway_core::{Currency, EventKind, Money, PaymentLookup};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
@@ -64,11 +64,7 @@ pub async fn run_once(state: &AppState, after: Duration) -> AppResult<Pass> {
             pass.events_applied += 1;
             continue;
         };
-        let gateway = gateway_name
-            .parse::<GatewayId>()
-            .ok()
-            .and_then(|g| state.gateways.get(g));
-        if let Some(gateway) = gateway {
+        if let Some(gateway) = state.gateways.named(&gateway_name) {
             pass.asked += 1;
             let lookup = PaymentLookup {
                 order_id: order.id,
@@ -133,22 +129,13 @@ async fn retry_unanswered_refunds(
         let gateway = order
             .gateway
             .as_deref()
-            .and_then(|g| g.parse::<GatewayId>().ok())
-            .and_then(|g| state.gateways.get(g));
+            .and_then(|g| state.gateways.named(g));
         let (Some(gateway), Ok(currency)) = (gateway, Currency::parse(&request.currency)) else {
             continue;
         };
         let amount =
             Money::new(request.amount, currency).map_err(|e| AppError::Internal(e.to_string()))?;
-        let answer = gateway
-            .refund(&RefundRequest {
-                order_id: order.id,
-                tenant_id: order.tenant_id,
-                provider_payment_id: order.payment_id.clone().unwrap_or_default(),
-                amount,
-                idempotency_key: request.id.to_string(),
-            })
-            .await;
+        let answer = refunds::ask(gateway, &order, request.id, amount).await;
         asked += 1;
         if let Err(e) =
             refunds::record_answer(state, order.tenant_id, order.id, request.id, answer).await

@@ -1,6 +1,6 @@
 //! Refunds: asked of the gateway; the order changes when the gateway's refund event arrives.
 
-use lyceum_gateway_core::{GatewayError, GatewayId, Money, RefundAccepted, RefundRequest};
+use lyceum_gateway_core::{GatewayError, Money, RefundAccepted, RefundRequest};
 use lyceum_tenants::rbac::{Authorized, resource};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -9,8 +9,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::OrderStatus;
-use crate::entities::{payment_events, refunds};
+use crate::entities::{orders, payment_events, refunds};
 use crate::error::{AppError, AppResult};
+use crate::gateways::Gateway;
 use crate::services::now;
 use crate::services::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
@@ -103,20 +104,11 @@ pub async fn request(
     // The gateway call happens outside any transaction.
     let money =
         Money::new(amount, tenant.currency).map_err(|e| AppError::Internal(e.to_string()))?;
-    let gateway = gateway_name
-        .parse::<GatewayId>()
-        .ok()
-        .and_then(|g| state.gateways.get(g))
+    let gateway = state
+        .gateways
+        .named(&gateway_name)
         .ok_or_else(|| AppError::Gateway(format!("the {gateway_name} gateway is not enabled")))?;
-    let result = gateway
-        .refund(&RefundRequest {
-            order_id: order.id,
-            tenant_id: tenant.id,
-            provider_payment_id: order.payment_id.clone().unwrap_or_default(),
-            amount: money,
-            idempotency_key: id.to_string(),
-        })
-        .await;
+    let result = ask(gateway, &order, id, money).await;
     let status = record_answer(state, tenant.id, order.id, id, result).await?;
     tracing::info!(order.id = %order.id, refund.id = %id, amount, %status, "refund requested");
     Ok(Refund {
@@ -125,6 +117,25 @@ pub async fn request(
         amount: money,
         status,
     })
+}
+
+/// Asks `gateway` to refund `amount` of `order` for our request `id`, its idempotency key: the
+/// same request asked again is one refund.
+pub(super) async fn ask(
+    gateway: &Gateway,
+    order: &orders::Model,
+    id: Uuid,
+    amount: Money,
+) -> Result<RefundAccepted, GatewayError> {
+    gateway
+        .refund(&RefundRequest {
+            order_id: order.id,
+            tenant_id: order.tenant_id,
+            provider_payment_id: order.payment_id.clone().unwrap_or_default(),
+            amount,
+            idempotency_key: id.to_string(),
+        })
+        .await
 }
 
 /// Records the gateway's answer to refund request `id` and returns the request's status.
