@@ -35,6 +35,8 @@ pub struct AppState {
     /// Signs content URLs.
     pub content_key: SecretString,
     pub mailer: Mailer,
+    /// Reads the DNS records that prove control of custom domains.
+    pub dns: Arc<dyn crate::services::domains::DnsProbe>,
 }
 
 /// Named, bounded caches with a time to live; keys that belong to a tenant include it.
@@ -113,6 +115,28 @@ fn unshare(err: Arc<AppError>) -> AppError {
     }
 }
 
+/// The system's resolver, or, where it cannot be built, a probe that says why on each look-up.
+fn system_dns() -> Arc<dyn crate::services::domains::DnsProbe> {
+    use crate::services::domains::{DnsProbe, SystemDns};
+    #[derive(Debug)]
+    struct Unavailable(String);
+    impl DnsProbe for Unavailable {
+        fn txt_records<'a>(
+            &'a self,
+            _name: &'a str,
+        ) -> futures_util::future::BoxFuture<'a, Result<Vec<String>, String>> {
+            Box::pin(async move { Err(self.0.clone()) })
+        }
+    }
+    match SystemDns::new() {
+        Ok(dns) => Arc::new(dns),
+        Err(e) => {
+            tracing::warn!(error = %e, "no DNS resolver: custom domains cannot be verified");
+            Arc::new(Unavailable(format!("no DNS resolver: {e}")))
+        }
+    }
+}
+
 impl AppState {
     /// Connects, migrates, loads the policy and opens the asset store.
     pub async fn build(settings: Settings) -> AppResult<Arc<Self>> {
@@ -158,6 +182,7 @@ impl AppState {
             gateways,
             content_key,
             mailer,
+            dns: system_dns(),
         }))
     }
 }

@@ -115,7 +115,14 @@ pub async fn caller_id(state: &AppState, req: &Request) -> AppResult<Option<Uuid
 /// The user of a session cookie; unsafe methods must also echo its CSRF token.
 async fn session_user(state: &AppState, req: &Request, cookie: &str) -> AppResult<CurrentUser> {
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    accounts::authenticate_session(state, cookie, req.header(CSRF_HEADER), unsafe_method).await
+    accounts::authenticate_session(
+        state,
+        cookie,
+        req.header(CSRF_HEADER),
+        unsafe_method,
+        accounts::SessionScope::Platform,
+    )
+    .await
 }
 
 fn state(req: &Request) -> poem::Result<&Arc<AppState>> {

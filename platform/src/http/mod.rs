@@ -1,13 +1,17 @@
-//! The HTTP server: the OpenAPI-described JSON API, operational endpoints and storefront pages.
+//! The HTTP server: the OpenAPI-described JSON API, operational endpoints and storefront pages,
+//! sent by [`site::SiteRouter`] to the routes of the site the `Host` names.
 
 pub mod api;
 pub mod auth;
 pub mod content;
+pub mod headers;
 pub mod health;
 pub mod metrics;
 pub mod middleware;
 pub mod problem;
 pub mod shop;
+pub mod signin;
+pub mod site;
 pub mod storefront;
 pub mod webhooks;
 
@@ -39,7 +43,7 @@ pub fn openapi_json(state: &AppState) -> String {
 pub fn app(state: Arc<AppState>) -> impl Endpoint {
     let api = api_service(&state);
     let spec = api.spec_endpoint();
-    let docs = api.swagger_ui();
+    let docs = headers::HashedInlineScripts::new(api.swagger_ui());
     let mut route = Route::new()
         .nest_no_strip("/api/v1", api)
         .at("/api/openapi.json", spec)
@@ -51,12 +55,13 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
         .at("/metrics", get(health::metrics))
         .at("/webhooks/:gateway", post(webhooks::receive))
         .at("/content/:token", get(content::fetch))
-        .nest("/", storefront::routes());
+        .nest("/", storefront::platform_routes());
     if let Some(sandbox) = state.gateways.sandbox() {
         route = route.nest("/sandbox", sandbox.routes());
     }
-    route
+    site::SiteRouter::new(route.boxed(), storefront::storefront_routes().boxed())
         .with(CookieJarManager::new())
+        .with(headers::SecureHeaders::new(&state.settings))
         .around(middleware::observe)
         .data(state)
 }

@@ -1,33 +1,35 @@
-//! Buying in the browser: sign in with a session cookie, buy a course with a CSRF-protected
-//! form, open its lessons through signed links. The pages call the same services as the API.
+//! Buying in the browser: buy a course with a CSRF-protected form, open its lessons through
+//! signed links, sign out. The pages call the same services as the API, and every session is
+//! looked up in the scope of the site it is used on.
 
 use std::sync::Arc;
 
 use lyceum_tenants::rbac::{Action, Principal, resource};
 use poem::http::StatusCode;
-use poem::web::{Data, Form, Html, Path, Query, Redirect};
+use poem::web::{Data, Form, Html, Redirect};
 use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::auth::{SESSION_COOKIE, session_cookie};
+use super::storefront::{self, scope_of, shop_of};
 use crate::error::AppError;
-use crate::services::accounts::{self, CurrentUser};
+use crate::services::accounts::{self, CurrentUser, SessionScope};
+use crate::services::content;
 use crate::services::orders::checkout::{self, Input, Item};
-use crate::services::{content, tenants};
 use crate::state::AppState;
 
-/// A signed-in visitor of the storefront.
+/// A signed-in visitor of a page.
 #[derive(Debug, Clone)]
 pub struct Viewer {
     pub user: CurrentUser,
     pub csrf: String,
 }
 
-/// The visitor behind the session cookie, if any.
-pub async fn viewer(state: &AppState, req: &Request) -> Option<Viewer> {
+/// The visitor behind the session cookie, if its session is valid in `scope`.
+pub async fn viewer(state: &AppState, req: &Request, scope: SessionScope<'_>) -> Option<Viewer> {
     let cookie = req.cookie().get(SESSION_COOKIE)?;
-    match accounts::session_user(state, cookie.value_str()).await {
+    match accounts::session_user(state, cookie.value_str(), scope).await {
         Ok(found) => found.map(|(user, csrf)| Viewer { user, csrf }),
         Err(e) => {
             tracing::warn!(error = %e, "session lookup failed");
@@ -36,71 +38,22 @@ pub async fn viewer(state: &AppState, req: &Request) -> Option<Viewer> {
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct Next {
-    next: Option<String>,
-    error: Option<String>,
-}
-
-/// Only paths on this site may be redirected to.
-fn safe_next(next: Option<&str>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//"))
-        .unwrap_or("/")
-        .to_owned()
-}
-
-#[handler]
-pub async fn login_page(Query(q): Query<Next>) -> Response {
-    let next = safe_next(q.next.as_deref());
-    let html = super::storefront::render_page(
-        "login.html",
-        minijinja::context! { title => "Sign in", next, error => q.error.is_some() },
-    );
-    Html(html).into_response()
-}
-
-#[derive(Debug, Deserialize)]
-pub struct LoginForm {
-    email: String,
-    password: String,
-    next: Option<String>,
-}
-
-#[handler]
-pub async fn login_submit(
-    Data(state): Data<&Arc<AppState>>,
-    Form(form): Form<LoginForm>,
-) -> Response {
-    let next = safe_next(form.next.as_deref());
-    match accounts::start_session(state, &form.email, form.password).await {
-        Ok(session) => {
-            let max_age = (session.expires_at - chrono::Utc::now())
-                .num_seconds()
-                .max(0);
-            let cookie = session_cookie(state, Some((&session.cookie, max_age)));
-            Redirect::see_other(next)
-                .with_header("Set-Cookie", cookie)
-                .into_response()
-        }
-        Err(_) => {
-            Redirect::see_other(format!("/login?error=1&next={}", urlencode(&next))).into_response()
-        }
-    }
-}
-
+/// A form that carries the session's CSRF token.
 #[derive(Debug, Deserialize)]
 pub struct CsrfForm {
-    csrf: String,
+    pub csrf: String,
 }
 
+/// Signs out of the site the form was posted on.
 #[handler]
 pub async fn logout(
     req: &Request,
     Data(state): Data<&Arc<AppState>>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
+    let scope = scope_of(req);
     if let Some(cookie) = req.cookie().get(SESSION_COOKIE)
-        && accounts::authenticate_session(state, cookie.value_str(), Some(&form.csrf), true)
+        && accounts::authenticate_session(state, cookie.value_str(), Some(&form.csrf), true, scope)
             .await
             .is_ok()
     {
@@ -117,24 +70,32 @@ pub async fn logout(
 pub async fn buy(
     req: &Request,
     Data(state): Data<&Arc<AppState>>,
-    Path((slug, course)): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let back = format!("/s/{slug}/courses/{course}");
+    let course = req.raw_path_param("course").unwrap_or_default().to_owned();
+    let shop = match shop_of(state, req).await {
+        Ok(shop) => shop,
+        Err(e) => return storefront::error_page(e),
+    };
+    let back = format!("{}/courses/{course}", shop.base);
     let Some(cookie) = req.cookie().get(SESSION_COOKIE) else {
         return Redirect::see_other(format!("/login?next={}", urlencode(&back))).into_response();
     };
     let result = async {
-        let user =
-            accounts::authenticate_session(state, cookie.value_str(), Some(&form.csrf), true)
-                .await?;
-        let tenant = tenants::find_selling(state, &slug).await?;
+        let user = accounts::authenticate_session(
+            state,
+            cookie.value_str(),
+            Some(&form.csrf),
+            true,
+            shop.scope(),
+        )
+        .await?;
         let proof = state
             .policy
             .authorize::<resource::Checkout>(
                 &state.db,
                 &Principal::User(user.id),
-                tenant.domain(),
+                shop.tenant.domain(),
                 Action::Create,
             )
             .await?;
@@ -145,7 +106,7 @@ pub async fn buy(
             }],
             ..Input::default()
         };
-        checkout::start(state, &proof, &tenant, &user, input).await
+        checkout::start(state, &proof, &shop.tenant, &user, input).await
     }
     .await;
     match result {
@@ -156,25 +117,34 @@ pub async fn buy(
 
 /// Opens a lesson: a fresh signed link, or the reason there is none.
 #[handler]
-pub async fn open_lesson(
-    req: &Request,
-    Data(state): Data<&Arc<AppState>>,
-    Path((slug, lesson)): Path<(String, Uuid)>,
-) -> Response {
-    let back = format!("/s/{slug}");
-    let user = viewer(state, req).await.map(|v| v.user.id);
+pub async fn open_lesson(req: &Request, Data(state): Data<&Arc<AppState>>) -> Response {
+    let shop = match shop_of(state, req).await {
+        Ok(shop) => shop,
+        Err(e) => return storefront::error_page(e),
+    };
+    let Some(lesson) = req
+        .raw_path_param("lesson")
+        .and_then(|l| l.parse::<Uuid>().ok())
+    else {
+        return storefront::error_page(AppError::NotFound("lesson"));
+    };
+    let back = if shop.base.is_empty() {
+        "/".to_owned()
+    } else {
+        shop.base.clone()
+    };
+    let user = viewer(state, req, shop.scope()).await.map(|v| v.user.id);
     let result = async {
-        let tenant = tenants::find_selling(state, &slug).await?;
         state
             .policy
             .authorize::<resource::Content>(
                 &state.db,
                 &user.map_or(Principal::Anonymous, Principal::User),
-                tenant.domain(),
+                shop.tenant.domain(),
                 Action::Read,
             )
             .await?;
-        content::issue(state, &tenant, user, lesson).await
+        content::issue(state, &shop.tenant, user, lesson).await
     }
     .await;
     match result {
@@ -187,11 +157,12 @@ pub async fn open_lesson(
     }
 }
 
-fn message_page(err: AppError, back: &str) -> Response {
+/// A page that explains why an action did not happen.
+pub fn message_page(err: AppError, back: &str) -> Response {
     let (status, message) = match &err {
-        AppError::Conflict(m) | AppError::PaymentRequired(m) | AppError::Forbidden(m) => {
-            (StatusCode::CONFLICT, m.clone())
-        }
+        AppError::Conflict(m) => (StatusCode::CONFLICT, m.clone()),
+        AppError::PaymentRequired(m) => (StatusCode::PAYMENT_REQUIRED, m.clone()),
+        AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
         AppError::NotFound(what) => (StatusCode::NOT_FOUND, format!("No such {what}.")),
         AppError::Unauthenticated(m) => (StatusCode::UNAUTHORIZED, (*m).to_owned()),
         AppError::Invalid(fields) => (
@@ -210,18 +181,14 @@ fn message_page(err: AppError, back: &str) -> Response {
             )
         }
     };
-    let status = if matches!(err, AppError::PaymentRequired(_)) {
-        StatusCode::PAYMENT_REQUIRED
-    } else {
-        status
-    };
-    let html = super::storefront::render_page(
+    let html = storefront::render_page(
         "message.html",
         minijinja::context! { title => "Lyceum", message, back },
     );
     (status, Html(html)).into_response()
 }
 
-fn urlencode(s: &str) -> String {
+/// Percent-encodes a query value.
+pub fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

@@ -1,20 +1,24 @@
-//! Server-rendered storefront pages, found by `Host` (a tenant's subdomain of
-//! `LYCEUM_BASE_DOMAIN`, or its custom domain) or by path (`/s/{tenant}/…`).
+//! Server-rendered storefront pages. On the platform's origin a storefront lives under
+//! `/s/{tenant}/…`; on its own host (a subdomain of `LYCEUM_BASE_DOMAIN` or a verified custom
+//! domain, see [`super::site`]) the same pages are served at the root, and nothing else is.
 //!
 //! The pages read through the same services and policy checks as the API.
 
 use std::sync::{Arc, LazyLock};
 
-use lyceum_tenants::TenantStatus;
-use lyceum_tenants::host::{self, HostTarget};
 use lyceum_tenants::rbac::{Action, Principal, resource};
 use minijinja::{Environment, context};
 use poem::http::StatusCode;
-use poem::web::{Data, Html, Path};
-use poem::{IntoResponse, Request, Response, Route, get, handler};
+use poem::web::{Data, Html, Path, Query};
+use poem::{IntoResponse, Request, Response, Route, get, handler, post};
+use serde::Deserialize;
 
+use super::site::StorefrontHost;
+use super::{shop, signin};
 use crate::error::{AppError, AppResult};
+use crate::services::accounts::SessionScope;
 use crate::services::catalog::public::{self, CatalogQuery};
+use crate::services::orders::{self, OrderStatus, checkout};
 use crate::services::tenants::{self, Tenant};
 use crate::state::AppState;
 
@@ -27,6 +31,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("course.html", include_str!("templates/course.html")),
         ("order.html", include_str!("templates/order.html")),
         ("login.html", include_str!("templates/login.html")),
+        ("register.html", include_str!("templates/register.html")),
+        ("handoff.html", include_str!("templates/handoff.html")),
         ("message.html", include_str!("templates/message.html")),
     ] {
         if let Err(e) = env.add_template(name, source) {
@@ -36,59 +42,123 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env
 });
 
-/// The storefront routes.
-pub fn routes() -> Route {
+/// The pages of the platform's origin: the list of storefronts, each storefront under
+/// `/s/{tenant}`, signing in and registering, order status.
+pub fn platform_routes() -> Route {
     Route::new()
-        .at("/", get(home))
-        .at("/courses/:course", get(course_by_host))
-        .at("/s/:tenant", get(catalog_by_path))
-        .at("/s/:tenant/courses/:course", get(course_by_path))
+        .at("/", get(platform_home))
+        .at("/s/:tenant", get(catalog_page))
+        .at("/s/:tenant/courses/:course", get(course_page))
+        .at("/s/:tenant/courses/:course/buy", post(shop::buy))
+        .at("/s/:tenant/lessons/:lesson", get(shop::open_lesson))
         .at("/checkout/:order/:outcome", get(order_status))
+        .at("/login", get(signin::login_page).post(signin::login_submit))
         .at(
-            "/login",
-            get(super::shop::login_page).post(super::shop::login_submit),
+            "/register",
+            get(signin::register_page).post(signin::register_submit),
         )
-        .at("/logout", poem::post(super::shop::logout))
-        .at(
-            "/s/:tenant/courses/:course/buy",
-            poem::post(super::shop::buy),
-        )
-        .at("/s/:tenant/lessons/:lesson", get(super::shop::open_lesson))
+        .at("/login/handoff", post(signin::handoff_consent))
+        .at("/logout", post(shop::logout))
+}
+
+/// The pages of a storefront on its own host.
+pub fn storefront_routes() -> Route {
+    Route::new()
+        .at("/", get(catalog_page))
+        .at("/courses/:course", get(course_page))
+        .at("/courses/:course/buy", post(shop::buy))
+        .at("/lessons/:lesson", get(shop::open_lesson))
+        .at("/login", get(signin::login_elsewhere))
+        .at("/register", get(signin::login_elsewhere))
+        .at("/auth/handoff", get(signin::handoff_redeem))
+        .at("/logout", post(shop::logout))
+}
+
+/// The storefront a page is for, and how its pages link to each other.
+#[derive(Debug, Clone)]
+pub struct Shop {
+    pub tenant: Arc<Tenant>,
+    /// Prefix of the storefront's paths: `/s/{slug}` on the platform, empty on its own host.
+    pub base: String,
+    /// The storefront's own host, when the page is served there.
+    pub host: Option<String>,
+}
+
+impl Shop {
+    /// Where sessions of this page are valid.
+    pub fn scope(&self) -> SessionScope<'_> {
+        match &self.host {
+            Some(host) => SessionScope::Host(host),
+            None => SessionScope::Platform,
+        }
+    }
+}
+
+/// The storefront of a request: the host's, or the selling tenant named in the path.
+pub async fn shop_of(state: &AppState, req: &Request) -> AppResult<Shop> {
+    if let Some(site) = req.data::<StorefrontHost>() {
+        return Ok(Shop {
+            tenant: site.tenant.clone(),
+            base: String::new(),
+            host: Some(site.host.clone()),
+        });
+    }
+    let slug = req
+        .raw_path_param("tenant")
+        .ok_or(AppError::NotFound("storefront"))?;
+    let tenant = tenants::find_selling(state, slug).await?;
+    Ok(Shop {
+        base: format!("/s/{}", tenant.slug),
+        tenant,
+        host: None,
+    })
+}
+
+/// The session scope of a request: the storefront host's, or the platform's.
+pub fn scope_of(req: &Request) -> SessionScope<'_> {
+    req.data::<StorefrontHost>()
+        .map_or(SessionScope::Platform, StorefrontHost::scope)
+}
+
+#[derive(Debug, Deserialize)]
+struct StatusQuery {
+    t: Option<String>,
 }
 
 /// Where a gateway sends the buyer back. It shows the order's status (refreshing while the
-/// payment is unconfirmed) and never grants anything: only the gateway's event does.
+/// payment is unconfirmed) and never grants anything: only the gateway's event does. It shows
+/// the order only to whoever holds the link's token, or to its buyer.
 #[handler]
 async fn order_status(
+    req: &Request,
     Data(state): Data<&Arc<AppState>>,
-    Path((order, outcome)): Path<(uuid::Uuid, String)>,
+    Path((order_id, outcome)): Path<(uuid::Uuid, String)>,
+    Query(query): Query<StatusQuery>,
 ) -> Response {
-    let order = match crate::services::orders::find_any(&state.db, order).await {
+    let by_token = query
+        .t
+        .as_deref()
+        .is_some_and(|t| checkout::status_token_valid(state, order_id, t));
+    let order = match orders::find_any(&state.db, order_id).await {
         Ok(order) => order,
         Err(e) => return error_page(e),
     };
-    let pending = order.status == crate::services::orders::OrderStatus::Pending;
-    let message = match (order.status.as_str(), outcome.as_str()) {
-        ("pending", "cancelled") => {
-            "The payment was cancelled. You can start again from the course page."
+    if !by_token {
+        let buyer = shop::viewer(state, req, SessionScope::Platform).await;
+        if buyer.is_none_or(|v| v.user.id != order.buyer_id) {
+            return error_page(AppError::NotFound("order"));
         }
-        ("pending", _) => "Waiting for the payment provider to confirm your payment…",
-        ("paid", _) => "Payment confirmed. Your course is open.",
-        ("failed", _) => "The payment failed. Nothing was charged.",
-        ("expired", _) => "This order expired before it was paid.",
-        ("partially_paid", _) => {
-            "Part of the payment arrived; the course opens when it is paid in full."
-        }
-        ("refunded", _) | ("partially_refunded", _) => "This order was refunded.",
-        _ => "This order is on hold.",
+    }
+    let pending = order.status == OrderStatus::Pending;
+    let message = status_message(order.status, outcome == "cancelled");
+    let tenant_base = match tenants::find_by_id(state, order.tenant_id).await {
+        Ok(tenant) => storefront_link(state, &tenant),
+        Err(e) => return error_page(e),
     };
-    let tenant_slug = crate::services::tenants::slug_of(&state.db, order.tenant_id)
-        .await
-        .unwrap_or_default();
     let items: Vec<_> = order
         .lines
         .iter()
-        .map(|l| context! { title => &l.course_title, href => format!("/s/{tenant_slug}/courses/{}", l.course_slug) })
+        .map(|l| context! { title => &l.course_title, href => format!("{tenant_base}/courses/{}", l.course_slug) })
         .collect();
     page(render(
         "order.html",
@@ -103,69 +173,60 @@ async fn order_status(
     ))
 }
 
-/// The storefront of the `Host`, or the platform's list of storefronts.
-#[handler]
-async fn home(req: &Request, Data(state): Data<&Arc<AppState>>) -> Response {
-    match host_tenant(state, req).await {
-        Ok(Some(tenant)) => page(catalog(state, &tenant, "").await),
-        Ok(None) => page(platform_index(state).await),
-        Err(e) => error_page(e),
-    }
-}
-
-#[handler]
-async fn course_by_host(
-    req: &Request,
-    Data(state): Data<&Arc<AppState>>,
-    Path(course): Path<String>,
-) -> Response {
-    match host_tenant(state, req).await {
-        Ok(Some(tenant)) => page(course_page(state, req, &tenant, &course, "").await),
-        Ok(None) => error_page(AppError::NotFound("storefront")),
-        Err(e) => error_page(e),
-    }
-}
-
-#[handler]
-async fn catalog_by_path(Data(state): Data<&Arc<AppState>>, Path(slug): Path<String>) -> Response {
-    match tenants::find_selling(state, &slug).await {
-        Ok(tenant) => {
-            let base = format!("/s/{}", tenant.slug);
-            page(catalog(state, &tenant, &base).await)
+/// What the status page says of an order in `status`.
+fn status_message(status: OrderStatus, cancelled: bool) -> &'static str {
+    match status {
+        OrderStatus::Pending if cancelled => {
+            "The payment was cancelled. You can start again from the course page."
         }
+        OrderStatus::Pending => "Waiting for the payment provider to confirm your payment…",
+        OrderStatus::Paid => "Payment confirmed. Your course is open.",
+        OrderStatus::Failed => "The payment failed. Nothing was charged.",
+        OrderStatus::Expired => "This order expired before it was paid.",
+        OrderStatus::PartiallyPaid => {
+            "Part of the payment arrived; the course opens when it is paid in full."
+        }
+        OrderStatus::Refunded | OrderStatus::PartiallyRefunded => "This order was refunded.",
+        OrderStatus::Disputed => {
+            "The payment is disputed; access is suspended until the dispute is settled."
+        }
+    }
+}
+
+/// The storefront's canonical address: its verified domain, or its path on the platform.
+fn storefront_link(state: &AppState, tenant: &Tenant) -> String {
+    match &tenant.custom_domain {
+        Some(domain) => signin::origin_of(state, domain),
+        None => format!(
+            "{}/s/{}",
+            state.settings.public_url.as_str().trim_end_matches('/'),
+            tenant.slug
+        ),
+    }
+}
+
+/// The platform's list of storefronts.
+#[handler]
+async fn platform_home(Data(state): Data<&Arc<AppState>>) -> Response {
+    page(platform_index(state).await)
+}
+
+#[handler]
+async fn catalog_page(req: &Request, Data(state): Data<&Arc<AppState>>) -> Response {
+    match shop_of(state, req).await {
+        Ok(shop) => page(catalog(state, &shop).await),
         Err(e) => error_page(e),
     }
 }
 
 #[handler]
-async fn course_by_path(
-    req: &Request,
-    Data(state): Data<&Arc<AppState>>,
-    Path((slug, course)): Path<(String, String)>,
-) -> Response {
-    match tenants::find_selling(state, &slug).await {
-        Ok(tenant) => {
-            let base = format!("/s/{}", tenant.slug);
-            page(course_page(state, req, &tenant, &course, &base).await)
-        }
-        Err(e) => error_page(e),
-    }
-}
-
-/// The selling tenant the `Host` header names, `None` for the platform's own host.
-async fn host_tenant(state: &AppState, req: &Request) -> AppResult<Option<Arc<Tenant>>> {
-    let host = req.header("host").unwrap_or_default();
-    let tenant = match host::resolve(host, state.settings.base_domain.as_deref()) {
-        HostTarget::Platform => return Ok(None),
-        HostTarget::Subdomain(slug) => tenants::find_by_slug(state, slug.as_str()).await?,
-        HostTarget::CustomDomain(domain) => {
-            Arc::new(tenants::find_by_domain(&state.db, &domain).await?)
-        }
+async fn course_page(req: &Request, Data(state): Data<&Arc<AppState>>) -> Response {
+    let Some(course) = req.raw_path_param("course") else {
+        return error_page(AppError::NotFound("course"));
     };
-    if tenant.status == TenantStatus::Active {
-        Ok(Some(tenant))
-    } else {
-        Err(AppError::NotFound("storefront"))
+    match shop_of(state, req).await {
+        Ok(shop) => page(course_detail(state, req, &shop, course).await),
+        Err(e) => error_page(e),
     }
 }
 
@@ -178,20 +239,20 @@ async fn platform_index(state: &AppState) -> AppResult<String> {
     render("platform.html", context! { storefronts => items })
 }
 
-async fn catalog(state: &AppState, tenant: &Tenant, base: &str) -> AppResult<String> {
+async fn catalog(state: &AppState, shop: &Shop) -> AppResult<String> {
     let proof = state
         .policy
         .authorize::<resource::Catalog>(
             &state.db,
             &Principal::Anonymous,
-            tenant.domain(),
+            shop.tenant.domain(),
             Action::Read,
         )
         .await?;
     let page = public::list(
         state,
         &proof,
-        tenant,
+        &shop.tenant,
         CatalogQuery {
             limit: Some(public::MAX_LIMIT),
             ..Default::default()
@@ -212,17 +273,17 @@ async fn catalog(state: &AppState, tenant: &Tenant, base: &str) -> AppResult<Str
         .collect();
     render(
         "catalog.html",
-        context! { tenant => &tenant.name, base, courses },
+        context! { tenant => &shop.tenant.name, base => &shop.base, courses },
     )
 }
 
-async fn course_page(
+async fn course_detail(
     state: &AppState,
     req: &Request,
-    tenant: &Tenant,
+    shop: &Shop,
     slug: &str,
-    base: &str,
 ) -> AppResult<String> {
+    let tenant = &shop.tenant;
     let proof = state
         .policy
         .authorize::<resource::Catalog>(
@@ -246,7 +307,7 @@ async fn course_page(
         })
         .collect();
     let course = &detail.course;
-    let viewer = super::shop::viewer(state, req).await;
+    let viewer = shop::viewer(state, req, shop.scope()).await;
     let owned = match &viewer {
         Some(v) => {
             crate::services::orders::access::decide(state, Some(v.user.id), course)
@@ -259,14 +320,13 @@ async fn course_page(
         "course.html",
         context! {
             tenant => &tenant.name,
-            tenant_slug => tenant.slug.as_str(),
             course_slug => course.slug.as_str(),
             signed_in => viewer.is_some(),
             user_name => viewer.as_ref().map(|v| v.user.name.clone()),
             csrf => viewer.as_ref().map(|v| v.csrf.clone()),
             owned,
             free => course.is_free(),
-            base,
+            base => &shop.base,
             title => &course.title,
             description => &course.description,
             price => if course.is_free() { "Free".to_owned() } else { course.price.to_string() },
@@ -298,7 +358,7 @@ fn page(result: AppResult<String>) -> Response {
     }
 }
 
-fn error_page(err: AppError) -> Response {
+pub(super) fn error_page(err: AppError) -> Response {
     let (status, message) = match &err {
         AppError::NotFound(_) => (StatusCode::NOT_FOUND, "There is nothing here."),
         _ => {

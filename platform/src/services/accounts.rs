@@ -218,24 +218,62 @@ pub async fn revoke_token(state: &AppState, token: &str) -> AppResult<()> {
     Ok(())
 }
 
-/// Signs in for the web UI: a session cookie plus a CSRF token for unsafe requests.
+/// Where a web session is valid: the platform's own origin, or exactly one storefront host
+/// (a tenant's subdomain or custom domain), whose traffic the tenant's infrastructure may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionScope<'a> {
+    Platform,
+    Host(&'a str),
+}
+
+impl SessionScope<'_> {
+    fn host(self) -> Option<String> {
+        match self {
+            Self::Platform => None,
+            Self::Host(host) => Some(host.to_owned()),
+        }
+    }
+}
+
+/// Signs in for the web UI on the platform's origin: a session cookie plus a CSRF token for
+/// unsafe requests. Passwords are only ever taken there.
 pub async fn start_session(
     state: &AppState,
     email: &str,
     password: String,
 ) -> AppResult<IssuedSession> {
     let user = verify_credentials(&state.db, email, password).await?;
+    open_session(state, user.id, SessionScope::Platform).await
+}
+
+/// Registers a user and signs them in on the platform's origin (the web form).
+pub async fn register_with_session(
+    state: &AppState,
+    input: Registration,
+) -> AppResult<(CurrentUser, IssuedSession)> {
+    let user = insert_user(&state.db, &state.policy, &input).await?;
+    let session = open_session(state, user.id, SessionScope::Platform).await?;
+    Ok((user, session))
+}
+
+/// A new web session of `user_id`, valid in `scope` only.
+pub(crate) async fn open_session(
+    state: &AppState,
+    user_id: Uuid,
+    scope: SessionScope<'_>,
+) -> AppResult<IssuedSession> {
     let cookie = random_secret();
     let csrf_token = random_secret();
     let created_at = now();
     let expires_at = created_at + chrono::Duration::hours(12);
     web_sessions::ActiveModel {
         id: Set(Uuid::now_v7()),
-        user_id: Set(user.id),
+        user_id: Set(user_id),
         session_hash: Set(sha256_hex(&cookie)),
         csrf_token: Set(csrf_token.clone()),
         created_at: Set(created_at),
         expires_at: Set(expires_at),
+        host: Set(scope.host()),
     }
     .insert(&state.db)
     .await?;
@@ -246,17 +284,31 @@ pub async fn start_session(
     })
 }
 
-/// The user of a session cookie. Unsafe methods must carry the session's CSRF token.
+/// The live session of a cookie in `scope`: a session made on one host is unknown on any other.
+async fn live_session(
+    state: &AppState,
+    cookie: &str,
+    scope: SessionScope<'_>,
+) -> AppResult<Option<web_sessions::Model>> {
+    let mut query = web_sessions::Entity::find()
+        .filter(web_sessions::Column::SessionHash.eq(sha256_hex(cookie)))
+        .filter(web_sessions::Column::ExpiresAt.gt(now()));
+    query = match scope {
+        SessionScope::Platform => query.filter(web_sessions::Column::Host.is_null()),
+        SessionScope::Host(host) => query.filter(web_sessions::Column::Host.eq(host)),
+    };
+    Ok(query.one(&state.db).await?)
+}
+
+/// The user of a session cookie in `scope`. Unsafe methods must carry the session's CSRF token.
 pub async fn authenticate_session(
     state: &AppState,
     cookie: &str,
     csrf_header: Option<&str>,
     unsafe_method: bool,
+    scope: SessionScope<'_>,
 ) -> AppResult<CurrentUser> {
-    let found = web_sessions::Entity::find()
-        .filter(web_sessions::Column::SessionHash.eq(sha256_hex(cookie)))
-        .filter(web_sessions::Column::ExpiresAt.gt(now()))
-        .one(&state.db)
+    let found = live_session(state, cookie, scope)
         .await?
         .ok_or(AppError::Unauthenticated(
             "the session has expired; sign in again",
@@ -414,17 +466,13 @@ pub async fn tenant_slugs(
         .collect())
 }
 
-/// The user and CSRF token of a live web session, for pages that render forms.
+/// The user and CSRF token of a live web session in `scope`, for pages that render forms.
 pub async fn session_user(
     state: &AppState,
     cookie: &str,
+    scope: SessionScope<'_>,
 ) -> AppResult<Option<(CurrentUser, String)>> {
-    let Some(session) = web_sessions::Entity::find()
-        .filter(web_sessions::Column::SessionHash.eq(sha256_hex(cookie)))
-        .filter(web_sessions::Column::ExpiresAt.gt(now()))
-        .one(&state.db)
-        .await?
-    else {
+    let Some(session) = live_session(state, cookie, scope).await? else {
         return Ok(None);
     };
     Ok(users::Entity::find_by_id(session.user_id)

@@ -6,11 +6,14 @@
 pub mod accounts;
 pub mod catalog;
 pub mod content;
+pub mod domains;
+pub mod handoffs;
 pub mod mail;
 pub mod orders;
 pub mod outbox;
 pub mod policy;
 pub mod secrets;
+pub mod signing;
 pub mod tenants;
 
 /// The current time, truncated to microseconds so that it compares equal after a round trip

@@ -31,10 +31,32 @@ pub struct Tenant {
     pub currency: Currency,
     pub status: TenantStatus,
     pub fee_bps: Option<u16>,
+    /// The verified custom domain the storefront is served on.
     pub custom_domain: Option<String>,
+    /// A domain asked for and not yet verified, with the token that proves control of it.
+    pub pending_domain: Option<PendingDomain>,
     pub owner_id: Uuid,
     pub created_at: DateTime<Utc>,
     pub approved_at: Option<DateTime<Utc>>,
+}
+
+/// A custom domain waiting for its owner to prove control of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingDomain {
+    pub domain: String,
+    pub token: String,
+}
+
+impl PendingDomain {
+    /// The DNS name of the TXT record that proves control of the domain.
+    pub fn record_name(&self) -> String {
+        format!("{}.{}", super::domains::RECORD_LABEL, self.domain)
+    }
+
+    /// The TXT record's value.
+    pub fn record_value(&self) -> String {
+        format!("{}{}", super::domains::RECORD_PREFIX, self.token)
+    }
 }
 
 impl Tenant {
@@ -61,6 +83,10 @@ impl TryFrom<tenants::Model> for Tenant {
             id: m.id,
             name: m.name,
             custom_domain: m.custom_domain,
+            pending_domain: match (m.pending_domain, m.domain_token) {
+                (Some(domain), Some(token)) => Some(PendingDomain { domain, token }),
+                _ => None,
+            },
             owner_id: m.owner_id,
             created_at: m.created_at,
             approved_at: m.approved_at,
@@ -99,6 +125,9 @@ pub async fn apply(
         owner_id: Set(owner),
         created_at: Set(now()),
         approved_at: Set(None),
+        pending_domain: Set(None),
+        domain_token: Set(None),
+        domain_verified_at: Set(None),
     }
     .insert(&txn)
     .await;
@@ -133,14 +162,28 @@ pub async fn find_by_slug(state: &AppState, slug: &str) -> AppResult<Arc<Tenant>
     .await
 }
 
-/// The tenant serving a custom domain.
-pub async fn find_by_domain(db: &DatabaseConnection, domain: &str) -> AppResult<Tenant> {
-    tenants::Entity::find()
-        .filter(tenants::Column::CustomDomain.eq(domain))
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound("tenant"))?
-        .try_into()
+/// The tenant serving a verified custom domain, from the same short-lived cache as slugs (a
+/// domain always holds a dot, a slug never does).
+pub async fn find_by_domain(state: &AppState, domain: &str) -> AppResult<Arc<Tenant>> {
+    crate::state::cached(&state.caches.tenants, domain, |domain| async move {
+        let tenant: Tenant = tenants::Entity::find()
+            .filter(tenants::Column::CustomDomain.eq(domain))
+            .filter(tenants::Column::DomainVerifiedAt.is_not_null())
+            .one(&state.db)
+            .await?
+            .ok_or(AppError::NotFound("tenant"))?
+            .try_into()?;
+        Ok(Arc::new(tenant))
+    })
+    .await
+}
+
+/// Drops a tenant from the caches after a change (by slug and by domain).
+pub(crate) async fn forget(state: &AppState, tenant: &Tenant) {
+    state.caches.tenants.invalidate(tenant.slug.as_str()).await;
+    if let Some(domain) = &tenant.custom_domain {
+        state.caches.tenants.invalidate(domain.as_str()).await;
+    }
 }
 
 /// The tenant, if it sells: pending and suspended storefronts are not public.
@@ -188,7 +231,7 @@ pub async fn set_status(
         active.approved_at = Set(Some(now()));
     }
     let updated = active.update(&state.db).await?;
-    state.caches.tenants.invalidate(tenant.slug.as_str()).await;
+    forget(state, tenant).await;
     tracing::info!(tenant.id = %tenant.id, status = %status, "tenant status changed");
     updated.try_into()
 }
@@ -210,7 +253,7 @@ pub async fn set_fee_plan(
     }
     .update(&state.db)
     .await?;
-    state.caches.tenants.invalidate(tenant.slug.as_str()).await;
+    forget(state, tenant).await;
     updated.try_into()
 }
 
@@ -218,7 +261,8 @@ pub async fn set_fee_plan(
 #[derive(Debug, Default)]
 pub struct TenantPatch {
     pub name: Option<TenantName>,
-    /// `Some(None)` removes the custom domain.
+    /// A domain to serve the storefront on once its owner proves control of it;
+    /// `Some(None)` removes the custom domain (verified or pending).
     pub custom_domain: Option<Option<String>>,
 }
 
@@ -237,19 +281,24 @@ pub async fn update(
     if let Some(name) = patch.name {
         active.name = Set(name.into_inner());
     }
-    if let Some(domain) = patch.custom_domain {
-        active.custom_domain = Set(domain);
-    }
-    let updated = match active.update(&state.db).await {
-        Ok(t) => t,
-        Err(e) if is_unique_violation(&e) => {
-            return Err(AppError::conflict(
-                "another storefront already uses this domain",
-            ));
+    match patch.custom_domain {
+        None => {}
+        Some(None) => {
+            active.custom_domain = Set(None);
+            active.domain_verified_at = Set(None);
+            active.pending_domain = Set(None);
+            active.domain_token = Set(None);
         }
-        Err(e) => return Err(e.into()),
-    };
-    state.caches.tenants.invalidate(tenant.slug.as_str()).await;
+        // Asking again for the domain already served changes nothing.
+        Some(Some(domain)) if tenant.custom_domain.as_deref() == Some(domain.as_str()) => {}
+        // A new domain is only served once verified; the one served so far stays until then.
+        Some(Some(domain)) => {
+            active.pending_domain = Set(Some(domain));
+            active.domain_token = Set(Some(super::accounts::random_secret()));
+        }
+    }
+    let updated = active.update(&state.db).await?;
+    forget(state, tenant).await;
     updated.try_into()
 }
 
@@ -401,6 +450,15 @@ pub async fn list_active(state: &AppState) -> AppResult<Vec<Tenant>> {
         .into_iter()
         .map(Tenant::try_from)
         .collect()
+}
+
+/// A tenant by id, whatever its status.
+pub async fn find_by_id(state: &AppState, tenant_id: Uuid) -> AppResult<Tenant> {
+    tenants::Entity::find_by_id(tenant_id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound("tenant"))?
+        .try_into()
 }
 
 /// The slug of a tenant, by id.

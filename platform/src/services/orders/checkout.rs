@@ -383,13 +383,26 @@ async fn resume(state: &AppState, row: orders::Model) -> AppResult<Started> {
     })
 }
 
-/// The page that shows an order's status after the provider sends the buyer back.
+/// The page that shows an order's status after the provider sends the buyer back. It carries
+/// a token only this platform can make, so the page shows the order to whoever holds the link
+/// (the buyer, back from the provider) and to nobody who merely guesses an order id.
 pub fn status_url(state: &AppState, order: Uuid, success: bool) -> String {
     let base = state.settings.public_url.as_str().trim_end_matches('/');
     format!(
-        "{base}/checkout/{order}/{}",
-        if success { "complete" } else { "cancelled" }
+        "{base}/checkout/{order}/{}?t={}",
+        if success { "complete" } else { "cancelled" },
+        status_token(state, order)
     )
+}
+
+/// The token of an order's status page.
+pub fn status_token(state: &AppState, order: Uuid) -> String {
+    crate::services::signing::tag(&state.content_key, "order-status", &order.to_string())
+}
+
+/// Whether `token` opens the status page of `order`.
+pub fn status_token_valid(state: &AppState, order: Uuid, token: &str) -> bool {
+    crate::services::signing::verify(&state.content_key, "order-status", &order.to_string(), token)
 }
 
 /// An event the platform tells itself (zero-total fulfilment, failed checkout, expiry).

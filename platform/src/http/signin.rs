@@ -1,0 +1,454 @@
+//! Signing in and registering in the browser. Passwords are typed only on the platform's own
+//! origin; the forms carry a token bound to a cookie of that origin, so another site cannot
+//! sign a visitor into an account of its choosing; and `next` only ever leads to a path on the
+//! same site.
+//!
+//! A storefront on its own host sends its visitors here (`?site={host}`); once signed in, and
+//! after they confirm, they go back with a one-time code that becomes a session bound to that
+//! host alone ([`crate::services::handoffs`]).
+
+use std::sync::Arc;
+
+use poem::http::StatusCode;
+use poem::web::{Data, Form, Html, Query, Redirect};
+use poem::{IntoResponse, Request, Response, handler};
+use serde::Deserialize;
+use url::{Position, Url};
+
+use super::auth::{SESSION_COOKIE, session_cookie};
+use super::shop::{self, urlencode};
+use super::site::{self, Site, StorefrontHost};
+use super::storefront::render_page;
+use crate::domain::{Email, Password};
+use crate::error::AppError;
+use crate::services::accounts::{self, IssuedSession, PersonName, Registration, SessionScope};
+use crate::services::{handoffs, signing};
+use crate::state::AppState;
+
+/// The cookie that binds the sign-in and registration forms to the browser that loaded them.
+pub const FORM_COOKIE: &str = "lyceum_form";
+const FORM_PURPOSE: &str = "signin-form";
+
+/// A path on this site to go to after signing in: `/` unless `next` is a same-origin path.
+/// Parsed as a browser would resolve it, so `//evil.example`, `/\evil.example` and
+/// `/%09/evil.example` (a tab a browser drops) all stay on the site.
+pub fn safe_next(next: Option<&str>) -> String {
+    let Some(next) = next else {
+        return "/".to_owned();
+    };
+    if !next.starts_with('/')
+        || next
+            .chars()
+            .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+    {
+        return "/".to_owned();
+    }
+    let Ok(base) = Url::parse("http://site.invalid/") else {
+        return "/".to_owned();
+    };
+    match base.join(next) {
+        Ok(url) if url.origin() == base.origin() && !url[Position::BeforePath..].starts_with("//") => {
+            url[Position::BeforePath..].to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+/// The origin a storefront host is reached at: the platform's scheme and port, that host.
+pub fn origin_of(state: &AppState, host: &str) -> String {
+    let public = &state.settings.public_url;
+    match public.port() {
+        Some(port) => format!("{}://{host}:{port}", public.scheme()),
+        None => format!("{}://{host}", public.scheme()),
+    }
+}
+
+/// The form token of this browser, and the cookie to set when it had none.
+fn form_token(state: &AppState, req: &Request) -> (String, Option<String>) {
+    let existing = req
+        .cookie()
+        .get(FORM_COOKIE)
+        .map(|c| c.value_str().to_owned())
+        .filter(|v| v.len() == 43);
+    let (value, set) = match existing {
+        Some(value) => (value, None),
+        None => {
+            let value = accounts::random_secret();
+            let secure = if state.settings.public_url.scheme() == "https" {
+                "; Secure"
+            } else {
+                ""
+            };
+            let cookie =
+                format!("{FORM_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=7200{secure}");
+            (value, Some(cookie))
+        }
+    };
+    (signing::tag(&state.content_key, FORM_PURPOSE, &value), set)
+}
+
+/// Whether a posted form carries the token of this browser's form cookie.
+fn form_token_ok(state: &AppState, req: &Request, token: &str) -> bool {
+    req.cookie().get(FORM_COOKIE).is_some_and(|cookie| {
+        signing::verify(&state.content_key, FORM_PURPOSE, cookie.value_str(), token)
+    })
+}
+
+/// The storefront a visitor is signing in for, if `site` names a live one.
+async fn site_named(state: &AppState, site: Option<&str>) -> Option<StorefrontHost> {
+    let site = site.filter(|s| !s.is_empty())?;
+    match site::resolve(state, site).await {
+        Ok(Site::Storefront(found)) => Some(found),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "resolving a sign-in site failed");
+            None
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    next: Option<String>,
+    site: Option<String>,
+    error: Option<String>,
+}
+
+fn with_cookie(mut response: Response, cookie: Option<String>) -> Response {
+    if let Some(cookie) = cookie
+        && let Ok(value) = cookie.parse()
+    {
+        response.headers_mut().append("set-cookie", value);
+    }
+    response
+}
+
+/// The sign-in form, or — for a visitor already signed in who comes from a storefront's own
+/// host — the question whether to continue there.
+#[handler]
+pub async fn login_page(
+    req: &Request,
+    Data(state): Data<&Arc<AppState>>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let next = safe_next(q.next.as_deref());
+    let site = site_named(state, q.site.as_deref()).await;
+    if let Some(site) = &site
+        && let Some(viewer) = shop::viewer(state, req, SessionScope::Platform).await
+    {
+        let html = render_page(
+            "handoff.html",
+            minijinja::context! {
+                title => "Continue",
+                user_name => viewer.user.name,
+                storefront => &site.tenant.name,
+                site => &site.host,
+                next,
+                csrf => viewer.csrf,
+            },
+        );
+        return Html(html).into_response();
+    }
+    let (token, cookie) = form_token(state, req);
+    let html = render_page(
+        "login.html",
+        minijinja::context! {
+            title => "Sign in",
+            next,
+            site => site.as_ref().map(|s| s.host.clone()),
+            storefront => site.as_ref().map(|s| s.tenant.name.clone()),
+            csrf => token,
+            error => q.error.as_deref(),
+        },
+    );
+    with_cookie(Html(html).into_response(), cookie)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    next: Option<String>,
+    site: Option<String>,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Signs in; goes on to `next`, or back to the storefront the visitor came from.
+#[handler]
+pub async fn login_submit(
+    req: &Request,
+    Data(state): Data<&Arc<AppState>>,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let next = safe_next(form.next.as_deref());
+    if !form_token_ok(state, req, &form.csrf) {
+        return stale_form();
+    }
+    match accounts::start_session(state, &form.email, form.password).await {
+        Ok(session) => signed_in(state, session, form.site.as_deref(), &next).await,
+        Err(_) => {
+            let mut back = format!("/login?error=credentials&next={}", urlencode(&next));
+            if let Some(site) = form.site.as_deref().filter(|s| !s.is_empty()) {
+                back.push_str(&format!("&site={}", urlencode(site)));
+            }
+            Redirect::see_other(back).into_response()
+        }
+    }
+}
+
+/// The answer to a form posted without this browser's token: most likely a form left open
+/// too long, or one another site posted.
+fn stale_form() -> Response {
+    let html = render_page(
+        "message.html",
+        minijinja::context! {
+            title => "Sign in",
+            message => "This form has expired. Open the page again and retry.",
+            back => "/login",
+        },
+    );
+    (StatusCode::FORBIDDEN, Html(html)).into_response()
+}
+
+/// Sets the platform session, then goes on to the storefront's host (through a handoff) or
+/// to `next`.
+async fn signed_in(
+    state: &AppState,
+    session: IssuedSession,
+    site: Option<&str>,
+    next: &str,
+) -> Response {
+    let max_age = (session.expires_at - chrono::Utc::now())
+        .num_seconds()
+        .max(0);
+    let cookie = session_cookie(state, Some((&session.cookie, max_age)));
+    let target = match site_named(state, site).await {
+        Some(site) => match accounts::session_user(state, &session.cookie, SessionScope::Platform)
+            .await
+        {
+            Ok(Some((user, _))) => handoff_url(state, user.id, &site, next).await,
+            _ => Err(AppError::Unauthenticated("the session has expired; sign in again")),
+        },
+        None => Ok(next.to_owned()),
+    };
+    match target {
+        Ok(target) => Redirect::see_other(target)
+            .with_header("Set-Cookie", cookie)
+            .into_response(),
+        Err(e) => shop::message_page(e, "/login"),
+    }
+}
+
+async fn handoff_url(
+    state: &AppState,
+    user_id: uuid::Uuid,
+    site: &StorefrontHost,
+    next: &str,
+) -> Result<String, AppError> {
+    let code = handoffs::issue(state, user_id, &site.host, next).await?;
+    Ok(format!(
+        "{}/auth/handoff?code={}",
+        origin_of(state, &site.host),
+        urlencode(&code)
+    ))
+}
+
+/// The registration form.
+#[handler]
+pub async fn register_page(
+    req: &Request,
+    Data(state): Data<&Arc<AppState>>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let next = safe_next(q.next.as_deref());
+    let site = site_named(state, q.site.as_deref()).await;
+    let (token, cookie) = form_token(state, req);
+    let html = render_page(
+        "register.html",
+        minijinja::context! {
+            title => "Create an account",
+            next,
+            site => site.as_ref().map(|s| s.host.clone()),
+            storefront => site.as_ref().map(|s| s.tenant.name.clone()),
+            csrf => token,
+            error => q.error.as_deref(),
+        },
+    );
+    with_cookie(Html(html).into_response(), cookie)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RegisterForm {
+    name: String,
+    email: String,
+    password: String,
+    next: Option<String>,
+    site: Option<String>,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Opens an account and signs it in.
+#[handler]
+pub async fn register_submit(
+    req: &Request,
+    Data(state): Data<&Arc<AppState>>,
+    Form(form): Form<RegisterForm>,
+) -> Response {
+    let next = safe_next(form.next.as_deref());
+    if !form_token_ok(state, req, &form.csrf) {
+        return stale_form();
+    }
+    let input = (|| {
+        Ok::<_, AppError>(Registration {
+            email: Email::parse("email", &form.email)?,
+            password: Password::parse("password", form.password.clone())?,
+            name: PersonName::parse("name", &form.name)?,
+        })
+    })();
+    let result = match input {
+        Ok(input) => accounts::register_with_session(state, input).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok((_, session)) => signed_in(state, session, form.site.as_deref(), &next).await,
+        Err(e) => {
+            let mut back = format!("/register?next={}", urlencode(&next));
+            if let Some(site) = form.site.as_deref().filter(|s| !s.is_empty()) {
+                back.push_str(&format!("&site={}", urlencode(site)));
+            }
+            shop::message_page(e, &back)
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConsentForm {
+    csrf: String,
+    site: String,
+    next: Option<String>,
+}
+
+/// A visitor signed in on the platform confirms going on to a storefront's host.
+#[handler]
+pub async fn handoff_consent(
+    req: &Request,
+    Data(state): Data<&Arc<AppState>>,
+    Form(form): Form<ConsentForm>,
+) -> Response {
+    let next = safe_next(form.next.as_deref());
+    let Some(cookie) = req.cookie().get(SESSION_COOKIE) else {
+        return Redirect::see_other("/login").into_response();
+    };
+    let result = async {
+        let user = accounts::authenticate_session(
+            state,
+            cookie.value_str(),
+            Some(&form.csrf),
+            true,
+            SessionScope::Platform,
+        )
+        .await?;
+        let site = site_named(state, Some(&form.site))
+            .await
+            .ok_or(AppError::NotFound("storefront"))?;
+        handoff_url(state, user.id, &site, &next).await
+    }
+    .await;
+    match result {
+        Ok(url) => Redirect::see_other(url).into_response(),
+        Err(e) => shop::message_page(e, "/"),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct HandoffQuery {
+    code: String,
+}
+
+/// On a storefront's host: turns a handoff code into a session bound to this host.
+#[handler]
+pub async fn handoff_redeem(
+    req: &Request,
+    Data(state): Data<&Arc<AppState>>,
+    Query(q): Query<HandoffQuery>,
+) -> Response {
+    let Some(site) = req.data::<StorefrontHost>() else {
+        return super::storefront::error_page(AppError::NotFound("page"));
+    };
+    match handoffs::redeem(state, &q.code, &site.host).await {
+        Ok(Some((session, next))) => {
+            let max_age = (session.expires_at - chrono::Utc::now())
+                .num_seconds()
+                .max(0);
+            Redirect::see_other(safe_next(Some(&next)))
+                .with_header(
+                    "Set-Cookie",
+                    session_cookie(state, Some((&session.cookie, max_age))),
+                )
+                .into_response()
+        }
+        Ok(None) => shop::message_page(
+            AppError::Forbidden("this sign-in link is expired or was already used".into()),
+            "/",
+        ),
+        Err(e) => shop::message_page(e, "/"),
+    }
+}
+
+/// On a storefront's host: passwords are not typed here; sign in on the platform instead.
+#[handler]
+pub async fn login_elsewhere(
+    req: &Request,
+    Data(state): Data<&Arc<AppState>>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let Some(site) = req.data::<StorefrontHost>() else {
+        return super::storefront::error_page(AppError::NotFound("page"));
+    };
+    let page = if req.uri().path() == "/register" {
+        "register"
+    } else {
+        "login"
+    };
+    let next = safe_next(q.next.as_deref());
+    let base = state.settings.public_url.as_str().trim_end_matches('/');
+    Redirect::see_other(format!(
+        "{base}/{page}?site={}&next={}",
+        urlencode(&site.host),
+        urlencode(&next)
+    ))
+    .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_the_site() {
+        for evil in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/%09/evil.example".replace("%09", "\t").as_str(),
+            "\\\\evil.example",
+            "https://evil.example/",
+            "javascript:alert(1)",
+            " /x",
+            "/x\n",
+            "///evil.example",
+        ] {
+            let next = safe_next(Some(evil));
+            assert!(
+                next.starts_with('/') && !next.starts_with("//") && !next.contains('\\'),
+                "{evil:?} became {next:?}"
+            );
+            assert!(!next.contains("evil.example") || next.starts_with("/evil"), "{evil:?} became {next:?}");
+        }
+        assert_eq!(safe_next(Some("/s/demo/courses/x?y=1#z")), "/s/demo/courses/x?y=1#z");
+        assert_eq!(safe_next(Some("/a/../b")), "/b");
+        assert_eq!(safe_next(None), "/");
+    }
+}
