@@ -7,6 +7,7 @@ pub mod health;
 pub mod metrics;
 pub mod middleware;
 pub mod problem;
+pub mod range;
 pub mod shop;
 pub mod storefront;
 pub mod webhooks;
@@ -57,6 +58,7 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
     }
     route
         .with(CookieJarManager::new())
+        .around(content::origin_gate)
         .around(middleware::observe)
         .data(state)
 }
