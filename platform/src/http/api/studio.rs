@@ -269,8 +269,8 @@ impl StudioApi {
     /// Upload a lesson's asset: the raw bytes, with their `Content-Type`. Replaces an earlier asset.
     ///
     /// The `Content-Type` must be one the lesson's kind takes (compared on its essence, without
-    /// parameters, in any case); anything else, or none, is refused with 422 on `content_type`
-    /// and nothing is stored. The essence is kept and served back.
+    /// parameters, in any case); anything else is refused with 422 on `content_type` (a request
+    /// without one, with 415) and nothing is stored. The essence is kept and served back.
     ///
     /// - `video`: `video/mp4`, `video/webm`, `video/ogg`, `video/quicktime`, and audio
     ///   (`audio/mpeg`, `audio/mp4`, `audio/aac`, `audio/ogg`, `audio/webm`, `audio/wav`,
