@@ -275,6 +275,8 @@ async fn a_separate_origin_serves_content_and_nothing_else(backend: Backend) {
         "/api/openapi.json",
         "/s/school",
         "/contents",
+        "/content/",
+        "/content/x/y",
     ] {
         let resp = on("content.lyceum.test", other).await.unwrap();
         assert_eq!(resp.status(), 404, "{other}");

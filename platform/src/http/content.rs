@@ -40,7 +40,7 @@ pub async fn origin_gate<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Resul
         .map(|h| h.trim_end_matches('.').to_ascii_lowercase());
     if let Some(content_host) = content_host {
         let on_content_host = request_host(&req).is_some_and(|h| h == content_host);
-        if on_content_host != req.uri().path().starts_with(PREFIX) {
+        if on_content_host != is_content_path(req.uri().path()) {
             return Ok(problem_response(
                 StatusCode::NOT_FOUND,
                 "not-found",
@@ -49,6 +49,12 @@ pub async fn origin_gate<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Resul
         }
     }
     next.call(req).await.map(IntoResponse::into_response)
+}
+
+/// `/content/{token}` and nothing deeper, so no other route can answer on the content host.
+fn is_content_path(path: &str) -> bool {
+    path.strip_prefix(PREFIX)
+        .is_some_and(|token| !token.is_empty() && !token.contains('/'))
 }
 
 /// The host a request was sent to (`Host`, or the HTTP/2 authority), lower case, no port.
@@ -60,7 +66,7 @@ fn request_host(req: &Request) -> Option<String> {
     Some(authority.host().trim_end_matches('.').to_ascii_lowercase())
 }
 
-/// What the served-bytes header set says about a body, beyond the security headers.
+/// How a body is described to the browser, beyond the security headers.
 struct Shape {
     content_type: &'static str,
     disposition: Option<String>,
