@@ -17,6 +17,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("data_dir", "LYCEUM_DATA_DIR"),
     ("database_url", "DATABASE_URL"),
     ("public_url", "LYCEUM_PUBLIC_URL"),
+    ("content_url", "LYCEUM_CONTENT_URL"),
     ("base_domain", "LYCEUM_BASE_DOMAIN"),
     ("default_fee_bps", "LYCEUM_DEFAULT_FEE_BPS"),
     ("log_format", "LYCEUM_LOG_FORMAT"),
@@ -89,6 +90,9 @@ pub struct Settings {
     pub database: DatabaseTarget,
     /// Used to build links, redirect and webhook URLs.
     pub public_url: Url,
+    /// A separate origin for lesson content (signed URLs are built on it, and its host answers
+    /// nothing else); `None` serves content from the public URL.
+    pub content_url: Option<Url>,
     /// Storefronts are served at `{slug}.{base_domain}` when set.
     pub base_domain: Option<String>,
     /// Platform fee for tenants without a fee plan of their own, in basis points.
@@ -245,6 +249,20 @@ impl Raw {
             None => Url::parse(&format!("http://{addr}"))
                 .map_err(|e| invalid("public_url", e.to_string()))?,
         };
+        let content_url = self.url("content_url")?;
+        if let Some(url) = &content_url {
+            let separate = url.host_str().is_some_and(|h| {
+                public_url
+                    .host_str()
+                    .is_none_or(|p| !p.eq_ignore_ascii_case(h))
+            });
+            if !separate || !matches!(url.scheme(), "http" | "https") {
+                return Err(invalid(
+                    "content_url",
+                    "must be an http(s) URL on a host other than the public URL's".into(),
+                ));
+            }
+        }
         let default_fee_bps: u16 = self.parsed("default_fee_bps", 1000)?;
         if default_fee_bps > 10_000 {
             return Err(invalid(
@@ -285,6 +303,7 @@ impl Raw {
             data_dir,
             database,
             public_url,
+            content_url,
             base_domain: self.get("base_domain").map(str::to_owned),
             default_fee_bps,
             log_format,
@@ -382,6 +401,34 @@ mod tests {
         assert!(err.to_string().contains("LYCEUM_DEFAULT_FEE_BPS"), "{err}");
         let err = Settings::from_sources(None, env(&[("LYCEUM_ADDR", "nowhere")])).unwrap_err();
         assert!(err.to_string().contains("LYCEUM_ADDR"), "{err}");
+    }
+
+    #[test]
+    fn the_content_origin_must_be_another_host() {
+        let s = Settings::from_sources(
+            None,
+            env(&[
+                ("LYCEUM_PUBLIC_URL", "https://lyceum.example"),
+                (
+                    "LYCEUM_CONTENT_URL",
+                    "https://content.lyceum-usercontent.example",
+                ),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            s.content_url.unwrap().host_str(),
+            Some("content.lyceum-usercontent.example")
+        );
+        for same in ["https://LYCEUM.example:8443", "file:///tmp/x"] {
+            let err = Settings::from_sources(None, |name| match name {
+                "LYCEUM_PUBLIC_URL" => Some("https://lyceum.example".to_owned()),
+                "LYCEUM_CONTENT_URL" => Some(same.to_owned()),
+                _ => None,
+            })
+            .unwrap_err();
+            assert!(err.to_string().contains("LYCEUM_CONTENT_URL"), "{err}");
+        }
     }
 
     #[test]

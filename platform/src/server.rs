@@ -37,8 +37,8 @@ impl RunningServer {
     }
 }
 
-/// Binds `settings.addr`; with port 0 a free port is picked and the public URL, when it was
-/// left to its default, follows it.
+/// Binds `settings.addr`; with port 0 a free port is picked and the public (and content) URL,
+/// when given port 0, follows it.
 pub async fn bind(settings: &mut Settings) -> AppResult<(impl Acceptor + 'static, SocketAddr)> {
     let acceptor = TcpListener::bind(settings.addr)
         .into_acceptor()
@@ -51,6 +51,13 @@ pub async fn bind(settings: &mut Settings) -> AppResult<(impl Acceptor + 'static
         .ok_or_else(|| AppError::Internal("the listener has no address".into()))?;
     if settings.public_url.port() == Some(0) {
         let _ = settings.public_url.set_port(Some(addr.port()));
+    }
+    if let Some(content) = settings
+        .content_url
+        .as_mut()
+        .filter(|u| u.port() == Some(0))
+    {
+        let _ = content.set_port(Some(addr.port()));
     }
     settings.addr = addr;
     Ok((acceptor, addr))

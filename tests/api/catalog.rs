@@ -84,10 +84,11 @@ db_tests! {
         read(put(b"first version".to_vec(), "text/plain").await.unwrap()).await.expect(204);
         let first_key = lessons::Entity::find_by_id(lesson.parse::<Uuid>().unwrap()).one(&app.state.db).await.unwrap().unwrap().asset_key.unwrap();
 
+        // A text lesson takes PDF (see tests/api/content.rs for what each kind takes).
         let video = vec![7_u8; 300_000];
-        read(put(video.clone(), "video/mp4").await.unwrap()).await.expect(204);
+        read(put(video.clone(), "application/pdf").await.unwrap()).await.expect(204);
         let row = lessons::Entity::find_by_id(lesson.parse::<Uuid>().unwrap()).one(&app.state.db).await.unwrap().unwrap();
-        assert_eq!(row.asset_content_type.as_deref(), Some("video/mp4"));
+        assert_eq!(row.asset_content_type.as_deref(), Some("application/pdf"));
         assert_eq!(row.asset_size, Some(300_000));
         let key = object_store::path::Path::from(row.asset_key.clone().unwrap());
         let stored = app.state.assets.get(&key).await.unwrap().bytes().await.unwrap();

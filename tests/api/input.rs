@@ -64,7 +64,7 @@ db_tests! {
         let lesson = app.course("school", &owner, "with-asset", 0).await;
         let upload = format!("/api/v1/tenants/school/lessons/{lesson}/asset");
         let before_upload = counts(&app).await;
-        lyceum_e2e::send_oversized(&app, "PUT", &upload, &owner, "video/mp4", Oversized::Chunked(6 * 1024 * 1024)).await.expect_problem(413);
+        lyceum_e2e::send_oversized(&app, "PUT", &upload, &owner, "application/pdf", Oversized::Chunked(6 * 1024 * 1024)).await.expect_problem(413);
 
         // Bad registrations and applications.
         app.post("/api/v1/auth/register", None, json!({"email": "not-an-email", "password": "long enough", "name": "N"})).await.expect_problem(422);

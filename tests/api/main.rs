@@ -3,6 +3,7 @@
 
 mod authz;
 mod catalog;
+mod content;
 mod health;
 mod input;
 mod journey;

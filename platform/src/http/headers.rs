@@ -36,7 +36,12 @@ pub struct SecureHeaders {
 
 impl SecureHeaders {
     pub fn new(settings: &Settings) -> Self {
-        let extra_media = String::new(); // MERGE: content origin
+        // Lesson media may come from the separate content origin.
+        let extra_media = settings
+            .content_url
+            .as_ref()
+            .map(|u| format!(" {}", u.origin().ascii_serialization()))
+            .unwrap_or_default();
         Self {
             page_csp: HeaderValue::from_str(&page_policy(&extra_media))
                 .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'")),

@@ -9,6 +9,7 @@ pub mod health;
 pub mod metrics;
 pub mod middleware;
 pub mod problem;
+pub mod range;
 pub mod shop;
 pub mod signin;
 pub mod site;
@@ -62,6 +63,7 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
     site::SiteRouter::new(route.boxed(), storefront::storefront_routes().boxed())
         .with(CookieJarManager::new())
         .with(headers::SecureHeaders::new(&state.settings))
+        .around(content::origin_gate)
         .around(middleware::observe)
         .data(state)
 }

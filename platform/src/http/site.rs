@@ -64,8 +64,17 @@ pub fn bare_host(header: &str) -> String {
 pub fn target(state: &AppState, header: &str) -> HostTarget {
     let bare = bare_host(header);
     let platform_host = state.settings.public_url.host_str().unwrap_or_default();
+    // The content origin is served by the platform's routes (`content::origin_gate` lets
+    // nothing but content through there).
+    let content_host = state
+        .settings
+        .content_url
+        .as_ref()
+        .and_then(|u| u.host_str())
+        .unwrap_or_default();
     if bare.is_empty()
         || bare.eq_ignore_ascii_case(platform_host)
+        || bare.eq_ignore_ascii_case(content_host)
         || bare == "localhost"
         || bare.parse::<std::net::IpAddr>().is_ok()
     {

@@ -5,8 +5,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, KeyInit, Mac};
-use object_store::ObjectStoreExt;
 use object_store::path::Path;
+use object_store::{GetOptions, GetRange};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use secrecy::ExposeSecret;
 use sha2::Sha256;
@@ -32,12 +32,8 @@ pub struct SignedUrl {
 
 /// What a fetch returns.
 pub enum Content {
-    /// An uploaded asset, streamed from the store.
-    Asset {
-        content_type: String,
-        size: Option<i64>,
-        stream: futures_util::stream::BoxStream<'static, Result<bytes::Bytes, object_store::Error>>,
-    },
+    /// An uploaded asset; its bytes are read with [`read`].
+    Asset(Asset),
     /// A lesson without an asset: its text.
     Text(String),
 }
@@ -45,13 +41,27 @@ pub enum Content {
 impl std::fmt::Debug for Content {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Asset {
-                content_type, size, ..
-            } => write!(f, "Asset({content_type}, {size:?})"),
+            Self::Asset(asset) => asset.fmt(f),
+            // A lesson's text is paid content: never in logs.
             Self::Text(text) => write!(f, "Text({} bytes)", text.len()),
         }
     }
 }
+
+/// An uploaded asset a fetch found, not yet read.
+#[derive(Debug, Clone)]
+pub struct Asset {
+    pub lesson: Uuid,
+    /// As stored at upload; assets stored before the allow-list may hold any string.
+    pub content_type: String,
+    /// In bytes, when recorded.
+    pub size: Option<u64>,
+    key: Path,
+}
+
+/// A stream of an asset's bytes.
+pub type AssetStream =
+    futures_util::stream::BoxStream<'static, Result<bytes::Bytes, object_store::Error>>;
 
 #[derive(Debug, PartialEq, Eq)]
 struct Claims {
@@ -160,7 +170,13 @@ pub async fn issue(
             expires: expires_at.timestamp(),
         },
     );
-    let base = state.settings.public_url.as_str().trim_end_matches('/');
+    // A separate content origin, when configured, carries no platform cookies.
+    let origin = state
+        .settings
+        .content_url
+        .as_ref()
+        .unwrap_or(&state.settings.public_url);
+    let base = origin.as_str().trim_end_matches('/');
     Ok(SignedUrl {
         url: format!("{base}/content/{token}"),
         expires_at,
@@ -190,16 +206,32 @@ pub async fn fetch(state: &AppState, token: &str, address: Option<String>) -> Ap
     .await?;
     tracing::info!(tenant.id = %claims.tenant, lesson.id = %lesson.id, user.id = ?claims.user, "content fetched");
     match (&lesson.asset_key, &lesson.asset_content_type) {
-        (Some(key), Some(content_type)) => {
-            let got = state.assets.get(&Path::from(key.as_str())).await?;
-            Ok(Content::Asset {
-                content_type: content_type.clone(),
-                size: lesson.asset_size,
-                stream: got.into_stream(),
-            })
-        }
+        (Some(key), Some(content_type)) => Ok(Content::Asset(Asset {
+            lesson: lesson.id,
+            content_type: content_type.clone(),
+            size: lesson.asset_size.and_then(|s| u64::try_from(s).ok()),
+            key: Path::from(key.as_str()),
+        })),
         _ => Ok(Content::Text(lesson.body.unwrap_or_default())),
     }
+}
+
+/// The bytes of `asset`: all of them, or the half-open byte `range` (already checked against
+/// its size).
+pub async fn read(
+    state: &AppState,
+    asset: &Asset,
+    range: Option<std::ops::Range<u64>>,
+) -> AppResult<AssetStream> {
+    let options = GetOptions {
+        range: range.map(GetRange::Bounded),
+        ..GetOptions::default()
+    };
+    Ok(state
+        .assets
+        .get_opts(&asset.key, options)
+        .await?
+        .into_stream())
 }
 
 #[cfg(test)]

@@ -266,8 +266,23 @@ impl StudioApi {
         Ok(NoContent::NoContent)
     }
 
-    /// Upload a lesson's asset (video, file): the raw bytes, with their `Content-Type`, which
-    /// is kept and served back. Replaces an earlier asset.
+    /// Upload a lesson's asset: the raw bytes, with their `Content-Type`. Replaces an earlier asset.
+    ///
+    /// The `Content-Type` must be one the lesson's kind takes (compared on its essence, without
+    /// parameters, in any case); anything else is refused with 422 on `content_type` (a request
+    /// without one, with 415) and nothing is stored. The essence is kept and served back.
+    ///
+    /// - `video`: `video/mp4`, `video/webm`, `video/ogg`, `video/quicktime`, and audio
+    ///   (`audio/mpeg`, `audio/mp4`, `audio/aac`, `audio/ogg`, `audio/webm`, `audio/wav`,
+    ///   `audio/flac`).
+    /// - `text`: raster images (`image/png`, `image/jpeg`, `image/gif`, `image/webp`,
+    ///   `image/avif`), `application/pdf`, `text/plain`.
+    /// - `file`: all of the above, and `text/csv`, `text/markdown`, archives (`application/zip`,
+    ///   `application/gzip`, `application/x-tar`, `application/x-7z-compressed`),
+    ///   `application/epub+zip`, office documents (Word, Excel, PowerPoint, both binary and
+    ///   OOXML; OpenDocument text, spreadsheet, presentation) and `application/octet-stream`.
+    ///
+    /// Never accepted: HTML, SVG, XML, scripts, multipart.
     #[oai(
         path = "/tenants/:tenant/lessons/:lesson/asset",
         method = "put",
@@ -285,11 +300,6 @@ impl StudioApi {
         let (tenant, proof) =
             in_tenant::<resource::Course>(state, &auth.principal(), &tenant, Action::Update)
                 .await?;
-        let content_type = req
-            .content_type()
-            .filter(|ct| !ct.is_empty() && ct.len() <= 255)
-            .unwrap_or("application/octet-stream")
-            .to_owned();
         let stream = body
             .0
             .into_bytes_stream()
@@ -300,7 +310,7 @@ impl StudioApi {
             &proof,
             &tenant,
             *lesson,
-            &content_type,
+            req.content_type(),
             Box::pin(stream),
             limit,
         )

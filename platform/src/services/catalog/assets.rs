@@ -1,4 +1,5 @@
-//! Lesson assets: streamed into the object store, recorded on the lesson after the upload.
+//! Lesson assets: checked against the lesson kind's media types, streamed into the object
+//! store, recorded on the lesson after the upload.
 
 use futures_util::{Stream, StreamExt};
 use lyceum_tenants::rbac::{Authorized, resource};
@@ -9,20 +10,23 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Quer
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
+use super::LessonKind;
+use super::media::AssetType;
 use crate::entities::lessons;
 use crate::error::{AppError, AppResult};
 use crate::services::now;
 use crate::services::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
 
-/// Stores `body` as the lesson's asset, replacing any earlier one. A body larger than
-/// `limit` bytes is refused and leaves the lesson as it was.
+/// Stores `body` as the lesson's asset, replacing any earlier one. A `content_type` the
+/// lesson's kind does not take (see [`AssetType::for_lesson`]) is refused before anything is
+/// written; so is a body larger than `limit` bytes. Either way the lesson stays as it was.
 pub async fn upload<S>(
     state: &AppState,
     auth: &Authorized<resource::Course>,
     tenant: &Tenant,
     lesson_id: Uuid,
-    content_type: &str,
+    content_type: Option<&str>,
     mut body: S,
     limit: usize,
 ) -> AppResult<()>
@@ -35,6 +39,19 @@ where
         .one(&state.db)
         .await?
         .ok_or(AppError::NotFound("lesson"))?;
+    let kind: LessonKind = lesson
+        .kind
+        .parse()
+        .map_err(|_| AppError::Internal(format!("lesson {} has a bad kind", lesson.id)))?;
+    let asset_type = match AssetType::for_lesson(kind, content_type) {
+        Ok(t) => t,
+        Err(e) => {
+            // Read the body away (bounded) so the client sees the answer, not a reset.
+            let drain = limit.min(crate::http::middleware::DRAIN_LIMIT);
+            crate::http::middleware::drain(&mut body, drain).await;
+            return Err(e);
+        }
+    };
     let key = Path::from(format!(
         "tenants/{}/lessons/{}/{}",
         tenant.id,
@@ -73,7 +90,7 @@ where
     lessons::ActiveModel {
         id: Set(lesson.id),
         asset_key: Set(Some(key.to_string())),
-        asset_content_type: Set(Some(content_type.to_owned())),
+        asset_content_type: Set(Some(asset_type.essence().to_owned())),
         asset_size: Set(Some(i64::try_from(size).unwrap_or(i64::MAX))),
         updated_at: Set(now()),
         ..Default::default()

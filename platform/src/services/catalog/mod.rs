@@ -3,6 +3,7 @@
 pub mod assets;
 pub mod courses;
 pub mod curriculum;
+pub mod media;
 pub mod public;
 
 use std::fmt;
