@@ -112,6 +112,9 @@ pub struct Settings {
     pub sandbox_webhook_secret: Option<SecretString>,
     /// How the sandbox delivers its webhooks (tests make it duplicate, delay, reorder).
     pub sandbox_delivery: lyceum_gateway_sandbox::DeliveryOptions,
+    /// Reads the DNS records that prove control of custom domains; the system's resolver when
+    /// `None` (tests and embedders put their own here).
+    pub dns_probe: Option<std::sync::Arc<dyn crate::services::domains::DnsProbe>>,
     pub gateways: GatewayEndpoints,
     /// Signs content URLs; generated and stored in the database when unset.
     pub content_key: Option<SecretString>,
@@ -317,6 +320,7 @@ impl Raw {
             sandbox_enabled,
             sandbox_webhook_secret: self.secret("sandbox_webhook_secret"),
             sandbox_delivery: lyceum_gateway_sandbox::DeliveryOptions::default(),
+            dns_probe: None,
             content_key: self.secret("content_key"),
             smtp_url: self.secret("smtp_url"),
             mail_from: self

@@ -140,6 +140,7 @@ fn system_dns() -> Arc<dyn crate::services::domains::DnsProbe> {
 impl AppState {
     /// Connects, migrates, loads the policy and opens the asset store.
     pub async fn build(settings: Settings) -> AppResult<Arc<Self>> {
+        let settings_dns = settings.dns_probe.clone();
         let db = crate::db::connect(&settings.database).await?;
         crate::db::migrate(&db).await?;
         let policy = Policy::load(&db).await?;
@@ -182,7 +183,10 @@ impl AppState {
             gateways,
             content_key,
             mailer,
-            dns: system_dns(),
+            dns: match &settings_dns {
+                Some(probe) => probe.clone(),
+                None => system_dns(),
+            },
         }))
     }
 }

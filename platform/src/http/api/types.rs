@@ -75,9 +75,26 @@ pub struct TenantBody {
     pub status: String,
     /// The platform fee in basis points, when the storefront has its own fee plan.
     pub fee_bps: Option<u16>,
+    /// The verified domain the storefront is served on.
     pub custom_domain: Option<String>,
+    /// A requested domain that is not served until its owner proves control of it: publish
+    /// this TXT record, then call `verify_custom_domain`.
+    #[oai(skip_serializing_if_is_none)]
+    pub domain_verification: Option<DomainVerificationBody>,
     pub created_at: DateTime<Utc>,
     pub approved_at: Option<DateTime<Utc>>,
+}
+
+/// The DNS record that proves control of a requested custom domain.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "DomainVerification")]
+pub struct DomainVerificationBody {
+    /// The requested domain.
+    pub domain: String,
+    /// The TXT record's name.
+    pub record_name: String,
+    /// The TXT record's value.
+    pub record_value: String,
 }
 
 impl From<Tenant> for TenantBody {
@@ -89,6 +106,11 @@ impl From<Tenant> for TenantBody {
             currency: t.currency.code().to_owned(),
             status: t.status.as_str().to_owned(),
             fee_bps: t.fee_bps,
+            domain_verification: t.pending_domain.as_ref().map(|p| DomainVerificationBody {
+                domain: p.domain.clone(),
+                record_name: p.record_name(),
+                record_value: p.record_value(),
+            }),
             custom_domain: t.custom_domain,
             created_at: t.created_at,
             approved_at: t.approved_at,
