@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod client;
 pub mod content;
 pub mod health;
 pub mod metrics;

@@ -68,10 +68,15 @@ pub struct LoginForm {
 
 #[handler]
 pub async fn login_submit(
+    req: &Request,
     Data(state): Data<&Arc<AppState>>,
     Form(form): Form<LoginForm>,
 ) -> Response {
     let next = safe_next(form.next.as_deref());
+    let client = super::client::client_ip(req, &state.settings);
+    if let Err(refused) = state.limits.sign_in(client, &form.email) {
+        return message_page(refused, &format!("/login?next={}", urlencode(&next)));
+    }
     match accounts::start_session(state, &form.email, form.password).await {
         Ok(session) => {
             let max_age = (session.expires_at - chrono::Utc::now())
@@ -193,6 +198,10 @@ fn message_page(err: AppError, back: &str) -> Response {
             (StatusCode::CONFLICT, m.clone())
         }
         AppError::NotFound(what) => (StatusCode::NOT_FOUND, format!("No such {what}.")),
+        AppError::RateLimited { retry_after } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("Too many attempts. Try again in {retry_after} seconds."),
+        ),
         AppError::Unauthenticated(m) => (StatusCode::UNAUTHORIZED, (*m).to_owned()),
         AppError::Invalid(fields) => (
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -219,7 +228,13 @@ fn message_page(err: AppError, back: &str) -> Response {
         "message.html",
         minijinja::context! { title => "Lyceum", message, back },
     );
-    (status, Html(html)).into_response()
+    let mut response = (status, Html(html)).into_response();
+    if let AppError::RateLimited { retry_after } = err {
+        response
+            .headers_mut()
+            .insert(poem::http::header::RETRY_AFTER, retry_after.into());
+    }
+    response
 }
 
 fn urlencode(s: &str) -> String {

@@ -6,9 +6,11 @@
 pub mod accounts;
 pub mod catalog;
 pub mod content;
+pub mod limits;
 pub mod mail;
 pub mod orders;
 pub mod outbox;
+pub mod passwords;
 pub mod policy;
 pub mod secrets;
 pub mod tenants;
