@@ -6,6 +6,7 @@ mod catalog;
 mod health;
 mod input;
 mod journey;
+mod limits;
 mod members;
 mod migrations;
 mod openapi;

@@ -41,8 +41,7 @@ impl std::fmt::Debug for Limits {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Limits")
             .field("per_minute", &self.config)
-            .field("signin_addresses", &self.signin_address.len())
-            .field("signin_accounts", &self.signin_account.len())
+            .field("tracked", &self.tracked())
             .finish_non_exhaustive()
     }
 }
@@ -81,6 +80,15 @@ impl Limits {
     pub fn coupon(&self, client: IpAddr, user: Uuid) -> AppResult<()> {
         check(&self.coupon_address, &address(client), "coupon_per_address")?;
         check(&self.coupon_user, &user, "coupon_per_user")
+    }
+
+    /// Keys (addresses, accounts, users) held right now, over all limiters: their memory.
+    pub fn tracked(&self) -> usize {
+        self.signin_address.len()
+            + self.signin_account.len()
+            + self.register_address.len()
+            + self.coupon_address.len()
+            + self.coupon_user.len()
     }
 
     /// Forgets keys whose allowance is whole again (run every minute).
@@ -150,6 +158,9 @@ mod tests {
         };
         assert!((1..=30).contains(&retry_after), "{retry_after}");
         limits.register(other).unwrap();
+        assert_eq!(limits.tracked(), 2, "one key per /64");
+        limits.retain_recent();
+        assert_eq!(limits.tracked(), 2, "keys still counting are kept");
     }
 
     #[test]

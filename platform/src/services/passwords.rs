@@ -6,7 +6,7 @@
 
 use std::num::NonZeroUsize;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -27,6 +27,7 @@ pub struct PasswordHashing {
 struct Counters {
     running: AtomicUsize,
     peak: AtomicUsize,
+    finished: AtomicU64,
     gauges: Option<HashGauges>,
 }
 
@@ -69,6 +70,11 @@ impl PasswordHashing {
     /// The most hashes that ever ran at the same time in this process.
     pub fn high_water_mark(&self) -> usize {
         self.counters.peak.load(Ordering::SeqCst)
+    }
+
+    /// Hashes (and checks) finished since start: a refused request must not add one.
+    pub fn finished(&self) -> u64 {
+        self.counters.finished.load(Ordering::SeqCst)
     }
 
     /// Hashes running now.
@@ -119,6 +125,7 @@ impl<'a> Running<'a> {
 
 impl Drop for Running<'_> {
     fn drop(&mut self) {
+        self.0.finished.fetch_add(1, Ordering::SeqCst);
         let now = self.0.running.fetch_sub(1, Ordering::SeqCst) - 1;
         if let Some(g) = &self.0.gauges {
             g.running.set(gauge_value(now));
@@ -158,5 +165,6 @@ mod tests {
         assert_eq!(matched, 3);
         assert_eq!(hashing.high_water_mark(), 1);
         assert_eq!(hashing.running(), 0);
+        assert_eq!(hashing.finished(), 7);
     }
 }
