@@ -62,8 +62,7 @@ pub enum ProblemResponse {
     /// Well-formed input that does not make sense (unknown currency, negative price, bad slug).
     #[oai(status = 422, content_type = "application/problem+json")]
     Unprocessable(Json<Problem>),
-    /// Too many attempts (sign-in, registration, coupon codes); nothing was done. Try again
-    /// after `Retry-After` seconds.
+    /// Too many attempts (sign-ins, sign-ups, coupon codes); nothing was done. See `Retry-After`.
     #[oai(status = 429, content_type = "application/problem+json")]
     TooManyRequests(Json<Problem>, #[oai(header = "Retry-After")] u64),
     /// Something failed on our side; the detail never says what.
