@@ -9,6 +9,7 @@ use crate::config::Settings;
 use crate::domain::{Email, Password};
 use crate::error::AppError;
 use crate::services::accounts::{self, PersonName, Registration};
+use crate::services::passwords::PasswordHashing;
 use crate::services::policy::Policy;
 
 /// Lyceum: a self-hosted, multi-tenant marketplace for online courses.
@@ -131,7 +132,8 @@ pub async fn admin_create(
     let db = crate::db::connect(&settings.database).await?;
     crate::db::migrate(&db).await?;
     let policy = Policy::load(&db).await?;
-    let result = accounts::ensure_admin(&db, &policy, input).await?;
+    let hashing = PasswordHashing::new(settings.password_hash_concurrency, None);
+    let result = accounts::ensure_admin(&db, &policy, &hashing, input).await?;
     db.close().await?;
     Ok(result)
 }

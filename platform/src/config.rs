@@ -4,10 +4,12 @@
 //! Secrets are [`SecretString`]s, so they never show in `Debug` output or logs.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use ipnet::IpNet;
 use secrecy::SecretString;
 use url::Url;
 
@@ -39,6 +41,31 @@ pub const KEYS: &[(&str, &str)] = &[
     ("mail_from", "LYCEUM_MAIL_FROM"),
     ("order_ttl_minutes", "LYCEUM_ORDER_TTL_MINUTES"),
     ("reconcile_after_minutes", "LYCEUM_RECONCILE_AFTER_MINUTES"),
+    ("trusted_proxies", "LYCEUM_TRUSTED_PROXIES"),
+    (
+        "rate_limit_signin_per_address",
+        "LYCEUM_RATE_LIMIT_SIGNIN_PER_ADDRESS",
+    ),
+    (
+        "rate_limit_signin_per_account",
+        "LYCEUM_RATE_LIMIT_SIGNIN_PER_ACCOUNT",
+    ),
+    (
+        "rate_limit_register_per_address",
+        "LYCEUM_RATE_LIMIT_REGISTER_PER_ADDRESS",
+    ),
+    (
+        "rate_limit_coupon_per_address",
+        "LYCEUM_RATE_LIMIT_COUPON_PER_ADDRESS",
+    ),
+    (
+        "rate_limit_coupon_per_user",
+        "LYCEUM_RATE_LIMIT_COUPON_PER_USER",
+    ),
+    (
+        "password_hash_concurrency",
+        "LYCEUM_PASSWORD_HASH_CONCURRENCY",
+    ),
 ];
 
 /// A setting that could not be read.
@@ -125,6 +152,53 @@ pub struct Settings {
     pub order_ttl_minutes: u32,
     /// Pending orders older than this are asked about at their gateway.
     pub reconcile_after_minutes: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (empty: trust no header).
+    pub trusted_proxies: Vec<IpNet>,
+    /// How many sign-ins, registrations and coupon tries this instance accepts per minute.
+    pub rate_limits: RateLimits,
+    /// How many argon2 hashes run at once (each takes ~19 MiB); the rest wait their turn.
+    pub password_hash_concurrency: NonZeroUsize,
+}
+
+/// Attempts allowed per minute and key, in one instance (each instance counts on its own).
+/// A burst of the whole allowance is accepted, then one more every `60 s / n`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Sign-ins (token or session, API or form) from one client address.
+    pub signin_per_address: NonZeroU32,
+    /// Sign-ins to one account (its normalized e-mail address), from anywhere.
+    pub signin_per_account: NonZeroU32,
+    /// Registrations from one client address.
+    pub register_per_address: NonZeroU32,
+    /// Checkouts that carry a coupon code, from one client address.
+    pub coupon_per_address: NonZeroU32,
+    /// Checkouts that carry a coupon code, by one signed-in user.
+    pub coupon_per_user: NonZeroU32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            signin_per_address: per_minute(50),
+            signin_per_account: per_minute(10),
+            register_per_address: per_minute(20),
+            coupon_per_address: per_minute(30),
+            coupon_per_user: per_minute(10),
+        }
+    }
+}
+
+const fn per_minute(n: u32) -> NonZeroU32 {
+    match NonZeroU32::new(n) {
+        Some(n) => n,
+        None => NonZeroU32::MIN,
+    }
+}
+
+/// The default hashing concurrency: one argon2 per core, and at least two.
+fn default_hash_concurrency() -> NonZeroUsize {
+    let cores = std::thread::available_parallelism().map_or(2, NonZeroUsize::get);
+    NonZeroUsize::new(cores.max(2)).unwrap_or(NonZeroUsize::MIN)
 }
 
 /// Provider endpoints and platform credentials; each `None` means the provider's own default.
@@ -236,6 +310,37 @@ impl Raw {
             .transpose()
     }
 
+    /// Comma-separated CIDRs (`10.0.0.0/8, ::1`); a bare address is a single-host network.
+    fn networks(&self, key: &'static str) -> Result<Vec<IpNet>, ConfigError> {
+        let Some(list) = self.get(key) else {
+            return Ok(Vec::new());
+        };
+        list.split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(|item| {
+                item.parse::<IpNet>()
+                    .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| invalid(key, format!("`{item}` is not an address or CIDR")))
+            })
+            .collect()
+    }
+
+    fn rate_limits(&self) -> Result<RateLimits, ConfigError> {
+        let d = RateLimits::default();
+        Ok(RateLimits {
+            signin_per_address: self
+                .parsed("rate_limit_signin_per_address", d.signin_per_address)?,
+            signin_per_account: self
+                .parsed("rate_limit_signin_per_account", d.signin_per_account)?,
+            register_per_address: self
+                .parsed("rate_limit_register_per_address", d.register_per_address)?,
+            coupon_per_address: self
+                .parsed("rate_limit_coupon_per_address", d.coupon_per_address)?,
+            coupon_per_user: self.parsed("rate_limit_coupon_per_user", d.coupon_per_user)?,
+        })
+    }
+
     fn secret(&self, key: &str) -> Option<SecretString> {
         self.get(key).map(|v| SecretString::from(v.to_owned()))
     }
@@ -329,6 +434,10 @@ impl Raw {
                 .to_owned(),
             order_ttl_minutes: self.parsed("order_ttl_minutes", 60)?,
             reconcile_after_minutes: self.parsed("reconcile_after_minutes", 15)?,
+            trusted_proxies: self.networks("trusted_proxies")?,
+            rate_limits: self.rate_limits()?,
+            password_hash_concurrency: self
+                .parsed("password_hash_concurrency", default_hash_concurrency())?,
             gateways: GatewayEndpoints {
                 stripe_api_base: self.url("stripe_api_base")?,
                 stripe_secret_key: self.secret("stripe_secret_key"),
@@ -432,6 +541,38 @@ mod tests {
             })
             .unwrap_err();
             assert!(err.to_string().contains("LYCEUM_CONTENT_URL"), "{err}");
+        }
+    }
+
+    #[test]
+    fn limits_and_trusted_proxies_are_read() {
+        let s = Settings::from_sources(None, env(&[])).unwrap();
+        assert_eq!(s.rate_limits, RateLimits::default());
+        assert_eq!(s.rate_limits.signin_per_address.get(), 50);
+        assert!(s.trusted_proxies.is_empty());
+        assert!(s.password_hash_concurrency.get() >= 2);
+        let s = Settings::from_sources(
+            None,
+            env(&[
+                ("LYCEUM_TRUSTED_PROXIES", "10.0.0.0/8, ::1 ,192.0.2.7"),
+                ("LYCEUM_RATE_LIMIT_SIGNIN_PER_ACCOUNT", "3"),
+                ("LYCEUM_PASSWORD_HASH_CONCURRENCY", "1"),
+            ]),
+        )
+        .unwrap();
+        let nets: Vec<String> = s.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(nets, ["10.0.0.0/8", "::1/128", "192.0.2.7/32"]);
+        assert_eq!(s.rate_limits.signin_per_account.get(), 3);
+        assert_eq!(s.password_hash_concurrency.get(), 1);
+        for (var, value) in [
+            ("LYCEUM_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("LYCEUM_RATE_LIMIT_COUPON_PER_USER", "0"),
+            ("LYCEUM_PASSWORD_HASH_CONCURRENCY", "0"),
+        ] {
+            let pairs: &'static [(&'static str, &'static str)] =
+                Box::leak(Box::new([(var, value)]));
+            let err = Settings::from_sources(None, env(pairs)).unwrap_err();
+            assert!(err.to_string().contains(var), "{err}");
         }
     }
 

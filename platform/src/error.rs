@@ -31,6 +31,12 @@ pub enum AppError {
     /// The body is larger than allowed (413).
     #[error("the request body is larger than {limit} bytes")]
     TooLarge { limit: usize },
+    /// Too many attempts from this client or at this account (429); nothing was done.
+    #[error("too many attempts; try again in {retry_after} seconds")]
+    RateLimited {
+        /// Whole seconds until the next attempt can succeed (at least 1).
+        retry_after: u64,
+    },
     #[error("database error")]
     Db(#[from] sea_orm::DbErr),
     #[error("asset storage error")]

@@ -15,6 +15,8 @@ use crate::state::AppState;
 
 /// How often the stored policy is checked for changes made by other processes.
 const POLICY_POLL: Duration = Duration::from_secs(5);
+/// How often idle rate-limit keys are dropped.
+const LIMITS_PRUNE: Duration = Duration::from_secs(60);
 /// How long in-flight requests may take to finish after a shutdown signal.
 const GRACE: Duration = Duration::from_secs(15);
 
@@ -93,6 +95,7 @@ pub async fn serve(
             state.mailer.clone(),
         )),
         tokio::spawn(crate::services::orders::reconcile::work(state.clone())),
+        tokio::spawn(prune_limits(state.clone())),
     ];
     if let Some(sandbox) = state.gateways.sandbox() {
         tasks.push(sandbox.start());
@@ -115,6 +118,16 @@ async fn poll_policy(state: Arc<AppState>) {
         if let Err(e) = state.policy.refresh(&state.db).await {
             tracing::warn!(error = %e, "policy refresh failed");
         }
+    }
+}
+
+/// Keeps the rate limiters' memory to the keys seen in the last minute.
+async fn prune_limits(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(LIMITS_PRUNE);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        state.limits.retain_recent();
     }
 }
 

@@ -17,8 +17,10 @@ use crate::error::{AppError, AppResult};
 use crate::gateways::{GatewaySecrets, Gateways};
 use crate::http::metrics::Metrics;
 use crate::services::accounts::{TokenDigest, TokenEntry};
+use crate::services::limits::Limits;
 use crate::services::mail::Mailer;
 use crate::services::orders::access::{AccessKey, Decision};
+use crate::services::passwords::PasswordHashing;
 use crate::services::policy::Policy;
 use crate::services::tenants::Tenant;
 
@@ -37,6 +39,10 @@ pub struct AppState {
     pub mailer: Mailer,
     /// Reads the DNS records that prove control of custom domains.
     pub dns: Arc<dyn crate::services::domains::DnsProbe>,
+    /// Sign-in, registration and coupon limits of this instance.
+    pub limits: Limits,
+    /// argon2, a bounded number at a time.
+    pub hashing: PasswordHashing,
 }
 
 /// Named, bounded caches with a time to live; keys that belong to a tenant include it.
@@ -173,13 +179,20 @@ impl AppState {
             &settings.data_dir,
         )
         .map_err(|e| AppError::Internal(format!("mail: {e}")))?;
+        let metrics = Metrics::new()?;
+        let hashing = PasswordHashing::new(
+            settings.password_hash_concurrency,
+            Some(metrics.hash_gauges()),
+        );
         Ok(Arc::new(Self {
+            limits: Limits::new(settings.rate_limits),
+            hashing,
             settings,
             db,
             policy,
             assets,
             caches: Caches::new(),
-            metrics: Metrics::new()?,
+            metrics,
             gateways,
             content_key,
             mailer,

@@ -7,6 +7,7 @@ mod content;
 mod health;
 mod input;
 mod journey;
+mod limits;
 mod members;
 mod migrations;
 mod openapi;

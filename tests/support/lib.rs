@@ -176,6 +176,16 @@ pub fn test_settings(db: &TestDb) -> Settings {
     settings.max_body_bytes = 1024 * 1024;
     settings.max_upload_bytes = 4 * 1024 * 1024;
     settings.sandbox_delivery.retry_base = Duration::from_millis(50);
+    // Every test client is 127.0.0.1 and many sign in often: the limits' own tests put the
+    // defaults back (`RateLimits::default()`).
+    let generous = std::num::NonZeroU32::new(1_000_000).expect("non-zero");
+    settings.rate_limits = lyceum::config::RateLimits {
+        signin_per_address: generous,
+        signin_per_account: generous,
+        register_per_address: generous,
+        coupon_per_address: generous,
+        coupon_per_user: generous,
+    };
     settings
 }
 

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
 use crate::error::{AppError, AppResult};
@@ -14,6 +14,14 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    hashes: HashGauges,
+}
+
+/// Password hashes running now, and the most that ever ran at once (the bound's proof).
+#[derive(Debug, Clone)]
+pub struct HashGauges {
+    pub running: IntGauge,
+    pub peak: IntGauge,
 }
 
 impl Metrics {
@@ -43,11 +51,32 @@ impl Metrics {
             .register(Box::new(requests.clone()))
             .map_err(fail)?;
         registry.register(Box::new(latency.clone())).map_err(fail)?;
+        let hashes = HashGauges {
+            running: IntGauge::new("password_hashes_running", "argon2 hashes running now")
+                .map_err(fail)?,
+            peak: IntGauge::new(
+                "password_hashes_peak",
+                "the most argon2 hashes that ran at once since start",
+            )
+            .map_err(fail)?,
+        };
+        registry
+            .register(Box::new(hashes.running.clone()))
+            .map_err(fail)?;
+        registry
+            .register(Box::new(hashes.peak.clone()))
+            .map_err(fail)?;
         Ok(Self {
             registry,
             requests,
             latency,
+            hashes,
         })
+    }
+
+    /// The gauges the password hasher keeps up to date.
+    pub fn hash_gauges(&self) -> HashGauges {
+        self.hashes.clone()
     }
 
     pub fn observe(&self, operation: &str, method: &str, status: u16, elapsed: Duration) {

@@ -62,6 +62,9 @@ pub enum ProblemResponse {
     /// Well-formed input that does not make sense (unknown currency, negative price, bad slug).
     #[oai(status = 422, content_type = "application/problem+json")]
     Unprocessable(Json<Problem>),
+    /// Too many attempts (sign-ins, sign-ups, coupon codes); nothing was done. See `Retry-After`.
+    #[oai(status = 429, content_type = "application/problem+json")]
+    TooManyRequests(Json<Problem>, #[oai(header = "Retry-After")] u64),
     /// Something failed on our side; the detail never says what.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
@@ -138,6 +141,14 @@ impl From<AppError> for ProblemResponse {
                 "too-large",
                 format!("the request body is larger than {limit} bytes"),
             ))),
+            AppError::RateLimited { retry_after } => Self::TooManyRequests(
+                Json(problem(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate-limited",
+                    format!("too many attempts; try again in {retry_after} seconds"),
+                )),
+                retry_after,
+            ),
             internal @ (AppError::Db(_)
             | AppError::Storage(_)
             | AppError::Authz(_)

@@ -164,6 +164,10 @@ pub fn message_page(err: AppError, back: &str) -> Response {
         AppError::PaymentRequired(m) => (StatusCode::PAYMENT_REQUIRED, m.clone()),
         AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
         AppError::NotFound(what) => (StatusCode::NOT_FOUND, format!("No such {what}.")),
+        AppError::RateLimited { retry_after } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("Too many attempts. Try again in {retry_after} seconds."),
+        ),
         AppError::Unauthenticated(m) => (StatusCode::UNAUTHORIZED, (*m).to_owned()),
         AppError::Invalid(fields) => (
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -185,7 +189,13 @@ pub fn message_page(err: AppError, back: &str) -> Response {
         "message.html",
         minijinja::context! { title => "Lyceum", message, back },
     );
-    (status, Html(html)).into_response()
+    let mut response = (status, Html(html)).into_response();
+    if let AppError::RateLimited { retry_after } = err {
+        response
+            .headers_mut()
+            .insert(poem::http::header::RETRY_AFTER, retry_after.into());
+    }
+    response
 }
 
 /// Percent-encodes a query value.

@@ -182,6 +182,11 @@ pub async fn login_submit(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let next = safe_next(form.next.as_deref());
+    // The limit first: a refused attempt does no work at all.
+    let client = super::client::client_ip(req, &state.settings);
+    if let Err(refused) = state.limits.sign_in(client, &form.email) {
+        return shop::message_page(refused, &format!("/login?next={}", urlencode(&next)));
+    }
     if !form_token_ok(state, req, &form.csrf) {
         return stale_form();
     }
@@ -297,6 +302,10 @@ pub async fn register_submit(
     Form(form): Form<RegisterForm>,
 ) -> Response {
     let next = safe_next(form.next.as_deref());
+    let client = super::client::client_ip(req, &state.settings);
+    if let Err(refused) = state.limits.register(client) {
+        return shop::message_page(refused, &format!("/register?next={}", urlencode(&next)));
+    }
     if !form_token_ok(state, req, &form.csrf) {
         return stale_form();
     }

@@ -3,8 +3,7 @@
 use std::sync::{Arc, LazyLock};
 
 use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::password_hash::PasswordHasher;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -19,6 +18,7 @@ use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use super::now;
+use super::passwords::PasswordHashing;
 use super::policy::Policy;
 use crate::domain::{BoundedText, Email, Password};
 use crate::entities::{api_tokens, users, web_sessions};
@@ -74,7 +74,7 @@ pub async fn register(
     state: &AppState,
     input: Registration,
 ) -> AppResult<(CurrentUser, IssuedToken)> {
-    let user = insert_user(&state.db, &state.policy, &input).await?;
+    let user = insert_user(&state.db, &state.policy, &state.hashing, &input).await?;
     let token = issue_token(state, user.id).await?;
     Ok((user, token))
 }
@@ -82,9 +82,12 @@ pub async fn register(
 async fn insert_user(
     db: &DatabaseConnection,
     policy: &Policy,
+    hashing: &PasswordHashing,
     input: &Registration,
 ) -> AppResult<CurrentUser> {
-    let password_hash = hash_password(input.password.secret().expose_secret().to_owned()).await?;
+    let password_hash = hashing
+        .hash(input.password.secret().expose_secret().to_owned())
+        .await?;
     let id = Uuid::now_v7();
     let student = Grant::new(id, Role::Student, Domain::Platform);
     let txn = db.begin().await?;
@@ -116,12 +119,13 @@ async fn insert_user(
 /// Checks a password and issues a token; the same error for an unknown address and a wrong
 /// password, after the same amount of work.
 pub async fn login(state: &AppState, email: &str, password: String) -> AppResult<IssuedToken> {
-    let user = verify_credentials(&state.db, email, password).await?;
+    let user = verify_credentials(&state.db, &state.hashing, email, password).await?;
     issue_token(state, user.id).await
 }
 
 async fn verify_credentials(
     db: &DatabaseConnection,
+    hashing: &PasswordHashing,
     email: &str,
     password: String,
 ) -> AppResult<users::Model> {
@@ -132,7 +136,7 @@ async fn verify_credentials(
     let hash = user
         .as_ref()
         .map_or_else(|| DUMMY_HASH.clone(), |u| u.password_hash.clone());
-    let matches = verify_password(password, hash).await?;
+    let matches = hashing.verify(password, hash).await?;
     match user {
         Some(user) if matches => Ok(user),
         _ => Err(AppError::Unauthenticated(
@@ -242,7 +246,7 @@ pub async fn start_session(
     email: &str,
     password: String,
 ) -> AppResult<IssuedSession> {
-    let user = verify_credentials(&state.db, email, password).await?;
+    let user = verify_credentials(&state.db, &state.hashing, email, password).await?;
     open_session(state, user.id, SessionScope::Platform).await
 }
 
@@ -251,7 +255,7 @@ pub async fn register_with_session(
     state: &AppState,
     input: Registration,
 ) -> AppResult<(CurrentUser, IssuedSession)> {
-    let user = insert_user(&state.db, &state.policy, &input).await?;
+    let user = insert_user(&state.db, &state.policy, &state.hashing, &input).await?;
     let session = open_session(state, user.id, SessionScope::Platform).await?;
     Ok((user, session))
 }
@@ -353,17 +357,19 @@ pub async fn find_by_email(
 pub async fn ensure_admin(
     db: &DatabaseConnection,
     policy: &Policy,
+    hashing: &PasswordHashing,
     input: Registration,
 ) -> AppResult<(CurrentUser, bool)> {
     let (user, created) = match find_by_email(db, &input.email).await? {
         Some(existing) => {
-            let password_hash =
-                hash_password(input.password.secret().expose_secret().to_owned()).await?;
+            let password_hash = hashing
+                .hash(input.password.secret().expose_secret().to_owned())
+                .await?;
             let mut active: users::ActiveModel = existing.into();
             active.password_hash = Set(password_hash);
             (CurrentUser::from(active.update(db).await?), false)
         }
-        None => (insert_user(db, policy, &input).await?, true),
+        None => (insert_user(db, policy, hashing, &input).await?, true),
     };
     let admin = Grant::new(user.id, Role::PlatformAdmin, Domain::Platform);
     let txn = db.begin().await?;
@@ -371,29 +377,6 @@ pub async fn ensure_admin(
     txn.commit().await?;
     policy.granted(&admin).await?;
     Ok((user, created))
-}
-
-async fn hash_password(password: String) -> AppResult<String> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))
-    })
-    .await
-    .map_err(|e| AppError::Internal(format!("password hashing task failed: {e}")))?
-}
-
-async fn verify_password(password: String, hash: String) -> AppResult<bool> {
-    tokio::task::spawn_blocking(move || {
-        let parsed = PasswordHash::new(&hash)
-            .map_err(|e| AppError::Internal(format!("stored password hash is unreadable: {e}")))?;
-        Ok(Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok())
-    })
-    .await
-    .map_err(|e| AppError::Internal(format!("password check task failed: {e}")))?
 }
 
 /// A hash of a random password, verified against when the address is unknown so that both

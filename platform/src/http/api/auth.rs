@@ -13,6 +13,7 @@ use super::ApiTags;
 use super::types::{Created, NoContent};
 use crate::domain::{Email, Password};
 use crate::http::auth::{Auth, BearerToken, SESSION_COOKIE, SessionCookie, session_cookie};
+use crate::http::client::client_ip;
 use crate::http::problem::ApiResult;
 use crate::services::accounts::{self, PersonName, Registration};
 use crate::state::AppState;
@@ -99,8 +100,10 @@ impl AuthApi {
     async fn register_user(
         &self,
         Data(state): Data<&Arc<AppState>>,
+        req: &poem::Request,
         Json(body): Json<RegisterRequest>,
     ) -> ApiResult<Created<RegisterResponse>> {
+        state.limits.register(client_ip(req, &state.settings))?;
         let input = Registration {
             email: Email::parse("email", &body.email)?,
             password: Password::parse("password", body.password)?,
@@ -123,8 +126,12 @@ impl AuthApi {
     async fn create_token(
         &self,
         Data(state): Data<&Arc<AppState>>,
+        req: &poem::Request,
         Json(body): Json<LoginRequest>,
     ) -> ApiResult<LoginResponse> {
+        state
+            .limits
+            .sign_in(client_ip(req, &state.settings), &body.email)?;
         let token = accounts::login(state, &body.email, body.password).await?;
         Ok(LoginResponse::Ok(Json(TokenResponse {
             token: token.token,
@@ -161,8 +168,12 @@ impl AuthApi {
     async fn create_session(
         &self,
         Data(state): Data<&Arc<AppState>>,
+        req: &poem::Request,
         Json(body): Json<LoginRequest>,
     ) -> ApiResult<SessionCreated> {
+        state
+            .limits
+            .sign_in(client_ip(req, &state.settings), &body.email)?;
         let session = accounts::start_session(state, &body.email, body.password).await?;
         let max_age = (session.expires_at - Utc::now()).num_seconds().max(0);
         let cookie = session_cookie(state, Some((&session.cookie, max_age)));

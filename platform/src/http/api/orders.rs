@@ -15,6 +15,7 @@ use super::types::MoneyBody;
 use super::{ApiTags, in_tenant};
 use crate::error::AppError;
 use crate::http::auth::Auth;
+use crate::http::client::client_ip;
 use crate::http::problem::ApiResult;
 use crate::services::orders::checkout::{self, Input, Item};
 use crate::services::orders::{self, Order, refunds};
@@ -173,11 +174,19 @@ impl OrdersApi {
     async fn create_checkout(
         &self,
         Data(state): Data<&Arc<AppState>>,
+        req: &poem::Request,
         auth: Auth,
         tenant: Path<String>,
         #[oai(name = "Idempotency-Key")] idempotency_key: Header<Option<String>>,
         Json(body): Json<CheckoutRequest>,
     ) -> ApiResult<CheckoutStarted> {
+        // Coupon codes are guessable by trying: every checkout naming one counts, before
+        // any lookup, per address and per buyer.
+        if body.coupon.is_some() {
+            state
+                .limits
+                .coupon(client_ip(req, &state.settings), auth.user().id)?;
+        }
         let tenant = tenants::find_selling(state, &tenant).await?;
         let proof = state
             .policy
