@@ -167,6 +167,11 @@ impl OrderFacts {
         self.expired
     }
 
+    /// Whether any payment was recorded (a zero-total order's fulfilment counts).
+    pub fn has_payment(&self) -> bool {
+        !self.payments.is_empty()
+    }
+
     /// Captured, in minor units.
     pub fn paid(&self) -> i64 {
         self.payments.values().map(|(amount, _)| amount).sum()
