@@ -4,6 +4,7 @@
 mod access;
 mod browser;
 mod checkout;
+mod coupons;
 mod disputes;
 mod noisy;
 mod outbox;
