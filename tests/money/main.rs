@@ -10,6 +10,7 @@ mod noisy;
 mod outbox;
 mod path;
 mod permutations;
+mod pricing;
 mod reconcile;
 mod replay;
 mod verification;
