@@ -242,4 +242,43 @@ db_tests! {
         assert_eq!(app.coupon_counters("PERBUYER").await, (0, 2));
         assert_eq!(app.coupon_uses("PERBUYER").await, (2, 0, 1));
     }
+
+    async fn migrating_down_and_up_keeps_every_coupon_use(app) {
+        use lyceum_migrations::{Migrator, MigratorTrait};
+        let shop = app.shop().await;
+        coupon(&app, &shop.owner, json!({"code": "KEPT", "percent_off": 10})).await;
+        // One paid use, one reserved, one given back.
+        let paid = app.checkout_with_coupon(&shop.student, "paid", "KEPT").await.expect(201);
+        app.pay(paid["redirect_url"].as_str().unwrap(), GOOD_CARD).await;
+        app.wait_for_status(&shop.student, paid["order"]["id"].as_str().unwrap(), "paid").await;
+        let open = app.buyer("open@example.com").await;
+        app.checkout_with_coupon(&open, "paid", "KEPT").await.expect(201);
+        let failed = app.buyer("failed@example.com").await;
+        let failed = app.checkout_with_coupon(&failed, "paid", "KEPT").await.expect(201);
+        platform_event(&app, failed["order"]["id"].as_str().unwrap(), EventKind::PaymentFailed, "checkout-failed").await;
+        assert_eq!(app.coupon_counters("KEPT").await, (1, 1));
+        assert_eq!(app.coupon_uses("KEPT").await, (1, 1, 1));
+
+        let migrations = Migrator::migrations();
+        let mine = migrations
+            .iter()
+            .position(|m| m.name() == "m20261129_000002_coupon_reservations")
+            .unwrap();
+        let db = &app.state.db;
+        Migrator::down(db, Some(u32::try_from(migrations.len() - mine).unwrap())).await.unwrap();
+        // Before reservations every checkout counted as a use; going down gains no coupon uses.
+        let redemptions: i64 = {
+            use sea_orm::{ConnectionTrait, Statement};
+            let row = db
+                .query_one_raw(Statement::from_string(db.get_database_backend(), "SELECT redemptions FROM coupons WHERE code = 'KEPT'"))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get_by_index::<i32>(0).map(i64::from).unwrap()
+        };
+        assert_eq!(redemptions, 3);
+        Migrator::up(db, None).await.unwrap();
+        assert_eq!(app.coupon_uses("KEPT").await, (1, 1, 1), "rebuilt from the orders");
+        assert_eq!(app.coupon_counters("KEPT").await, (1, 1));
+    }
 }
