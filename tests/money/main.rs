@@ -4,11 +4,13 @@
 mod access;
 mod browser;
 mod checkout;
+mod coupons;
 mod disputes;
 mod noisy;
 mod outbox;
 mod path;
 mod permutations;
+mod pricing;
 mod reconcile;
 mod replay;
 mod verification;

@@ -298,4 +298,60 @@ impl TestApp {
         .unwrap();
         id
     }
+
+    /// A buyer registered through the accounts service rather than over HTTP, so a test that
+    /// needs many buyers does not meet the per-address registration limit; returns a token.
+    pub async fn buyer(&self, email: &str) -> String {
+        use lyceum::domain::{BoundedText, Email, Password};
+        let input = lyceum::services::accounts::Registration {
+            email: Email::parse("email", email).unwrap(),
+            password: Password::parse("password", "correct horse battery".to_owned()).unwrap(),
+            name: BoundedText::parse("name", "Buyer").unwrap(),
+        };
+        lyceum::services::accounts::register(&self.state, input)
+            .await
+            .unwrap()
+            .1
+            .token
+    }
+
+    /// Checks out `course` in `shop` with coupon `code`.
+    pub async fn checkout_with_coupon(&self, token: &str, course: &str, code: &str) -> Reply {
+        self.post(
+            "/api/v1/tenants/shop/checkout",
+            Some(token),
+            json!({"items": [{"course": course}], "coupon": code}),
+        )
+        .await
+    }
+
+    /// The stored counters of coupon `code`: `(final uses, reserved uses)`.
+    pub async fn coupon_counters(&self, code: &str) -> (i32, i32) {
+        use lyceum::entities::coupons;
+        let row = coupons::Entity::find()
+            .filter(coupons::Column::Code.eq(code))
+            .one(&self.state.db)
+            .await
+            .unwrap()
+            .unwrap();
+        (row.redemptions, row.reserved)
+    }
+
+    /// The state of coupon `code`'s uses as rows: `(reserved, redeemed, released)`.
+    pub async fn coupon_uses(&self, code: &str) -> (usize, usize, usize) {
+        use lyceum::entities::{coupon_redemptions, coupons};
+        let coupon = coupons::Entity::find()
+            .filter(coupons::Column::Code.eq(code))
+            .one(&self.state.db)
+            .await
+            .unwrap()
+            .unwrap();
+        let rows = coupon_redemptions::Entity::find()
+            .filter(coupon_redemptions::Column::CouponId.eq(coupon.id))
+            .all(&self.state.db)
+            .await
+            .unwrap();
+        let count = |s: &str| rows.iter().filter(|r| r.status == s).count();
+        (count("reserved"), count("redeemed"), count("released"))
+    }
 }

@@ -159,6 +159,50 @@ impl Money {
         Money::new(amount, self.currency)
     }
 
+    /// `percent` percent of this amount, rounded down (toward zero: amounts are never
+    /// negative), so a percentage discount never takes off more than it says.
+    pub fn checked_percent(self, percent: u8) -> Result<Money, MoneyError> {
+        self.checked_fraction(u64::from(percent), 100)
+    }
+
+    /// `bps` basis points (hundredths of a percent) of this amount, rounded down, e.g. a
+    /// platform fee: the seller keeps the fraction of a minor unit.
+    pub fn checked_bps(self, bps: u16) -> Result<Money, MoneyError> {
+        self.checked_fraction(u64::from(bps), 10_000)
+    }
+
+    /// `amount × numerator ÷ denominator`, rounded down. The product is computed in `i128`,
+    /// where it cannot overflow (`i64::MAX × u64::MAX < i128::MAX`); only a result that does
+    /// not fit an `i64` is an error. `denominator` is a non-zero constant of the callers.
+    fn checked_fraction(self, numerator: u64, denominator: u64) -> Result<Money, MoneyError> {
+        let product = i128::from(self.amount.0) * i128::from(numerator);
+        let amount = product
+            .checked_div(i128::from(denominator))
+            .ok_or(MoneyError::Overflow)?;
+        let amount = i64::try_from(amount).map_err(|_| MoneyError::Overflow)?;
+        Money::new(amount, self.currency)
+    }
+
+    /// The sum of `amounts`, all of `currency`; zero when there are none.
+    pub fn checked_sum(
+        currency: Currency,
+        amounts: impl IntoIterator<Item = Money>,
+    ) -> Result<Money, MoneyError> {
+        amounts
+            .into_iter()
+            .try_fold(Money::zero(currency), Money::checked_add)
+    }
+
+    /// The smaller of two amounts of the same currency.
+    pub fn checked_min(self, other: Money) -> Result<Money, MoneyError> {
+        self.same_currency(other)?;
+        Ok(if other.amount < self.amount {
+            other
+        } else {
+            self
+        })
+    }
+
     /// The amount as a decimal string with the currency's exponent: `1490.00`, `500`, `1.250`.
     pub fn to_decimal_string(&self) -> String {
         let exponent = self.currency.exponent();
@@ -241,6 +285,54 @@ mod tests {
         );
         assert_eq!(usd(i64::MAX).checked_add(usd(1)), Err(MoneyError::Overflow));
         assert_eq!(usd(250).checked_mul(3), Ok(usd(750)));
+    }
+
+    #[test]
+    fn fractions_round_down_and_never_wrap() {
+        let usd = |a| Money::new(a, currency("USD")).unwrap();
+        assert_eq!(usd(4900).checked_percent(15), Ok(usd(735)));
+        assert_eq!(usd(999).checked_percent(50), Ok(usd(499)), "rounded down");
+        assert_eq!(usd(999).checked_percent(100), Ok(usd(999)));
+        assert_eq!(usd(999).checked_percent(0), Ok(usd(0)));
+        assert_eq!(
+            usd(12_345).checked_bps(250),
+            Ok(usd(308)),
+            "308.625 rounds down"
+        );
+        assert_eq!(usd(1).checked_bps(9_999), Ok(usd(0)));
+        // `i64::MAX × 100` overflows an i64; computed in i128 it does not.
+        assert_eq!(usd(i64::MAX).checked_percent(100), Ok(usd(i64::MAX)));
+        assert_eq!(usd(i64::MAX).checked_bps(10_000), Ok(usd(i64::MAX)));
+        assert_eq!(
+            usd(i64::MAX).checked_bps(5_000),
+            Ok(usd(i64::MAX / 2)),
+            "no wrapped product"
+        );
+        // More than the whole of the largest amount does not fit.
+        assert_eq!(
+            usd(i64::MAX).checked_percent(101),
+            Err(MoneyError::Overflow)
+        );
+        assert_eq!(
+            usd(i64::MAX).checked_bps(u16::MAX),
+            Err(MoneyError::Overflow)
+        );
+    }
+
+    #[test]
+    fn sums_and_minimums_are_checked() {
+        let usd = |a| Money::new(a, currency("USD")).unwrap();
+        let sum = |xs: Vec<Money>| Money::checked_sum(currency("USD"), xs);
+        assert_eq!(sum(vec![]), Ok(usd(0)));
+        assert_eq!(sum(vec![usd(1), usd(2), usd(3)]), Ok(usd(6)));
+        assert_eq!(sum(vec![usd(i64::MAX), usd(1)]), Err(MoneyError::Overflow));
+        assert!(matches!(
+            sum(vec![Money::zero(currency("EUR"))]),
+            Err(MoneyError::CurrencyMismatch(..))
+        ));
+        assert_eq!(usd(5).checked_min(usd(3)), Ok(usd(3)));
+        assert_eq!(usd(3).checked_min(usd(5)), Ok(usd(3)));
+        assert!(usd(3).checked_min(Money::zero(currency("EUR"))).is_err());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod api_tokens;
 pub mod casbin_rule;
 pub mod content_fetches;
+pub mod coupon_redemptions;
 pub mod coupons;
 pub mod courses;
 pub mod entitlements;

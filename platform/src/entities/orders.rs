@@ -20,6 +20,8 @@ pub struct Model {
     pub refunded_amount: i64,
     /// The platform fee in force when the order was made.
     pub fee_bps: i32,
+    /// The platform fee computed at checkout, in minor units (`None` for older orders).
+    pub fee_amount: Option<i64>,
     pub coupon_id: Option<Uuid>,
     /// `None` for zero-total orders, fulfilled without a gateway.
     pub gateway: Option<String>,

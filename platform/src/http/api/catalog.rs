@@ -146,7 +146,7 @@ impl CatalogApi {
             slug: domain::slug("slug", &body.slug)?,
             title: CourseTitle::parse("title", &body.title)?,
             description: CourseDescription::parse("description", &body.description)?,
-            price: body.price.parse("price")?,
+            price: body.price.parse_price("price")?,
             access_days: body.access_days,
         };
         let course = courses::create(state, &proof, &tenant, input).await?;
@@ -182,7 +182,11 @@ impl CatalogApi {
                 .as_deref()
                 .map(|d| CourseDescription::parse("description", d))
                 .transpose()?,
-            price: body.price.as_ref().map(|p| p.parse("price")).transpose()?,
+            price: body
+                .price
+                .as_ref()
+                .map(|p| p.parse_price("price"))
+                .transpose()?,
             access_days: body.access_days.map(|d| (d > 0).then_some(d)),
         };
         let course = courses::update(state, &proof, &tenant, &course, patch).await?;

@@ -25,9 +25,13 @@ pub struct CreateCouponRequest {
     pub code: String,
     /// 1–100.
     pub percent_off: Option<u8>,
-    /// In the storefront's currency.
+    /// In the storefront's currency, at most 100000000000 minor units.
     pub amount_off: Option<MoneyBody>,
+    /// Uses in all; a checkout reserves one until its order is paid (final) or can no longer
+    /// be paid (given back).
     pub max_redemptions: Option<u32>,
+    /// Uses one buyer may hold at once (reserved or final).
+    pub max_redemptions_per_buyer: Option<u32>,
     pub expires_at: Option<DateTime<Utc>>,
     /// Course slugs it is limited to; every course when absent.
     #[oai(default)]
@@ -43,7 +47,11 @@ pub struct CouponBody {
     pub percent_off: Option<u8>,
     pub amount_off: Option<MoneyBody>,
     pub max_redemptions: Option<u32>,
+    pub max_redemptions_per_buyer: Option<u32>,
+    /// Final uses: paid orders.
     pub redemptions: u32,
+    /// Uses held by orders that can still be paid.
+    pub reserved: u32,
     pub expires_at: Option<DateTime<Utc>>,
     pub course_ids: Vec<Uuid>,
 }
@@ -72,7 +80,7 @@ impl CouponsApi {
                 .await?;
         let discount = match (body.percent_off, &body.amount_off) {
             (Some(p), None) => Discount::Percent(p),
-            (None, Some(m)) => Discount::Amount(m.parse("amount_off")?),
+            (None, Some(m)) => Discount::Amount(m.parse_price("amount_off")?),
             _ => {
                 return Err(AppError::invalid(
                     "percent_off",
@@ -89,6 +97,7 @@ impl CouponsApi {
                 code: coupons::parse_code(&body.code)?,
                 discount,
                 max_redemptions: body.max_redemptions,
+                max_redemptions_per_buyer: body.max_redemptions_per_buyer,
                 expires_at: body.expires_at,
                 courses: body.courses,
             },
@@ -104,7 +113,9 @@ impl CouponsApi {
             percent_off,
             amount_off,
             max_redemptions: coupon.max_redemptions,
+            max_redemptions_per_buyer: coupon.max_redemptions_per_buyer,
             redemptions: coupon.redemptions,
+            reserved: coupon.reserved,
             expires_at: coupon.expires_at,
             course_ids: coupon.course_ids,
         })))

@@ -24,6 +24,11 @@ impl MoneyBody {
     pub fn parse(&self, field: &str) -> Result<domain::Money, FieldError> {
         domain::money(field, self.amount, &self.currency)
     }
+
+    /// A price: as [`Self::parse`], at most [`domain::MAX_PRICE_MINOR_UNITS`].
+    pub fn parse_price(&self, field: &str) -> Result<domain::Money, FieldError> {
+        domain::price(field, self.amount, &self.currency)
+    }
 }
 
 impl From<domain::Money> for MoneyBody {

@@ -46,6 +46,7 @@ fn check_price(tenant: &Tenant, price: &Money) -> AppResult<()> {
             format!("this storefront sells in {}", tenant.currency),
         ));
     }
+    crate::domain::check_price_cap("price", *price)?;
     Ok(())
 }
 

@@ -1,6 +1,6 @@
-//! Starting a purchase: prices from the catalog, discounts from coupons, one open order per
-//! buyer and course, `Idempotency-Key` honoured; zero-total orders are fulfilled on the spot
-//! through the same pipeline as paid ones.
+//! Starting a purchase: prices from the catalog, discounts from coupons (a use reserved with
+//! the order), one open order per buyer and course, `Idempotency-Key` honoured; zero-total
+//! orders are fulfilled on the spot through the same pipeline as paid ones.
 
 use std::collections::BTreeSet;
 
@@ -18,6 +18,7 @@ use uuid::Uuid;
 use super::coupons::{self, Coupon};
 use super::pipeline::{self, Source};
 use super::{Order, OrderStatus};
+use super::{pricing, redemptions};
 use crate::entities::{order_lines, orders};
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::gateways::Gateway;
@@ -90,39 +91,32 @@ pub async fn start(
     }
     let gateway = pick_gateway(state, input.gateway)?;
 
-    let lines: Vec<(Uuid, i64)> = courses
-        .iter()
-        .map(|c| (c.id, c.price.amount.get()))
-        .collect();
-    let subtotal: i64 = lines.iter().map(|(_, t)| t).sum();
+    let lines: Vec<(Uuid, Money)> = courses.iter().map(|c| (c.id, c.price)).collect();
     let coupon = match &input.coupon {
         Some(code) => Some(coupons::usable(&state.db, tenant, code).await?),
         None => None,
     };
-    let discount = coupon.as_ref().map_or(0, |c| coupons::discount(c, &lines));
-    let total = subtotal - discount;
+    let fee_bps = tenant.fee_bps.unwrap_or(state.settings.default_fee_bps);
+    let priced = pricing::price(tenant.currency, &lines, coupon.as_ref(), fee_bps)?;
+    let total = priced.total.amount.get();
     let order_id = Uuid::now_v7();
     let at = now();
-    let free = total == 0;
+    let free = priced.total.is_zero();
 
     let txn = state.db.begin().await?;
-    if let Some(coupon) = &coupon {
-        coupons::redeem(&txn, coupon).await?;
-    }
     let inserted = orders::ActiveModel {
         id: Set(order_id),
         tenant_id: Set(tenant.id),
         buyer_id: Set(buyer.id),
         status: Set(OrderStatus::Pending.as_str().to_owned()),
         currency: Set(tenant.currency.code().to_owned()),
-        subtotal_amount: Set(subtotal),
-        discount_amount: Set(discount),
+        subtotal_amount: Set(priced.subtotal.amount.get()),
+        discount_amount: Set(priced.discount.amount.get()),
         total_amount: Set(total),
         paid_amount: Set(0),
         refunded_amount: Set(0),
-        fee_bps: Set(i32::from(
-            tenant.fee_bps.unwrap_or(state.settings.default_fee_bps),
-        )),
+        fee_bps: Set(i32::from(fee_bps)),
+        fee_amount: Set(Some(priced.fee.amount.get())),
         coupon_id: Set(coupon.as_ref().map(|c: &Coupon| c.id)),
         gateway: Set((!free).then(|| gateway.id().as_str().to_owned())),
         session_ref: Set(None),
@@ -142,6 +136,10 @@ pub async fn start(
         } else {
             e.into()
         });
+    }
+    // The coupon's use is reserved with the order: both commit, or neither does.
+    if let Some(coupon) = &coupon {
+        redemptions::reserve(&txn, tenant.id, coupon, buyer.id, order_id).await?;
     }
     for course in &courses {
         let line = order_lines::ActiveModel {
@@ -207,19 +205,13 @@ pub async fn start(
                 unit_price: c.price,
             })
             .collect(),
-        total: money(total, tenant)?,
+        total: priced.total,
         buyer_id: buyer.id,
         buyer_email: buyer.email.clone(),
         success_url: status_url(state, order_id, true),
         cancel_url: status_url(state, order_id, false),
         split: Split {
-            platform_fee: money(
-                platform_fee(
-                    total,
-                    tenant.fee_bps.unwrap_or(state.settings.default_fee_bps),
-                ),
-                tenant,
-            )?,
+            platform_fee: priced.fee,
             payee_account: None,
         },
         idempotency_key: order_id.to_string(),
@@ -255,15 +247,6 @@ pub async fn start(
         order: super::load(&state.db, tenant.id, order_id).await?,
         redirect_url: session.redirect_url,
     })
-}
-
-/// The platform fee in minor units, rounded down (in the seller's favour).
-pub fn platform_fee(total: i64, fee_bps: u16) -> i64 {
-    total * i64::from(fee_bps) / 10_000
-}
-
-fn money(amount: i64, tenant: &Tenant) -> AppResult<Money> {
-    Money::new(amount, tenant.currency).map_err(|e| AppError::Internal(e.to_string()))
 }
 
 async fn resolve_items(state: &AppState, tenant: &Tenant, input: &Input) -> AppResult<Vec<Course>> {

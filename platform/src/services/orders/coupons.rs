@@ -1,13 +1,12 @@
 //! Discount codes: a percentage or a fixed amount, optionally limited to some courses, a
-//! number of redemptions and a date. Discounts are computed from the catalog at checkout.
+//! number of uses (in all and per buyer) and a date. Discounts are computed from the catalog
+//! at checkout ([`super::pricing`]); uses are reserved and settled by [`super::redemptions`].
 
 use chrono::{DateTime, Utc};
 use lyceum_gateway_core::Money;
 use lyceum_tenants::rbac::{Authorized, resource};
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
 use uuid::Uuid;
 
@@ -32,6 +31,8 @@ pub struct NewCoupon {
     pub code: String,
     pub discount: Discount,
     pub max_redemptions: Option<u32>,
+    /// Live uses (reserved or final) one buyer may hold; unlimited when `None`.
+    pub max_redemptions_per_buyer: Option<u32>,
     pub expires_at: Option<DateTime<Utc>>,
     /// Course slugs it is limited to; empty for every course.
     pub courses: Vec<String>,
@@ -43,8 +44,14 @@ pub struct Coupon {
     pub id: Uuid,
     pub code: String,
     pub discount: Discount,
+    /// Uses in all, final and reserved together.
     pub max_redemptions: Option<u32>,
+    pub max_redemptions_per_buyer: Option<u32>,
+    /// Final uses: orders that were paid. A late payment of an expired order counts even
+    /// past `max_redemptions` (the money was taken).
     pub redemptions: u32,
+    /// Uses held by orders that can still be paid.
+    pub reserved: u32,
     pub expires_at: Option<DateTime<Utc>>,
     pub course_ids: Vec<Uuid>,
 }
@@ -94,7 +101,10 @@ pub async fn create(
                 "must be more than zero",
             ));
         }
-        Discount::Amount(m) => (None, Some(m.amount.get())),
+        Discount::Amount(m) => {
+            crate::domain::check_price_cap("amount_off", m)?;
+            (None, Some(m.amount.get()))
+        }
     };
     if input.expires_at.is_some_and(|at| at <= Utc::now()) {
         return Err(AppError::invalid("expires_at", "must be in the future"));
@@ -118,6 +128,19 @@ pub async fn create(
     if max == Some(0) {
         return Err(AppError::invalid("max_redemptions", "must be at least 1"));
     }
+    let per_buyer = match input.max_redemptions_per_buyer {
+        None => None,
+        Some(m) if m >= 1 => Some(
+            i32::try_from(m)
+                .map_err(|_| AppError::invalid("max_redemptions_per_buyer", "too large"))?,
+        ),
+        Some(_) => {
+            return Err(AppError::invalid(
+                "max_redemptions_per_buyer",
+                "must be at least 1",
+            ));
+        }
+    };
     let inserted = coupons::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(tenant.id),
@@ -127,6 +150,8 @@ pub async fn create(
         currency: Set(tenant.currency.code().to_owned()),
         max_redemptions: Set(max),
         redemptions: Set(0),
+        reserved: Set(0),
+        max_redemptions_per_buyer: Set(per_buyer),
         expires_at: Set(input.expires_at),
         course_ids: Set(serde_json::json!(course_ids)),
         created_at: Set(now()),
@@ -161,7 +186,11 @@ fn to_coupon(row: coupons::Model, tenant: &Tenant) -> AppResult<Coupon> {
         code: row.code,
         discount,
         max_redemptions: row.max_redemptions.and_then(|m| u32::try_from(m).ok()),
+        max_redemptions_per_buyer: row
+            .max_redemptions_per_buyer
+            .and_then(|m| u32::try_from(m).ok()),
         redemptions: u32::try_from(row.redemptions).unwrap_or(0),
+        reserved: u32::try_from(row.reserved).unwrap_or(0),
         expires_at: row.expires_at,
         course_ids: serde_json::from_value(row.course_ids).unwrap_or_default(),
     })
@@ -178,54 +207,14 @@ pub async fn usable(conn: &impl ConnectionTrait, tenant: &Tenant, code: &str) ->
         .await?
         .ok_or_else(unknown)?;
     let coupon = to_coupon(row, tenant)?;
+    // A first look, to refuse early; the use itself is taken atomically by
+    // `redemptions::reserve` inside the checkout's transaction.
     let used_up = coupon
         .max_redemptions
-        .is_some_and(|m| coupon.redemptions >= m);
+        .is_some_and(|m| coupon.redemptions.saturating_add(coupon.reserved) >= m);
     let expired = coupon.expires_at.is_some_and(|at| at <= Utc::now());
     if used_up || expired {
         return Err(unknown());
     }
     Ok(coupon)
-}
-
-/// The discount on lines `(course, line total)`, in minor units.
-pub fn discount(coupon: &Coupon, lines: &[(Uuid, i64)]) -> i64 {
-    let applies =
-        |course: &Uuid| coupon.course_ids.is_empty() || coupon.course_ids.contains(course);
-    let eligible: Vec<i64> = lines
-        .iter()
-        .filter(|(c, _)| applies(c))
-        .map(|(_, t)| *t)
-        .collect();
-    match coupon.discount {
-        Discount::Percent(p) => eligible.iter().map(|t| t * i64::from(p) / 100).sum(),
-        Discount::Amount(m) => std::cmp::min(m.amount.get(), eligible.iter().sum()),
-    }
-}
-
-/// Counts one redemption, unless the coupon was used up meanwhile.
-pub async fn redeem(conn: &impl ConnectionTrait, coupon: &Coupon) -> AppResult<()> {
-    let result = coupons::Entity::update_many()
-        .col_expr(
-            coupons::Column::Redemptions,
-            Expr::col(coupons::Column::Redemptions).add(1),
-        )
-        .filter(coupons::Column::Id.eq(coupon.id))
-        .filter(
-            Condition::any()
-                .add(coupons::Column::MaxRedemptions.is_null())
-                .add(
-                    Expr::col(coupons::Column::Redemptions)
-                        .lt(Expr::col(coupons::Column::MaxRedemptions)),
-                ),
-        )
-        .exec(conn)
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(AppError::invalid(
-            "coupon",
-            "this code is unknown, used up or expired",
-        ));
-    }
-    Ok(())
 }

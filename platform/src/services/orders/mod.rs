@@ -4,7 +4,9 @@ pub mod access;
 pub mod checkout;
 pub mod coupons;
 pub mod pipeline;
+pub mod pricing;
 pub mod reconcile;
+pub mod redemptions;
 pub mod refunds;
 pub mod state;
 

@@ -12,6 +12,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::access::{self, AccessKey};
+use super::redemptions;
 use super::state::{Fact, OrderFacts, OrderStatus};
 use crate::entities::{order_audit, order_lines, orders, payment_events, refunds, users};
 use crate::error::{AppError, AppResult};
@@ -156,9 +157,12 @@ async fn apply_in_transaction(
     // rather than opening a second payable session for the same courses.
     let still_payable =
         to == OrderStatus::Failed && matches!(source, Source::Provider(_)) && !facts.expired();
-    if to != OrderStatus::Pending && !still_payable {
+    let open = to == OrderStatus::Pending || still_payable;
+    if !open {
         release_pending(&txn, &order).await?;
     }
+    // The coupon's use follows the same facts: final once paid, given back once not payable.
+    redemptions::settle(&txn, &order, facts.has_payment(), open).await?;
     if let (EventKind::RefundSucceeded, Some(refund_id), true) =
         (event.kind, &event.refund_id, currency_ok)
     {

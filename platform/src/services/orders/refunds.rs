@@ -65,8 +65,12 @@ pub async fn request(
         .await?
         .iter()
         .map(|r| r.amount)
-        .sum();
-    let refundable = order.paid_amount - order.refunded_amount - in_flight;
+        .fold(0, i64::saturating_add);
+    // Each term is at most what was paid; saturating keeps a corrupt row from wrapping.
+    let refundable = order
+        .paid_amount
+        .saturating_sub(order.refunded_amount)
+        .saturating_sub(in_flight);
     let amount = match amount {
         None => refundable,
         Some(m) if m.currency.code() != order.currency => {

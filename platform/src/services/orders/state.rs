@@ -167,21 +167,23 @@ impl OrderFacts {
         self.expired
     }
 
-    /// Captured, in minor units.
+    /// Whether any payment was recorded (a zero-total order's fulfilment counts).
+    pub fn has_payment(&self) -> bool {
+        !self.payments.is_empty()
+    }
+
+    /// Captured, in minor units. Facts are sums a provider reports and cannot be refused, so
+    /// they saturate at `i64::MAX` rather than wrap (or panic) on an absurd report.
     pub fn paid(&self) -> i64 {
-        self.payments.values().map(|(amount, _)| amount).sum()
+        saturating_sum(self.payments.values().map(|(amount, _)| *amount))
     }
 
     /// Given back, by refund or lost dispute, never more than was captured.
     pub fn refunded(&self) -> i64 {
-        let refunds: i64 = self.refunds.values().sum();
-        let chargebacks: i64 = self
-            .disputes
-            .values()
-            .filter(|d| d.lost)
-            .map(|d| d.amount)
-            .sum();
-        (refunds + chargebacks).min(self.paid())
+        let refunds = saturating_sum(self.refunds.values().copied());
+        let chargebacks =
+            saturating_sum(self.disputes.values().filter(|d| d.lost).map(|d| d.amount));
+        refunds.saturating_add(chargebacks).min(self.paid())
     }
 
     /// When money was first captured: access periods start here.
@@ -217,6 +219,10 @@ impl OrderFacts {
             OrderStatus::Paid
         }
     }
+}
+
+fn saturating_sum(amounts: impl Iterator<Item = i64>) -> i64 {
+    amounts.fold(0, i64::saturating_add)
 }
 
 #[cfg(test)]
@@ -385,5 +391,19 @@ mod tests {
             prop_assume!(complete);
             prop_assert_eq!(outcome(&deliveries), outcome(story));
         }
+    }
+
+    #[test]
+    fn absurd_reported_amounts_saturate_instead_of_wrapping() {
+        let mut second = fact(EventKind::PaymentSucceeded, i64::MAX, "p2", 2);
+        second.payment_id = "pay_2".into();
+        let facts = OrderFacts::from_facts(&[
+            fact(EventKind::PaymentSucceeded, i64::MAX, "p", 1),
+            second,
+            fact(EventKind::RefundSucceeded, i64::MAX, "r1", 3),
+        ]);
+        assert_eq!(facts.paid(), i64::MAX);
+        assert_eq!(facts.refunded(), i64::MAX);
+        assert_eq!(facts.status(TOTAL), OrderStatus::Refunded);
     }
 }

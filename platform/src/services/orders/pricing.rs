@@ -1,0 +1,173 @@
+//! The price of an order, as a pure function of catalog prices, a coupon and the platform's
+//! fee rate. Every sum and product goes through `Money`'s checked methods: an amount that does
+//! not fit is a 422 naming `items`, never a wrapped number or a panic.
+
+use lyceum_gateway_core::{Currency, Money, MoneyError};
+use uuid::Uuid;
+
+use super::coupons::{Coupon, Discount};
+use crate::error::{AppError, AppResult};
+
+/// What an order costs, all in the storefront's currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pricing {
+    /// The lines' prices together.
+    pub subtotal: Money,
+    /// Taken off by the coupon; never more than `subtotal`.
+    pub discount: Money,
+    /// What the buyer pays: `subtotal - discount`.
+    pub total: Money,
+    /// The platform's share of `total` at `fee_bps`, rounded down (in the seller's favour).
+    pub fee: Money,
+}
+
+/// Prices lines `(course, line total)`, with `coupon` if any. A coupon limited to courses of
+/// which none is ordered is refused (field `coupon`) rather than applied as a zero discount,
+/// so a checkout never spends a use on nothing.
+pub fn price(
+    currency: Currency,
+    lines: &[(Uuid, Money)],
+    coupon: Option<&Coupon>,
+    fee_bps: u16,
+) -> AppResult<Pricing> {
+    let subtotal = Money::checked_sum(currency, lines.iter().map(|(_, m)| *m)).map_err(refused)?;
+    let discount = match coupon {
+        None => Money::zero(currency),
+        Some(coupon) => discount(currency, coupon, lines)?,
+    };
+    let total = subtotal.checked_sub(discount).map_err(refused)?;
+    let fee = total.checked_bps(fee_bps).map_err(refused)?;
+    Ok(Pricing {
+        subtotal,
+        discount,
+        total,
+        fee,
+    })
+}
+
+/// Whether `coupon` takes anything off `course`.
+pub fn applies(coupon: &Coupon, course: &Uuid) -> bool {
+    coupon.course_ids.is_empty() || coupon.course_ids.contains(course)
+}
+
+fn discount(currency: Currency, coupon: &Coupon, lines: &[(Uuid, Money)]) -> AppResult<Money> {
+    let eligible: Vec<Money> = lines
+        .iter()
+        .filter(|(course, _)| applies(coupon, course))
+        .map(|(_, m)| *m)
+        .collect();
+    if eligible.is_empty() {
+        return Err(AppError::invalid(
+            "coupon",
+            "this code does not apply to the courses in this order",
+        ));
+    }
+    let eligible_total = Money::checked_sum(currency, eligible.iter().copied()).map_err(refused)?;
+    match coupon.discount {
+        // Each line rounded down on its own, as a buyer checking one line's price would expect.
+        Discount::Percent(p) => Money::checked_sum(
+            currency,
+            eligible
+                .iter()
+                .map(|m| m.checked_percent(p))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(refused)?,
+        )
+        .map_err(refused),
+        Discount::Amount(off) => off.checked_min(eligible_total).map_err(refused),
+    }
+}
+
+/// A pricing step that does not fit: the request asks for amounts beyond what we handle.
+fn refused(e: MoneyError) -> AppError {
+    match e {
+        MoneyError::Overflow | MoneyError::Negative => {
+            AppError::invalid("items", "the order's amounts are too large")
+        }
+        // Catalog prices and coupons are kept in the storefront's currency; this is a bug.
+        other => AppError::Internal(format!("pricing: {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usd(amount: i64) -> Money {
+        Money::new(amount, Currency::parse("USD").unwrap()).unwrap()
+    }
+
+    fn coupon(discount: Discount, course_ids: Vec<Uuid>) -> Coupon {
+        Coupon {
+            id: Uuid::now_v7(),
+            code: "TEST".into(),
+            discount,
+            max_redemptions: None,
+            max_redemptions_per_buyer: None,
+            redemptions: 0,
+            reserved: 0,
+            expires_at: None,
+            course_ids,
+        }
+    }
+
+    fn field(err: AppError) -> String {
+        match err {
+            AppError::Invalid(fields) => fields[0].field.clone(),
+            other => panic!("not a 422: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn percentages_round_down_per_line_and_fees_round_down() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let lines = [(a, usd(999)), (b, usd(999))];
+        let p = price(
+            usd(0).currency,
+            &lines,
+            Some(&coupon(Discount::Percent(50), vec![])),
+            250,
+        )
+        .unwrap();
+        assert_eq!(p.subtotal, usd(1998));
+        assert_eq!(p.discount, usd(998), "499 + 499");
+        assert_eq!(p.total, usd(1000));
+        assert_eq!(p.fee, usd(25));
+    }
+
+    #[test]
+    fn amounts_off_never_exceed_the_eligible_lines() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let lines = [(a, usd(1000)), (b, usd(3000))];
+        let only_a = coupon(Discount::Amount(usd(5000)), vec![a]);
+        let p = price(usd(0).currency, &lines, Some(&only_a), 0).unwrap();
+        assert_eq!((p.discount, p.total), (usd(1000), usd(3000)));
+    }
+
+    #[test]
+    fn a_coupon_for_other_courses_is_refused() {
+        let lines = [(Uuid::now_v7(), usd(1000))];
+        let elsewhere = coupon(Discount::Percent(10), vec![Uuid::now_v7()]);
+        let err = price(usd(0).currency, &lines, Some(&elsewhere), 0).unwrap_err();
+        assert_eq!(field(err), "coupon");
+    }
+
+    #[test]
+    fn overflowing_sums_are_a_422_not_a_wrapped_number() {
+        let lines = [(Uuid::now_v7(), usd(i64::MAX)), (Uuid::now_v7(), usd(1))];
+        let err = price(usd(0).currency, &lines, None, 0).unwrap_err();
+        assert_eq!(field(err), "items");
+        // A single huge line: the percentage and the fee are computed without wrapping.
+        let lines = [(Uuid::now_v7(), usd(i64::MAX))];
+        let p = price(
+            usd(0).currency,
+            &lines,
+            Some(&coupon(Discount::Percent(100), vec![])),
+            10_000,
+        )
+        .unwrap();
+        assert_eq!(p.total, usd(0));
+        let p = price(usd(0).currency, &lines, None, 10_000).unwrap();
+        assert_eq!(p.fee, usd(i64::MAX));
+    }
+}

@@ -1,0 +1,171 @@
+//! A coupon's uses follow its orders. Checkout *reserves* a use inside its transaction; the
+//! payment pipeline makes it *final* once any payment of the order is recorded, or *releases*
+//! it when the order can no longer be paid (expired, or failed by the platform). A provider's
+//! decline whose hosted page still takes another card keeps it.
+//!
+//! Availability is `redemptions + reserved < max_redemptions`, decided by one conditional
+//! UPDATE of the coupon row, atomic on SQLite and PostgreSQL alike: of N parallel checkouts
+//! for the last use, exactly one gets it. Counters move only when the order's redemption row
+//! actually changes state (a conditional UPDATE of that row, one row affected), so replayed
+//! or reordered payment events change them once.
+
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    PaginatorTrait, QueryFilter,
+};
+use uuid::Uuid;
+
+use super::coupons::Coupon;
+use crate::entities::{coupon_redemptions, coupons, orders};
+use crate::error::{AppError, AppResult};
+use crate::services::now;
+
+const RESERVED: &str = "reserved";
+const REDEEMED: &str = "redeemed";
+const RELEASED: &str = "released";
+
+/// Takes one use of `coupon` for a new order, inside the checkout's transaction (after the
+/// order row is written). Refused with 422 (field `coupon`) when no use is left, the coupon
+/// expired meanwhile, or the buyer holds as many uses as the coupon allows one buyer.
+pub async fn reserve(
+    txn: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    coupon: &Coupon,
+    buyer_id: Uuid,
+    order_id: Uuid,
+) -> AppResult<()> {
+    let at = now();
+    let taken = coupons::Entity::update_many()
+        .col_expr(
+            coupons::Column::Reserved,
+            Expr::col(coupons::Column::Reserved).add(1),
+        )
+        .filter(coupons::Column::Id.eq(coupon.id))
+        .filter(coupons::Column::TenantId.eq(tenant_id))
+        .filter(
+            Condition::any()
+                .add(coupons::Column::MaxRedemptions.is_null())
+                .add(
+                    Expr::col(coupons::Column::Redemptions)
+                        .add(Expr::col(coupons::Column::Reserved))
+                        .lt(Expr::col(coupons::Column::MaxRedemptions)),
+                ),
+        )
+        .filter(
+            Condition::any()
+                .add(coupons::Column::ExpiresAt.is_null())
+                .add(coupons::Column::ExpiresAt.gt(at)),
+        )
+        .exec(txn)
+        .await?;
+    if taken.rows_affected != 1 {
+        return Err(AppError::invalid(
+            "coupon",
+            "this code is unknown, used up or expired",
+        ));
+    }
+    // The UPDATE above holds the coupon's row until commit (PostgreSQL; SQLite has one
+    // writer), so two checkouts of one buyer cannot both pass this count.
+    if let Some(limit) = coupon.max_redemptions_per_buyer {
+        let held = coupon_redemptions::Entity::find()
+            .filter(coupon_redemptions::Column::TenantId.eq(tenant_id))
+            .filter(coupon_redemptions::Column::CouponId.eq(coupon.id))
+            .filter(coupon_redemptions::Column::BuyerId.eq(buyer_id))
+            .filter(coupon_redemptions::Column::Status.is_in([RESERVED, REDEEMED]))
+            .count(txn)
+            .await?;
+        if held >= u64::from(limit) {
+            return Err(AppError::invalid(
+                "coupon",
+                "you have used this code as many times as it allows",
+            ));
+        }
+    }
+    coupon_redemptions::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(tenant_id),
+        coupon_id: Set(coupon.id),
+        order_id: Set(order_id),
+        buyer_id: Set(buyer_id),
+        status: Set(RESERVED.to_owned()),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// Brings the order's coupon use in line with what is known of the order, inside the payment
+/// pipeline's transaction: final once `paid` (any payment recorded, even after expiry or past
+/// the limit: the money is real), released when the order is neither paid nor `open` (still
+/// payable). Idempotent: a state already reached changes nothing.
+pub async fn settle(
+    conn: &impl ConnectionTrait,
+    order: &orders::Model,
+    paid: bool,
+    open: bool,
+) -> AppResult<()> {
+    let Some(coupon_id) = order.coupon_id else {
+        return Ok(());
+    };
+    if paid {
+        if transition(conn, order, RESERVED, REDEEMED).await? {
+            count(conn, order, coupon_id, 1, -1).await?;
+        } else if transition(conn, order, RELEASED, REDEEMED).await? {
+            count(conn, order, coupon_id, 1, 0).await?;
+        }
+    } else if !open && transition(conn, order, RESERVED, RELEASED).await? {
+        count(conn, order, coupon_id, 0, -1).await?;
+    }
+    Ok(())
+}
+
+/// Moves the order's redemption from `from` to `to`; whether it did.
+async fn transition(
+    conn: &impl ConnectionTrait,
+    order: &orders::Model,
+    from: &str,
+    to: &str,
+) -> AppResult<bool> {
+    let moved = coupon_redemptions::Entity::update_many()
+        .col_expr(coupon_redemptions::Column::Status, Expr::value(to))
+        .col_expr(coupon_redemptions::Column::UpdatedAt, Expr::value(now()))
+        .filter(coupon_redemptions::Column::TenantId.eq(order.tenant_id))
+        .filter(coupon_redemptions::Column::OrderId.eq(order.id))
+        .filter(coupon_redemptions::Column::Status.eq(from))
+        .exec(conn)
+        .await?;
+    Ok(moved.rows_affected == 1)
+}
+
+/// Adds to the coupon's counters (final uses, reserved uses).
+async fn count(
+    conn: &impl ConnectionTrait,
+    order: &orders::Model,
+    coupon_id: Uuid,
+    redeemed: i32,
+    reserved: i32,
+) -> AppResult<()> {
+    let updated = coupons::Entity::update_many()
+        .col_expr(
+            coupons::Column::Redemptions,
+            Expr::col(coupons::Column::Redemptions).add(redeemed),
+        )
+        .col_expr(
+            coupons::Column::Reserved,
+            Expr::col(coupons::Column::Reserved).add(reserved),
+        )
+        .filter(coupons::Column::TenantId.eq(order.tenant_id))
+        .filter(coupons::Column::Id.eq(coupon_id))
+        .exec(conn)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(AppError::Internal(format!(
+            "order {} names coupon {coupon_id}, which is gone",
+            order.id
+        )));
+    }
+    Ok(())
+}
