@@ -5,6 +5,7 @@ mod access;
 mod browser;
 mod checkout;
 mod disputes;
+mod drafts;
 mod noisy;
 mod outbox;
 mod path;
