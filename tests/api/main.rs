@@ -9,5 +9,6 @@ mod journey;
 mod members;
 mod migrations;
 mod openapi;
+mod reserved;
 mod sessions;
 mod storefront;

@@ -22,7 +22,8 @@ use crate::state::AppState;
 /// Applying for a storefront.
 #[derive(Debug, Object)]
 pub struct CreateTenantRequest {
-    /// 2–63 lower-case letters, digits and inner hyphens; also the storefront's subdomain.
+    /// 2–63 lower-case letters, digits and inner hyphens; also the storefront's subdomain, so
+    /// names the platform keeps for itself (`www`, `api`, `admin`, `mail`, …) are refused.
     pub slug: String,
     pub name: String,
     /// ISO 4217 code every price of the storefront will be in.
@@ -111,7 +112,7 @@ impl TenantsApi {
             )
             .await?;
         let input = Application {
-            slug: domain::slug("slug", &body.slug)?,
+            slug: domain::storefront_slug("slug", &body.slug)?,
             name: TenantName::parse("name", &body.name)?,
             currency: Currency::parse(&body.currency)
                 .map_err(|e| FieldError::new("currency", e))?,
