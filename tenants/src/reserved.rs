@@ -88,11 +88,10 @@ mod tests {
     fn the_list_is_sorted_unique_and_lower_case() {
         // `binary_search` needs the order; a duplicate or an upper-case entry is a typo.
         assert!(RESERVED_SLUGS.windows(2).all(|w| w[0] < w[1]));
-        assert!(
-            RESERVED_SLUGS
-                .iter()
-                .all(|s| s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
-        );
+        assert!(RESERVED_SLUGS.iter().all(|s| {
+            s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        }));
     }
 
     #[test]

@@ -10,5 +10,6 @@ mod members;
 mod migrations;
 mod openapi;
 mod reserved;
+mod secrets;
 mod sessions;
 mod storefront;

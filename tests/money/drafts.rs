@@ -6,7 +6,12 @@ use serde_json::{Value, json};
 
 /// What a 404 says, without the parts that differ per request.
 fn not_found(body: &Value) -> (Value, Value, Value, Value) {
-    (body["type"].clone(), body["title"].clone(), body["status"].clone(), body["detail"].clone())
+    (
+        body["type"].clone(),
+        body["title"].clone(),
+        body["status"].clone(),
+        body["detail"].clone(),
+    )
 }
 
 db_tests! {
