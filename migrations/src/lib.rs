@@ -11,6 +11,7 @@ mod m20261123_000001_accounts;
 mod m20261123_000002_tenants_and_policy;
 mod m20261123_000003_catalog;
 mod m20261123_000004_commerce;
+mod m20261129_000003_staff_invitations;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_tenants_and_policy::Migration),
             Box::new(m20261123_000003_catalog::Migration),
             Box::new(m20261123_000004_commerce::Migration),
+            Box::new(m20261129_000003_staff_invitations::Migration),
         ]
     }
 }

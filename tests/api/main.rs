@@ -5,6 +5,7 @@ mod authz;
 mod catalog;
 mod health;
 mod input;
+mod invitations;
 mod journey;
 mod members;
 mod migrations;

@@ -17,6 +17,7 @@ pub mod platform_secrets;
 pub mod policy_revision;
 pub mod refunds;
 pub mod sections;
+pub mod staff_invitations;
 pub mod tenants;
 pub mod users;
 pub mod web_sessions;

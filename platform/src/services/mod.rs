@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod catalog;
 pub mod content;
+pub mod invitations;
 pub mod mail;
 pub mod orders;
 pub mod outbox;

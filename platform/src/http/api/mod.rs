@@ -8,6 +8,7 @@ mod admin;
 mod auth;
 mod catalog;
 mod coupons;
+mod invitations;
 mod learning;
 mod orders;
 mod studio;
@@ -23,6 +24,7 @@ pub use admin::AdminApi;
 pub use auth::AuthApi;
 pub use catalog::CatalogApi;
 pub use coupons::CouponsApi;
+pub use invitations::InvitationsApi;
 pub use learning::{COURSE_ACCESS_PATH, CourseAccessDoc, LearningApi, course_access};
 pub use orders::OrdersApi;
 pub use studio::StudioApi;
@@ -48,6 +50,7 @@ pub fn all() -> (
     AuthApi,
     AccountApi,
     TenantsApi,
+    InvitationsApi,
     StudioApi,
     CouponsApi,
     CatalogApi,
@@ -60,6 +63,7 @@ pub fn all() -> (
         AuthApi,
         AccountApi,
         TenantsApi,
+        InvitationsApi,
         StudioApi,
         CouponsApi,
         CatalogApi,

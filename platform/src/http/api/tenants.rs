@@ -1,4 +1,5 @@
-//! Applying for a storefront, and running one: settings and staff.
+//! Applying for a storefront, and running one: settings and staff (invitations to the staff
+//! are in `invitations`).
 
 use std::sync::Arc;
 
@@ -12,7 +13,7 @@ use uuid::Uuid;
 
 use super::types::{Created, NoContent, TenantBody};
 use super::{ApiTags, in_tenant};
-use crate::domain::{self, Email, FieldError};
+use crate::domain::{self, FieldError};
 use crate::error::AppError;
 use crate::http::auth::Auth;
 use crate::http::problem::ApiResult;
@@ -37,15 +38,6 @@ pub struct UpdateTenantRequest {
     /// A domain pointed at the platform for the storefront (e.g. `courses.example.org`);
     /// an empty string removes it.
     pub custom_domain: Option<String>,
-}
-
-/// Adding someone to the staff.
-#[derive(Debug, Object)]
-pub struct AddMemberRequest {
-    /// The address of a registered account.
-    pub email: String,
-    /// `editor` or `grader`.
-    pub role: String,
 }
 
 /// A member of a storefront's staff.
@@ -191,29 +183,6 @@ impl TenantsApi {
         Ok(MembersResponse::Ok(Json(
             members.into_iter().map(Into::into).collect(),
         )))
-    }
-
-    /// Add a registered user to the staff as `editor` or `grader` (owner).
-    #[oai(
-        path = "/:tenant/members",
-        method = "post",
-        operation_id = "add_member",
-        tag = "ApiTags::Studio"
-    )]
-    async fn add_member(
-        &self,
-        Data(state): Data<&Arc<AppState>>,
-        auth: Auth,
-        tenant: Path<String>,
-        Json(body): Json<AddMemberRequest>,
-    ) -> ApiResult<Created<MemberBody>> {
-        let (tenant, proof) =
-            in_tenant::<resource::Member>(state, &auth.principal(), &tenant, Action::Create)
-                .await?;
-        let email = Email::parse("email", &body.email)?;
-        let role = tenants::parse_staff_role(&body.role)?;
-        let member = tenants::add_member(state, &proof, &tenant, &email, role).await?;
-        Ok(Created::Created(Json(member.into())))
     }
 
     /// Remove someone from the staff (owner); the owner stays.
