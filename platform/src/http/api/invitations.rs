@@ -1,4 +1,5 @@
-//! Staff invitations: an owner invites an address, the person signed in with it accepts.
+//! Staff invitations: an owner invites an address (`POST /tenants/{tenant}/members`, in
+//! `tenants`), the person signed in with it accepts.
 //!
 //! Inviting answers the same whether or not the address has an account, so the staff form
 //! tells nobody who is registered; see `services::invitations`.
@@ -14,16 +15,15 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
 use super::tenants::MemberBody;
-use super::types::{Created, NoContent};
+use super::types::NoContent;
 use super::{ApiTags, in_tenant, own_account};
-use crate::domain::Email;
 use crate::http::auth::Auth;
 use crate::http::problem::ApiResult;
 use crate::services::invitations::{self, Invitation};
-use crate::services::tenants::parse_staff_role;
 use crate::state::AppState;
 
-/// Inviting someone to the staff.
+/// Inviting someone to the staff (`POST /tenants/{tenant}/members`, served by `TenantsApi`:
+/// one path is declared by one `#[OpenApi]` impl, or the document writes it twice).
 #[derive(Debug, Object)]
 pub struct InviteMemberRequest {
     /// Where the invitation goes; whoever signs in with this address can accept it.
@@ -78,32 +78,6 @@ pub struct InvitationsApi;
 
 #[OpenApi(prefix_path = "/api/v1")]
 impl InvitationsApi {
-    /// Invite an address to the staff as `editor` or `grader` (owner). The address gets an
-    /// e-mail with a link that is valid for 7 days; inviting it again sends a new link and
-    /// renews the pending invitation. The answer is the same whether or not the address has
-    /// an account.
-    #[oai(
-        path = "/tenants/:tenant/members",
-        method = "post",
-        operation_id = "invite_member",
-        tag = "ApiTags::Studio"
-    )]
-    async fn invite_member(
-        &self,
-        Data(state): Data<&Arc<AppState>>,
-        auth: Auth,
-        tenant: Path<String>,
-        Json(body): Json<InviteMemberRequest>,
-    ) -> ApiResult<Created<InvitationBody>> {
-        let (tenant, proof) =
-            in_tenant::<resource::Member>(state, &auth.principal(), &tenant, Action::Create)
-                .await?;
-        let email = Email::parse("email", &body.email)?;
-        let role = parse_staff_role(&body.role)?;
-        let invitation = invitations::invite(state, &proof, &tenant, &email, role).await?;
-        Ok(Created::Created(Json(invitation.into())))
-    }
-
     /// The invitations not accepted yet, newest first (owner).
     #[oai(
         path = "/tenants/:tenant/invitations",

@@ -1,5 +1,5 @@
-//! Applying for a storefront, and running one: settings and staff (invitations to the staff
-//! are in `invitations`).
+//! Applying for a storefront, and running one: settings and staff (listing, cancelling and
+//! accepting invitations are in `invitations`).
 
 use std::sync::Arc;
 
@@ -11,12 +11,14 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
+use super::invitations::{InvitationBody, InviteMemberRequest};
 use super::types::{Created, NoContent, TenantBody};
 use super::{ApiTags, in_tenant};
-use crate::domain::{self, FieldError};
+use crate::domain::{self, Email, FieldError};
 use crate::error::AppError;
 use crate::http::auth::Auth;
 use crate::http::problem::ApiResult;
+use crate::services::invitations;
 use crate::services::tenants::{self, Application, Member, TenantName, TenantPatch};
 use crate::state::AppState;
 
@@ -183,6 +185,32 @@ impl TenantsApi {
         Ok(MembersResponse::Ok(Json(
             members.into_iter().map(Into::into).collect(),
         )))
+    }
+
+    /// Invite an address to the staff as `editor` or `grader` (owner). The address gets an
+    /// e-mail with a link that is valid for 7 days; inviting it again sends a new link and
+    /// renews the pending invitation. The answer is the same whether or not the address has
+    /// an account.
+    #[oai(
+        path = "/:tenant/members",
+        method = "post",
+        operation_id = "invite_member",
+        tag = "ApiTags::Studio"
+    )]
+    async fn invite_member(
+        &self,
+        Data(state): Data<&Arc<AppState>>,
+        auth: Auth,
+        tenant: Path<String>,
+        Json(body): Json<InviteMemberRequest>,
+    ) -> ApiResult<Created<InvitationBody>> {
+        let (tenant, proof) =
+            in_tenant::<resource::Member>(state, &auth.principal(), &tenant, Action::Create)
+                .await?;
+        let email = Email::parse("email", &body.email)?;
+        let role = tenants::parse_staff_role(&body.role)?;
+        let invitation = invitations::invite(state, &proof, &tenant, &email, role).await?;
+        Ok(Created::Created(Json(invitation.into())))
     }
 
     /// Remove someone from the staff (owner); the owner stays.
