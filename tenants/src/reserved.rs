@@ -12,7 +12,6 @@
 
 /// Subdomain labels that never name a storefront, sorted.
 pub const RESERVED_SLUGS: &[&str] = &[
-    "about",
     "account",
     "accounts",
     "admin",
@@ -40,10 +39,8 @@ pub const RESERVED_SLUGS: &[&str] = &[
     "logout",
     "lyceum",
     "mail",
-    "media",
     "metrics",
     "mx",
-    "news",
     "ns1",
     "ns2",
     "oauth",
@@ -63,7 +60,6 @@ pub const RESERVED_SLUGS: &[&str] = &[
     "staging",
     "static",
     "status",
-    "store",
     "studio",
     "support",
     "team",
