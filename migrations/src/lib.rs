@@ -12,6 +12,7 @@ mod m20261123_000002_tenants_and_policy;
 mod m20261123_000003_catalog;
 mod m20261123_000004_commerce;
 mod m20261129_000002_coupon_reservations;
+mod m20261129_000003_staff_invitations;
 mod m20261129_000004_host_bound_sessions;
 
 /// Runs the migrations in order.
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_catalog::Migration),
             Box::new(m20261123_000004_commerce::Migration),
             Box::new(m20261129_000002_coupon_reservations::Migration),
+            Box::new(m20261129_000003_staff_invitations::Migration),
             Box::new(m20261129_000004_host_bound_sessions::Migration),
         ]
     }

@@ -68,6 +68,27 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The fewest characters a signing secret (the content key, each webhook secret) may have:
+/// a short or empty key makes every signature it protects guessable.
+pub const MIN_SECRET_CHARS: usize = 32;
+
+/// Why `value` is refused as a signing secret, or `None` when it is long enough.
+pub fn weak_secret(value: &str) -> Option<String> {
+    let chars = value.trim().chars().count();
+    (chars < MIN_SECRET_CHARS).then(|| {
+        format!("a signing secret must be at least {MIN_SECRET_CHARS} characters long, got {chars}")
+    })
+}
+
+/// Why a comma-separated list of signing secrets (the first signs, all verify) is refused:
+/// an empty list, or any entry that is empty or short.
+pub fn weak_secret_list(value: &str) -> Option<String> {
+    value
+        .split(',')
+        .enumerate()
+        .find_map(|(i, entry)| weak_secret(entry).map(|why| format!("entry {}: {why}", i + 1)))
+}
+
 /// A setting that could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -345,6 +366,27 @@ impl Raw {
         self.get(key).map(|v| SecretString::from(v.to_owned()))
     }
 
+    /// A secret that signs: refused when shorter than [`MIN_SECRET_CHARS`], whatever the
+    /// source (an empty TOML string included). With `list`, each comma-separated entry is.
+    fn signing_secret(
+        &self,
+        key: &'static str,
+        list: bool,
+    ) -> Result<Option<SecretString>, ConfigError> {
+        let Some(value) = self.get(key) else {
+            return Ok(None);
+        };
+        let weak = if list {
+            weak_secret_list(value)
+        } else {
+            weak_secret(value)
+        };
+        match weak {
+            Some(why) => Err(invalid(key, why)),
+            None => Ok(Some(SecretString::from(value.to_owned()))),
+        }
+    }
+
     fn parse(self) -> Result<Settings, ConfigError> {
         let addr: SocketAddr = self.parsed("addr", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
         let data_dir = PathBuf::from(self.get("data_dir").unwrap_or("./data"));
@@ -423,10 +465,10 @@ impl Raw {
             max_upload_bytes: self.parsed("max_upload_bytes", 512 * 1024 * 1024)?,
             token_ttl: Duration::from_secs(token_ttl_days * 24 * 3600),
             sandbox_enabled,
-            sandbox_webhook_secret: self.secret("sandbox_webhook_secret"),
+            sandbox_webhook_secret: self.signing_secret("sandbox_webhook_secret", true)?,
             sandbox_delivery: lyceum_gateway_sandbox::DeliveryOptions::default(),
             dns_probe: None,
-            content_key: self.secret("content_key"),
+            content_key: self.signing_secret("content_key", false)?,
             smtp_url: self.secret("smtp_url"),
             mail_from: self
                 .get("mail_from")
@@ -574,6 +616,51 @@ mod tests {
             let err = Settings::from_sources(None, env(pairs)).unwrap_err();
             assert!(err.to_string().contains(var), "{err}");
         }
+    }
+
+    #[test]
+    fn short_signing_secrets_are_refused_from_any_source() {
+        let long = "k".repeat(MIN_SECRET_CHARS);
+        let err = Settings::from_sources(None, |name| {
+            (name == "LYCEUM_CONTENT_KEY").then(|| "k".repeat(MIN_SECRET_CHARS - 1))
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("LYCEUM_CONTENT_KEY"), "{err}");
+        assert!(err.to_string().contains("at least 32"), "{err}");
+        let ok = Settings::from_sources(None, |name| {
+            (name == "LYCEUM_CONTENT_KEY").then(|| long.clone())
+        })
+        .unwrap();
+        assert_eq!(ok.content_key.unwrap().expose_secret(), long);
+
+        // Each webhook secret of a rotation list counts, and an empty entry is no secret.
+        for bad in [
+            format!("{long},short"),
+            format!("{long},"),
+            format!("{long}, ,{long}"),
+        ] {
+            let err = Settings::from_sources(None, |name| {
+                (name == "LYCEUM_SANDBOX_WEBHOOK_SECRET").then(|| bad.clone())
+            })
+            .unwrap_err();
+            assert!(
+                err.to_string().contains("LYCEUM_SANDBOX_WEBHOOK_SECRET"),
+                "{bad}: {err}"
+            );
+        }
+        let two = format!("{long}, {long}");
+        assert!(
+            Settings::from_sources(None, |name| (name == "LYCEUM_SANDBOX_WEBHOOK_SECRET")
+                .then(|| two.clone()))
+            .is_ok()
+        );
+
+        // The file is a source too: an empty string there is not "unset".
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lyceum.toml");
+        std::fs::write(&path, "content_key = \"\"\n").unwrap();
+        let err = Settings::from_sources(Some(&path), env(&[])).unwrap_err();
+        assert!(err.to_string().contains("content_key"), "{err}");
     }
 
     #[test]

@@ -154,12 +154,26 @@ impl AppState {
         let content_key = match &settings.content_key {
             Some(key) => key.clone(),
             None => SecretString::from(
-                crate::services::secrets::get_or_create(&db, "content_signing_key").await?,
+                crate::services::secrets::signing_secret(
+                    &db,
+                    "content_signing_key",
+                    "LYCEUM_CONTENT_KEY",
+                    false,
+                )
+                .await?,
             ),
         };
         let sandbox_webhook = match &settings.sandbox_webhook_secret {
             Some(secret) => secrecy::ExposeSecret::expose_secret(secret).to_owned(),
-            None => crate::services::secrets::get_or_create(&db, "sandbox_webhook_secret").await?,
+            None => {
+                crate::services::secrets::signing_secret(
+                    &db,
+                    "sandbox_webhook_secret",
+                    "LYCEUM_SANDBOX_WEBHOOK_SECRET",
+                    true,
+                )
+                .await?
+            }
         };
         let gateways = Gateways::from_settings(
             &settings,

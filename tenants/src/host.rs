@@ -33,9 +33,10 @@ pub fn resolve(host: &str, base_domain: Option<&str>) -> HostTarget {
         .strip_suffix(&base)
         .and_then(|rest| rest.strip_suffix('.'))
     {
-        return match Slug::parse(label) {
+        return match Slug::parse_storefront(label) {
             Ok(slug) => HostTarget::Subdomain(slug),
-            // `www.` or a nested name under our own domain is the platform, never a tenant.
+            // A reserved name (`www.`, `api.`, `mail.` …) or a nested name under our own
+            // domain is the platform, never a tenant.
             Err(_) => HostTarget::Platform,
         };
     }
@@ -81,6 +82,19 @@ mod tests {
         assert_eq!(resolve("[::1]:8080", BASE), HostTarget::Platform);
         assert_eq!(resolve("a.b.lyceum.test", BASE), HostTarget::Platform);
         assert_eq!(resolve("anything.example", None), HostTarget::Platform);
+    }
+
+    #[test]
+    fn reserved_subdomains_are_the_platform() {
+        for host in [
+            "www.lyceum.test",
+            "API.lyceum.test:8080",
+            "mail.lyceum.test",
+            "login.lyceum.test.",
+            "s.lyceum.test",
+        ] {
+            assert_eq!(resolve(host, BASE), HostTarget::Platform, "{host}");
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Tenants: what a storefront is, how a request finds it, and who may do what inside it.
 //!
 //! - [`Slug`]: the URL-safe name of a tenant (and of a course), parsed, never validated later.
+//! - [`reserved`]: the names the platform keeps for itself (`www`, `api`, `mail`, …).
 //! - [`TenantStatus`]: the lifecycle `pending → active ⇄ suspended`; only an active tenant sells.
 //! - [`host`]: resolving a storefront from the `Host` header (custom domain or subdomain).
 //! - [`rbac`]: casbin RBAC with domains (a domain is a tenant); every handler asks
@@ -11,6 +12,7 @@
 
 pub mod host;
 pub mod rbac;
+pub mod reserved;
 mod slug;
 mod status;
 

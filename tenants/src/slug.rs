@@ -11,6 +11,8 @@ pub enum SlugError {
         "a slug may contain only lower-case letters a-z, digits and single hyphens, and must start and end with a letter or digit"
     )]
     Characters,
+    #[error("`{0}` is reserved for the platform and cannot name a storefront")]
+    Reserved(String),
 }
 
 /// Lower-case ASCII letters, digits and single inner hyphens, 2 to 63 characters: fits a DNS
@@ -38,6 +40,16 @@ impl Slug {
             return Err(SlugError::Characters);
         }
         Ok(Self(input.to_owned()))
+    }
+
+    /// A storefront's slug: a [`Slug`] that is not one of the platform's
+    /// [reserved names](crate::reserved::RESERVED_SLUGS), since it becomes a subdomain.
+    pub fn parse_storefront(input: &str) -> Result<Self, SlugError> {
+        let slug = Self::parse(input)?;
+        if crate::reserved::is_reserved(slug.as_str()) {
+            return Err(SlugError::Reserved(slug.into_inner()));
+        }
+        Ok(slug)
     }
 
     pub fn as_str(&self) -> &str {
@@ -95,5 +107,20 @@ mod tests {
         ] {
             assert!(Slug::parse(bad).is_err(), "{bad:?} should be refused");
         }
+    }
+
+    #[test]
+    fn storefronts_cannot_take_reserved_names() {
+        assert_eq!(
+            Slug::parse_storefront("www"),
+            Err(SlugError::Reserved("www".into()))
+        );
+        assert_eq!(
+            Slug::parse_storefront("webhooks"),
+            Err(SlugError::Reserved("webhooks".into()))
+        );
+        assert!(Slug::parse_storefront("school").is_ok());
+        // Courses live under a storefront's path, not a subdomain: any slug will do.
+        assert!(Slug::parse("www").is_ok());
     }
 }

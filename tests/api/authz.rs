@@ -19,7 +19,7 @@ fn sample_body(operation_id: &str) -> Option<Value> {
         }
         "create_tenant" => json!({"slug": "walked", "name": "Walked", "currency": "USD"}),
         "update_tenant" => json!({"name": "Renamed"}),
-        "add_member" => json!({"email": "student@example.com", "role": "editor"}),
+        "invite_member" => json!({"email": "student@example.com", "role": "editor"}),
         "create_course" => {
             json!({"slug": "walked", "title": "Walked", "price": {"amount": 1, "currency": "USD"}})
         }
@@ -74,13 +74,21 @@ async fn world(app: &TestApp) -> World {
         .as_str()
         .unwrap()
         .to_owned();
-    app.post(
-        "/api/v1/tenants/alpha/members",
-        Some(&owner),
-        json!({"email": "editor@example.com", "role": "editor"}),
-    )
-    .await
-    .expect(201);
+    app.add_staff("alpha", &owner, "editor@example.com", "editor")
+        .await;
+    // A pending invitation for someone else: the walk's callers may neither cancel nor accept it.
+    let invitation = app
+        .post(
+            "/api/v1/tenants/alpha/members",
+            Some(&owner),
+            json!({"email": "invitee@example.com", "role": "editor"}),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = app.invitation_token("invitee@example.com").await;
     World {
         student,
         other_owner,
@@ -91,6 +99,8 @@ async fn world(app: &TestApp) -> World {
             ("lesson", lesson),
             ("user_id", editor_id.to_string()),
             ("order", order),
+            ("invitation", invitation),
+            ("token", token),
         ],
     }
 }
@@ -181,6 +191,12 @@ db_tests! {
                     let status = send(&app, &method, &url, None, id, has_body).await;
                     assert_eq!(status, 401, "anonymous {method} {path} ({id})");
                 }
+                if id == "accept_invitation" {
+                    // Per user: only the invited address may accept; anyone else is told the
+                    // token does not exist.
+                    let status = send(&app, &method, &url, Some(&w.student), id, has_body).await;
+                    assert_eq!(status, 404, "a student accepting someone else's invitation");
+                }
                 if staff_only {
                     for (who, token) in [("a student", &w.student), ("another tenant's owner", &w.other_owner)] {
                         let status = send(&app, &method, &url, Some(token), id, has_body).await;
@@ -203,6 +219,13 @@ db_tests! {
         assert_eq!(course.title, "Course c1");
         let members = app.get("/api/v1/tenants/alpha/members", Some(&alpha_owner_token(&app).await)).await.expect(200);
         assert_eq!(members.as_array().unwrap().len(), 2, "{members}");
+        let invitation = lyceum::entities::staff_invitations::Entity::find()
+            .filter(lyceum::entities::staff_invitations::Column::Email.eq("invitee@example.com"))
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((invitation.accepted_at, invitation.pending_email.as_deref()), (None, Some("invitee@example.com")));
     }
 }
 

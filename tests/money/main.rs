@@ -6,6 +6,7 @@ mod browser;
 mod checkout;
 mod coupons;
 mod disputes;
+mod drafts;
 mod noisy;
 mod outbox;
 mod path;

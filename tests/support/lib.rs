@@ -22,6 +22,7 @@ use uuid::Uuid;
 pub use serde_json;
 
 pub mod money;
+pub mod staff;
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

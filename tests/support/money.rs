@@ -201,7 +201,7 @@ impl TestApp {
 
     /// Posts a sandbox event signed with `secret` at `timestamp`.
     pub async fn deliver(&self, body: &[u8], secret: &str, timestamp: i64) -> Reply {
-        let header = signature::sign(&[secret.as_bytes()], timestamp, body);
+        let header = signature::sign(&[secret.as_bytes()], timestamp, body).unwrap();
         let resp = self
             .client
             .post(self.url("/webhooks/sandbox"))

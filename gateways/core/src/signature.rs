@@ -21,19 +21,33 @@ fn mac(secret: &[u8], timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
     mac
 }
 
-/// The header value for `body` signed at `timestamp` with each secret (one `v1` per secret).
-pub fn sign(secrets: &[&[u8]], timestamp: i64, body: &[u8]) -> String {
+/// Whether `secrets` can sign or verify: at least one, and none empty. HMAC takes an empty
+/// key without complaint, and a signature under it is one anybody can make, so an empty
+/// secret is a missing one ([`WebhookError::NotConfigured`]), never a default.
+fn usable(secrets: &[&[u8]]) -> Result<(), WebhookError> {
+    if secrets.is_empty() || secrets.iter().any(|s| s.is_empty()) {
+        Err(WebhookError::NotConfigured)
+    } else {
+        Ok(())
+    }
+}
+
+/// The header value for `body` signed at `timestamp` with each secret (one `v1` per secret);
+/// refused without a secret or with an empty one.
+pub fn sign(secrets: &[&[u8]], timestamp: i64, body: &[u8]) -> Result<String, WebhookError> {
+    usable(secrets)?;
     let mut header = format!("t={timestamp}");
     for secret in secrets {
         let tag = mac(secret, timestamp, body).finalize().into_bytes();
         header.push_str(",v1=");
         header.push_str(&hex::encode(tag));
     }
-    header
+    Ok(header)
 }
 
 /// Checks a header against the body with any of `secrets` (rotation), rejecting timestamps
-/// more than `tolerance` seconds from `now` in either direction.
+/// more than `tolerance` seconds from `now` in either direction; refused without a secret or
+/// with an empty one.
 pub fn verify(
     header: Option<&str>,
     body: &[u8],
@@ -44,9 +58,7 @@ pub fn verify(
     let header = header
         .filter(|h| !h.trim().is_empty())
         .ok_or(WebhookError::MissingSignature)?;
-    if secrets.is_empty() {
-        return Err(WebhookError::NotConfigured);
-    }
+    usable(secrets)?;
     let mut timestamp = None;
     let mut candidates = Vec::new();
     for pair in header.split(',') {
@@ -94,7 +106,7 @@ mod tests {
 
     #[test]
     fn a_signed_body_verifies_and_any_change_breaks_it() {
-        let header = sign(&[b"whsec_one"], NOW, b"{\"a\":1}");
+        let header = sign(&[b"whsec_one"], NOW, b"{\"a\":1}").unwrap();
         assert_eq!(
             verify(Some(&header), b"{\"a\":1}", &[b"whsec_one"], NOW, 300),
             Ok(NOW)
@@ -111,16 +123,16 @@ mod tests {
 
     #[test]
     fn rotation_accepts_any_secret_and_any_v1() {
-        let header = sign(&[b"old", b"new"], NOW, b"x");
+        let header = sign(&[b"old", b"new"], NOW, b"x").unwrap();
         assert!(verify(Some(&header), b"x", &[b"new"], NOW, 300).is_ok());
         assert!(verify(Some(&header), b"x", &[b"old"], NOW, 300).is_ok());
-        let single = sign(&[b"old"], NOW, b"x");
+        let single = sign(&[b"old"], NOW, b"x").unwrap();
         assert!(verify(Some(&single), b"x", &[b"new", b"old"], NOW, 300).is_ok());
     }
 
     #[test]
     fn stale_future_and_malformed_headers_are_refused() {
-        let header = sign(&[b"s"], NOW, b"x");
+        let header = sign(&[b"s"], NOW, b"x").unwrap();
         assert_eq!(
             verify(Some(&header), b"x", &[b"s"], NOW + 301, 300),
             Err(WebhookError::StaleTimestamp)
@@ -142,13 +154,36 @@ mod tests {
             Err(WebhookError::MalformedSignature)
         );
         // Only a v0 signature: no v1 to match.
-        let v0 = sign(&[b"s"], NOW, b"x").replace("v1=", "v0=");
+        let v0 = sign(&[b"s"], NOW, b"x").unwrap().replace("v1=", "v0=");
         assert_eq!(
             verify(Some(&v0), b"x", &[b"s"], NOW, 300),
             Err(WebhookError::BadSignature)
         );
         assert_eq!(
             verify(Some(&header), b"x", &[], NOW, 300),
+            Err(WebhookError::NotConfigured)
+        );
+    }
+
+    #[test]
+    fn an_empty_secret_neither_signs_nor_verifies() {
+        assert_eq!(sign(&[b""], NOW, b"x"), Err(WebhookError::NotConfigured));
+        assert_eq!(sign(&[], NOW, b"x"), Err(WebhookError::NotConfigured));
+        assert_eq!(
+            sign(&[b"s", b""], NOW, b"x"),
+            Err(WebhookError::NotConfigured)
+        );
+        // A header made with an empty key by someone else is not accepted either.
+        let forged = format!(
+            "t={NOW},v1={}",
+            hex::encode(mac(b"", NOW, b"x").finalize().into_bytes())
+        );
+        assert_eq!(
+            verify(Some(&forged), b"x", &[b""], NOW, 300),
+            Err(WebhookError::NotConfigured)
+        );
+        assert_eq!(
+            verify(Some(&forged), b"x", &[b"s", b""], NOW, 300),
             Err(WebhookError::NotConfigured)
         );
     }

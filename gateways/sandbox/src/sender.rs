@@ -126,7 +126,14 @@ impl Sender {
         let attempts = self.options.max_attempts.max(1);
         for attempt in 1..=attempts {
             let timestamp = chrono::Utc::now().timestamp();
-            let header = signature::sign(&[&self.secret], timestamp, &body);
+            let header = match signature::sign(&[&self.secret], timestamp, &body) {
+                Ok(header) => header,
+                Err(e) => {
+                    // `Sandbox::new` refuses an empty secret, so this is a bug, not a retry.
+                    tracing::error!(event.id = id, error = %e, "sandbox delivery not signed");
+                    return;
+                }
+            };
             let result = self
                 .client
                 .post(&self.url)

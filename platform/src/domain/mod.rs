@@ -42,6 +42,12 @@ pub fn slug(field: &str, value: &str) -> Result<Slug, FieldError> {
     Slug::parse(value).map_err(|e| FieldError::new(field, e))
 }
 
+/// Parses a storefront's slug (a slug that is not reserved for the platform), naming `field`
+/// on failure.
+pub fn storefront_slug(field: &str, value: &str) -> Result<Slug, FieldError> {
+    Slug::parse_storefront(value).map_err(|e| FieldError::new(field, e))
+}
+
 /// Parses an amount and currency code into [`Money`], naming `field` on failure.
 pub fn money(field: &str, amount: i64, currency: &str) -> Result<Money, FieldError> {
     let currency =

@@ -19,6 +19,7 @@ pub mod policy_revision;
 pub mod refunds;
 pub mod sections;
 pub mod session_handoffs;
+pub mod staff_invitations;
 pub mod tenants;
 pub mod users;
 pub mod web_sessions;

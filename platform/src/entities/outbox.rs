@@ -6,7 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub tenant_id: Option<Uuid>,
-    /// What to do: `purchase_receipt`, `refund_notice`.
+    /// What to do: `purchase_receipt`, `refund_notice`, `staff_invitation`.
     pub kind: String,
     /// Makes the same side effect impossible to enqueue twice.
     pub dedupe_key: String,

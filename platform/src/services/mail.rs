@@ -1,4 +1,4 @@
-//! Mail: through SMTP when `LYCEUM_SMTP_URL` is set, otherwise as `.eml` files under
+//! Mail (purchase receipts, refund notices, staff invitations): through SMTP when `LYCEUM_SMTP_URL` is set, otherwise as `.eml` files under
 //! `{data_dir}/mail` (so the demo shows what would be sent). Each message's file name and
 //! `Message-ID` come from its outbox row, so writing it twice leaves one message.
 
@@ -119,6 +119,19 @@ fn compose(from: &Mailbox, row: &outbox::Model) -> Result<Message, MailError> {
                 "A refund was made on your order.\n\nOrder: {order}\nRefunded so far: {}\nOrder status: {}\n",
                 amount("refunded"),
                 field("status").as_str().unwrap_or_default()
+            ),
+        ),
+        "staff_invitation" => (
+            format!(
+                "You are invited to the staff of {}",
+                field("tenant").as_str().unwrap_or_default()
+            ),
+            format!(
+                "You are invited to join the staff of {} as {}.\n\nTo accept, sign in (or register) with this address and open:\n{}\n\nThe link works until {}. If you did not expect this, ignore this message.\n",
+                field("tenant").as_str().unwrap_or_default(),
+                field("role").as_str().unwrap_or_default(),
+                field("link").as_str().unwrap_or_default(),
+                field("expires_at").as_str().unwrap_or_default(),
             ),
         ),
         other => {

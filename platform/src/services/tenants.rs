@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::now;
 use super::policy::Policy;
-use crate::domain::{BoundedText, Email};
+use crate::domain::BoundedText;
 use crate::entities::{casbin_rule, tenants, users};
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::state::AppState;
@@ -319,36 +319,6 @@ pub fn parse_staff_role(role: &str) -> AppResult<Role> {
             Err(AppError::invalid("role", "must be `editor` or `grader`"))
         }
     }
-}
-
-/// Adds a registered user to the staff (owner).
-pub async fn add_member(
-    state: &AppState,
-    auth: &Authorized<resource::Member>,
-    tenant: &Tenant,
-    email: &Email,
-    role: Role,
-) -> AppResult<Member> {
-    ensure_covers(auth, tenant)?;
-    let user = super::accounts::find_by_email(&state.db, email)
-        .await?
-        .ok_or_else(|| {
-            AppError::invalid(
-                "email",
-                "no account uses this address; ask them to register first",
-            )
-        })?;
-    let grant = Grant::new(user.id, role, tenant.domain());
-    let txn = state.db.begin().await?;
-    Policy::store_grant(&txn, &grant).await?;
-    txn.commit().await?;
-    state.policy.granted(&grant).await?;
-    Ok(Member {
-        user_id: user.id,
-        email: user.email,
-        name: user.name,
-        role,
-    })
 }
 
 /// Removes every staff role of a user in the tenant (owner). The owner cannot be removed.

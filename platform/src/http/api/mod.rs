@@ -9,6 +9,7 @@ mod auth;
 mod catalog;
 mod coupons;
 mod domains;
+mod invitations;
 mod learning;
 mod orders;
 mod studio;
@@ -25,6 +26,7 @@ pub use auth::AuthApi;
 pub use catalog::CatalogApi;
 pub use coupons::CouponsApi;
 pub use domains::DomainsApi;
+pub use invitations::InvitationsApi;
 pub use learning::{COURSE_ACCESS_PATH, CourseAccessDoc, LearningApi, course_access};
 pub use orders::OrdersApi;
 pub use studio::StudioApi;
@@ -51,6 +53,7 @@ pub fn all() -> (
     AccountApi,
     TenantsApi,
     DomainsApi,
+    InvitationsApi,
     StudioApi,
     CouponsApi,
     CatalogApi,
@@ -64,6 +67,7 @@ pub fn all() -> (
         AccountApi,
         TenantsApi,
         DomainsApi,
+        InvitationsApi,
         StudioApi,
         CouponsApi,
         CatalogApi,

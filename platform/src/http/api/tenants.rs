@@ -1,4 +1,5 @@
-//! Applying for a storefront, and running one: settings and staff.
+//! Applying for a storefront, and running one: settings and staff (listing, cancelling and
+//! accepting invitations are in `invitations`).
 
 use std::sync::Arc;
 
@@ -10,19 +11,22 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
+use super::invitations::{InvitationBody, InviteMemberRequest};
 use super::types::{Created, NoContent, TenantBody};
 use super::{ApiTags, in_tenant};
 use crate::domain::{self, Email, FieldError};
 use crate::error::AppError;
 use crate::http::auth::Auth;
 use crate::http::problem::ApiResult;
+use crate::services::invitations;
 use crate::services::tenants::{self, Application, Member, TenantName, TenantPatch};
 use crate::state::AppState;
 
 /// Applying for a storefront.
 #[derive(Debug, Object)]
 pub struct CreateTenantRequest {
-    /// 2–63 lower-case letters, digits and inner hyphens; also the storefront's subdomain.
+    /// 2–63 lower-case letters, digits and inner hyphens; also the storefront's subdomain, so
+    /// names the platform keeps for itself (`www`, `api`, `admin`, `mail`, …) are refused.
     pub slug: String,
     pub name: String,
     /// ISO 4217 code every price of the storefront will be in.
@@ -36,15 +40,6 @@ pub struct UpdateTenantRequest {
     /// A domain pointed at the platform for the storefront (e.g. `courses.example.org`);
     /// an empty string removes it.
     pub custom_domain: Option<String>,
-}
-
-/// Adding someone to the staff.
-#[derive(Debug, Object)]
-pub struct AddMemberRequest {
-    /// The address of a registered account.
-    pub email: String,
-    /// `editor` or `grader`.
-    pub role: String,
 }
 
 /// A member of a storefront's staff.
@@ -111,7 +106,7 @@ impl TenantsApi {
             )
             .await?;
         let input = Application {
-            slug: domain::slug("slug", &body.slug)?,
+            slug: domain::storefront_slug("slug", &body.slug)?,
             name: TenantName::parse("name", &body.name)?,
             currency: Currency::parse(&body.currency)
                 .map_err(|e| FieldError::new("currency", e))?,
@@ -192,27 +187,30 @@ impl TenantsApi {
         )))
     }
 
-    /// Add a registered user to the staff as `editor` or `grader` (owner).
+    /// Invite an address to the staff as `editor` or `grader` (owner). The address gets an
+    /// e-mail with a link that is valid for 7 days; inviting it again sends a new link and
+    /// renews the pending invitation. The answer is the same whether or not the address has
+    /// an account.
     #[oai(
         path = "/:tenant/members",
         method = "post",
-        operation_id = "add_member",
+        operation_id = "invite_member",
         tag = "ApiTags::Studio"
     )]
-    async fn add_member(
+    async fn invite_member(
         &self,
         Data(state): Data<&Arc<AppState>>,
         auth: Auth,
         tenant: Path<String>,
-        Json(body): Json<AddMemberRequest>,
-    ) -> ApiResult<Created<MemberBody>> {
+        Json(body): Json<InviteMemberRequest>,
+    ) -> ApiResult<Created<InvitationBody>> {
         let (tenant, proof) =
             in_tenant::<resource::Member>(state, &auth.principal(), &tenant, Action::Create)
                 .await?;
         let email = Email::parse("email", &body.email)?;
         let role = tenants::parse_staff_role(&body.role)?;
-        let member = tenants::add_member(state, &proof, &tenant, &email, role).await?;
-        Ok(Created::Created(Json(member.into())))
+        let invitation = invitations::invite(state, &proof, &tenant, &email, role).await?;
+        Ok(Created::Created(Json(invitation.into())))
     }
 
     /// Remove someone from the staff (owner); the owner stays.

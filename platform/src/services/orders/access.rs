@@ -72,8 +72,13 @@ impl Decision {
 pub type AccessKey = (Uuid, Uuid, Uuid);
 
 /// Whether `user` may study `course` now.
+///
+/// A free course is free to study only while it is published: a draft priced at zero is
+/// unfinished work, and answering `free` for it would serve its content and confirm its slug
+/// to anyone who guesses it. Entitlements (a course once sold, then made free and taken off
+/// the catalog) still count.
 pub async fn decide(state: &AppState, user: Option<Uuid>, course: &Course) -> AppResult<Decision> {
-    if course.is_free() {
+    if course.is_free() && course.published {
         return Ok(Decision {
             access: true,
             reason: Some(Reason::Free),

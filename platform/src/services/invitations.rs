@@ -1,0 +1,271 @@
+//! Staff invitations: how an owner adds an editor or grader by e-mail address.
+//!
+//! Inviting never looks up an account: the answer, its shape and the work behind it are the
+//! same whether or not someone has registered with the address, so the staff form cannot be
+//! used to learn who has an account. The address gets a link with a one-time token (only
+//! its SHA-256 is stored); whoever is signed in with that address accepts it and gets the
+//! role. An unknown, expired, used or someone else's token is one and the same 404.
+
+use chrono::{DateTime, Duration, Utc};
+use lyceum_tenants::rbac::{Authorized, Grant, Role, resource};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::accounts::{random_secret, sha256_hex};
+use super::policy::Policy;
+use super::tenants::{Member, Tenant, ensure_covers};
+use super::{now, outbox};
+use crate::domain::Email;
+use crate::entities::{staff_invitations as rows, users};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// How long an invitation can be accepted.
+pub const LIFETIME: Duration = Duration::days(7);
+
+/// The outbox kind of the invitation e-mail.
+pub const MAIL_KIND: &str = "staff_invitation";
+
+/// Where an invitation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvitationStatus {
+    /// Waiting for the address to accept.
+    Pending,
+    /// Not accepted in time; inviting the address again renews it.
+    Expired,
+    Accepted,
+}
+
+impl InvitationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Expired => "expired",
+            Self::Accepted => "accepted",
+        }
+    }
+}
+
+/// An invitation, as the owner sees it: nothing about any account.
+#[derive(Debug, Clone)]
+pub struct Invitation {
+    pub id: Uuid,
+    pub email: String,
+    pub role: Role,
+    pub status: InvitationStatus,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl TryFrom<rows::Model> for Invitation {
+    type Error = AppError;
+    fn try_from(m: rows::Model) -> Result<Self, Self::Error> {
+        let role = m
+            .role
+            .parse()
+            .map_err(|e| AppError::Internal(format!("invitation {} has a bad role: {e}", m.id)))?;
+        let status = if m.accepted_at.is_some() {
+            InvitationStatus::Accepted
+        } else if m.expires_at <= Utc::now() {
+            InvitationStatus::Expired
+        } else {
+            InvitationStatus::Pending
+        };
+        Ok(Self {
+            id: m.id,
+            email: m.email,
+            role,
+            status,
+            created_at: m.created_at,
+            expires_at: m.expires_at,
+        })
+    }
+}
+
+/// Invites `email` to the staff as `role` (owner), or renews the address's pending
+/// invitation with a new token, role and expiry; either way one e-mail goes out with the link.
+pub async fn invite(
+    state: &AppState,
+    auth: &Authorized<resource::Member>,
+    tenant: &Tenant,
+    email: &Email,
+    role: Role,
+) -> AppResult<Invitation> {
+    ensure_covers(auth, tenant)?;
+    let invited_by = auth.user_id().ok_or(AppError::Unauthenticated(
+        "sign in to invite someone to the staff",
+    ))?;
+    let token = format!("inv_{}", random_secret());
+    let token_hash = sha256_hex(&token);
+    let created_at = now();
+    let expires_at = created_at + LIFETIME;
+    let txn = state.db.begin().await?;
+    rows::Entity::insert(rows::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(tenant.id),
+        email: Set(email.as_str().to_owned()),
+        pending_email: Set(Some(email.as_str().to_owned())),
+        role: Set(role.as_str().to_owned()),
+        token_hash: Set(token_hash.clone()),
+        invited_by: Set(invited_by),
+        created_at: Set(created_at),
+        expires_at: Set(expires_at),
+        accepted_at: Set(None),
+        accepted_by: Set(None),
+    })
+    .on_conflict(
+        // The address already has a pending invitation here: renew it, keep its id.
+        OnConflict::columns([rows::Column::TenantId, rows::Column::PendingEmail])
+            .update_columns([
+                rows::Column::Role,
+                rows::Column::TokenHash,
+                rows::Column::InvitedBy,
+                rows::Column::CreatedAt,
+                rows::Column::ExpiresAt,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    let row = rows::Entity::find()
+        .filter(rows::Column::TenantId.eq(tenant.id))
+        .filter(rows::Column::TokenHash.eq(token_hash.as_str()))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::Internal("the invitation just written is gone".into()))?;
+    enqueue_mail(&txn, tenant, &row, &token, &state.settings.public_url).await?;
+    txn.commit().await?;
+    tracing::info!(tenant.id = %tenant.id, invitation.id = %row.id, role = role.as_str(), "staff invited");
+    row.try_into()
+}
+
+/// The invitation e-mail, in the inviting transaction; a renewed invitation (new token)
+/// sends a new message.
+async fn enqueue_mail(
+    conn: &impl ConnectionTrait,
+    tenant: &Tenant,
+    row: &rows::Model,
+    token: &str,
+    public_url: &url::Url,
+) -> AppResult<()> {
+    let base = public_url.as_str().trim_end_matches('/');
+    let payload = json!({
+        "to": row.email,
+        "tenant": tenant.name,
+        "role": row.role,
+        "link": format!("{base}/invitations/{token}"),
+        "expires_at": row.expires_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+    });
+    let dedupe = format!("invitation:{}:{}", row.id, row.token_hash);
+    outbox::enqueue(conn, Some(tenant.id), MAIL_KIND, &dedupe, payload).await
+}
+
+/// The tenant's invitations that are not accepted yet (expired ones included, so the owner
+/// sees whom to invite again), newest first (owner).
+pub async fn list_pending(
+    state: &AppState,
+    auth: &Authorized<resource::Member>,
+    tenant: &Tenant,
+) -> AppResult<Vec<Invitation>> {
+    ensure_covers(auth, tenant)?;
+    rows::Entity::find()
+        .filter(rows::Column::TenantId.eq(tenant.id))
+        .filter(rows::Column::AcceptedAt.is_null())
+        .order_by_desc(rows::Column::CreatedAt)
+        .limit(1000)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(Invitation::try_from)
+        .collect()
+}
+
+/// Cancels a pending invitation (owner): its link stops working at once.
+pub async fn cancel(
+    state: &AppState,
+    auth: &Authorized<resource::Member>,
+    tenant: &Tenant,
+    id: Uuid,
+) -> AppResult<()> {
+    ensure_covers(auth, tenant)?;
+    let deleted = rows::Entity::delete_many()
+        .filter(rows::Column::TenantId.eq(tenant.id))
+        .filter(rows::Column::Id.eq(id))
+        .filter(rows::Column::AcceptedAt.is_null())
+        .exec(&state.db)
+        .await?;
+    if deleted.rows_affected == 0 {
+        return Err(AppError::NotFound("invitation"));
+    }
+    Ok(())
+}
+
+/// Accepts an invitation for the signed-in user, who must hold the invited address; grants
+/// the role and returns the new member. Whatever is wrong with the token — unknown, expired,
+/// already used, or sent to another address — the answer is the same 404.
+pub async fn accept(
+    state: &AppState,
+    auth: &Authorized<resource::Account>,
+    token: &str,
+) -> AppResult<Member> {
+    let user_id = auth
+        .user_id()
+        .ok_or(AppError::Unauthenticated("sign in to accept an invitation"))?;
+    let gone = || AppError::NotFound("invitation");
+    let token_hash = sha256_hex(token);
+    let txn = state.db.begin().await?;
+    let row = rows::Entity::find()
+        .filter(rows::Column::TokenHash.eq(token_hash.as_str()))
+        .filter(rows::Column::AcceptedAt.is_null())
+        .filter(rows::Column::ExpiresAt.gt(now()))
+        .one(&txn)
+        .await?
+        .ok_or_else(gone)?;
+    // The address as stored now, not as a cached session remembers it.
+    let user = users::Entity::find_by_id(user_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(gone)?;
+    if !user.email.eq_ignore_ascii_case(&row.email) {
+        return Err(gone());
+    }
+    let role: Role = row
+        .role
+        .parse()
+        .map_err(|e| AppError::Internal(format!("invitation {} has a bad role: {e}", row.id)))?;
+    // Guarded on "still pending", so two accepts racing on one token grant it once.
+    let used = rows::Entity::update_many()
+        .col_expr(rows::Column::AcceptedAt, Expr::value(Some(now())))
+        .col_expr(rows::Column::AcceptedBy, Expr::value(Some(user_id)))
+        .col_expr(
+            rows::Column::PendingEmail,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(rows::Column::Id.eq(row.id))
+        .filter(rows::Column::AcceptedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if used.rows_affected != 1 {
+        return Err(gone());
+    }
+    let grant = Grant::new(
+        user_id,
+        role,
+        lyceum_tenants::rbac::Domain::Tenant(row.tenant_id),
+    );
+    Policy::store_grant(&txn, &grant).await?;
+    txn.commit().await?;
+    state.policy.granted(&grant).await?;
+    tracing::info!(tenant.id = %row.tenant_id, invitation.id = %row.id, user.id = %user_id, "invitation accepted");
+    Ok(Member {
+        user_id,
+        email: user.email,
+        name: user.name,
+        role,
+    })
+}
