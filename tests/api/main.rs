@@ -16,3 +16,4 @@ mod reserved;
 mod secrets;
 mod sessions;
 mod storefront;
+mod web;

@@ -31,6 +31,9 @@ db_tests! {
             owner_id: Set(user_id),
             created_at: Set(chrono::Utc::now()),
             approved_at: Set(Some(chrono::Utc::now())),
+            pending_domain: Set(None),
+            domain_token: Set(None),
+            domain_verified_at: Set(None),
         }
         .insert(&app.state.db)
         .await

@@ -13,7 +13,14 @@ db_tests! {
         app.course("school", &owner, "visible", 1999).await;
         app.post("/api/v1/tenants/school/courses/visible/publish", Some(&owner), json!({})).await.expect(200);
         app.course("school", &owner, "hidden", 0).await;
+        // A domain that was verified (tests/api/web.rs walks the DNS proof) is served.
         app.call(Method::PATCH, "/api/v1/tenants/school", Some(&owner), Some(json!({"custom_domain": "learn.example.org"}))).await.expect(200);
+        tenants::Entity::update_many()
+            .col_expr(tenants::Column::CustomDomain, sea_orm::sea_query::Expr::value("learn.example.org"))
+            .col_expr(tenants::Column::DomainVerifiedAt, sea_orm::sea_query::Expr::value(chrono::Utc::now()))
+            .exec(&app.state.db)
+            .await
+            .unwrap();
 
         let page = |host: &'static str, path: &'static str| {
             app.client.get(app.url(path)).header("host", host).send()

@@ -79,7 +79,8 @@ db_tests! {
         // A success URL opened before any webhook shows a pending order and grants nothing.
         let pending = app.checkout(&late, "paid").await;
         let id = pending["order"]["id"].as_str().unwrap();
-        let page = app.client.get(app.url(&format!("/checkout/{id}/complete"))).send().await.unwrap().text().await.unwrap();
+        let status_url = lyceum::services::orders::checkout::status_url(&app.state, id.parse().unwrap(), true);
+        let page = app.client.get(&status_url).send().await.unwrap().text().await.unwrap();
         assert!(page.contains("pending"), "{page}");
         assert_eq!(app.access(Some(&late), "paid").await["access"], false);
         assert_eq!(app.order_row(id).await.status, "pending");

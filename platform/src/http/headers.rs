@@ -110,7 +110,7 @@ impl<E: Endpoint> Endpoint for SecureHeadersEndpoint<E> {
     async fn call(&self, req: Request) -> Result<Self::Output> {
         let mut response = match self.inner.call(req).await {
             Ok(output) => output.into_response(),
-            Err(e) => e.into_response(),
+            Err(e) => super::problem::render(e).await,
         };
         self.headers.apply(&mut response);
         Ok(response)
