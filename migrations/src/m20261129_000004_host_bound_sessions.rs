@@ -90,7 +90,10 @@ impl MigrationTrait for Migration {
             .exec_stmt(
                 Query::update()
                     .table(Tenants::Table)
-                    .value(TenantDomains::DomainVerifiedAt, Expr::col(Tenants::CreatedAt))
+                    .value(
+                        TenantDomains::DomainVerifiedAt,
+                        Expr::col(Tenants::CreatedAt),
+                    )
                     .and_where(Expr::col(Tenants::CustomDomain).is_not_null())
                     .to_owned(),
             )

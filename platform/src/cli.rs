@@ -171,6 +171,10 @@ async fn reconcile(settings: Settings, only_report: bool) -> anyhow::Result<()> 
 }
 
 async fn serve(mut settings: Settings, demo: bool) -> anyhow::Result<()> {
+    if demo {
+        // The demo's storefront sells through the sandbox whatever else is configured.
+        settings.sandbox_everywhere = settings.sandbox_enabled;
+    }
     let (acceptor, _) = crate::server::bind(&mut settings).await?;
     let state = crate::AppState::build(settings).await?;
     if demo {

@@ -157,6 +157,10 @@ pub struct Settings {
     /// How long an API token lives.
     pub token_ttl: Duration,
     pub sandbox_enabled: bool,
+    /// Demo and test mode (`LYCEUM_SANDBOX=all`, and `serve --demo`): the sandbox is offered
+    /// to every storefront, even one that takes real payments; otherwise only to storefronts
+    /// without a real gateway.
+    pub sandbox_everywhere: bool,
     pub sandbox_webhook_secret: Option<SecretString>,
     /// How the sandbox delivers its webhooks (tests make it duplicate, delay, reorder).
     pub sandbox_delivery: lyceum_gateway_sandbox::DeliveryOptions,
@@ -430,13 +434,14 @@ impl Raw {
                 ));
             }
         };
-        let sandbox_enabled = match self.get("sandbox").unwrap_or("on") {
-            "on" | "true" | "1" => true,
-            "off" | "false" | "0" => false,
+        let (sandbox_enabled, sandbox_everywhere) = match self.get("sandbox").unwrap_or("on") {
+            "on" | "true" | "1" => (true, false),
+            "all" => (true, true),
+            "off" | "false" | "0" => (false, false),
             other => {
                 return Err(invalid(
                     "sandbox",
-                    format!("`{other}` is neither `on` nor `off`"),
+                    format!("`{other}` is neither `on`, `all` nor `off`"),
                 ));
             }
         };
@@ -465,6 +470,7 @@ impl Raw {
             max_upload_bytes: self.parsed("max_upload_bytes", 512 * 1024 * 1024)?,
             token_ttl: Duration::from_secs(token_ttl_days * 24 * 3600),
             sandbox_enabled,
+            sandbox_everywhere,
             sandbox_webhook_secret: self.signing_secret("sandbox_webhook_secret", true)?,
             sandbox_delivery: lyceum_gateway_sandbox::DeliveryOptions::default(),
             dns_probe: None,

@@ -190,6 +190,28 @@ db_tests! {
         assert!(nowhere.headers().get("location").is_none_or(|l| !l.to_str().unwrap().contains("code=")));
     }
 
+    async fn the_invitation_link_accepts_in_the_browser(app) {
+        let admin = app.admin("root@example.com").await;
+        let owner = app.active_tenant("school", "owner@example.com", &admin).await;
+        let (editor, _) = app.register("editor@example.com").await;
+        app.post("/api/v1/tenants/school/members", Some(&owner), json!({"email": "editor@example.com", "role": "editor"})).await.expect(201);
+        let token = app.invitation_token("editor@example.com").await;
+        let page = format!("/invitations/{token}");
+        // Signed out, the link asks to sign in and comes back.
+        let anonymous = app.client.get(app.url(&page)).send().await.unwrap();
+        assert!(location(&anonymous).starts_with("/login?next=%2Finvitations%2F"), "{}", location(&anonymous));
+        let signed = app.web_sign_in("editor@example.com", "correct horse battery", &page).await;
+        let cookie = set_cookie(&signed, "lyceum_session").unwrap();
+        let html = app.client.get(app.url(&page)).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+        let csrf = hidden(&html, "csrf");
+        let forged = app.client.post(app.url(&page)).header("cookie", &cookie).form(&[("csrf", "forged")]).send().await.unwrap();
+        assert_eq!(forged.status(), 403);
+        app.post("/api/v1/tenants/school/courses", Some(&editor), json!({"slug": "early", "title": "Early", "price": {"amount": 0, "currency": "USD"}})).await.expect_problem(403);
+        let accepted = app.client.post(app.url(&page)).header("cookie", &cookie).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+        assert_eq!(accepted.status(), 200);
+        app.post("/api/v1/tenants/school/courses", Some(&editor), json!({"slug": "mine", "title": "Mine", "price": {"amount": 0, "currency": "USD"}})).await.expect(201);
+    }
+
     async fn the_order_page_shows_an_order_to_its_link_or_its_buyer_only(app) {
         let admin = app.admin("root@example.com").await;
         let owner = app.active_tenant("school", "owner@example.com", &admin).await;
@@ -230,7 +252,13 @@ struct FakeDns(Mutex<HashMap<String, Vec<String>>>);
 
 impl DnsProbe for FakeDns {
     fn txt_records<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Vec<String>, String>> {
-        let records = self.0.lock().unwrap().get(name).cloned().unwrap_or_default();
+        let records = self
+            .0
+            .lock()
+            .unwrap()
+            .get(name)
+            .cloned()
+            .unwrap_or_default();
         Box::pin(async move { Ok(records) })
     }
 }
@@ -247,34 +275,86 @@ async fn custom_domains_need_proof_of_control(backend: Backend) {
 
 async fn check_custom_domains(app: &TestApp, dns: &FakeDns) {
     let admin = app.admin("root@example.com").await;
-    let owner = app.active_tenant("school", "owner@example.com", &admin).await;
-    let rival = app.active_tenant("rival", "rival@example.com", &admin).await;
+    let owner = app
+        .active_tenant("school", "owner@example.com", &admin)
+        .await;
+    let rival = app
+        .active_tenant("rival", "rival@example.com", &admin)
+        .await;
     let set = |token: String, domain: &'static str, tenant: &'static str| async move {
-        app.call(Method::PATCH, &format!("/api/v1/tenants/{tenant}"), Some(&token), Some(json!({"custom_domain": domain}))).await.expect(200)
+        app.call(
+            Method::PATCH,
+            &format!("/api/v1/tenants/{tenant}"),
+            Some(&token),
+            Some(json!({"custom_domain": domain})),
+        )
+        .await
+        .expect(200)
     };
     let body = set(owner.clone(), "learn.example.org", "school").await;
-    assert!(body["custom_domain"].is_null(), "not served before it is verified: {body}");
+    assert!(
+        body["custom_domain"].is_null(),
+        "not served before it is verified: {body}"
+    );
     let verification = &body["domain_verification"];
     assert_eq!(verification["domain"], "learn.example.org");
-    assert_eq!(verification["record_name"], "_lyceum-challenge.learn.example.org");
+    assert_eq!(
+        verification["record_name"],
+        "_lyceum-challenge.learn.example.org"
+    );
     let value = verification["record_value"].as_str().unwrap().to_owned();
     // A rival may ask for the same domain; asking proves nothing.
     set(rival.clone(), "learn.example.org", "rival").await;
 
     let page = app.get_on("learn.example.org", "/", None).await;
     assert_eq!(page.status(), 404, "an unverified domain serves nothing");
-    app.post("/api/v1/tenants/school/domain/verify", Some(&owner), json!({})).await.expect_problem(422);
-    dns.0.lock().unwrap().insert("_lyceum-challenge.learn.example.org".into(), vec!["something else".into(), value.clone()]);
+    app.post(
+        "/api/v1/tenants/school/domain/verify",
+        Some(&owner),
+        json!({}),
+    )
+    .await
+    .expect_problem(422);
+    dns.0.lock().unwrap().insert(
+        "_lyceum-challenge.learn.example.org".into(),
+        vec!["something else".into(), value.clone()],
+    );
     // The rival's token is not the published one.
-    app.post("/api/v1/tenants/rival/domain/verify", Some(&rival), json!({})).await.expect_problem(422);
-    let verified = app.post("/api/v1/tenants/school/domain/verify", Some(&owner), json!({})).await.expect(200);
+    app.post(
+        "/api/v1/tenants/rival/domain/verify",
+        Some(&rival),
+        json!({}),
+    )
+    .await
+    .expect_problem(422);
+    let verified = app
+        .post(
+            "/api/v1/tenants/school/domain/verify",
+            Some(&owner),
+            json!({}),
+        )
+        .await
+        .expect(200);
     assert_eq!(verified["custom_domain"], "learn.example.org");
-    assert!(verified.get("domain_verification").is_none_or(serde_json::Value::is_null), "{verified}");
+    assert!(
+        verified
+            .get("domain_verification")
+            .is_none_or(serde_json::Value::is_null),
+        "{verified}"
+    );
     let page = app.get_on("learn.example.org:443", "/", None).await;
     assert_eq!(page.status(), 200);
     // Only the owner verifies; the API itself is not served on the storefront's domain.
-    app.post("/api/v1/tenants/school/domain/verify", Some(&rival), json!({})).await.expect_problem(403);
-    let api = app.get_on("learn.example.org", "/api/v1/tenants/school/courses", None).await;
+    app.post(
+        "/api/v1/tenants/school/domain/verify",
+        Some(&rival),
+        json!({}),
+    )
+    .await
+    .expect_problem(403);
+    let api = app
+        .get_on("learn.example.org", "/api/v1/tenants/school/courses", None)
+        .await;
     assert_eq!(api.status(), 404);
 }
 

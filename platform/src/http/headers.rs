@@ -134,7 +134,8 @@ struct CachedPage {
 
 impl<E> std::fmt::Debug for HashedInlineScripts<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HashedInlineScripts").finish_non_exhaustive()
+        f.debug_struct("HashedInlineScripts")
+            .finish_non_exhaustive()
     }
 }
 

@@ -7,6 +7,7 @@ pub mod client;
 pub mod content;
 pub mod headers;
 pub mod health;
+pub mod invitation_page;
 pub mod metrics;
 pub mod middleware;
 pub mod problem;

@@ -47,7 +47,9 @@ pub fn safe_next(next: Option<&str>) -> String {
         return "/".to_owned();
     };
     match base.join(next) {
-        Ok(url) if url.origin() == base.origin() && !url[Position::BeforePath..].starts_with("//") => {
+        Ok(url)
+            if url.origin() == base.origin() && !url[Position::BeforePath..].starts_with("//") =>
+        {
             url[Position::BeforePath..].to_owned()
         }
         _ => "/".to_owned(),
@@ -79,8 +81,9 @@ fn form_token(state: &AppState, req: &Request) -> (String, Option<String>) {
             } else {
                 ""
             };
-            let cookie =
-                format!("{FORM_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=7200{secure}");
+            let cookie = format!(
+                "{FORM_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=7200{secure}"
+            );
             (value, Some(cookie))
         }
     };
@@ -229,12 +232,14 @@ async fn signed_in(
         .max(0);
     let cookie = session_cookie(state, Some((&session.cookie, max_age)));
     let target = match site_named(state, site).await {
-        Some(site) => match accounts::session_user(state, &session.cookie, SessionScope::Platform)
-            .await
-        {
-            Ok(Some((user, _))) => handoff_url(state, user.id, &site, next).await,
-            _ => Err(AppError::Unauthenticated("the session has expired; sign in again")),
-        },
+        Some(site) => {
+            match accounts::session_user(state, &session.cookie, SessionScope::Platform).await {
+                Ok(Some((user, _))) => handoff_url(state, user.id, &site, next).await,
+                _ => Err(AppError::Unauthenticated(
+                    "the session has expired; sign in again",
+                )),
+            }
+        }
         None => Ok(next.to_owned()),
     };
     match target {
@@ -454,9 +459,15 @@ mod tests {
                 next.starts_with('/') && !next.starts_with("//") && !next.contains('\\'),
                 "{evil:?} became {next:?}"
             );
-            assert!(!next.contains("evil.example") || next.starts_with("/evil"), "{evil:?} became {next:?}");
+            assert!(
+                !next.contains("evil.example") || next.starts_with("/evil"),
+                "{evil:?} became {next:?}"
+            );
         }
-        assert_eq!(safe_next(Some("/s/demo/courses/x?y=1#z")), "/s/demo/courses/x?y=1#z");
+        assert_eq!(
+            safe_next(Some("/s/demo/courses/x?y=1#z")),
+            "/s/demo/courses/x?y=1#z"
+        );
         assert_eq!(safe_next(Some("/a/../b")), "/b");
         assert_eq!(safe_next(None), "/");
     }

@@ -135,7 +135,10 @@ impl Endpoint for SiteRouter {
         };
         // The platform's own host is decided without touching the database: the hot path.
         if matches!(
-            target(&state, req.header(poem::http::header::HOST).unwrap_or_default()),
+            target(
+                &state,
+                req.header(poem::http::header::HOST).unwrap_or_default()
+            ),
             HostTarget::Platform
         ) {
             return self.platform.call(req).await;
@@ -177,7 +180,10 @@ mod tests {
 
     #[test]
     fn hosts_lose_ports_case_and_trailing_dots() {
-        assert_eq!(bare_host("Courses.Example.ORG.:8443"), "courses.example.org");
+        assert_eq!(
+            bare_host("Courses.Example.ORG.:8443"),
+            "courses.example.org"
+        );
         assert_eq!(bare_host("[::1]:8080"), "::1");
         assert_eq!(bare_host("127.0.0.1"), "127.0.0.1");
     }

@@ -34,6 +34,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("register.html", include_str!("templates/register.html")),
         ("handoff.html", include_str!("templates/handoff.html")),
         ("message.html", include_str!("templates/message.html")),
+        ("invitation.html", include_str!("templates/invitation.html")),
     ] {
         if let Err(e) = env.add_template(name, source) {
             tracing::error!(template = name, error = %e, "storefront template is broken");
@@ -58,6 +59,10 @@ pub fn platform_routes() -> Route {
             get(signin::register_page).post(signin::register_submit),
         )
         .at("/login/handoff", post(signin::handoff_consent))
+        .at(
+            "/invitations/:token",
+            get(super::invitation_page::show).post(super::invitation_page::accept),
+        )
         .at("/logout", post(shop::logout))
 }
 

@@ -42,7 +42,12 @@ mod tests {
         assert!(verify(&key, "form", "abc", &t));
         assert!(!verify(&key, "status", "abc", &t));
         assert!(!verify(&key, "form", "abd", &t));
-        assert!(!verify(&SecretString::from("x".repeat(32)), "form", "abc", &t));
+        assert!(!verify(
+            &SecretString::from("x".repeat(32)),
+            "form",
+            "abc",
+            &t
+        ));
         assert!(!verify(&key, "form", "abc", "not base64 !"));
     }
 }

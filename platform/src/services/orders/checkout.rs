@@ -286,15 +286,50 @@ async fn resolve_items(state: &AppState, tenant: &Tenant, input: &Input) -> AppR
     Ok(courses)
 }
 
+/// The gateway of a checkout: the one the buyer picked, if the storefront offers it, else the
+/// storefront's first.
 fn pick_gateway(state: &AppState, wanted: Option<GatewayId>) -> AppResult<&Gateway> {
-    match wanted {
-        Some(id) => state.gateways.get(id).ok_or_else(|| {
-            AppError::invalid("gateway", format!("the {id} gateway is not enabled"))
-        }),
-        None => state.gateways.default_gateway().ok_or_else(|| {
-            AppError::invalid("gateway", "no payment gateway is enabled on this platform")
-        }),
-    }
+    // Per-tenant gateway accounts arrive with the first real provider; until then no
+    // storefront has a real gateway of its own.
+    let offered = offered_gateways(
+        state.gateways.iter().map(Gateway::id),
+        &[],
+        state.settings.sandbox_everywhere,
+    );
+    let id = match wanted {
+        Some(id) if offered.contains(&id) => id,
+        Some(id) => {
+            return Err(AppError::invalid(
+                "gateway",
+                format!("this storefront does not take payments through {id}"),
+            ));
+        }
+        None => *offered
+            .first()
+            .ok_or_else(|| AppError::invalid("gateway", "this storefront takes no payments yet"))?,
+    };
+    state
+        .gateways
+        .get(id)
+        .ok_or_else(|| AppError::invalid("gateway", format!("the {id} gateway is not enabled")))
+}
+
+/// The gateways a storefront's buyers may pick, in the platform's order: of those the platform
+/// enabled, the real ones the storefront connected, and the sandbox — only while the
+/// storefront has no real gateway (a buyer must never "pay" a real seller with a test card),
+/// unless the platform runs in demo or test mode (`everywhere`).
+pub fn offered_gateways(
+    enabled: impl IntoIterator<Item = GatewayId>,
+    connected: &[GatewayId],
+    everywhere: bool,
+) -> Vec<GatewayId> {
+    let real_connected = connected.iter().any(|g| *g != GatewayId::Sandbox);
+    enabled
+        .into_iter()
+        .filter(|id| match id {
+            GatewayId::Sandbox => everywhere || !real_connected,
+        })
+        .collect()
 }
 
 /// A conflict if the buyer can already study one of `courses`.
@@ -385,7 +420,12 @@ pub fn status_token(state: &AppState, order: Uuid) -> String {
 
 /// Whether `token` opens the status page of `order`.
 pub fn status_token_valid(state: &AppState, order: Uuid, token: &str) -> bool {
-    crate::services::signing::verify(&state.content_key, "order-status", &order.to_string(), token)
+    crate::services::signing::verify(
+        &state.content_key,
+        "order-status",
+        &order.to_string(),
+        token,
+    )
 }
 
 /// An event the platform tells itself (zero-total fulfilment, failed checkout, expiry).
@@ -412,5 +452,28 @@ pub fn local_event_for(
         dispute_id: None,
         amount: Money::zero(currency),
         occurred_at: now(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sandbox_is_offered_only_where_no_real_money_is_taken() {
+        let enabled = [GatewayId::Sandbox];
+        assert_eq!(
+            offered_gateways(enabled, &[], false),
+            vec![GatewayId::Sandbox]
+        );
+        assert_eq!(
+            offered_gateways(enabled, &[GatewayId::Sandbox], false),
+            vec![GatewayId::Sandbox]
+        );
+        assert_eq!(
+            offered_gateways(enabled, &[], true),
+            vec![GatewayId::Sandbox]
+        );
+        assert!(offered_gateways([], &[], true).is_empty());
     }
 }
