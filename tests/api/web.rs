@@ -58,6 +58,15 @@ db_tests! {
         assert!(api.headers().get("strict-transport-security").is_none(), "no HSTS over plain http");
     }
 
+    async fn hsts_is_sent_when_the_platform_is_https(app) {
+        let https = spawn_app_with(Backend::Sqlite, |s| s.public_url = url::Url::parse("https://127.0.0.1:0").unwrap()).await.unwrap();
+        let resp = https.client.get(https.url("/healthz")).send().await.unwrap();
+        assert!(resp.headers()["strict-transport-security"].to_str().unwrap().starts_with("max-age="));
+        https.stop().await;
+        let plain = app.client.get(app.url("/healthz")).send().await.unwrap();
+        assert!(plain.headers().get("strict-transport-security").is_none());
+    }
+
     async fn sign_in_redirects_never_leave_the_site(app) {
         app.register("ann@example.com").await;
         for evil in ["//evil.example/", "/\\evil.example", "/\t/evil.example", "https://evil.example/", "/ /evil.example", "\\\\evil.example", "///evil.example"] {
@@ -117,7 +126,9 @@ db_tests! {
         let owner = app.active_tenant("school", "owner@example.com", &admin).await;
         app.course("school", &owner, "paid", 4900).await;
         app.post("/api/v1/tenants/school/courses/paid/publish", Some(&owner), json!({})).await.expect(200);
-        app.active_tenant("other", "other@example.com", &admin).await;
+        let other_owner = app.active_tenant("other", "other@example.com", &admin).await;
+        app.course("other", &other_owner, "theirs", 100).await;
+        app.post("/api/v1/tenants/other/courses/theirs/publish", Some(&other_owner), json!({})).await.expect(200);
         app.register("student@example.com").await;
         let port = app.base.rsplit(':').next().unwrap().to_owned();
         let school = format!("school.lyceum.test:{port}");
@@ -162,9 +173,10 @@ db_tests! {
         // ... and nowhere else: not on the platform, not on another storefront, not in the API.
         let on_platform = app.client.get(app.url("/s/school/courses/paid")).header("cookie", &host_cookie).send().await.unwrap().text().await.unwrap();
         assert!(on_platform.contains("Sign in to buy"), "{on_platform}");
-        let other = app.get_on(&format!("other.lyceum.test:{port}"), "/", Some(&host_cookie)).await;
+        let other = app.get_on(&format!("other.lyceum.test:{port}"), "/courses/theirs", Some(&host_cookie)).await;
         assert_eq!(other.status(), 200);
-        assert!(!other.text().await.unwrap().contains("Sign out"));
+        let other = other.text().await.unwrap();
+        assert!(other.contains("Sign in to buy") && !other.contains("Sign out"), "{other}");
         let me = app.client.get(app.url("/api/v1/me")).header("cookie", &host_cookie).send().await.unwrap();
         assert_eq!(me.status(), 401);
         let buy = app.client.post(app.url("/s/school/courses/paid/buy")).header("cookie", &host_cookie)
