@@ -10,6 +10,7 @@ mod catalog;
 mod coupons;
 mod learning;
 mod orders;
+pub mod strict;
 mod studio;
 mod tenants;
 pub mod types;
