@@ -3,6 +3,7 @@
 
 mod authz;
 mod catalog;
+mod contract;
 mod health;
 mod input;
 mod journey;
