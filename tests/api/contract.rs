@@ -132,8 +132,13 @@ db_tests! {
         assert_eq!(users_and_tenants(&app).await, before);
         assert_eq!(app.get("/api/v1/tenants/school/studio/courses", Some(&owner)).await.expect(200), json!([]));
 
-        // Well-typed bodies still pass, with a `null` read as an absent optional field.
+        // An optional field is left out, not sent as `null` (the document does not allow it).
         app.call(Method::PATCH, "/api/v1/tenants/school", Some(&owner), Some(json!({"name": "Renamed", "custom_domain": null})))
+            .await
+            .expect_problem(400);
+        assert_eq!(app.get("/api/v1/tenants/school", Some(&owner)).await.expect(200)["name"], "School");
+        // Well-typed bodies still pass.
+        app.call(Method::PATCH, "/api/v1/tenants/school", Some(&owner), Some(json!({"name": "Renamed"})))
             .await
             .expect(200);
         assert_eq!(app.get("/api/v1/tenants/school", Some(&owner)).await.expect(200)["name"], "Renamed");

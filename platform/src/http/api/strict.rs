@@ -9,8 +9,9 @@
 //!
 //! It checks JSON types only — string, integer, number, boolean, array, object, through `$ref`
 //! and `allOf` — and leaves ranges, formats and required fields to poem-openapi and the domain
-//! types. A `null` passes: poem-openapi reads it as an absent optional field, and refuses it
-//! for a required one.
+//! types. A `null` is refused unless the schema says `nullable`: poem-openapi would read it as
+//! an absent optional field, but the document promises a string (or whatever the type is), and
+//! an optional field is left out, not sent as `null`.
 
 use std::sync::Arc;
 
@@ -99,7 +100,14 @@ impl StrictJson {
     /// does not, and what it should be.
     fn check(&self, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
         if value.is_null() {
-            return Ok(());
+            return if self.admits_null(schema) {
+                Ok(())
+            } else {
+                let at = if at.is_empty() { "the body" } else { at };
+                Err(format!(
+                    "`{at}` must not be null; leave an optional field out instead"
+                ))
+            };
         }
         if let Some(name) = schema["$ref"].as_str() {
             let name = name.rsplit('/').next().unwrap_or(name);
@@ -158,6 +166,30 @@ impl StrictJson {
             _ => {}
         }
         Ok(())
+    }
+}
+
+impl StrictJson {
+    /// Whether `schema` lets a value be `null`: it says `nullable`, or states no type at all.
+    fn admits_null(&self, schema: &Value) -> bool {
+        if schema["nullable"] == true {
+            return true;
+        }
+        if let Some(name) = schema["$ref"].as_str() {
+            let name = name.rsplit('/').next().unwrap_or(name);
+            return self
+                .inner
+                .components
+                .get(name)
+                .is_none_or(|target| self.admits_null(target));
+        }
+        if let Some(parts) = schema["allOf"].as_array() {
+            return parts.iter().all(|p| self.admits_null(p));
+        }
+        if let Some(choices) = schema["oneOf"].as_array().or(schema["anyOf"].as_array()) {
+            return choices.iter().any(|c| self.admits_null(c));
+        }
+        schema["type"].is_null()
     }
 }
 
@@ -227,6 +259,7 @@ mod tests {
                         "name": {"type": "string"},
                         "days": {"type": "integer"},
                         "tags": {"type": "array", "items": {"type": "string"}},
+                        "note": {"type": "string", "nullable": true},
                         "price": {"allOf": [{"$ref": "#/components/schemas/Money"}, {"description": "x"}]}
                     }},
                     "Money": {"type": "object", "properties": {"amount": {"type": "integer"}, "currency": {"type": "string"}}}
@@ -290,10 +323,23 @@ mod tests {
     }
 
     #[test]
-    fn well_typed_bodies_nulls_and_unknown_fields_pass() {
+    fn well_typed_bodies_and_unknown_fields_pass() {
         assert!(check(json!({"name": "n", "days": 3, "tags": ["a"], "price": {"amount": 1, "currency": "EUR"}})).is_ok());
-        assert!(check(json!({"name": null, "other": 1})).is_ok());
+        assert!(check(json!({"other": 1})).is_ok());
         assert!(check(json!({"days": "3"})).is_err());
         assert!(check(json!([1])).unwrap_err().contains("the body"));
+    }
+
+    #[test]
+    fn null_only_where_the_schema_says_nullable() {
+        assert!(check(json!({"note": null})).is_ok());
+        assert!(
+            check(json!({"name": null}))
+                .unwrap_err()
+                .contains("`name` must not be null")
+        );
+        assert!(check(json!({"price": null})).is_err());
+        assert!(check(json!({"tags": [null]})).is_err());
+        assert!(check(json!(null)).is_err());
     }
 }
