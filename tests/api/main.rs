@@ -4,6 +4,7 @@
 mod authz;
 mod catalog;
 mod content;
+mod contract;
 mod health;
 mod input;
 mod invitations;

@@ -47,8 +47,9 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
     let api = api_service(&state);
     let spec = api.spec_endpoint();
     let docs = headers::HashedInlineScripts::new(api.swagger_ui());
+    let strict = api::strict::StrictJson::from_document(&api.spec());
     let mut route = Route::new()
-        .nest_no_strip("/api/v1", api)
+        .nest_no_strip("/api/v1", api.with(strict))
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
         // The hottest read, served by a plain handler; described in the document all the same.

@@ -59,6 +59,9 @@ pub enum ProblemResponse {
     /// The body is too large.
     #[oai(status = 413, content_type = "application/problem+json")]
     TooLarge(Json<Problem>),
+    /// The request's `Content-Type` is not one the operation takes (answered before the handler).
+    #[oai(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Json<Problem>),
     /// Well-formed input that does not make sense (unknown currency, negative price, bad slug).
     #[oai(status = 422, content_type = "application/problem+json")]
     Unprocessable(Json<Problem>),

@@ -21,6 +21,7 @@ pub struct RoleBody {
     /// `platform_admin`, `owner`, `editor`, `grader`, `student` or `team_manager`.
     pub role: String,
     /// The storefront's slug; absent for platform-wide roles.
+    #[oai(skip_serializing_if_is_none)]
     pub tenant: Option<String>,
 }
 

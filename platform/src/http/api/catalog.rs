@@ -26,6 +26,7 @@ use crate::state::AppState;
 pub struct CoursePage {
     pub items: Vec<CourseBody>,
     /// Pass as `cursor` for the next page; absent on the last page.
+    #[oai(skip_serializing_if_is_none)]
     pub next_cursor: Option<String>,
 }
 

@@ -44,14 +44,19 @@ pub struct CreateCouponRequest {
 pub struct CouponBody {
     pub id: Uuid,
     pub code: String,
+    #[oai(skip_serializing_if_is_none)]
     pub percent_off: Option<u8>,
+    #[oai(skip_serializing_if_is_none)]
     pub amount_off: Option<MoneyBody>,
+    #[oai(skip_serializing_if_is_none)]
     pub max_redemptions: Option<u32>,
+    #[oai(skip_serializing_if_is_none)]
     pub max_redemptions_per_buyer: Option<u32>,
     /// Final uses: paid orders.
     pub redemptions: u32,
     /// Uses held by orders that can still be paid.
     pub reserved: u32,
+    #[oai(skip_serializing_if_is_none)]
     pub expires_at: Option<DateTime<Utc>>,
     pub course_ids: Vec<Uuid>,
 }

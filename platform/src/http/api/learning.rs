@@ -33,10 +33,12 @@ use crate::state::AppState;
 #[derive(Debug, Object, Serialize)]
 pub struct AccessBody {
     pub access: bool,
-    /// When the access ends; absent for lifetime access.
+    /// When the access ends; `null` for lifetime access.
     #[serde(serialize_with = "rfc3339")]
+    #[oai(nullable)]
     pub expires_at: Option<DateTime<Utc>>,
-    /// `free`, `purchase`, `seat`, `subscription` or `grant`; absent without access.
+    /// `free`, `purchase`, `seat`, `subscription` or `grant`; `null` without access.
+    #[oai(nullable)]
     pub reason: Option<String>,
 }
 

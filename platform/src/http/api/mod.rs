@@ -12,6 +12,7 @@ mod domains;
 mod invitations;
 mod learning;
 mod orders;
+pub mod strict;
 mod studio;
 mod tenants;
 pub mod types;

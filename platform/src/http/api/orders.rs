@@ -73,6 +73,7 @@ pub struct OrderBody {
     pub refunded: MoneyBody,
     pub items: Vec<OrderItemBody>,
     /// The gateway that takes the payment; absent when nothing was to be paid.
+    #[oai(skip_serializing_if_is_none)]
     pub gateway: Option<String>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,

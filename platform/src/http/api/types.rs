@@ -79,14 +79,17 @@ pub struct TenantBody {
     /// `pending`, `active` or `suspended`; only `active` storefronts sell.
     pub status: String,
     /// The platform fee in basis points, when the storefront has its own fee plan.
+    #[oai(skip_serializing_if_is_none)]
     pub fee_bps: Option<u16>,
     /// The verified domain the storefront is served on.
+    #[oai(skip_serializing_if_is_none)]
     pub custom_domain: Option<String>,
     /// A requested domain that is not served until its owner proves control of it: publish
     /// this TXT record, then call `verify_custom_domain`.
     #[oai(skip_serializing_if_is_none)]
     pub domain_verification: Option<DomainVerificationBody>,
     pub created_at: DateTime<Utc>,
+    #[oai(skip_serializing_if_is_none)]
     pub approved_at: Option<DateTime<Utc>>,
 }
 
@@ -140,8 +143,10 @@ pub struct CourseBody {
     /// Zero for a free course.
     pub price: MoneyBody,
     /// Days of access after purchase; absent for lifetime access.
+    #[oai(skip_serializing_if_is_none)]
     pub access_days: Option<u32>,
     pub published: bool,
+    #[oai(skip_serializing_if_is_none)]
     pub published_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
