@@ -23,6 +23,7 @@ enum SessionHandoffs {
     CodeHash,
     UserId,
     Host,
+    StateHash,
     NextPath,
     CreatedAt,
     ExpiresAt,
@@ -56,6 +57,9 @@ impl MigrationTrait for Migration {
                     .col(string_len(SessionHandoffs::CodeHash, 64).unique_key())
                     .col(uuid(SessionHandoffs::UserId))
                     .col(string_len(SessionHandoffs::Host, 253))
+                    // SHA-256 of the nonce the storefront host set as a cookie in the browser
+                    // that started the sign-in: only that browser can redeem the code.
+                    .col(string_len(SessionHandoffs::StateHash, 64))
                     .col(string_len(SessionHandoffs::NextPath, 2048))
                     .col(timestamp_with_time_zone(SessionHandoffs::CreatedAt))
                     .col(timestamp_with_time_zone(SessionHandoffs::ExpiresAt))

@@ -83,10 +83,10 @@ async fn the_51st_sign_in_in_a_minute_from_one_address_is_refused_before_any_wor
         post_from(&app, path, body, None)
     }));
     // The 51st and 52nd, sent once the 50 are counted (the registration's address key, one
-    // sign-in address key and 50 account keys), are refused although their password is
-    // right; so is the sign-in form.
+    // sign-in address key, 50 account-and-address keys and 50 account keys), are refused
+    // although their password is right; so is the sign-in form.
     let refused = async {
-        while app.state.limits.tracked() < 52 {
+        while app.state.limits.tracked() < 102 {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
         let form = app

@@ -138,6 +138,8 @@ db_tests! {
         assert_eq!(resp.status(), 303);
         let to = location(&resp);
         assert!(to.starts_with(&app.base) && to.contains("site=school.lyceum.test") && to.contains("next=%2Fcourses%2Fpaid"), "{to}");
+        // The host keeps a nonce in this browser: only it can redeem the code to come.
+        let nonce_cookie = set_cookie(&resp, "lyceum_handoff").expect("the handoff nonce");
         let post_on_host = app.client.post(app.url("/login")).header("host", &school)
             .form(&[("email", "student@example.com"), ("password", "correct horse battery")]).send().await.unwrap();
         assert!(post_on_host.status() == 404 || post_on_host.status() == 405, "{}", post_on_host.status());
@@ -146,8 +148,10 @@ db_tests! {
         // Signing in on the platform hands the visitor back with a one-time code.
         let form = app.sign_in_form(to.trim_start_matches(&app.base)).await;
         assert_eq!(hidden(&form.html, "site"), "school.lyceum.test");
+        let nonce = hidden(&form.html, "state");
+        assert_eq!(format!("lyceum_handoff={nonce}"), nonce_cookie);
         let signed = app.client.post(app.url("/login")).header("cookie", &form.cookie)
-            .form(&[("email", "student@example.com"), ("password", "correct horse battery"), ("next", "/courses/paid"), ("site", "school.lyceum.test"), ("csrf", form.csrf.as_str())])
+            .form(&[("email", "student@example.com"), ("password", "correct horse battery"), ("next", "/courses/paid"), ("site", "school.lyceum.test"), ("state", nonce.as_str()), ("csrf", form.csrf.as_str())])
             .send().await.unwrap();
         assert_eq!(signed.status(), 303);
         let platform_cookie = set_cookie(&signed, "lyceum_session").expect("a platform session");
@@ -155,15 +159,22 @@ db_tests! {
         assert!(handoff.starts_with(&format!("http://school.lyceum.test:{port}/auth/handoff?code=")), "{handoff}");
         let path = handoff.split_once(&port).unwrap().1.to_owned();
 
-        // The code is redeemed on the storefront's host only, once.
-        let elsewhere = app.get_on(&format!("other.lyceum.test:{port}"), &path, None).await;
+        // The code is redeemed on the storefront's host only, in the browser that started the
+        // sign-in only (an attacker's own code planted in a victim's browser signs nobody in),
+        // and once.
+        let elsewhere = app.get_on(&format!("other.lyceum.test:{port}"), &path, Some(&nonce_cookie)).await;
         assert!(set_cookie(&elsewhere, "lyceum_session").is_none());
-        let redeemed = app.get_on(&school, &path, None).await;
+        for planted in [None, Some("lyceum_handoff=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")] {
+            let refused = app.get_on(&school, &path, planted).await;
+            assert_eq!(refused.status(), 403, "{planted:?}");
+            assert!(set_cookie(&refused, "lyceum_session").is_none());
+        }
+        let redeemed = app.get_on(&school, &path, Some(&nonce_cookie)).await;
         assert_eq!(redeemed.status(), 303);
         assert_eq!(location(&redeemed), "/courses/paid");
         let host_cookie = set_cookie(&redeemed, "lyceum_session").expect("a storefront session");
         assert_ne!(host_cookie, platform_cookie);
-        let again = app.get_on(&school, &path, None).await;
+        let again = app.get_on(&school, &path, Some(&nonce_cookie)).await;
         assert_eq!(again.status(), 403);
         assert!(set_cookie(&again, "lyceum_session").is_none());
 
@@ -186,19 +197,25 @@ db_tests! {
         let page = app.get_on(&school, "/courses/paid", Some(&platform_cookie)).await.text().await.unwrap();
         assert!(page.contains("Sign in to buy"), "{page}");
 
+        // A sign-in for a storefront that did not start on its host goes there first.
+        let unstarted = app.client.get(app.url("/login?site=school.lyceum.test&next=/courses/paid")).header("cookie", &platform_cookie).send().await.unwrap();
+        assert_eq!(location(&unstarted), format!("http://school.lyceum.test:{port}/login?next=%2Fcourses%2Fpaid"));
         // Already signed in on the platform: the visitor is asked before going on.
-        let consent = app.client.get(app.url("/login?site=school.lyceum.test&next=/courses/paid")).header("cookie", &platform_cookie).send().await.unwrap().text().await.unwrap();
+        let start = app.get_on(&school, "/login?next=/courses/paid", None).await;
+        let to = location(&start);
+        let consent = app.client.get(&to).header("cookie", &platform_cookie).send().await.unwrap().text().await.unwrap();
         assert!(consent.contains("Continue to School"), "{consent}");
         let csrf = hidden(&consent, "csrf");
+        let nonce = hidden(&consent, "state");
         let forged = app.client.post(app.url("/login/handoff")).header("cookie", &platform_cookie)
-            .form(&[("csrf", "forged"), ("site", "school.lyceum.test"), ("next", "/")]).send().await.unwrap();
+            .form(&[("csrf", "forged"), ("site", "school.lyceum.test"), ("state", nonce.as_str()), ("next", "/")]).send().await.unwrap();
         assert!(forged.headers().get("location").is_none_or(|l| !l.to_str().unwrap().contains("code=")));
         let go = app.client.post(app.url("/login/handoff")).header("cookie", &platform_cookie)
-            .form(&[("csrf", csrf.as_str()), ("site", "school.lyceum.test"), ("next", "/courses/paid")]).send().await.unwrap();
+            .form(&[("csrf", csrf.as_str()), ("site", "school.lyceum.test"), ("state", nonce.as_str()), ("next", "/courses/paid")]).send().await.unwrap();
         assert!(location(&go).contains("/auth/handoff?code="), "{}", location(&go));
         // A site that is not a live storefront gets no code.
         let nowhere = app.client.post(app.url("/login/handoff")).header("cookie", &platform_cookie)
-            .form(&[("csrf", csrf.as_str()), ("site", "evil.example"), ("next", "/")]).send().await.unwrap();
+            .form(&[("csrf", csrf.as_str()), ("site", "evil.example"), ("state", nonce.as_str()), ("next", "/")]).send().await.unwrap();
         assert!(nowhere.headers().get("location").is_none_or(|l| !l.to_str().unwrap().contains("code=")));
     }
 

@@ -12,6 +12,8 @@ pub struct Model {
     pub user_id: Uuid,
     /// The storefront host the code may be redeemed on.
     pub host: String,
+    /// SHA-256 of the nonce cookie of the browser that started the sign-in, hex.
+    pub state_hash: String,
     /// The same-origin path to land on.
     pub next_path: String,
     pub created_at: DateTimeUtc,

@@ -24,7 +24,7 @@ pub async fn observe<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Resul
         .filter(|id| !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_graphic()))
         .map_or_else(|| Uuid::now_v7().to_string(), str::to_owned);
     let method = req.method().clone();
-    let path = req.uri().path().to_owned();
+    let path = loggable_path(req.uri().path());
     let state = req.data::<Arc<AppState>>().cloned();
     let span = tracing::info_span!("request", request.id = %request_id, %method, path = %path);
     async move {
@@ -164,6 +164,23 @@ where
 /// Maps a body read error to the service error.
 pub fn body_error(err: std::io::Error) -> crate::error::AppError {
     crate::error::AppError::invalid("body", format!("the upload broke off: {err}"))
+}
+
+/// The path as logged: bearer secrets that travel in paths (signed content links, invitation
+/// tokens) are replaced by a placeholder.
+fn loggable_path(path: &str) -> String {
+    if path.starts_with("/content/") {
+        return "/content/{token}".to_owned();
+    }
+    if let Some((before, _)) = path.split_once("/invitations/") {
+        let tail = if path.ends_with("/accept") {
+            "/accept"
+        } else {
+            ""
+        };
+        return format!("{before}/invitations/{{token}}{tail}");
+    }
+    path.to_owned()
 }
 
 /// A bounded metrics label for routes outside the OpenAPI document.

@@ -52,16 +52,18 @@ pub async fn logout(
     Form(form): Form<CsrfForm>,
 ) -> Response {
     let scope = scope_of(req);
+    // Only a form of this session signs it out: another site cannot sign visitors out.
     if let Some(cookie) = req.cookie().get(SESSION_COOKIE)
         && accounts::authenticate_session(state, cookie.value_str(), Some(&form.csrf), true, scope)
             .await
             .is_ok()
     {
         let _ = accounts::end_session(state, cookie.value_str()).await;
+        return Redirect::see_other("/")
+            .with_header("Set-Cookie", session_cookie(state, None))
+            .into_response();
     }
-    Redirect::see_other("/")
-        .with_header("Set-Cookie", session_cookie(state, None))
-        .into_response()
+    Redirect::see_other("/").into_response()
 }
 
 /// Buys a course: the form must carry the session's CSRF token. Sends the buyer to the

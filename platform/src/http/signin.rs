@@ -27,6 +27,8 @@ use crate::state::AppState;
 
 /// The cookie that binds the sign-in and registration forms to the browser that loaded them.
 pub const FORM_COOKIE: &str = "lyceum_form";
+/// The cookie, on a storefront's host, holding the nonce a handoff code is bound to.
+pub const HANDOFF_COOKIE: &str = "lyceum_handoff";
 const FORM_PURPOSE: &str = "signin-form";
 
 /// A path on this site to go to after signing in: `/` unless `next` is a same-origin path.
@@ -65,22 +67,34 @@ pub fn origin_of(state: &AppState, host: &str) -> String {
     }
 }
 
+/// Whether a value looks like a nonce this platform made (256 random bits, base64url).
+fn is_nonce(value: &str) -> bool {
+    value.len() == 43
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn secure_attr(state: &AppState) -> &'static str {
+    if state.settings.public_url.scheme() == "https" {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
 /// The form token of this browser, and the cookie to set when it had none.
 fn form_token(state: &AppState, req: &Request) -> (String, Option<String>) {
     let existing = req
         .cookie()
         .get(FORM_COOKIE)
         .map(|c| c.value_str().to_owned())
-        .filter(|v| v.len() == 43);
+        .filter(|v| is_nonce(v));
     let (value, set) = match existing {
         Some(value) => (value, None),
         None => {
             let value = accounts::random_secret();
-            let secure = if state.settings.public_url.scheme() == "https" {
-                "; Secure"
-            } else {
-                ""
-            };
+            let secure = secure_attr(state);
             let cookie = format!(
                 "{FORM_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=7200{secure}"
             );
@@ -114,7 +128,20 @@ async fn site_named(state: &AppState, site: Option<&str>) -> Option<StorefrontHo
 pub struct PageQuery {
     next: Option<String>,
     site: Option<String>,
+    /// The nonce the storefront's host set in this browser (see [`login_elsewhere`]).
+    state: Option<String>,
     error: Option<String>,
+}
+
+/// Where to send a visitor who arrived for `site` without the storefront host's nonce: back to
+/// that host's sign-in, which sets one and returns here with it.
+fn mint_state_first(state: &AppState, site: &StorefrontHost, next: &str, page: &str) -> Response {
+    Redirect::see_other(format!(
+        "{}/{page}?next={}",
+        origin_of(state, &site.host),
+        urlencode(next)
+    ))
+    .into_response()
 }
 
 fn with_cookie(mut response: Response, cookie: Option<String>) -> Response {
@@ -136,6 +163,12 @@ pub async fn login_page(
 ) -> Response {
     let next = safe_next(q.next.as_deref());
     let site = site_named(state, q.site.as_deref()).await;
+    let browser_state = q.state.as_deref().filter(|s| is_nonce(s));
+    if let Some(site) = &site
+        && browser_state.is_none()
+    {
+        return mint_state_first(state, site, &next, "login");
+    }
     if let Some(site) = &site
         && let Some(viewer) = shop::viewer(state, req, SessionScope::Platform).await
     {
@@ -146,6 +179,7 @@ pub async fn login_page(
                 user_name => viewer.user.name,
                 storefront => &site.tenant.name,
                 site => &site.host,
+                browser_state,
                 next,
                 csrf => viewer.csrf,
             },
@@ -158,6 +192,7 @@ pub async fn login_page(
         minijinja::context! {
             title => "Sign in",
             next,
+            browser_state,
             site => site.as_ref().map(|s| s.host.clone()),
             storefront => site.as_ref().map(|s| s.tenant.name.clone()),
             csrf => token,
@@ -173,6 +208,7 @@ pub struct LoginForm {
     password: String,
     next: Option<String>,
     site: Option<String>,
+    state: Option<String>,
     #[serde(default)]
     csrf: String,
 }
@@ -194,11 +230,17 @@ pub async fn login_submit(
         return stale_form();
     }
     match accounts::start_session(state, &form.email, form.password).await {
-        Ok(session) => signed_in(state, session, form.site.as_deref(), &next).await,
+        Ok(session) => {
+            let to = SiteTarget::of(form.site.as_deref(), form.state.as_deref());
+            signed_in(state, session, to, &next).await
+        }
         Err(_) => {
             let mut back = format!("/login?error=credentials&next={}", urlencode(&next));
             if let Some(site) = form.site.as_deref().filter(|s| !s.is_empty()) {
                 back.push_str(&format!("&site={}", urlencode(site)));
+            }
+            if let Some(nonce) = form.state.as_deref().filter(|s| is_nonce(s)) {
+                back.push_str(&format!("&state={nonce}"));
             }
             Redirect::see_other(back).into_response()
         }
@@ -219,28 +261,50 @@ fn stale_form() -> Response {
     (StatusCode::FORBIDDEN, Html(html)).into_response()
 }
 
+/// A storefront host to go on to after signing in, and the nonce of the browser on its way.
+#[derive(Debug, Clone, Copy)]
+struct SiteTarget<'a> {
+    site: Option<&'a str>,
+    browser_state: Option<&'a str>,
+}
+
+impl<'a> SiteTarget<'a> {
+    fn of(site: Option<&'a str>, browser_state: Option<&'a str>) -> Self {
+        Self {
+            site: site.filter(|s| !s.is_empty()),
+            browser_state: browser_state.filter(|s| is_nonce(s)),
+        }
+    }
+}
+
 /// Sets the platform session, then goes on to the storefront's host (through a handoff) or
 /// to `next`.
 async fn signed_in(
     state: &AppState,
     session: IssuedSession,
-    site: Option<&str>,
+    to: SiteTarget<'_>,
     next: &str,
 ) -> Response {
     let max_age = (session.expires_at - chrono::Utc::now())
         .num_seconds()
         .max(0);
     let cookie = session_cookie(state, Some((&session.cookie, max_age)));
-    let target = match site_named(state, site).await {
-        Some(site) => {
+    let target = match (site_named(state, to.site).await, to.browser_state) {
+        (Some(site), Some(nonce)) => {
             match accounts::session_user(state, &session.cookie, SessionScope::Platform).await {
-                Ok(Some((user, _))) => handoff_url(state, user.id, &site, next).await,
+                Ok(Some((user, _))) => handoff_url(state, user.id, &site, nonce, next).await,
                 _ => Err(AppError::Unauthenticated(
                     "the session has expired; sign in again",
                 )),
             }
         }
-        None => Ok(next.to_owned()),
+        // Signed in on the platform; the storefront's own sign-in link starts a fresh handoff.
+        (Some(site), None) => Ok(format!(
+            "{}/login?next={}",
+            origin_of(state, &site.host),
+            urlencode(next)
+        )),
+        (None, _) => Ok(next.to_owned()),
     };
     match target {
         Ok(target) => Redirect::see_other(target)
@@ -254,9 +318,10 @@ async fn handoff_url(
     state: &AppState,
     user_id: uuid::Uuid,
     site: &StorefrontHost,
+    browser_state: &str,
     next: &str,
 ) -> Result<String, AppError> {
-    let code = handoffs::issue(state, user_id, &site.host, next).await?;
+    let code = handoffs::issue(state, user_id, &site.host, browser_state, next).await?;
     Ok(format!(
         "{}/auth/handoff?code={}",
         origin_of(state, &site.host),
@@ -273,12 +338,19 @@ pub async fn register_page(
 ) -> Response {
     let next = safe_next(q.next.as_deref());
     let site = site_named(state, q.site.as_deref()).await;
+    let browser_state = q.state.as_deref().filter(|s| is_nonce(s));
+    if let Some(site) = &site
+        && browser_state.is_none()
+    {
+        return mint_state_first(state, site, &next, "register");
+    }
     let (token, cookie) = form_token(state, req);
     let html = render_page(
         "register.html",
         minijinja::context! {
             title => "Create an account",
             next,
+            browser_state,
             site => site.as_ref().map(|s| s.host.clone()),
             storefront => site.as_ref().map(|s| s.tenant.name.clone()),
             csrf => token,
@@ -295,6 +367,7 @@ pub struct RegisterForm {
     password: String,
     next: Option<String>,
     site: Option<String>,
+    state: Option<String>,
     #[serde(default)]
     csrf: String,
 }
@@ -326,11 +399,17 @@ pub async fn register_submit(
         Err(e) => Err(e),
     };
     match result {
-        Ok((_, session)) => signed_in(state, session, form.site.as_deref(), &next).await,
+        Ok((_, session)) => {
+            let to = SiteTarget::of(form.site.as_deref(), form.state.as_deref());
+            signed_in(state, session, to, &next).await
+        }
         Err(e) => {
             let mut back = format!("/register?next={}", urlencode(&next));
             if let Some(site) = form.site.as_deref().filter(|s| !s.is_empty()) {
                 back.push_str(&format!("&site={}", urlencode(site)));
+            }
+            if let Some(nonce) = form.state.as_deref().filter(|s| is_nonce(s)) {
+                back.push_str(&format!("&state={nonce}"));
             }
             shop::message_page(e, &back)
         }
@@ -341,6 +420,7 @@ pub async fn register_submit(
 pub struct ConsentForm {
     csrf: String,
     site: String,
+    state: String,
     next: Option<String>,
 }
 
@@ -367,7 +447,13 @@ pub async fn handoff_consent(
         let site = site_named(state, Some(&form.site))
             .await
             .ok_or(AppError::NotFound("storefront"))?;
-        handoff_url(state, user.id, &site, &next).await
+        if !is_nonce(&form.state) {
+            return Err(AppError::invalid(
+                "state",
+                "start from the storefront's sign-in",
+            ));
+        }
+        handoff_url(state, user.id, &site, &form.state, &next).await
     }
     .await;
     match result {
@@ -391,17 +477,34 @@ pub async fn handoff_redeem(
     let Some(site) = req.data::<StorefrontHost>() else {
         return super::storefront::error_page(AppError::NotFound("page"));
     };
-    match handoffs::redeem(state, &q.code, &site.host).await {
+    let nonce = req
+        .cookie()
+        .get(HANDOFF_COOKIE)
+        .map(|c| c.value_str().to_owned())
+        .filter(|v| is_nonce(v));
+    let redeemed = match nonce {
+        Some(nonce) => handoffs::redeem(state, &q.code, &site.host, &nonce).await,
+        None => Ok(None),
+    };
+    match redeemed {
         Ok(Some((session, next))) => {
             let max_age = (session.expires_at - chrono::Utc::now())
                 .num_seconds()
                 .max(0);
-            Redirect::see_other(safe_next(Some(&next)))
+            let mut response = Redirect::see_other(safe_next(Some(&next)))
                 .with_header(
                     "Set-Cookie",
                     session_cookie(state, Some((&session.cookie, max_age))),
                 )
-                .into_response()
+                .into_response();
+            let spent = format!(
+                "{HANDOFF_COOKIE}=; Path=/auth/handoff; HttpOnly; SameSite=Lax; Max-Age=0{}",
+                secure_attr(state)
+            );
+            if let Ok(value) = spent.parse() {
+                response.headers_mut().append("set-cookie", value);
+            }
+            response
         }
         Ok(None) => shop::message_page(
             AppError::Forbidden("this sign-in link is expired or was already used".into()),
@@ -428,11 +531,18 @@ pub async fn login_elsewhere(
     };
     let next = safe_next(q.next.as_deref());
     let base = state.settings.public_url.as_str().trim_end_matches('/');
+    // The nonce a handoff code will be bound to, kept in this browser on this host.
+    let nonce = accounts::random_secret();
+    let cookie = format!(
+        "{HANDOFF_COOKIE}={nonce}; Path=/auth/handoff; HttpOnly; SameSite=Lax; Max-Age=600{}",
+        secure_attr(state)
+    );
     Redirect::see_other(format!(
-        "{base}/{page}?site={}&next={}",
+        "{base}/{page}?site={}&state={nonce}&next={}",
         urlencode(&site.host),
         urlencode(&next)
     ))
+    .with_header("Set-Cookie", cookie)
     .into_response()
 }
 

@@ -126,6 +126,14 @@ impl SiteRouter {
     }
 }
 
+/// The host a request names: its `Host` header, or (HTTP/2) the URI's authority.
+pub fn request_host(req: &Request) -> &str {
+    match req.header(poem::http::header::HOST) {
+        Some(host) => host,
+        None => req.uri().authority().map_or("", |a| a.as_str()),
+    }
+}
+
 impl Endpoint for SiteRouter {
     type Output = Response;
 

@@ -332,6 +332,18 @@ pub async fn authenticate_session(
         .ok_or(AppError::Unauthenticated("the account no longer exists"))
 }
 
+/// Ends every session bound to `host`: a domain that changes hands starts with none.
+pub(crate) async fn end_sessions_on_host(
+    conn: &impl sea_orm::ConnectionTrait,
+    host: &str,
+) -> AppResult<()> {
+    web_sessions::Entity::delete_many()
+        .filter(web_sessions::Column::Host.eq(host))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 /// Ends a web session.
 pub async fn end_session(state: &AppState, cookie: &str) -> AppResult<()> {
     web_sessions::Entity::delete_many()

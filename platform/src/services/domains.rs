@@ -120,6 +120,8 @@ pub async fn verify(
         }
         Err(e) => return Err(e.into()),
     };
+    // Sessions some earlier holder of the domain handed out there are not this storefront's.
+    super::accounts::end_sessions_on_host(&state.db, &pending.domain).await?;
     forget(state, tenant).await;
     tracing::info!(tenant.id = %tenant.id, "custom domain verified");
     updated.try_into()

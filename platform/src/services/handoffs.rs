@@ -1,6 +1,9 @@
 //! One-time codes that carry a signed-in user from the platform's origin to one storefront
 //! host, like an OAuth authorization code: short-lived, single-use, redeemable only on the host
-//! it was made for, where it becomes a session valid on that host alone.
+//! it was made for and only by the browser that started the sign-in there (OAuth's `state`: a
+//! nonce the storefront host set as a cookie), where it becomes a session valid on that host
+//! alone. Without that binding, anyone could sign in to their own account, and send a victim
+//! to the code: whatever the victim then bought would be the attacker's.
 
 use chrono::Duration;
 use sea_orm::sea_query::Expr;
@@ -16,11 +19,13 @@ use crate::state::AppState;
 /// How long a code may wait to be redeemed.
 pub const CODE_LIFETIME: Duration = Duration::minutes(2);
 
-/// Issues a code for `user_id` to sign in on `host` and land on `next_path` there.
+/// Issues a code for `user_id` to sign in on `host` and land on `next_path` there, redeemable
+/// by the browser that holds the nonce `browser_state`.
 pub async fn issue(
     state: &AppState,
     user_id: Uuid,
     host: &str,
+    browser_state: &str,
     next_path: &str,
 ) -> AppResult<String> {
     let code = accounts::random_secret();
@@ -30,6 +35,7 @@ pub async fn issue(
         code_hash: Set(accounts::sha256_hex(&code)),
         user_id: Set(user_id),
         host: Set(host.to_owned()),
+        state_hash: Set(accounts::sha256_hex(browser_state)),
         next_path: Set(next_path.to_owned()),
         created_at: Set(at),
         expires_at: Set(at + CODE_LIFETIME),
@@ -41,12 +47,14 @@ pub async fn issue(
     Ok(code)
 }
 
-/// Redeems a code on `host`: a session bound to `host` and the path to land on, or `None` for
-/// a code that is unknown, used, expired or made for another host.
+/// Redeems a code on `host` in the browser holding the nonce `browser_state`: a session bound
+/// to `host` and the path to land on, or `None` for a code that is unknown, used, expired, made
+/// for another host or for another browser.
 pub async fn redeem(
     state: &AppState,
     code: &str,
     host: &str,
+    browser_state: &str,
 ) -> AppResult<Option<(IssuedSession, String)>> {
     let hash = accounts::sha256_hex(code);
     let at = now();
@@ -55,6 +63,7 @@ pub async fn redeem(
         .col_expr(session_handoffs::Column::UsedAt, Expr::value(at))
         .filter(session_handoffs::Column::CodeHash.eq(hash.as_str()))
         .filter(session_handoffs::Column::Host.eq(host))
+        .filter(session_handoffs::Column::StateHash.eq(accounts::sha256_hex(browser_state)))
         .filter(session_handoffs::Column::UsedAt.is_null())
         .filter(session_handoffs::Column::ExpiresAt.gt(at))
         .exec(&state.db)

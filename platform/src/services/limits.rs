@@ -30,7 +30,12 @@ type Account = [u8; 32];
 /// The limiters of one instance.
 pub struct Limits {
     signin_address: DefaultKeyedRateLimiter<Address>,
-    signin_account: DefaultKeyedRateLimiter<Account>,
+    /// Per account *and* address: the strict limit, so that one attacker cannot lock an
+    /// account's owner out by failing on purpose from elsewhere.
+    signin_account: DefaultKeyedRateLimiter<(Account, Address)>,
+    /// Per account from anywhere: a ceiling ten times as loose, against guessing one
+    /// account's password from many addresses.
+    signin_account_total: DefaultKeyedRateLimiter<Account>,
     register_address: DefaultKeyedRateLimiter<Address>,
     coupon_address: DefaultKeyedRateLimiter<Address>,
     coupon_user: DefaultKeyedRateLimiter<Uuid>,
@@ -54,6 +59,11 @@ impl Limits {
         Self {
             signin_address: limiter(config.signin_per_address),
             signin_account: limiter(config.signin_per_account),
+            signin_account_total: limiter(
+                config
+                    .signin_per_account
+                    .saturating_mul(NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN)),
+            ),
             register_address: limiter(config.register_per_address),
             coupon_address: limiter(config.coupon_per_address),
             coupon_user: limiter(config.coupon_per_user),
@@ -63,8 +73,19 @@ impl Limits {
 
     /// One sign-in attempt (token, session or form) for `email` from `client`.
     pub fn sign_in(&self, client: IpAddr, email: &str) -> AppResult<()> {
-        check(&self.signin_address, &address(client), "signin_per_address")?;
-        check(&self.signin_account, &account(email), "signin_per_account")
+        let client = address(client);
+        let account = account(email);
+        check(&self.signin_address, &client, "signin_per_address")?;
+        check(
+            &self.signin_account,
+            &(account, client),
+            "signin_per_account",
+        )?;
+        check(
+            &self.signin_account_total,
+            &account,
+            "signin_per_account_total",
+        )
     }
 
     /// One registration from `client`.
@@ -86,6 +107,7 @@ impl Limits {
     pub fn tracked(&self) -> usize {
         self.signin_address.len()
             + self.signin_account.len()
+            + self.signin_account_total.len()
             + self.register_address.len()
             + self.coupon_address.len()
             + self.coupon_user.len()
@@ -95,6 +117,7 @@ impl Limits {
     pub fn retain_recent(&self) {
         self.signin_address.retain_recent();
         self.signin_account.retain_recent();
+        self.signin_account_total.retain_recent();
         self.register_address.retain_recent();
         self.coupon_address.retain_recent();
         self.coupon_user.retain_recent();

@@ -298,6 +298,12 @@ pub async fn update(
         }
     }
     let updated = active.update(&state.db).await?;
+    // A domain the storefront no longer serves keeps none of the sessions made there.
+    if let Some(old) = &tenant.custom_domain
+        && updated.custom_domain.as_deref() != Some(old.as_str())
+    {
+        super::accounts::end_sessions_on_host(&state.db, old).await?;
+    }
     forget(state, tenant).await;
     updated.try_into()
 }

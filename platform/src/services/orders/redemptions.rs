@@ -66,7 +66,22 @@ pub async fn reserve(
         ));
     }
     // The UPDATE above holds the coupon's row until commit (PostgreSQL; SQLite has one
-    // writer), so two checkouts of one buyer cannot both pass this count.
+    // writer), so two checkouts of one buyer cannot both pass these counts.
+    // One unpaid order per buyer may hold a use: otherwise a few accounts with open orders
+    // on different courses could keep a limited coupon reserved for everyone else.
+    let unpaid = coupon_redemptions::Entity::find()
+        .filter(coupon_redemptions::Column::TenantId.eq(tenant_id))
+        .filter(coupon_redemptions::Column::CouponId.eq(coupon.id))
+        .filter(coupon_redemptions::Column::BuyerId.eq(buyer_id))
+        .filter(coupon_redemptions::Column::Status.eq(RESERVED))
+        .count(txn)
+        .await?;
+    if unpaid > 0 {
+        return Err(AppError::invalid(
+            "coupon",
+            "an unpaid order of yours already holds this code; pay it or let it expire first",
+        ));
+    }
     if let Some(limit) = coupon.max_redemptions_per_buyer {
         let held = coupon_redemptions::Entity::find()
             .filter(coupon_redemptions::Column::TenantId.eq(tenant_id))
