@@ -160,7 +160,7 @@ fn script_hashes(html: &str) -> String {
         let Some(len) = rest[body_start..].find("</script>") else {
             break;
         };
-        let digest = Sha256::digest(rest[body_start..body_start + len].as_bytes());
+        let digest = Sha256::digest(&rest.as_bytes()[body_start..body_start + len]);
         sources.push_str(&format!(" 'sha256-{}'", STANDARD.encode(digest)));
         rest = &rest[body_start + len..];
     }
