@@ -7,10 +7,9 @@ use lyceum_tenants::rbac::Action;
 use poem::web::{Data, Form, Html, Path, Redirect};
 use poem::{IntoResponse, Request, Response, handler};
 
-use super::auth::SESSION_COOKIE;
 use super::shop::{self, CsrfForm, urlencode};
 use super::storefront::render_page;
-use crate::services::accounts::{self, SessionScope};
+use crate::services::accounts::SessionScope;
 use crate::services::invitations;
 use crate::state::AppState;
 
@@ -46,18 +45,8 @@ pub async fn accept(
     Path(token): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let Some(cookie) = req.cookie().get(SESSION_COOKIE) else {
-        return Redirect::see_other("/login").into_response();
-    };
     let result = async {
-        let user = accounts::authenticate_session(
-            state,
-            cookie.value_str(),
-            Some(&form.csrf),
-            true,
-            SessionScope::Platform,
-        )
-        .await?;
+        let user = shop::form_user(state, req, &form.csrf, SessionScope::Platform).await?;
         let proof = crate::http::api::own_account(
             state,
             &lyceum_tenants::rbac::Principal::User(user.id),

@@ -38,6 +38,20 @@ pub async fn viewer(state: &AppState, req: &Request, scope: SessionScope<'_>) ->
     }
 }
 
+/// The user of a form posted with the session cookie of `scope` and the session's CSRF token.
+pub async fn form_user(
+    state: &AppState,
+    req: &Request,
+    csrf: &str,
+    scope: SessionScope<'_>,
+) -> Result<CurrentUser, AppError> {
+    let cookie = req
+        .cookie()
+        .get(SESSION_COOKIE)
+        .ok_or(AppError::Unauthenticated("sign in first"))?;
+    accounts::authenticate_session(state, cookie.value_str(), Some(csrf), true, scope).await
+}
+
 /// A form that carries the session's CSRF token.
 #[derive(Debug, Deserialize)]
 pub struct CsrfForm {
@@ -80,18 +94,11 @@ pub async fn buy(
         Err(e) => return storefront::error_page(e),
     };
     let back = format!("{}/courses/{course}", shop.base);
-    let Some(cookie) = req.cookie().get(SESSION_COOKIE) else {
+    if req.cookie().get(SESSION_COOKIE).is_none() {
         return Redirect::see_other(format!("/login?next={}", urlencode(&back))).into_response();
-    };
+    }
     let result = async {
-        let user = accounts::authenticate_session(
-            state,
-            cookie.value_str(),
-            Some(&form.csrf),
-            true,
-            shop.scope(),
-        )
-        .await?;
+        let user = form_user(state, req, &form.csrf, shop.scope()).await?;
         let proof = state
             .policy
             .authorize::<resource::Checkout>(

@@ -15,7 +15,7 @@ use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
 use url::{Position, Url};
 
-use super::auth::{SESSION_COOKIE, session_cookie};
+use super::auth::session_cookie;
 use super::shop::{self, urlencode};
 use super::site::{self, Site, StorefrontHost};
 use super::storefront::render_page;
@@ -153,6 +153,53 @@ fn with_cookie(mut response: Response, cookie: Option<String>) -> Response {
     response
 }
 
+/// Where a visitor opening the sign-in or registration page is going.
+struct Entry<'a> {
+    next: String,
+    site: Option<StorefrontHost>,
+    browser_state: Option<&'a str>,
+}
+
+/// Reads the page's query; a visitor for a storefront who comes without that host's nonce is
+/// sent there first (`Err`), so every handoff starts in the browser it ends in.
+async fn entry<'a>(state: &AppState, q: &'a PageQuery, page: &str) -> Result<Entry<'a>, Response> {
+    let next = safe_next(q.next.as_deref());
+    let site = site_named(state, q.site.as_deref()).await;
+    let browser_state = q.state.as_deref().filter(|s| is_nonce(s));
+    match &site {
+        Some(site) if browser_state.is_none() => Err(mint_state_first(state, site, &next, page)),
+        _ => Ok(Entry {
+            next,
+            site,
+            browser_state,
+        }),
+    }
+}
+
+/// The sign-in or registration form, bound to this browser by its form cookie.
+fn entry_form(
+    state: &AppState,
+    req: &Request,
+    (template, title): (&str, &str),
+    entry: &Entry<'_>,
+    error: Option<&str>,
+) -> Response {
+    let (token, cookie) = form_token(state, req);
+    let html = render_page(
+        template,
+        minijinja::context! {
+            title,
+            next => &entry.next,
+            browser_state => entry.browser_state,
+            site => entry.site.as_ref().map(|s| s.host.clone()),
+            storefront => entry.site.as_ref().map(|s| s.tenant.name.clone()),
+            csrf => token,
+            error,
+        },
+    );
+    with_cookie(Html(html).into_response(), cookie)
+}
+
 /// The sign-in form, or — for a visitor already signed in who comes from a storefront's own
 /// host — the question whether to continue there.
 #[handler]
@@ -161,15 +208,11 @@ pub async fn login_page(
     Data(state): Data<&Arc<AppState>>,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let next = safe_next(q.next.as_deref());
-    let site = site_named(state, q.site.as_deref()).await;
-    let browser_state = q.state.as_deref().filter(|s| is_nonce(s));
-    if let Some(site) = &site
-        && browser_state.is_none()
-    {
-        return mint_state_first(state, site, &next, "login");
-    }
-    if let Some(site) = &site
+    let entry = match entry(state, &q, "login").await {
+        Ok(entry) => entry,
+        Err(redirect) => return redirect,
+    };
+    if let Some(site) = &entry.site
         && let Some(viewer) = shop::viewer(state, req, SessionScope::Platform).await
     {
         let html = render_page(
@@ -179,27 +222,20 @@ pub async fn login_page(
                 user_name => viewer.user.name,
                 storefront => &site.tenant.name,
                 site => &site.host,
-                browser_state,
-                next,
+                browser_state => entry.browser_state,
+                next => &entry.next,
                 csrf => viewer.csrf,
             },
         );
         return Html(html).into_response();
     }
-    let (token, cookie) = form_token(state, req);
-    let html = render_page(
-        "login.html",
-        minijinja::context! {
-            title => "Sign in",
-            next,
-            browser_state,
-            site => site.as_ref().map(|s| s.host.clone()),
-            storefront => site.as_ref().map(|s| s.tenant.name.clone()),
-            csrf => token,
-            error => q.error.as_deref(),
-        },
-    );
-    with_cookie(Html(html).into_response(), cookie)
+    entry_form(
+        state,
+        req,
+        ("login.html", "Sign in"),
+        &entry,
+        q.error.as_deref(),
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -221,29 +257,18 @@ pub async fn login_submit(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let next = safe_next(form.next.as_deref());
+    let to = SiteTarget::of(form.site.as_deref(), form.state.as_deref());
     // The limit first: a refused attempt does no work at all.
     let client = super::client::client_ip(req, &state.settings);
     if let Err(refused) = state.limits.sign_in(client, &form.email) {
-        return shop::message_page(refused, &format!("/login?next={}", urlencode(&next)));
+        return shop::message_page(refused, &to.page("login", &next, None));
     }
     if !form_token_ok(state, req, &form.csrf) {
         return stale_form();
     }
     match accounts::start_session(state, &form.email, form.password).await {
-        Ok(session) => {
-            let to = SiteTarget::of(form.site.as_deref(), form.state.as_deref());
-            signed_in(state, session, to, &next).await
-        }
-        Err(_) => {
-            let mut back = format!("/login?error=credentials&next={}", urlencode(&next));
-            if let Some(site) = form.site.as_deref().filter(|s| !s.is_empty()) {
-                back.push_str(&format!("&site={}", urlencode(site)));
-            }
-            if let Some(nonce) = form.state.as_deref().filter(|s| is_nonce(s)) {
-                back.push_str(&format!("&state={nonce}"));
-            }
-            Redirect::see_other(back).into_response()
-        }
+        Ok(session) => signed_in(state, session, to, &next).await,
+        Err(_) => Redirect::see_other(to.page("login", &next, Some("credentials"))).into_response(),
     }
 }
 
@@ -274,6 +299,21 @@ impl<'a> SiteTarget<'a> {
             site: site.filter(|s| !s.is_empty()),
             browser_state: browser_state.filter(|s| is_nonce(s)),
         }
+    }
+
+    /// The platform's `page` (`login`, `register`) again, keeping where the visitor was going.
+    fn page(self, page: &str, next: &str, error: Option<&str>) -> String {
+        let mut url = format!("/{page}?next={}", urlencode(next));
+        if let Some(error) = error {
+            url.push_str(&format!("&error={error}"));
+        }
+        if let Some(site) = self.site {
+            url.push_str(&format!("&site={}", urlencode(site)));
+        }
+        if let Some(nonce) = self.browser_state {
+            url.push_str(&format!("&state={nonce}"));
+        }
+        url
     }
 }
 
@@ -336,28 +376,16 @@ pub async fn register_page(
     Data(state): Data<&Arc<AppState>>,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let next = safe_next(q.next.as_deref());
-    let site = site_named(state, q.site.as_deref()).await;
-    let browser_state = q.state.as_deref().filter(|s| is_nonce(s));
-    if let Some(site) = &site
-        && browser_state.is_none()
-    {
-        return mint_state_first(state, site, &next, "register");
+    match entry(state, &q, "register").await {
+        Ok(entry) => entry_form(
+            state,
+            req,
+            ("register.html", "Create an account"),
+            &entry,
+            q.error.as_deref(),
+        ),
+        Err(redirect) => redirect,
     }
-    let (token, cookie) = form_token(state, req);
-    let html = render_page(
-        "register.html",
-        minijinja::context! {
-            title => "Create an account",
-            next,
-            browser_state,
-            site => site.as_ref().map(|s| s.host.clone()),
-            storefront => site.as_ref().map(|s| s.tenant.name.clone()),
-            csrf => token,
-            error => q.error.as_deref(),
-        },
-    );
-    with_cookie(Html(html).into_response(), cookie)
 }
 
 #[derive(Debug, Deserialize)]
@@ -380,9 +408,10 @@ pub async fn register_submit(
     Form(form): Form<RegisterForm>,
 ) -> Response {
     let next = safe_next(form.next.as_deref());
+    let to = SiteTarget::of(form.site.as_deref(), form.state.as_deref());
     let client = super::client::client_ip(req, &state.settings);
     if let Err(refused) = state.limits.register(client) {
-        return shop::message_page(refused, &format!("/register?next={}", urlencode(&next)));
+        return shop::message_page(refused, &to.page("register", &next, None));
     }
     if !form_token_ok(state, req, &form.csrf) {
         return stale_form();
@@ -399,20 +428,8 @@ pub async fn register_submit(
         Err(e) => Err(e),
     };
     match result {
-        Ok((_, session)) => {
-            let to = SiteTarget::of(form.site.as_deref(), form.state.as_deref());
-            signed_in(state, session, to, &next).await
-        }
-        Err(e) => {
-            let mut back = format!("/register?next={}", urlencode(&next));
-            if let Some(site) = form.site.as_deref().filter(|s| !s.is_empty()) {
-                back.push_str(&format!("&site={}", urlencode(site)));
-            }
-            if let Some(nonce) = form.state.as_deref().filter(|s| is_nonce(s)) {
-                back.push_str(&format!("&state={nonce}"));
-            }
-            shop::message_page(e, &back)
-        }
+        Ok((_, session)) => signed_in(state, session, to, &next).await,
+        Err(e) => shop::message_page(e, &to.page("register", &next, None)),
     }
 }
 
@@ -432,18 +449,8 @@ pub async fn handoff_consent(
     Form(form): Form<ConsentForm>,
 ) -> Response {
     let next = safe_next(form.next.as_deref());
-    let Some(cookie) = req.cookie().get(SESSION_COOKIE) else {
-        return Redirect::see_other("/login").into_response();
-    };
     let result = async {
-        let user = accounts::authenticate_session(
-            state,
-            cookie.value_str(),
-            Some(&form.csrf),
-            true,
-            SessionScope::Platform,
-        )
-        .await?;
+        let user = shop::form_user(state, req, &form.csrf, SessionScope::Platform).await?;
         let site = site_named(state, Some(&form.site))
             .await
             .ok_or(AppError::NotFound("storefront"))?;

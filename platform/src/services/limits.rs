@@ -157,6 +157,13 @@ fn account(email: &str) -> Account {
 mod tests {
     use super::*;
 
+    fn limits_with(per_account: u32, per_address: u32) -> Limits {
+        let mut limits = RateLimits::default();
+        limits.signin_per_account = NonZeroU32::new(per_account).unwrap();
+        limits.signin_per_address = NonZeroU32::new(per_address).unwrap();
+        Limits::new(limits)
+    }
+
     fn limits(per_minute: u32) -> Limits {
         let n = NonZeroU32::new(per_minute).unwrap();
         Limits::new(RateLimits {
@@ -188,17 +195,28 @@ mod tests {
 
     #[test]
     fn accounts_are_counted_by_their_normalized_address() {
-        let limits = limits(1);
+        let limits = limits_with(1, 100);
         limits
             .sign_in("192.0.2.1".parse().unwrap(), "Ann@Example.com")
             .unwrap();
         assert!(matches!(
-            limits.sign_in("192.0.2.2".parse().unwrap(), " ann@example.com "),
+            limits.sign_in("192.0.2.1".parse().unwrap(), " ann@example.com "),
             Err(AppError::RateLimited { .. })
         ));
         limits
-            .sign_in("192.0.2.3".parse().unwrap(), "bob@example.com")
+            .sign_in("192.0.2.1".parse().unwrap(), "bob@example.com")
             .unwrap();
+        // From elsewhere the account is not locked for its owner, up to the looser ceiling
+        // of ten times the per-address allowance.
+        let limits = limits_with(1, 100);
+        for i in 1..=10 {
+            let from: IpAddr = format!("192.0.2.{i}").parse().unwrap();
+            limits.sign_in(from, "ann@example.com").unwrap();
+        }
+        assert!(matches!(
+            limits.sign_in("192.0.2.11".parse().unwrap(), "ann@example.com"),
+            Err(AppError::RateLimited { .. })
+        ));
     }
 
     #[test]
