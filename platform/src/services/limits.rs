@@ -158,10 +158,11 @@ mod tests {
     use super::*;
 
     fn limits_with(per_account: u32, per_address: u32) -> Limits {
-        let mut limits = RateLimits::default();
-        limits.signin_per_account = NonZeroU32::new(per_account).unwrap();
-        limits.signin_per_address = NonZeroU32::new(per_address).unwrap();
-        Limits::new(limits)
+        Limits::new(RateLimits {
+            signin_per_account: NonZeroU32::new(per_account).unwrap(),
+            signin_per_address: NonZeroU32::new(per_address).unwrap(),
+            ..RateLimits::default()
+        })
     }
 
     fn limits(per_minute: u32) -> Limits {
