@@ -50,10 +50,11 @@ pub struct AppState {
 pub struct Caches {
     /// Bearer-token digest → its user and expiry (`None`: no such live token).
     pub tokens: Cache<TokenDigest, TokenEntry>,
-    /// Tenant slug → tenant. Invalidated by every tenant change in this process.
+    /// Tenant slug → tenant. Invalidated by every tenant change in this process. Every cache is
+    /// invalidated only through `services::invalidation`, after the write commits.
     pub tenants: Cache<String, Arc<Tenant>>,
-    /// `(tenant, user, course)` → access decision. Invalidated by the code that changes
-    /// entitlements, right after it commits.
+    /// `(tenant, user, course)` → access decision. The code that changes entitlements returns
+    /// the keys it touched; they are dropped right after it commits.
     pub access: Cache<AccessKey, Decision>,
     /// Bumped by every access invalidation, before it drops keys; see `access::decide`.
     pub access_epoch: Arc<AtomicU64>,
@@ -62,7 +63,7 @@ pub struct Caches {
 }
 
 impl Caches {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             tokens: Cache::builder()
                 .name("tokens")

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
+use super::invalidation::Invalidations;
 use super::now;
 use super::passwords::PasswordHashing;
 use super::policy::Policy;
@@ -218,7 +219,7 @@ pub async fn revoke_token(state: &AppState, token: &str) -> AppResult<()> {
         .filter(api_tokens::Column::TokenHash.eq(hex::encode(digest)))
         .exec(&state.db)
         .await?;
-    state.caches.tokens.invalidate(&digest).await;
+    state.invalidate(Invalidations::token(digest)).await;
     Ok(())
 }
 

@@ -9,8 +9,9 @@ use futures_util::future::BoxFuture;
 use lyceum_tenants::rbac::{Authorized, resource};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
+use super::invalidation::Invalidations;
 use super::now;
-use super::tenants::{Tenant, ensure_covers, forget};
+use super::tenants::{Tenant, ensure_covers};
 use crate::entities::tenants;
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::state::AppState;
@@ -122,7 +123,7 @@ pub async fn verify(
     };
     // Sessions some earlier holder of the domain handed out there are not this storefront's.
     super::accounts::end_sessions_on_host(&state.db, &pending.domain).await?;
-    forget(state, tenant).await;
+    state.invalidate(Invalidations::tenant(tenant)).await;
     tracing::info!(tenant.id = %tenant.id, "custom domain verified");
     updated.try_into()
 }

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod content;
 pub mod domains;
 pub mod handoffs;
+pub mod invalidation;
 pub mod invitations;
 pub mod limits;
 pub mod mail;

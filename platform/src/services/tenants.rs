@@ -12,6 +12,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::invalidation::Invalidations;
 use super::now;
 use super::policy::Policy;
 use crate::domain::BoundedText;
@@ -178,14 +179,6 @@ pub async fn find_by_domain(state: &AppState, domain: &str) -> AppResult<Arc<Ten
     .await
 }
 
-/// Drops a tenant from the caches after a change (by slug and by domain).
-pub(crate) async fn forget(state: &AppState, tenant: &Tenant) {
-    state.caches.tenants.invalidate(tenant.slug.as_str()).await;
-    if let Some(domain) = &tenant.custom_domain {
-        state.caches.tenants.invalidate(domain.as_str()).await;
-    }
-}
-
 /// The tenant, if it sells: pending and suspended storefronts are not public.
 pub async fn find_selling(state: &AppState, slug: &str) -> AppResult<Arc<Tenant>> {
     let tenant = find_by_slug(state, slug).await?;
@@ -231,7 +224,7 @@ pub async fn set_status(
         active.approved_at = Set(Some(now()));
     }
     let updated = active.update(&state.db).await?;
-    forget(state, tenant).await;
+    state.invalidate(Invalidations::tenant(tenant)).await;
     tracing::info!(tenant.id = %tenant.id, status = %status, "tenant status changed");
     updated.try_into()
 }
@@ -253,7 +246,7 @@ pub async fn set_fee_plan(
     }
     .update(&state.db)
     .await?;
-    forget(state, tenant).await;
+    state.invalidate(Invalidations::tenant(tenant)).await;
     updated.try_into()
 }
 
@@ -304,7 +297,7 @@ pub async fn update(
     {
         super::accounts::end_sessions_on_host(&state.db, old).await?;
     }
-    forget(state, tenant).await;
+    state.invalidate(Invalidations::tenant(tenant)).await;
     updated.try_into()
 }
 

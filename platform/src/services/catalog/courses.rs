@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::{Course, CourseDescription, CourseTitle, Curriculum};
 use crate::entities::courses;
 use crate::error::{AppError, AppResult, is_unique_violation};
+use crate::services::invalidation::Invalidations;
 use crate::services::now;
 use crate::services::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
@@ -128,9 +129,7 @@ pub async fn update(
     }
     let updated = active.update(&state.db).await?.try_into();
     state
-        .caches
-        .courses
-        .invalidate(&(tenant.id, slug.to_owned()))
+        .invalidate(Invalidations::course(tenant.id, slug))
         .await;
     updated
 }
@@ -146,12 +145,7 @@ pub async fn set_published(
     ensure_covers(auth, tenant)?;
     let course = find(&state.db, tenant, slug).await?;
     let at = now();
-    state
-        .caches
-        .courses
-        .invalidate(&(tenant.id, slug.to_owned()))
-        .await;
-    courses::ActiveModel {
+    let updated = courses::ActiveModel {
         id: Set(course.id),
         published: Set(published),
         published_at: Set(if published {
@@ -163,8 +157,12 @@ pub async fn set_published(
         ..Default::default()
     }
     .update(&state.db)
-    .await?
-    .try_into()
+    .await?;
+    // After the write, not before: a storefront read in between would cache the old state.
+    state
+        .invalidate(Invalidations::course(tenant.id, slug))
+        .await;
+    updated.try_into()
 }
 
 /// Every course of the tenant, drafts included, newest first.

@@ -2,7 +2,8 @@
 //!
 //! `has access` = the course is free, or an active, unexpired entitlement of the user covers
 //! it, whatever created it (a purchase, a seat, a grant). Decisions are cached per
-//! `(tenant, user, course)` and dropped by the same code that changes entitlements.
+//! `(tenant, user, course)`; the code that changes entitlements returns the keys it touched as
+//! [`Invalidations`](crate::services::invalidation::Invalidations), applied after its commit.
 
 use std::sync::atomic::Ordering;
 
@@ -104,8 +105,9 @@ pub async fn decide(state: &AppState, user: Option<Uuid>, course: &Course) -> Ap
 /// Loads a decision and caches it — unless entitlements changed while it loaded. A load that
 /// read the database just before a refund committed would otherwise cache "yes" after the
 /// refund's invalidation had already run (there was nothing to drop yet), and keep it for the
-/// cache's whole lifetime. [`invalidate`] bumps the epoch first, so such a load sees it moved
-/// and answers without caching; the next request loads afresh.
+/// cache's whole lifetime. The applier ([`AppState::invalidate`]) bumps the epoch before it
+/// drops any key, so such a load sees it moved and answers without caching; the next request
+/// loads afresh.
 async fn load_and_remember(state: &AppState, key: AccessKey) -> AppResult<Decision> {
     let epoch = state.caches.access_epoch.load(Ordering::Acquire);
     let decision = load(&state.db, key).await?;
@@ -142,18 +144,6 @@ pub async fn load(
         },
         None => Decision::DENIED,
     })
-}
-
-/// Drops cached decisions after entitlements changed (call after commit).
-pub async fn invalidate(state: &AppState, keys: &[AccessKey]) {
-    if keys.is_empty() {
-        return;
-    }
-    // First, so that loads already under way do not cache what they read before the commit.
-    state.caches.access_epoch.fetch_add(1, Ordering::AcqRel);
-    for key in keys {
-        state.caches.access.invalidate(key).await;
-    }
 }
 
 /// One entitlement change made while applying an order's state.

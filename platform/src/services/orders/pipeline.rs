@@ -11,11 +11,12 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::access::{self, AccessKey};
+use super::access;
 use super::redemptions;
 use super::state::{Fact, OrderFacts, OrderStatus};
 use crate::entities::{order_audit, order_lines, orders, payment_events, refunds, users};
 use crate::error::{AppError, AppResult};
+use crate::services::invalidation::Invalidations;
 use crate::services::{now, outbox};
 use crate::state::AppState;
 
@@ -55,8 +56,8 @@ pub async fn apply(
     source: Source<'_>,
     event: &GatewayEvent,
 ) -> AppResult<Applied> {
-    let (applied, keys) = apply_in_transaction(&state.db, source, event, now()).await?;
-    access::invalidate(state, &keys).await;
+    let (applied, invalidations) = apply_in_transaction(&state.db, source, event, now()).await?;
+    state.invalidate(invalidations).await;
     match &applied {
         Applied::Ignored(why) => tracing::warn!(
             order.id = %event.order_id, event.id = %event.provider_event_id, gateway = source.name(), reason = why,
@@ -82,14 +83,14 @@ async fn apply_in_transaction(
     source: Source<'_>,
     event: &GatewayEvent,
     received_at: DateTime<Utc>,
-) -> AppResult<(Applied, Vec<AccessKey>)> {
+) -> AppResult<(Applied, Invalidations)> {
     let txn = db.begin().await?;
     // Deliveries of one order's events take turns; different orders do not wait.
     let Some(order) = super::lock(&txn, None, event.order_id).await? else {
-        return Ok((Applied::Ignored("unknown order"), Vec::new()));
+        return Ok((Applied::Ignored("unknown order"), Invalidations::none()));
     };
     if let Some(reason) = mismatch(&order, source, event) {
-        return Ok((Applied::Ignored(reason), Vec::new()));
+        return Ok((Applied::Ignored(reason), Invalidations::none()));
     }
     let currency_ok = event.amount.currency.code() == order.currency;
     let event_row_id = Uuid::now_v7();
@@ -126,7 +127,7 @@ async fn apply_in_transaction(
     .await?;
     if inserted == 0 {
         txn.commit().await?;
-        return Ok((Applied::Duplicate, Vec::new()));
+        return Ok((Applied::Duplicate, Invalidations::none()));
     }
 
     let facts = applied_facts(&txn, order.tenant_id, order.id).await?;
@@ -189,7 +190,10 @@ async fn apply_in_transaction(
     } else {
         Applied::Flagged
     };
-    Ok((applied, changes.into_iter().map(|c| c.key).collect()))
+    Ok((
+        applied,
+        Invalidations::access(changes.iter().map(|c| c.key)),
+    ))
 }
 
 /// Marks the refund request a refund event answers as succeeded. It is found by the provider's
