@@ -68,7 +68,7 @@ impl TryFrom<rows::Model> for Invitation {
         let role = m
             .role
             .parse()
-            .map_err(|e| AppError::Internal(format!("invitation {} has a bad role: {e}", m.id)))?;
+            .map_err(|e| AppError::corrupt_field("invitation", m.id, "role", e))?;
         let status = if m.accepted_at.is_some() {
             InvitationStatus::Accepted
         } else if m.expires_at <= Utc::now() {
@@ -137,7 +137,7 @@ pub async fn invite(
         .filter(rows::Column::TokenHash.eq(token_hash.as_str()))
         .one(&txn)
         .await?
-        .ok_or_else(|| AppError::Internal("the invitation just written is gone".into()))?;
+        .ok_or(AppError::Internal("the invitation just written is gone"))?;
     enqueue_mail(&txn, tenant, &row, &token, &state.settings.public_url).await?;
     txn.commit().await?;
     tracing::info!(tenant.id = %tenant.id, invitation.id = %row.id, role = role.as_str(), "staff invited");
@@ -237,7 +237,7 @@ pub async fn accept(
     let role: Role = row
         .role
         .parse()
-        .map_err(|e| AppError::Internal(format!("invitation {} has a bad role: {e}", row.id)))?;
+        .map_err(|e| AppError::corrupt_field("invitation", row.id, "role", e))?;
     // Guarded on "still pending", so two accepts racing on one token grant it once.
     let used = rows::Entity::update_many()
         .col_expr(rows::Column::AcceptedAt, Expr::value(Some(now())))

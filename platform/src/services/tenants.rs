@@ -68,18 +68,22 @@ impl Tenant {
 impl TryFrom<tenants::Model> for Tenant {
     type Error = AppError;
     fn try_from(m: tenants::Model) -> Result<Self, Self::Error> {
-        let corrupt = |what: &str, e: &dyn std::fmt::Display| {
-            AppError::Internal(format!("tenant {} has a bad {what}: {e}", m.id))
+        let id = m.id;
+        let corrupt = |field, e: Box<dyn std::error::Error + Send + Sync>| {
+            AppError::corrupt_field("tenant", id, field, e)
         };
         Ok(Self {
-            slug: Slug::parse(&m.slug).map_err(|e| corrupt("slug", &e))?,
-            currency: Currency::parse(&m.currency).map_err(|e| corrupt("currency", &e))?,
-            status: m.status.parse().map_err(|e| corrupt("status", &e))?,
+            slug: Slug::parse(&m.slug).map_err(|e| corrupt("slug", e.into()))?,
+            currency: Currency::parse(&m.currency).map_err(|e| corrupt("currency", e.into()))?,
+            status: m
+                .status
+                .parse()
+                .map_err(|e| corrupt("status", Box::new(e)))?,
             fee_bps: m
                 .fee_bps
                 .map(u16::try_from)
                 .transpose()
-                .map_err(|e| corrupt("fee", &e))?,
+                .map_err(|e| corrupt("fee", e.into()))?,
             id: m.id,
             name: m.name,
             custom_domain: m.custom_domain,

@@ -209,7 +209,7 @@ pub async fn reconcile_lines(
                 let course = courses::Entity::find_by_id(line.course_id)
                     .one(conn)
                     .await?
-                    .ok_or_else(|| AppError::Internal("order line without course".into()))?;
+                    .ok_or(AppError::Internal("order line without course"))?;
                 let granted_at = paid_at.unwrap_or_else(now);
                 let id = Uuid::now_v7();
                 entitlements::ActiveModel {

@@ -219,7 +219,8 @@ pub async fn start(
     let session = match gateway.create_checkout(&request).await {
         Ok(session) => session,
         Err(e) => {
-            tracing::error!(order.id = %order_id, error = %e, "the payment provider refused the checkout");
+            // The cause is logged once, with its chain, where it becomes the 502.
+            tracing::warn!(order.id = %order_id, "the payment provider refused the checkout; the order fails");
             pipeline::apply(
                 state,
                 Source::Platform,
@@ -231,7 +232,7 @@ pub async fn start(
                 ),
             )
             .await?;
-            return Err(AppError::Gateway(e.to_string()));
+            return Err(AppError::Gateway(e));
         }
     };
     orders::ActiveModel {

@@ -49,8 +49,8 @@ pub async fn run_once(state: &AppState, after: Duration) -> AppResult<Pass> {
         .await?;
     let mut pass = Pass::default();
     for order in pending {
-        let currency =
-            Currency::parse(&order.currency).map_err(|e| AppError::Internal(e.to_string()))?;
+        let currency = Currency::parse(&order.currency)
+            .map_err(|e| AppError::corrupt_field("order", order.id, "currency", e))?;
         let Some(gateway_name) = order.gateway.clone() else {
             // A zero-total order whose fulfilment was interrupted: finish it.
             let event = local_event_for(
@@ -80,7 +80,7 @@ pub async fn run_once(state: &AppState, after: Duration) -> AppResult<Pass> {
                     }
                 }
                 Err(e) => {
-                    tracing::warn!(order.id = %order.id, error = %e, "reconciler could not ask the gateway")
+                    tracing::warn!(order.id = %order.id, error = %crate::error::report(&e), "reconciler could not ask the gateway")
                 }
             }
         }
@@ -133,14 +133,14 @@ async fn retry_unanswered_refunds(
         let (Some(gateway), Ok(currency)) = (gateway, Currency::parse(&request.currency)) else {
             continue;
         };
-        let amount =
-            Money::new(request.amount, currency).map_err(|e| AppError::Internal(e.to_string()))?;
+        let amount = Money::new(request.amount, currency)
+            .map_err(|e| AppError::corrupt_field("refund", request.id, "amount", e))?;
         let answer = refunds::ask(gateway, &order, request.id, amount).await;
         asked += 1;
         if let Err(e) =
             refunds::record_answer(state, order.tenant_id, order.id, request.id, answer).await
         {
-            tracing::warn!(refund.id = %request.id, error = %e, "refund asked again, still not taken");
+            tracing::warn!(refund.id = %request.id, error = %crate::error::report(&e), "refund asked again, still not taken");
         }
     }
     Ok(asked)
@@ -156,7 +156,7 @@ pub async fn work(state: std::sync::Arc<AppState>) {
         match run_once(&state, after).await {
             Ok(pass) if pass != Pass::default() => tracing::info!(?pass, "reconciler pass"),
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "reconciler pass failed"),
+            Err(e) => tracing::warn!(error = %crate::error::report(&e), "reconciler pass failed"),
         }
     }
 }
