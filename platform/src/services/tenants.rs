@@ -107,6 +107,7 @@ pub struct Application {
 }
 
 /// A user applies for a storefront: it starts `pending` and the applicant becomes its owner.
+#[tracing::instrument(skip_all, fields(tenant.id = tracing::field::Empty, user.id = auth.user_id().map(tracing::field::display)))]
 pub async fn apply(
     state: &AppState,
     auth: &Authorized<resource::Tenant>,
@@ -116,6 +117,7 @@ pub async fn apply(
         "sign in to apply for a storefront",
     ))?;
     let id = Uuid::now_v7();
+    tracing::Span::current().record("tenant.id", tracing::field::display(id));
     let grant = Grant::new(owner, Role::Owner, Domain::Tenant(id));
     let txn = state.db.begin().await?;
     let inserted = tenants::ActiveModel {
@@ -220,6 +222,10 @@ pub async fn list(
 }
 
 /// Moves a tenant to `status` (platform admins): approve, suspend, reinstate.
+#[tracing::instrument(
+    skip_all,
+    fields(tenant.id = %tenant.id, user.id = _auth.user_id().map(tracing::field::display), status = status.as_str())
+)]
 pub async fn set_status(
     state: &AppState,
     _auth: &Authorized<resource::Platform>,
@@ -271,6 +277,7 @@ pub struct TenantPatch {
 }
 
 /// Updates a storefront's settings (owner).
+#[tracing::instrument(skip_all, fields(tenant.id = %tenant.id, user.id = auth.user_id().map(tracing::field::display)))]
 pub async fn update(
     state: &AppState,
     auth: &Authorized<resource::Tenant>,

@@ -106,6 +106,12 @@ pub async fn decide(state: &AppState, user: Option<Uuid>, course: &Course) -> Ap
 /// refund's invalidation had already run (there was nothing to drop yet), and keep it for the
 /// cache's whole lifetime. [`invalidate`] bumps the epoch first, so such a load sees it moved
 /// and answers without caching; the next request loads afresh.
+///
+/// The span is here, on the miss, and not on [`decide`]: a hit is the hot path.
+#[tracing::instrument(
+    skip_all,
+    fields(tenant.id = %key.0, user.id = %key.1, course.id = %key.2)
+)]
 async fn load_and_remember(state: &AppState, key: AccessKey) -> AppResult<Decision> {
     let epoch = state.caches.access_epoch.load(Ordering::Acquire);
     let decision = load(&state.db, key).await?;

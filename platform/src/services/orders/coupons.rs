@@ -74,6 +74,7 @@ pub fn parse_code(input: &str) -> AppResult<String> {
 }
 
 /// Creates a coupon (owner, editor).
+#[tracing::instrument(skip_all, fields(tenant.id = %tenant.id, user.id = auth.user_id().map(tracing::field::display)))]
 pub async fn create(
     state: &AppState,
     auth: &Authorized<resource::Coupon>,

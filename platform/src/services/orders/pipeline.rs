@@ -50,6 +50,10 @@ pub enum Applied {
 }
 
 /// Applies one verified event; idempotent and independent of arrival order.
+#[tracing::instrument(
+    skip_all,
+    fields(tenant.id = event.tenant_id.map(tracing::field::display), order.id = %event.order_id, gateway = source.name())
+)]
 pub async fn apply(
     state: &AppState,
     source: Source<'_>,

@@ -28,6 +28,7 @@ pub struct Pass {
 
 /// Settles pending orders older than `after`: asks their gateway, then expires those past
 /// their expiry that the gateway says nothing about.
+#[tracing::instrument(skip_all)]
 pub async fn run_once(state: &AppState, after: Duration) -> AppResult<Pass> {
     let cutoff = Utc::now() - after;
     // Open orders: pending ones, and declined ones whose session still takes another card;
@@ -49,59 +50,67 @@ pub async fn run_once(state: &AppState, after: Duration) -> AppResult<Pass> {
         .await?;
     let mut pass = Pass::default();
     for order in pending {
-        let currency = Currency::parse(&order.currency)
-            .map_err(|e| AppError::corrupt_field("order", order.id, "currency", e))?;
-        let Some(gateway_name) = order.gateway.clone() else {
-            // A zero-total order whose fulfilment was interrupted: finish it.
-            let event = local_event_for(
-                order.id,
-                order.tenant_id,
-                currency,
-                EventKind::PaymentSucceeded,
-                "free",
-            );
-            pipeline::apply(state, Source::Platform, &event).await?;
-            pass.events_applied += 1;
-            continue;
-        };
-        if let Some(gateway) = state.gateways.named(&gateway_name) {
-            pass.asked += 1;
-            let lookup = PaymentLookup {
-                order_id: order.id,
-                tenant_id: order.tenant_id,
-                session_ref: order.session_ref.clone(),
-                provider_payment_id: order.payment_id.clone(),
-            };
-            match gateway.fetch_payment(&lookup).await {
-                Ok(events) => {
-                    for event in events {
-                        pipeline::apply(state, Source::Provider(&gateway_name), &event).await?;
-                        pass.events_applied += 1;
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(order.id = %order.id, error = %crate::error::report(&e), "reconciler could not ask the gateway")
-                }
-            }
-        }
-        let still_open = orders::Entity::find_by_id(order.id)
-            .one(&state.db)
-            .await?
-            .is_some_and(|o| o.status == "pending" || o.status == "failed");
-        if still_open && order.expires_at <= Utc::now() {
-            let event = local_event_for(
-                order.id,
-                order.tenant_id,
-                currency,
-                EventKind::PaymentExpired,
-                "expired",
-            );
-            pipeline::apply(state, Source::Platform, &event).await?;
-            pass.expired += 1;
-        }
+        settle(state, order, &mut pass).await?;
     }
     pass.refunds_asked = retry_unanswered_refunds(state, cutoff).await?;
     Ok(pass)
+}
+
+/// One open order of a pass: a free one is finished, a paid one is asked about at its gateway,
+/// and one past its expiry that nobody paid is expired. One span per order.
+#[tracing::instrument(skip_all, fields(tenant.id = %order.tenant_id, order.id = %order.id))]
+async fn settle(state: &AppState, order: orders::Model, pass: &mut Pass) -> AppResult<()> {
+    let currency = Currency::parse(&order.currency)
+        .map_err(|e| AppError::corrupt_field("order", order.id, "currency", e))?;
+    let Some(gateway_name) = order.gateway.clone() else {
+        // A zero-total order whose fulfilment was interrupted: finish it.
+        let event = local_event_for(
+            order.id,
+            order.tenant_id,
+            currency,
+            EventKind::PaymentSucceeded,
+            "free",
+        );
+        pipeline::apply(state, Source::Platform, &event).await?;
+        pass.events_applied += 1;
+        return Ok(());
+    };
+    if let Some(gateway) = state.gateways.named(&gateway_name) {
+        pass.asked += 1;
+        let lookup = PaymentLookup {
+            order_id: order.id,
+            tenant_id: order.tenant_id,
+            session_ref: order.session_ref.clone(),
+            provider_payment_id: order.payment_id.clone(),
+        };
+        match gateway.fetch_payment(&lookup).await {
+            Ok(events) => {
+                for event in events {
+                    pipeline::apply(state, Source::Provider(&gateway_name), &event).await?;
+                    pass.events_applied += 1;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(order.id = %order.id, error = %crate::error::report(&e), "reconciler could not ask the gateway")
+            }
+        }
+    }
+    let still_open = orders::Entity::find_by_id(order.id)
+        .one(&state.db)
+        .await?
+        .is_some_and(|o| o.status == "pending" || o.status == "failed");
+    if still_open && order.expires_at <= Utc::now() {
+        let event = local_event_for(
+            order.id,
+            order.tenant_id,
+            currency,
+            EventKind::PaymentExpired,
+            "expired",
+        );
+        pipeline::apply(state, Source::Platform, &event).await?;
+        pass.expired += 1;
+    }
+    Ok(())
 }
 
 /// Asks again about refund requests the provider never answered (it was unreachable), with

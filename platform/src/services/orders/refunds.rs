@@ -27,6 +27,10 @@ pub struct Refund {
 }
 
 /// Asks the order's gateway to refund `amount` (the whole refundable rest when `None`).
+#[tracing::instrument(
+    skip_all,
+    fields(tenant.id = %tenant.id, user.id = auth.user_id().map(tracing::field::display), order.id = %order_id)
+)]
 pub async fn request(
     state: &AppState,
     auth: &Authorized<resource::Refund>,
@@ -154,6 +158,10 @@ pub(super) async fn ask(
 /// - Unreachable: it stays `requested` — the provider may have taken it — so it still counts
 ///   as in flight and cannot be asked twice; the reconciler asks again with the same
 ///   idempotency key, and the refund event settles it either way. The caller sees `requested`.
+#[tracing::instrument(
+    skip_all,
+    fields(tenant.id = %tenant_id, order.id = %order_id, refund.id = %id)
+)]
 pub(super) async fn record_answer(
     state: &AppState,
     tenant_id: Uuid,
