@@ -183,7 +183,7 @@ pub async fn seed(state: &AppState) -> AppResult<Logins> {
         ids.push(user);
     }
     let [admin, instructor, _student, manager] = ids[..] else {
-        return Err(AppError::Internal("demo accounts missing".into()));
+        return Err(AppError::Internal("demo accounts missing"));
     };
     for grant in [
         Grant::new(admin, Role::PlatformAdmin, Domain::Platform),
@@ -204,12 +204,12 @@ pub async fn seed(state: &AppState) -> AppResult<Logins> {
             Action::Create,
         )
         .await?;
-    let usd = Currency::parse("USD").map_err(|e| AppError::Internal(e.to_string()))?;
+    let usd = Currency::parse("USD")?;
     let tenant = tenants::apply(
         state,
         &applicant,
         Application {
-            slug: Slug::parse(TENANT).map_err(|e| AppError::Internal(e.to_string()))?,
+            slug: Slug::parse(TENANT).map_err(|e| AppError::invalid("slug", e))?,
             name: TenantName::parse("name", "Demo Academy")?,
             currency: usd,
         },
@@ -241,11 +241,10 @@ pub async fn seed(state: &AppState) -> AppResult<Logins> {
             &author,
             &tenant,
             NewCourse {
-                slug: Slug::parse(course.slug).map_err(|e| AppError::Internal(e.to_string()))?,
+                slug: Slug::parse(course.slug).map_err(|e| AppError::invalid("slug", e))?,
                 title: CourseTitle::parse("title", course.title)?,
                 description: CourseDescription::parse("description", course.description)?,
-                price: Money::new(course.price, usd)
-                    .map_err(|e| AppError::Internal(e.to_string()))?,
+                price: Money::new(course.price, usd)?,
                 access_days: course.access_days,
             },
         )

@@ -1,6 +1,14 @@
 //! The service layer's error. The HTTP layer maps it to problem+json once, in one place.
+//!
+//! Internal failures keep what caused them (`#[source]`), so the one place that turns them
+//! into a response logs the whole chain with [`report`]; the client never sees a cause.
 
+use std::error::Error;
+use std::sync::Arc;
+
+use lyceum_gateway_core::{GatewayError, MoneyError};
 use lyceum_tenants::rbac::Denied;
+use uuid::Uuid;
 
 use crate::domain::FieldError;
 
@@ -26,8 +34,11 @@ pub enum AppError {
     #[error("{0}")]
     PaymentRequired(String),
     /// A payment provider failed or refused (502).
-    #[error("the payment provider failed: {0}")]
-    Gateway(String),
+    #[error("the payment provider failed")]
+    Gateway(#[source] GatewayError),
+    /// The order names a gateway this instance has not enabled (502, like a failing provider).
+    #[error("the {0} gateway is not enabled")]
+    GatewayDisabled(String),
     /// The body is larger than allowed (413).
     #[error("the request body is larger than {limit} bytes")]
     TooLarge { limit: usize },
@@ -43,8 +54,58 @@ pub enum AppError {
     Storage(#[from] object_store::Error),
     #[error("authorization engine error")]
     Authz(#[from] lyceum_tenants::rbac::EngineError),
+    /// Money that does not add up: a stored amount out of range, a currency mismatch (500).
+    #[error("money arithmetic failed")]
+    Money(#[from] MoneyError),
+    /// A stored row that does not parse back into its domain value (500).
+    #[error("stored {what} {id} is corrupt")]
+    Corrupt {
+        what: &'static str,
+        id: Uuid,
+        #[source]
+        source: Box<dyn Error + Send + Sync>,
+    },
+    /// Hashing or reading a password hash failed, or the hashing pool is gone (500).
+    #[error("password hashing failed")]
+    Hashing(#[source] Box<dyn Error + Send + Sync>),
+    /// The mailer could not be set up (500).
+    #[error("mail setup failed")]
+    Mail(#[from] crate::services::mail::MailError),
+    /// A blocking task panicked or was cancelled (500).
+    #[error("a background task failed")]
+    Task(#[from] tokio::task::JoinError),
+    /// A file, socket or stream operation failed; `context` says which (500).
+    #[error("{context}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A page template failed to render (500).
+    #[error("rendering a page failed")]
+    Render(#[from] minijinja::Error),
+    /// The metrics registry refused a metric (500).
+    #[error("metrics setup failed")]
+    Metrics(#[from] prometheus::Error),
+    /// A response body could not be serialized (500).
+    #[error("serializing a response failed")]
+    Json(#[from] serde_json::Error),
+    /// A configured gateway could not be built (500, at start-up).
+    #[error("the {gateway} gateway failed to start")]
+    GatewayStartup {
+        gateway: &'static str,
+        #[source]
+        source: Box<dyn Error + Send + Sync>,
+    },
+    /// A stored or configured setting is refused; the message says what to change (500).
+    #[error("{0}")]
+    Misconfigured(String),
+    /// A single-flight cache load failed; every caller that waited for it gets this (500).
+    #[error("a shared cache load failed")]
+    Shared(#[source] Arc<AppError>),
+    /// An invariant that broke with no underlying error to show (500).
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(&'static str),
 }
 
 /// The result of a service call.
@@ -76,10 +137,174 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// A stored `what` with id `id` that does not parse back, because of `source`.
+    pub fn corrupt(
+        what: &'static str,
+        id: Uuid,
+        source: impl Into<Box<dyn Error + Send + Sync>>,
+    ) -> Self {
+        Self::Corrupt {
+            what,
+            id,
+            source: source.into(),
+        }
+    }
+
+    /// A stored `what` with id `id` whose column `field` does not parse, because of `source`.
+    pub fn corrupt_field(
+        what: &'static str,
+        id: Uuid,
+        field: &'static str,
+        source: impl Into<Box<dyn Error + Send + Sync>>,
+    ) -> Self {
+        Self::corrupt(
+            what,
+            id,
+            BadField {
+                field,
+                source: source.into(),
+            },
+        )
+    }
+
+    /// An I/O failure while doing `context`.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Self::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+/// Which column of a corrupt row failed to parse (the link between a row and its cause).
+#[derive(Debug, thiserror::Error)]
+#[error("bad {field}")]
+pub struct BadField {
+    field: &'static str,
+    #[source]
+    source: Box<dyn Error + Send + Sync>,
+}
+
+/// An error with all its causes, `outer: inner: innermost`, for the log. Use it wherever an
+/// error ends (becomes a response, a page, or a logged retry): `error = %report(&err)`.
+pub fn report<'a>(err: &'a (dyn Error + 'static)) -> ErrorChain<'a> {
+    ErrorChain(err)
+}
+
+/// Formats an error with all its sources; see [`report`].
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorChain<'a>(&'a (dyn Error + 'static));
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
 /// Whether a database error is a unique-key violation (to answer 409 at the call site).
 pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
     matches!(
         err.sql_err(),
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::http::problem::ProblemResponse;
+
+    /// Everything the fmt subscriber writes, kept for the assertions.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Maps `err` to its problem the way a handler does, returning the problem and the log.
+    fn map_and_log(err: AppError) -> (ProblemResponse, String) {
+        let captured = Captured::default();
+        let sink = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || sink.clone())
+            .finish();
+        let problem = tracing::subscriber::with_default(subscriber, || ProblemResponse::from(err));
+        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        (problem, log)
+    }
+
+    #[test]
+    fn a_shared_loader_error_logs_its_whole_chain_and_shows_none_of_it() {
+        let id = Uuid::now_v7();
+        let loader = AppError::corrupt_field(
+            "order",
+            id,
+            "currency",
+            MoneyError::UnknownCurrency("XQQ".to_owned()),
+        );
+        let err = AppError::Shared(Arc::new(loader));
+
+        let chain = report(&err).to_string();
+        assert_eq!(
+            chain,
+            format!(
+                "a shared cache load failed: stored order {id} is corrupt: bad currency: \
+                 `XQQ` is not an ISO 4217 currency code"
+            )
+        );
+
+        let (problem, log) = map_and_log(err);
+        assert!(log.contains(&chain), "the log misses the chain: {log}");
+        assert_eq!(log.matches("XQQ").count(), 1, "logged once: {log}");
+        let ProblemResponse::Internal(body) = problem else {
+            panic!("a shared loader failure is a 500, got {problem:?}");
+        };
+        assert_eq!(
+            body.0.detail,
+            "something went wrong on our side; it has been logged"
+        );
+        let shown = format!("{:?}", body.0);
+        for secret in ["XQQ", "ISO 4217", &id.to_string(), "corrupt", "currency"] {
+            assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+        }
+    }
+
+    #[test]
+    fn a_gateway_failure_is_a_502_with_the_same_detail_and_its_cause_only_in_the_log() {
+        let err = AppError::Gateway(GatewayError::Unavailable("connection reset by peer".into()));
+        let (problem, log) = map_and_log(err);
+        assert!(
+            log.contains(
+                "the payment provider failed: the provider could not be reached: \
+                 connection reset by peer"
+            ),
+            "the log misses the chain: {log}"
+        );
+        let ProblemResponse::BadGateway(body) = problem else {
+            panic!("a gateway failure is a 502, got {problem:?}");
+        };
+        assert_eq!(body.0.status, 502);
+        assert_eq!(
+            body.0.detail,
+            "the payment provider could not complete the request; try again later"
+        );
+        assert!(!format!("{:?}", body.0).contains("connection reset"));
+    }
 }

@@ -111,8 +111,9 @@ impl Gateways {
                         delivery: delivery.clone(),
                         ..SandboxConfig::default()
                     })
-                    .map_err(|e| {
-                        AppError::Internal(format!("the sandbox gateway failed to start: {e}"))
+                    .map_err(|e| AppError::GatewayStartup {
+                        gateway: "sandbox",
+                        source: Box::new(e),
                     })?;
                     Gateway::Sandbox(sandbox)
                 }

@@ -45,12 +45,12 @@ pub async fn bind(settings: &mut Settings) -> AppResult<(impl Acceptor + 'static
     let acceptor = TcpListener::bind(settings.addr)
         .into_acceptor()
         .await
-        .map_err(|e| AppError::Internal(format!("cannot listen on {}: {e}", settings.addr)))?;
+        .map_err(|e| AppError::io(format!("cannot listen on {}", settings.addr), e))?;
     let addr = acceptor
         .local_addr()
         .first()
         .and_then(|a| a.as_socket_addr().copied())
-        .ok_or_else(|| AppError::Internal("the listener has no address".into()))?;
+        .ok_or(AppError::Internal("the listener has no address"))?;
     if settings.public_url.port() == Some(0) {
         let _ = settings.public_url.set_port(Some(addr.port()));
     }
@@ -116,7 +116,7 @@ async fn poll_policy(state: Arc<AppState>) {
     loop {
         tick.tick().await;
         if let Err(e) = state.policy.refresh(&state.db).await {
-            tracing::warn!(error = %e, "policy refresh failed");
+            tracing::warn!(error = %crate::error::report(&e), "policy refresh failed");
         }
     }
 }
@@ -135,7 +135,7 @@ async fn prune_limits(state: Arc<AppState>) {
 pub async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            tracing::error!(error = %crate::error::report(&e), "cannot listen for Ctrl-C");
             std::future::pending::<()>().await;
         }
     };
@@ -146,7 +146,7 @@ pub async fn shutdown_signal() {
                 s.recv().await;
             }
             Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                tracing::error!(error = %crate::error::report(&e), "cannot listen for SIGTERM");
                 std::future::pending::<()>().await;
             }
         }

@@ -114,11 +114,11 @@ where
 }
 
 /// A loader's error as seen by every caller that waited for it: "not found" stays itself,
-/// anything else becomes an internal error with the original message.
+/// anything else becomes an internal error that keeps the loader's error as its cause.
 fn unshare(err: Arc<AppError>) -> AppError {
     match &*err {
         AppError::NotFound(what) => AppError::NotFound(what),
-        other => AppError::Internal(other.to_string()),
+        _ => AppError::Shared(err),
     }
 }
 
@@ -192,8 +192,7 @@ impl AppState {
             settings.smtp_url.as_ref(),
             &settings.mail_from,
             &settings.data_dir,
-        )
-        .map_err(|e| AppError::Internal(format!("mail: {e}")))?;
+        )?;
         let metrics = Metrics::new()?;
         let hashing = PasswordHashing::new(
             settings.password_hash_concurrency,

@@ -25,8 +25,7 @@ pub fn open(assets_url: &str) -> AppResult<Arc<dyn ObjectStore>> {
         });
     }
     let dir = assets_url.strip_prefix("file://").unwrap_or(assets_url);
-    std::fs::create_dir_all(dir).map_err(|e| {
-        AppError::Internal(format!("cannot create the assets directory {dir}: {e}"))
-    })?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| AppError::io(format!("cannot create the assets directory {dir}"), e))?;
     Ok(Arc::new(LocalFileSystem::new_with_prefix(dir)?))
 }

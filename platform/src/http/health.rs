@@ -27,7 +27,7 @@ pub async fn readyz(Data(state): Data<&Arc<AppState>>) -> Response {
         )
             .into_response(),
         Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
+            tracing::warn!(error = %crate::error::report(&e), "readiness check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(json!({"status": "database unreachable", "database": backend})),

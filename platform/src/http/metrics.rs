@@ -26,7 +26,7 @@ pub struct HashGauges {
 
 impl Metrics {
     pub fn new() -> AppResult<Self> {
-        let fail = |e: prometheus::Error| AppError::Internal(format!("metrics: {e}"));
+        let fail = AppError::Metrics;
         let registry = Registry::new_custom(Some("lyceum".into()), None).map_err(fail)?;
         let requests = IntCounterVec::new(
             Opts::new(
@@ -92,7 +92,7 @@ impl Metrics {
     pub fn render(&self) -> String {
         let mut out = Vec::new();
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
-            tracing::error!(error = %e, "cannot encode metrics");
+            tracing::error!(error = %crate::error::report(&e), "cannot encode metrics");
         }
         String::from_utf8(out).unwrap_or_default()
     }

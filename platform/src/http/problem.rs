@@ -5,7 +5,7 @@ use poem::http::StatusCode;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
 
-use crate::error::AppError;
+use crate::error::{AppError, report};
 
 pub const CONTENT_TYPE: &str = "application/problem+json";
 
@@ -131,8 +131,8 @@ impl From<AppError> for ProblemResponse {
                 "payment-required",
                 detail,
             ))),
-            AppError::Gateway(detail) => {
-                tracing::error!(error = %detail, "payment provider failed");
+            gateway @ (AppError::Gateway(_) | AppError::GatewayDisabled(_)) => {
+                tracing::error!(error = %report(&gateway), "payment provider failed");
                 Self::BadGateway(Json(problem(
                     StatusCode::BAD_GATEWAY,
                     "gateway",
@@ -155,8 +155,20 @@ impl From<AppError> for ProblemResponse {
             internal @ (AppError::Db(_)
             | AppError::Storage(_)
             | AppError::Authz(_)
+            | AppError::Money(_)
+            | AppError::Corrupt { .. }
+            | AppError::Hashing(_)
+            | AppError::Mail(_)
+            | AppError::Task(_)
+            | AppError::Io { .. }
+            | AppError::Render(_)
+            | AppError::Metrics(_)
+            | AppError::Json(_)
+            | AppError::GatewayStartup { .. }
+            | AppError::Misconfigured(_)
+            | AppError::Shared(_)
             | AppError::Internal(_)) => {
-                tracing::error!(error = %ErrorChain(&internal), "request failed");
+                tracing::error!(error = %report(&internal), "request failed");
                 Self::Internal(Json(problem(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal",
@@ -164,21 +176,6 @@ impl From<AppError> for ProblemResponse {
                 )))
             }
         }
-    }
-}
-
-/// Formats an error with all its sources, for the log.
-struct ErrorChain<'a>(&'a dyn std::error::Error);
-
-impl std::fmt::Display for ErrorChain<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut source = self.0.source();
-        while let Some(cause) = source {
-            write!(f, ": {cause}")?;
-            source = cause.source();
-        }
-        Ok(())
     }
 }
 

@@ -32,7 +32,7 @@ pub async fn viewer(state: &AppState, req: &Request, scope: SessionScope<'_>) ->
     match accounts::session_user(state, cookie.value_str(), scope).await {
         Ok(found) => found.map(|(user, csrf)| Viewer { user, csrf }),
         Err(e) => {
-            tracing::warn!(error = %e, "session lookup failed");
+            tracing::warn!(error = %crate::error::report(&e), "session lookup failed");
             None
         }
     }
@@ -187,7 +187,7 @@ pub fn message_page(err: AppError, back: &str) -> Response {
                 .join("; "),
         ),
         _ => {
-            tracing::error!(error = %err, "storefront action failed");
+            tracing::error!(error = %crate::error::report(&err), "storefront action failed");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong on our side.".to_owned(),

@@ -118,7 +118,7 @@ async fn site_named(state: &AppState, site: Option<&str>) -> Option<StorefrontHo
         Ok(Site::Storefront(found)) => Some(found),
         Ok(_) => None,
         Err(e) => {
-            tracing::warn!(error = %e, "resolving a sign-in site failed");
+            tracing::warn!(error = %crate::error::report(&e), "resolving a sign-in site failed");
             None
         }
     }

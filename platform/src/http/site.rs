@@ -163,7 +163,7 @@ impl Endpoint for SiteRouter {
             Ok(Site::Platform) => self.platform.call(req).await,
             Ok(Site::Nowhere) => Ok(nothing_here()),
             Err(e) => {
-                tracing::error!(error = %e, "resolving the site failed");
+                tracing::error!(error = %crate::error::report(&e), "resolving the site failed");
                 Ok(super::problem::problem_response(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal",

@@ -37,7 +37,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("invitation.html", include_str!("templates/invitation.html")),
     ] {
         if let Err(e) = env.add_template(name, source) {
-            tracing::error!(template = name, error = %e, "storefront template is broken");
+            tracing::error!(template = name, error = %crate::error::report(&e), "storefront template is broken");
         }
     }
     env
@@ -344,7 +344,7 @@ async fn course_detail(
 /// Renders a page, or a plain apology if the template itself is broken.
 pub fn render_page(name: &str, ctx: minijinja::Value) -> String {
     render(name, ctx).unwrap_or_else(|e| {
-        tracing::error!(error = %e, "page failed to render");
+        tracing::error!(error = %crate::error::report(&e), "page failed to render");
         "Something went wrong on our side.".to_owned()
     })
 }
@@ -353,7 +353,7 @@ fn render(name: &str, ctx: minijinja::Value) -> AppResult<String> {
     TEMPLATES
         .get_template(name)
         .and_then(|t| t.render(ctx))
-        .map_err(|e| AppError::Internal(format!("rendering {name}: {e}")))
+        .map_err(AppError::Render)
 }
 
 fn page(result: AppResult<String>) -> Response {
@@ -367,7 +367,7 @@ pub(super) fn error_page(err: AppError) -> Response {
     let (status, message) = match &err {
         AppError::NotFound(_) => (StatusCode::NOT_FOUND, "There is nothing here."),
         _ => {
-            tracing::error!(error = %err, "storefront page failed");
+            tracing::error!(error = %crate::error::report(&err), "storefront page failed");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong on our side.",

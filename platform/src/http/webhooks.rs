@@ -58,7 +58,7 @@ pub async fn receive(
     let events = match gateway.verify_webhook(&delivery).await {
         Ok(events) => events,
         Err(e) => {
-            tracing::warn!(gateway = %gateway.id(), peer = ?peer, error = %e, "webhook refused");
+            tracing::warn!(gateway = %gateway.id(), peer = ?peer, error = %crate::error::report(&e), "webhook refused");
             return problem_response(
                 StatusCode::BAD_REQUEST,
                 "webhook-unverified",
@@ -69,7 +69,7 @@ pub async fn receive(
     let name = gateway.id().as_str();
     for event in &events {
         if let Err(e) = pipeline::apply(state, Source::Provider(name), event).await {
-            tracing::error!(gateway = name, event.id = %event.provider_event_id, error = %e, "webhook not applied; the provider will retry");
+            tracing::error!(gateway = name, event.id = %event.provider_event_id, error = %crate::error::report(&e), "webhook not applied; the provider will retry");
             return problem_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",

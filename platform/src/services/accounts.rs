@@ -71,11 +71,13 @@ pub struct Registration {
 }
 
 /// Creates a user (a student everywhere, as every user is) and a first token.
+#[tracing::instrument(skip_all, fields(user.id = tracing::field::Empty))]
 pub async fn register(
     state: &AppState,
     input: Registration,
 ) -> AppResult<(CurrentUser, IssuedToken)> {
     let user = insert_user(&state.db, &state.policy, &state.hashing, &input).await?;
+    tracing::Span::current().record("user.id", tracing::field::display(user.id));
     let token = issue_token(state, user.id).await?;
     Ok((user, token))
 }
@@ -119,8 +121,10 @@ async fn insert_user(
 
 /// Checks a password and issues a token; the same error for an unknown address and a wrong
 /// password, after the same amount of work.
+#[tracing::instrument(skip_all, fields(user.id = tracing::field::Empty))]
 pub async fn login(state: &AppState, email: &str, password: String) -> AppResult<IssuedToken> {
     let user = verify_credentials(&state.db, &state.hashing, email, password).await?;
+    tracing::Span::current().record("user.id", tracing::field::display(user.id));
     issue_token(state, user.id).await
 }
 
@@ -242,21 +246,25 @@ impl SessionScope<'_> {
 
 /// Signs in for the web UI on the platform's origin: a session cookie plus a CSRF token for
 /// unsafe requests. Passwords are only ever taken there.
+#[tracing::instrument(skip_all, fields(user.id = tracing::field::Empty))]
 pub async fn start_session(
     state: &AppState,
     email: &str,
     password: String,
 ) -> AppResult<IssuedSession> {
     let user = verify_credentials(&state.db, &state.hashing, email, password).await?;
+    tracing::Span::current().record("user.id", tracing::field::display(user.id));
     open_session(state, user.id, SessionScope::Platform).await
 }
 
 /// Registers a user and signs them in on the platform's origin (the web form).
+#[tracing::instrument(skip_all, fields(user.id = tracing::field::Empty))]
 pub async fn register_with_session(
     state: &AppState,
     input: Registration,
 ) -> AppResult<(CurrentUser, IssuedSession)> {
     let user = insert_user(&state.db, &state.policy, &state.hashing, &input).await?;
+    tracing::Span::current().record("user.id", tracing::field::display(user.id));
     let session = open_session(state, user.id, SessionScope::Platform).await?;
     Ok((user, session))
 }

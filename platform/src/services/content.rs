@@ -137,6 +137,10 @@ async fn lesson_of(
 
 /// A signed URL for a lesson's content: free previews for anyone, the rest for those with
 /// access (401 without a user, 402 without access).
+#[tracing::instrument(
+    skip_all,
+    fields(tenant.id = %tenant.id, user.id = user.map(tracing::field::display), lesson.id = %lesson_id)
+)]
 pub async fn issue(
     state: &AppState,
     tenant: &Tenant,
@@ -185,9 +189,15 @@ pub async fn issue(
 
 /// The content behind a signed URL, if it is intact, unexpired, and its user still has
 /// access; every successful fetch is logged.
+#[tracing::instrument(skip_all, fields(tenant.id = tracing::field::Empty, user.id = tracing::field::Empty))]
 pub async fn fetch(state: &AppState, token: &str, address: Option<String>) -> AppResult<Content> {
     let denied = || AppError::Forbidden("this link is expired, altered or no longer valid".into());
     let claims = verify(state, token).ok_or_else(denied)?;
+    let span = tracing::Span::current();
+    span.record("tenant.id", tracing::field::display(claims.tenant));
+    if let Some(user) = claims.user {
+        span.record("user.id", tracing::field::display(user));
+    }
     let (lesson, course) = lesson_of(state, claims.tenant, claims.lesson)
         .await
         .map_err(|_| denied())?;

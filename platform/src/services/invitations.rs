@@ -68,7 +68,7 @@ impl TryFrom<rows::Model> for Invitation {
         let role = m
             .role
             .parse()
-            .map_err(|e| AppError::Internal(format!("invitation {} has a bad role: {e}", m.id)))?;
+            .map_err(|e| AppError::corrupt_field("invitation", m.id, "role", e))?;
         let status = if m.accepted_at.is_some() {
             InvitationStatus::Accepted
         } else if m.expires_at <= Utc::now() {
@@ -89,6 +89,7 @@ impl TryFrom<rows::Model> for Invitation {
 
 /// Invites `email` to the staff as `role` (owner), or renews the address's pending
 /// invitation with a new token, role and expiry; either way one e-mail goes out with the link.
+#[tracing::instrument(skip_all, fields(tenant.id = %tenant.id, user.id = auth.user_id().map(tracing::field::display), role = role.as_str()))]
 pub async fn invite(
     state: &AppState,
     auth: &Authorized<resource::Member>,
@@ -137,7 +138,7 @@ pub async fn invite(
         .filter(rows::Column::TokenHash.eq(token_hash.as_str()))
         .one(&txn)
         .await?
-        .ok_or_else(|| AppError::Internal("the invitation just written is gone".into()))?;
+        .ok_or(AppError::Internal("the invitation just written is gone"))?;
     enqueue_mail(&txn, tenant, &row, &token, &state.settings.public_url).await?;
     txn.commit().await?;
     tracing::info!(tenant.id = %tenant.id, invitation.id = %row.id, role = role.as_str(), "staff invited");
@@ -186,6 +187,7 @@ pub async fn list_pending(
 }
 
 /// Cancels a pending invitation (owner): its link stops working at once.
+#[tracing::instrument(skip_all, fields(tenant.id = %tenant.id, user.id = auth.user_id().map(tracing::field::display), invitation.id = %id))]
 pub async fn cancel(
     state: &AppState,
     auth: &Authorized<resource::Member>,
@@ -208,6 +210,7 @@ pub async fn cancel(
 /// Accepts an invitation for the signed-in user, who must hold the invited address; grants
 /// the role and returns the new member. Whatever is wrong with the token — unknown, expired,
 /// already used, or sent to another address — the answer is the same 404.
+#[tracing::instrument(skip_all, fields(tenant.id = tracing::field::Empty, user.id = auth.user_id().map(tracing::field::display)))]
 pub async fn accept(
     state: &AppState,
     auth: &Authorized<resource::Account>,
@@ -226,6 +229,7 @@ pub async fn accept(
         .one(&txn)
         .await?
         .ok_or_else(gone)?;
+    tracing::Span::current().record("tenant.id", tracing::field::display(row.tenant_id));
     // The address as stored now, not as a cached session remembers it.
     let user = users::Entity::find_by_id(user_id)
         .one(&txn)
@@ -237,7 +241,7 @@ pub async fn accept(
     let role: Role = row
         .role
         .parse()
-        .map_err(|e| AppError::Internal(format!("invitation {} has a bad role: {e}", row.id)))?;
+        .map_err(|e| AppError::corrupt_field("invitation", row.id, "role", e))?;
     // Guarded on "still pending", so two accepts racing on one token grant it once.
     let used = rows::Entity::update_many()
         .col_expr(rows::Column::AcceptedAt, Expr::value(Some(now())))

@@ -118,7 +118,7 @@ async fn finish(
             active.last_error = Set(None);
         }
         Err(e) => {
-            tracing::warn!(error = %e, attempts, "outbox delivery failed");
+            tracing::warn!(error = %crate::error::report(&e), attempts, "outbox delivery failed");
             active.last_error = Set(Some(e.to_string()));
             if attempts >= MAX_ATTEMPTS {
                 active.status = Set("dead".to_owned());
@@ -142,7 +142,7 @@ pub async fn work(state: std::sync::Arc<AppState>, mailer: Mailer) {
         match run_once(&state, &mailer).await {
             Ok(0) => {}
             Ok(n) => tracing::debug!(handled = n, "outbox drained"),
-            Err(e) => tracing::warn!(error = %e, "outbox worker failed"),
+            Err(e) => tracing::warn!(error = %crate::error::report(&e), "outbox worker failed"),
         }
     }
 }

@@ -49,7 +49,7 @@ impl PasswordHashing {
             Argon2::default()
                 .hash_password(password.as_bytes())
                 .map(|h| h.to_string())
-                .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))
+                .map_err(|e| AppError::Hashing(Box::new(e)))
         })
         .await?
     }
@@ -57,9 +57,7 @@ impl PasswordHashing {
     /// Whether `password` matches the stored PHC string `hash`.
     pub async fn verify(&self, password: String, hash: String) -> AppResult<bool> {
         self.run(move || {
-            let parsed = PasswordHash::new(&hash).map_err(|e| {
-                AppError::Internal(format!("stored password hash is unreadable: {e}"))
-            })?;
+            let parsed = PasswordHash::new(&hash).map_err(|e| AppError::Hashing(Box::new(e)))?;
             Ok(Argon2::default()
                 .verify_password(password.as_bytes(), &parsed)
                 .is_ok())
@@ -91,7 +89,7 @@ impl PasswordHashing {
             .clone()
             .acquire_owned()
             .await
-            .map_err(|e| AppError::Internal(format!("password hashing is shut down: {e}")))?;
+            .map_err(|e| AppError::Hashing(Box::new(e)))?;
         let counters = self.counters.clone();
         tokio::task::spawn_blocking(move || {
             let out = {
@@ -104,7 +102,7 @@ impl PasswordHashing {
             out
         })
         .await
-        .map_err(|e| AppError::Internal(format!("password hashing task failed: {e}")))
+        .map_err(AppError::Task)
     }
 }
 

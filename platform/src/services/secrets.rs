@@ -26,7 +26,7 @@ pub async fn signing_secret(
         crate::config::weak_secret(&value)
     };
     match weak {
-        Some(why) => Err(AppError::Internal(format!(
+        Some(why) => Err(AppError::Misconfigured(format!(
             "the stored secret `{name}` (table platform_secrets) is refused: {why}; \
              replace it with a longer value or set {configured_by}"
         ))),
@@ -52,5 +52,5 @@ pub async fn get_or_create(db: &DatabaseConnection, name: &str) -> AppResult<Str
         .one(db)
         .await?
         .map(|s| s.value)
-        .ok_or_else(|| AppError::Internal(format!("secret {name} vanished")))
+        .ok_or(AppError::Internal("a platform secret just written is gone"))
 }

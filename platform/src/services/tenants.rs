@@ -69,18 +69,22 @@ impl Tenant {
 impl TryFrom<tenants::Model> for Tenant {
     type Error = AppError;
     fn try_from(m: tenants::Model) -> Result<Self, Self::Error> {
-        let corrupt = |what: &str, e: &dyn std::fmt::Display| {
-            AppError::Internal(format!("tenant {} has a bad {what}: {e}", m.id))
+        let id = m.id;
+        let corrupt = |field, e: Box<dyn std::error::Error + Send + Sync>| {
+            AppError::corrupt_field("tenant", id, field, e)
         };
         Ok(Self {
-            slug: Slug::parse(&m.slug).map_err(|e| corrupt("slug", &e))?,
-            currency: Currency::parse(&m.currency).map_err(|e| corrupt("currency", &e))?,
-            status: m.status.parse().map_err(|e| corrupt("status", &e))?,
+            slug: Slug::parse(&m.slug).map_err(|e| corrupt("slug", e.into()))?,
+            currency: Currency::parse(&m.currency).map_err(|e| corrupt("currency", e.into()))?,
+            status: m
+                .status
+                .parse()
+                .map_err(|e| corrupt("status", Box::new(e)))?,
             fee_bps: m
                 .fee_bps
                 .map(u16::try_from)
                 .transpose()
-                .map_err(|e| corrupt("fee", &e))?,
+                .map_err(|e| corrupt("fee", e.into()))?,
             id: m.id,
             name: m.name,
             custom_domain: m.custom_domain,
@@ -104,6 +108,7 @@ pub struct Application {
 }
 
 /// A user applies for a storefront: it starts `pending` and the applicant becomes its owner.
+#[tracing::instrument(skip_all, fields(tenant.id = tracing::field::Empty, user.id = auth.user_id().map(tracing::field::display)))]
 pub async fn apply(
     state: &AppState,
     auth: &Authorized<resource::Tenant>,
@@ -113,6 +118,7 @@ pub async fn apply(
         "sign in to apply for a storefront",
     ))?;
     let id = Uuid::now_v7();
+    tracing::Span::current().record("tenant.id", tracing::field::display(id));
     let grant = Grant::new(owner, Role::Owner, Domain::Tenant(id));
     let txn = state.db.begin().await?;
     let inserted = tenants::ActiveModel {
@@ -209,6 +215,10 @@ pub async fn list(
 }
 
 /// Moves a tenant to `status` (platform admins): approve, suspend, reinstate.
+#[tracing::instrument(
+    skip_all,
+    fields(tenant.id = %tenant.id, user.id = _auth.user_id().map(tracing::field::display), status = status.as_str())
+)]
 pub async fn set_status(
     state: &AppState,
     _auth: &Authorized<resource::Platform>,
@@ -260,6 +270,7 @@ pub struct TenantPatch {
 }
 
 /// Updates a storefront's settings (owner).
+#[tracing::instrument(skip_all, fields(tenant.id = %tenant.id, user.id = auth.user_id().map(tracing::field::display)))]
 pub async fn update(
     state: &AppState,
     auth: &Authorized<resource::Tenant>,

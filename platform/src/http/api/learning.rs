@@ -134,7 +134,7 @@ const COURSE_ACCESS_OPERATION: &str = "get_course_access";
 async fn access_answer(req: &Request) -> AppResult<Vec<u8>> {
     let state = req
         .data::<Arc<AppState>>()
-        .ok_or_else(|| AppError::Internal("application state missing".to_owned()))?;
+        .ok_or(AppError::Internal("application state missing"))?;
     let (Some(tenant), Some(course)) = (req.raw_path_param("tenant"), req.raw_path_param("course"))
     else {
         return Err(AppError::NotFound("course"));
@@ -159,8 +159,7 @@ async fn access_answer(req: &Request) -> AppResult<Vec<u8>> {
     };
     // Sized for the longest answer (a reason and a timestamp), so it is written in one go.
     let mut json = Vec::with_capacity(128);
-    serde_json::to_writer(&mut json, &body)
-        .map_err(|e| AppError::Internal(format!("access answer: {e}")))?;
+    serde_json::to_writer(&mut json, &body)?;
     Ok(json)
 }
 

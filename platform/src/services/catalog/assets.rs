@@ -42,7 +42,7 @@ where
     let kind: LessonKind = lesson
         .kind
         .parse()
-        .map_err(|_| AppError::Internal(format!("lesson {} has a bad kind", lesson.id)))?;
+        .map_err(|e| AppError::corrupt_field("lesson", lesson.id, "kind", e))?;
     let asset_type = match AssetType::for_lesson(kind, content_type) {
         Ok(t) => t,
         Err(e) => {
@@ -80,12 +80,12 @@ where
         writer
             .write_all(&chunk)
             .await
-            .map_err(|e| AppError::Internal(format!("writing the asset failed: {e}")))?;
+            .map_err(|e| AppError::io("writing the asset failed", e))?;
     }
     writer
         .shutdown()
         .await
-        .map_err(|e| AppError::Internal(format!("finishing the asset failed: {e}")))?;
+        .map_err(|e| AppError::io("finishing the asset failed", e))?;
     let previous = lesson.asset_key.clone();
     lessons::ActiveModel {
         id: Set(lesson.id),
@@ -100,7 +100,7 @@ where
     if let Some(old) = previous {
         // The row no longer points at it; a failure here only leaves an orphan behind.
         if let Err(e) = state.assets.delete(&Path::from(old)).await {
-            tracing::warn!(error = %e, "could not delete a replaced asset");
+            tracing::warn!(error = %crate::error::report(&e), "could not delete a replaced asset");
         }
     }
     tracing::info!(tenant.id = %tenant.id, lesson.id = %lesson.id, size, "lesson asset stored");

@@ -49,16 +49,19 @@ impl Course {
 impl TryFrom<course_rows::Model> for Course {
     type Error = AppError;
     fn try_from(m: course_rows::Model) -> Result<Self, Self::Error> {
-        let corrupt = |what: &str| AppError::Internal(format!("course {} has a bad {what}", m.id));
-        let currency = Currency::parse(&m.currency).map_err(|_| corrupt("currency"))?;
+        let id = m.id;
+        let corrupt = |field, e: Box<dyn std::error::Error + Send + Sync>| {
+            AppError::corrupt_field("course", id, field, e)
+        };
+        let currency = Currency::parse(&m.currency).map_err(|e| corrupt("currency", e.into()))?;
         Ok(Self {
-            slug: Slug::parse(&m.slug).map_err(|_| corrupt("slug"))?,
-            price: Money::new(m.price_amount, currency).map_err(|_| corrupt("price"))?,
+            slug: Slug::parse(&m.slug).map_err(|e| corrupt("slug", e.into()))?,
+            price: Money::new(m.price_amount, currency).map_err(|e| corrupt("price", e.into()))?,
             access_days: m
                 .access_days
                 .map(u32::try_from)
                 .transpose()
-                .map_err(|_| corrupt("access_days"))?,
+                .map_err(|e| corrupt("access_days", e.into()))?,
             id: m.id,
             tenant_id: m.tenant_id,
             title: m.title,
@@ -138,7 +141,7 @@ impl TryFrom<lesson_rows::Model> for Lesson {
             kind: m
                 .kind
                 .parse()
-                .map_err(|_| AppError::Internal(format!("lesson {} has a bad kind", m.id)))?,
+                .map_err(|e| AppError::corrupt_field("lesson", m.id, "kind", e))?,
             asset: match (m.asset_key, m.asset_content_type, m.asset_size) {
                 (Some(_), Some(content_type), Some(size)) => Some(AssetInfo { content_type, size }),
                 _ => None,

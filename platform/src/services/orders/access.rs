@@ -108,6 +108,12 @@ pub async fn decide(state: &AppState, user: Option<Uuid>, course: &Course) -> Ap
 /// cache's whole lifetime. The applier ([`AppState::invalidate`]) bumps the epoch before it
 /// drops any key, so such a load sees it moved and answers without caching; the next request
 /// loads afresh.
+///
+/// The span is here, on the miss, and not on [`decide`]: a hit is the hot path.
+#[tracing::instrument(
+    skip_all,
+    fields(tenant.id = %key.0, user.id = %key.1, course.id = %key.2)
+)]
 async fn load_and_remember(state: &AppState, key: AccessKey) -> AppResult<Decision> {
     let epoch = state.caches.access_epoch.load(Ordering::Acquire);
     let decision = load(&state.db, key).await?;
@@ -199,7 +205,7 @@ pub async fn reconcile_lines(
                 let course = courses::Entity::find_by_id(line.course_id)
                     .one(conn)
                     .await?
-                    .ok_or_else(|| AppError::Internal("order line without course".into()))?;
+                    .ok_or(AppError::Internal("order line without course"))?;
                 let granted_at = paid_at.unwrap_or_else(now);
                 let id = Uuid::now_v7();
                 entitlements::ActiveModel {

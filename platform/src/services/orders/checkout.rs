@@ -58,6 +58,10 @@ pub struct Started {
 }
 
 /// Starts a checkout for `buyer` in `tenant`.
+#[tracing::instrument(
+    skip_all,
+    fields(tenant.id = %tenant.id, user.id = %buyer.id, order.id = tracing::field::Empty)
+)]
 pub async fn start(
     state: &AppState,
     auth: &Authorized<resource::Checkout>,
@@ -100,6 +104,7 @@ pub async fn start(
     let priced = pricing::price(tenant.currency, &lines, coupon.as_ref(), fee_bps)?;
     let total = priced.total.amount.get();
     let order_id = Uuid::now_v7();
+    tracing::Span::current().record("order.id", tracing::field::display(order_id));
     let at = now();
     let free = priced.total.is_zero();
 
@@ -219,7 +224,8 @@ pub async fn start(
     let session = match gateway.create_checkout(&request).await {
         Ok(session) => session,
         Err(e) => {
-            tracing::error!(order.id = %order_id, error = %e, "the payment provider refused the checkout");
+            // The cause is logged once, with its chain, where it becomes the 502.
+            tracing::warn!(order.id = %order_id, "the payment provider refused the checkout; the order fails");
             pipeline::apply(
                 state,
                 Source::Platform,
@@ -231,7 +237,7 @@ pub async fn start(
                 ),
             )
             .await?;
-            return Err(AppError::Gateway(e.to_string()));
+            return Err(AppError::Gateway(e));
         }
     };
     orders::ActiveModel {

@@ -74,6 +74,7 @@ pub fn parse_code(input: &str) -> AppResult<String> {
 }
 
 /// Creates a coupon (owner, editor).
+#[tracing::instrument(skip_all, fields(tenant.id = %tenant.id, user.id = auth.user_id().map(tracing::field::display)))]
 pub async fn create(
     state: &AppState,
     auth: &Authorized<resource::Coupon>,
@@ -172,13 +173,15 @@ fn to_coupon(row: coupons::Model, tenant: &Tenant) -> AppResult<Coupon> {
     let discount = match (row.percent_off, row.amount_off) {
         (Some(p), None) => Discount::Percent(u8::try_from(p).unwrap_or(100)),
         (None, Some(a)) => Discount::Amount(
-            Money::new(a, tenant.currency).map_err(|e| AppError::Internal(e.to_string()))?,
+            Money::new(a, tenant.currency)
+                .map_err(|e| AppError::corrupt_field("coupon", row.id, "amount_off", e))?,
         ),
         _ => {
-            return Err(AppError::Internal(format!(
-                "coupon {} has no single discount",
-                row.id
-            )));
+            return Err(AppError::corrupt(
+                "coupon",
+                row.id,
+                "it has no single discount",
+            ));
         }
     };
     Ok(Coupon {

@@ -72,7 +72,7 @@ pub(crate) async fn lock(
 }
 
 fn money(amount: i64, currency: Currency) -> AppResult<Money> {
-    Money::new(amount, currency).map_err(|e| AppError::Internal(format!("stored amount: {e}")))
+    Ok(Money::new(amount, currency)?)
 }
 
 /// Loads an order of a tenant with its lines.
@@ -91,7 +91,8 @@ pub async fn load(
 
 /// Turns a stored order into the domain value, with its lines.
 pub async fn assemble(conn: &impl ConnectionTrait, row: orders::Model) -> AppResult<Order> {
-    let currency = Currency::parse(&row.currency).map_err(|e| AppError::Internal(e.to_string()))?;
+    let currency = Currency::parse(&row.currency)
+        .map_err(|e| AppError::corrupt_field("order", row.id, "currency", e))?;
     let lines = order_lines::Entity::find()
         .filter(order_lines::Column::TenantId.eq(row.tenant_id))
         .filter(order_lines::Column::OrderId.eq(row.id))
@@ -102,8 +103,7 @@ pub async fn assemble(conn: &impl ConnectionTrait, row: orders::Model) -> AppRes
     let lines = lines
         .into_iter()
         .map(|(line, course)| {
-            let course =
-                course.ok_or_else(|| AppError::Internal("order line without course".into()))?;
+            let course = course.ok_or(AppError::Internal("order line without course"))?;
             Ok(OrderLine {
                 id: line.id,
                 course_id: line.course_id,
@@ -119,7 +119,10 @@ pub async fn assemble(conn: &impl ConnectionTrait, row: orders::Model) -> AppRes
         id: row.id,
         tenant_id: row.tenant_id,
         buyer_id: row.buyer_id,
-        status: row.status.parse().map_err(AppError::Internal)?,
+        status: row
+            .status
+            .parse()
+            .map_err(|e: String| AppError::corrupt_field("order", row.id, "status", e))?,
         subtotal: money(row.subtotal_amount, currency)?,
         discount: money(row.discount_amount, currency)?,
         total: money(row.total_amount, currency)?,

@@ -51,6 +51,10 @@ pub enum Applied {
 }
 
 /// Applies one verified event; idempotent and independent of arrival order.
+#[tracing::instrument(
+    skip_all,
+    fields(tenant.id = event.tenant_id.map(tracing::field::display), order.id = %event.order_id, gateway = source.name())
+)]
 pub async fn apply(
     state: &AppState,
     source: Source<'_>,
@@ -131,7 +135,10 @@ async fn apply_in_transaction(
     }
 
     let facts = applied_facts(&txn, order.tenant_id, order.id).await?;
-    let from: OrderStatus = order.status.parse().map_err(AppError::Internal)?;
+    let from: OrderStatus = order
+        .status
+        .parse()
+        .map_err(|e: String| AppError::corrupt_field("order", order.id, "status", e))?;
     let to = facts.status(order.total_amount);
     let changes = access::reconcile_lines(
         &txn,
@@ -287,8 +294,14 @@ async fn applied_facts(
         .into_iter()
         .map(|r| {
             Ok(Fact {
-                kind: EventKind::parse(&r.kind)
-                    .ok_or_else(|| AppError::Internal(format!("stored event kind {}", r.kind)))?,
+                kind: EventKind::parse(&r.kind).ok_or_else(|| {
+                    AppError::corrupt_field(
+                        "event",
+                        r.id,
+                        "kind",
+                        format!("unknown kind `{}`", r.kind),
+                    )
+                })?,
                 amount: r.amount,
                 payment_id: r.provider_payment_id,
                 refund_id: r.refund_id,

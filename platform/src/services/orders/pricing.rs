@@ -85,7 +85,7 @@ fn refused(e: MoneyError) -> AppError {
             AppError::invalid("items", "the order's amounts are too large")
         }
         // Catalog prices and coupons are kept in the storefront's currency; this is a bug.
-        other => AppError::Internal(format!("pricing: {other}")),
+        other => AppError::Money(other),
     }
 }
 

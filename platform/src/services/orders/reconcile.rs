@@ -28,6 +28,7 @@ pub struct Pass {
 
 /// Settles pending orders older than `after`: asks their gateway, then expires those past
 /// their expiry that the gateway says nothing about.
+#[tracing::instrument(skip_all)]
 pub async fn run_once(state: &AppState, after: Duration) -> AppResult<Pass> {
     let cutoff = Utc::now() - after;
     // Open orders: pending ones, and declined ones whose session still takes another card;
@@ -49,59 +50,67 @@ pub async fn run_once(state: &AppState, after: Duration) -> AppResult<Pass> {
         .await?;
     let mut pass = Pass::default();
     for order in pending {
-        let currency =
-            Currency::parse(&order.currency).map_err(|e| AppError::Internal(e.to_string()))?;
-        let Some(gateway_name) = order.gateway.clone() else {
-            // A zero-total order whose fulfilment was interrupted: finish it.
-            let event = local_event_for(
-                order.id,
-                order.tenant_id,
-                currency,
-                EventKind::PaymentSucceeded,
-                "free",
-            );
-            pipeline::apply(state, Source::Platform, &event).await?;
-            pass.events_applied += 1;
-            continue;
-        };
-        if let Some(gateway) = state.gateways.named(&gateway_name) {
-            pass.asked += 1;
-            let lookup = PaymentLookup {
-                order_id: order.id,
-                tenant_id: order.tenant_id,
-                session_ref: order.session_ref.clone(),
-                provider_payment_id: order.payment_id.clone(),
-            };
-            match gateway.fetch_payment(&lookup).await {
-                Ok(events) => {
-                    for event in events {
-                        pipeline::apply(state, Source::Provider(&gateway_name), &event).await?;
-                        pass.events_applied += 1;
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(order.id = %order.id, error = %e, "reconciler could not ask the gateway")
-                }
-            }
-        }
-        let still_open = orders::Entity::find_by_id(order.id)
-            .one(&state.db)
-            .await?
-            .is_some_and(|o| o.status == "pending" || o.status == "failed");
-        if still_open && order.expires_at <= Utc::now() {
-            let event = local_event_for(
-                order.id,
-                order.tenant_id,
-                currency,
-                EventKind::PaymentExpired,
-                "expired",
-            );
-            pipeline::apply(state, Source::Platform, &event).await?;
-            pass.expired += 1;
-        }
+        settle(state, order, &mut pass).await?;
     }
     pass.refunds_asked = retry_unanswered_refunds(state, cutoff).await?;
     Ok(pass)
+}
+
+/// One open order of a pass: a free one is finished, a paid one is asked about at its gateway,
+/// and one past its expiry that nobody paid is expired. One span per order.
+#[tracing::instrument(skip_all, fields(tenant.id = %order.tenant_id, order.id = %order.id))]
+async fn settle(state: &AppState, order: orders::Model, pass: &mut Pass) -> AppResult<()> {
+    let currency = Currency::parse(&order.currency)
+        .map_err(|e| AppError::corrupt_field("order", order.id, "currency", e))?;
+    let Some(gateway_name) = order.gateway.clone() else {
+        // A zero-total order whose fulfilment was interrupted: finish it.
+        let event = local_event_for(
+            order.id,
+            order.tenant_id,
+            currency,
+            EventKind::PaymentSucceeded,
+            "free",
+        );
+        pipeline::apply(state, Source::Platform, &event).await?;
+        pass.events_applied += 1;
+        return Ok(());
+    };
+    if let Some(gateway) = state.gateways.named(&gateway_name) {
+        pass.asked += 1;
+        let lookup = PaymentLookup {
+            order_id: order.id,
+            tenant_id: order.tenant_id,
+            session_ref: order.session_ref.clone(),
+            provider_payment_id: order.payment_id.clone(),
+        };
+        match gateway.fetch_payment(&lookup).await {
+            Ok(events) => {
+                for event in events {
+                    pipeline::apply(state, Source::Provider(&gateway_name), &event).await?;
+                    pass.events_applied += 1;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(order.id = %order.id, error = %crate::error::report(&e), "reconciler could not ask the gateway")
+            }
+        }
+    }
+    let still_open = orders::Entity::find_by_id(order.id)
+        .one(&state.db)
+        .await?
+        .is_some_and(|o| o.status == "pending" || o.status == "failed");
+    if still_open && order.expires_at <= Utc::now() {
+        let event = local_event_for(
+            order.id,
+            order.tenant_id,
+            currency,
+            EventKind::PaymentExpired,
+            "expired",
+        );
+        pipeline::apply(state, Source::Platform, &event).await?;
+        pass.expired += 1;
+    }
+    Ok(())
 }
 
 /// Asks again about refund requests the provider never answered (it was unreachable), with
@@ -133,14 +142,14 @@ async fn retry_unanswered_refunds(
         let (Some(gateway), Ok(currency)) = (gateway, Currency::parse(&request.currency)) else {
             continue;
         };
-        let amount =
-            Money::new(request.amount, currency).map_err(|e| AppError::Internal(e.to_string()))?;
+        let amount = Money::new(request.amount, currency)
+            .map_err(|e| AppError::corrupt_field("refund", request.id, "amount", e))?;
         let answer = refunds::ask(gateway, &order, request.id, amount).await;
         asked += 1;
         if let Err(e) =
             refunds::record_answer(state, order.tenant_id, order.id, request.id, answer).await
         {
-            tracing::warn!(refund.id = %request.id, error = %e, "refund asked again, still not taken");
+            tracing::warn!(refund.id = %request.id, error = %crate::error::report(&e), "refund asked again, still not taken");
         }
     }
     Ok(asked)
@@ -156,7 +165,7 @@ pub async fn work(state: std::sync::Arc<AppState>) {
         match run_once(&state, after).await {
             Ok(pass) if pass != Pass::default() => tracing::info!(?pass, "reconciler pass"),
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "reconciler pass failed"),
+            Err(e) => tracing::warn!(error = %crate::error::report(&e), "reconciler pass failed"),
         }
     }
 }

@@ -177,10 +177,11 @@ async fn count(
         .exec(conn)
         .await?;
     if updated.rows_affected != 1 {
-        return Err(AppError::Internal(format!(
-            "order {} names coupon {coupon_id}, which is gone",
-            order.id
-        )));
+        return Err(AppError::corrupt(
+            "order",
+            order.id,
+            format!("it names coupon {coupon_id}, which is gone"),
+        ));
     }
     Ok(())
 }

@@ -27,6 +27,10 @@ pub struct Refund {
 }
 
 /// Asks the order's gateway to refund `amount` (the whole refundable rest when `None`).
+#[tracing::instrument(
+    skip_all,
+    fields(tenant.id = %tenant.id, user.id = auth.user_id().map(tracing::field::display), order.id = %order_id)
+)]
 pub async fn request(
     state: &AppState,
     auth: &Authorized<resource::Refund>,
@@ -42,7 +46,10 @@ pub async fn request(
     let order = super::lock(&txn, Some(tenant.id), order_id)
         .await?
         .ok_or(AppError::NotFound("order"))?;
-    let status: OrderStatus = order.status.parse().map_err(AppError::Internal)?;
+    let status: OrderStatus = order
+        .status
+        .parse()
+        .map_err(|e: String| AppError::corrupt_field("order", order.id, "status", e))?;
     let refundable_status = matches!(
         status,
         OrderStatus::Paid | OrderStatus::PartiallyRefunded | OrderStatus::PartiallyPaid
@@ -106,12 +113,11 @@ pub async fn request(
     txn.commit().await?;
 
     // The gateway call happens outside any transaction.
-    let money =
-        Money::new(amount, tenant.currency).map_err(|e| AppError::Internal(e.to_string()))?;
+    let money = Money::new(amount, tenant.currency)?;
     let gateway = state
         .gateways
         .named(&gateway_name)
-        .ok_or_else(|| AppError::Gateway(format!("the {gateway_name} gateway is not enabled")))?;
+        .ok_or_else(|| AppError::GatewayDisabled(gateway_name.clone()))?;
     let result = ask(gateway, &order, id, money).await;
     let status = record_answer(state, tenant.id, order.id, id, result).await?;
     tracing::info!(order.id = %order.id, refund.id = %id, amount, %status, "refund requested");
@@ -152,6 +158,10 @@ pub(super) async fn ask(
 /// - Unreachable: it stays `requested` — the provider may have taken it — so it still counts
 ///   as in flight and cannot be asked twice; the reconciler asks again with the same
 ///   idempotency key, and the refund event settles it either way. The caller sees `requested`.
+#[tracing::instrument(
+    skip_all,
+    fields(tenant.id = %tenant_id, order.id = %order_id, refund.id = %id)
+)]
 pub(super) async fn record_answer(
     state: &AppState,
     tenant_id: Uuid,
@@ -188,14 +198,14 @@ pub(super) async fn record_answer(
         // Settled meanwhile by its event: nothing to record.
         Err(_) if current.status == "succeeded" => Ok(()),
         Err(e @ GatewayError::Unavailable(_)) => {
-            tracing::warn!(refund.id = %id, error = %e, "refund request unanswered; will ask again");
+            tracing::warn!(refund.id = %id, error = %crate::error::report(&e), "refund request unanswered; will ask again");
             row.error = Set(Some(e.to_string()));
             Ok(())
         }
         Err(e) => {
             row.status = Set("failed".to_owned());
             row.error = Set(Some(e.to_string()));
-            Err(AppError::Gateway(e.to_string()))
+            Err(AppError::Gateway(e))
         }
     };
     let saved = row.update(&txn).await?;
