@@ -1,53 +1,11 @@
 //! The trait every payment provider implements, and its normalized requests.
 
-use std::fmt;
 use std::net::IpAddr;
-use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::{Currency, GatewayEvent, Money};
-
-/// The gateways this build knows. Adding a provider adds a variant, and every exhaustive
-/// `match` on it (the registry that builds gateways from configuration) stops compiling until
-/// it is wired.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum GatewayId {
-    /// The offline test provider built into Lyceum.
-    Sandbox,
-}
-
-impl GatewayId {
-    pub const ALL: [GatewayId; 1] = [GatewayId::Sandbox];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Sandbox => "sandbox",
-        }
-    }
-}
-
-impl fmt::Display for GatewayId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A gateway name this build does not know.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown payment gateway `{0}`")]
-pub struct UnknownGateway(pub String);
-
-impl FromStr for GatewayId {
-    type Err = UnknownGateway;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|g| g.as_str() == s)
-            .ok_or_else(|| UnknownGateway(s.to_owned()))
-    }
-}
+use crate::{Currency, GatewayEvent, GatewayId, Money};
 
 /// What a provider supports.
 #[derive(Debug, Clone, PartialEq, Eq)]

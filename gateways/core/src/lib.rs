@@ -6,6 +6,7 @@
 //! - [`Money`]: integer minor units plus an ISO 4217 [`Currency`] that knows its exponent;
 //! - [`PaymentGateway`]: the one trait every provider crate implements — create a hosted
 //!   checkout, verify and normalize webhooks, fetch a payment, refund;
+//! - [`GatewayId`]: the closed set of providers, generated from one list;
 //! - [`GatewayEvent`]: our own enum of what a provider can tell us, whatever its wire format;
 //! - [`signature`]: the `t=…,v1=…` HMAC-SHA256 header scheme (Stripe's, and the sandbox's).
 //!
@@ -14,13 +15,15 @@
 
 mod event;
 mod gateway;
+mod id;
 mod money;
 pub mod signature;
 
 pub use event::{EventKind, GatewayEvent};
 pub use gateway::{
     Acknowledgement, Capabilities, CheckoutLine, CheckoutRequest, CheckoutSession, GatewayError,
-    GatewayId, PaymentGateway, PaymentLookup, RefundAccepted, RefundRequest, Split, UnknownGateway,
-    WebhookError, WebhookRequest,
+    PaymentGateway, PaymentLookup, RefundAccepted, RefundRequest, Split, WebhookError,
+    WebhookRequest,
 };
+pub use id::{GatewayId, UnknownGateway};
 pub use money::{Currency, MinorUnits, Money, MoneyError};
