@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::{Currency, GatewayEvent, GatewayId, Money};
+use crate::{Currency, GatewayEvent, GatewayId, Money, TenantAccount};
 
 /// What a provider supports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,6 +150,10 @@ pub enum GatewayError {
 
 /// A payment provider. Implementations talk to a configurable base URL so tests can point
 /// them at local fakes, and never hold any of the platform's database state.
+///
+/// Every call made for a tenant takes the tenant's [`TenantAccount`] at this provider, as the
+/// platform stored it; an empty account means the platform's own, from the gateway's
+/// configuration. A gateway reads a seller's credentials from that argument only.
 pub trait PaymentGateway: Send + Sync {
     fn id(&self) -> GatewayId;
 
@@ -158,12 +162,17 @@ pub trait PaymentGateway: Send + Sync {
     /// Opens a hosted checkout for an order.
     fn create_checkout(
         &self,
+        account: &TenantAccount,
         request: &CheckoutRequest,
     ) -> impl Future<Output = Result<CheckoutSession, GatewayError>> + Send;
 
     /// Verifies a delivery and turns it into our events (none, for event types we ignore).
+    /// `account` is the account of the tenant the delivery's URL names (a provider that signs
+    /// with a per-shop secret, like Robokassa's Password #2), or the empty account when the URL
+    /// names none and the gateway's own configured secret verifies it.
     fn verify_webhook(
         &self,
+        account: &TenantAccount,
         request: &WebhookRequest<'_>,
     ) -> impl Future<Output = Result<Vec<GatewayEvent>, WebhookError>> + Send;
 
@@ -171,12 +180,14 @@ pub trait PaymentGateway: Send + Sync {
     /// and for providers that sign nothing).
     fn fetch_payment(
         &self,
+        account: &TenantAccount,
         lookup: &PaymentLookup,
     ) -> impl Future<Output = Result<Vec<GatewayEvent>, GatewayError>> + Send;
 
     /// Asks for a refund; the state changes when the refund event arrives.
     fn refund(
         &self,
+        account: &TenantAccount,
         request: &RefundRequest,
     ) -> impl Future<Output = Result<RefundAccepted, GatewayError>> + Send;
 

@@ -216,7 +216,8 @@ pub async fn start(
         },
         idempotency_key: order_id.to_string(),
     };
-    let session = match gateway.create_checkout(&request).await {
+    let account = state.gateways.account_for(gateway.id(), Some(tenant.id));
+    let session = match gateway.create_checkout(&account, &request).await {
         Ok(session) => session,
         Err(e) => {
             tracing::error!(order.id = %order_id, error = %e, "the payment provider refused the checkout");
