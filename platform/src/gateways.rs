@@ -1,14 +1,18 @@
 //! The gateway registry: the closed set of providers, built from configuration.
 //!
-//! [`Gateway`] dispatches to each provider crate with one exhaustive `match`, so a new
-//! [`GatewayId`] does not compile until it is wired here.
+//! [`Gateway`] dispatches to each provider crate with one exhaustive `match`, and
+//! [`Gateways::from_settings`] builds each one with another, so a new [`GatewayId`] does not
+//! compile until it is wired here. [`Gateways::account_for`] is the one place the platform
+//! says which seller account a gateway call acts for.
 
 use std::collections::BTreeMap;
 
+use uuid::Uuid;
+
 use lyceum_gateway_core::{
     Acknowledgement, Capabilities, CheckoutRequest, CheckoutSession, GatewayError, GatewayEvent,
-    GatewayId, PaymentGateway, PaymentLookup, RefundAccepted, RefundRequest, WebhookError,
-    WebhookRequest,
+    GatewayId, PaymentGateway, PaymentLookup, RefundAccepted, RefundRequest, TenantAccount,
+    WebhookError, WebhookRequest,
 };
 use lyceum_gateway_sandbox::{DeliveryOptions, Sandbox, SandboxConfig};
 
@@ -46,27 +50,34 @@ impl Gateway {
 
     pub async fn create_checkout(
         &self,
+        account: &TenantAccount,
         request: &CheckoutRequest,
     ) -> Result<CheckoutSession, GatewayError> {
-        dispatch!(self, g => g.create_checkout(request).await)
+        dispatch!(self, g => g.create_checkout(account, request).await)
     }
 
     pub async fn verify_webhook(
         &self,
+        account: &TenantAccount,
         request: &WebhookRequest<'_>,
     ) -> Result<Vec<GatewayEvent>, WebhookError> {
-        dispatch!(self, g => g.verify_webhook(request).await)
+        dispatch!(self, g => g.verify_webhook(account, request).await)
     }
 
     pub async fn fetch_payment(
         &self,
+        account: &TenantAccount,
         lookup: &PaymentLookup,
     ) -> Result<Vec<GatewayEvent>, GatewayError> {
-        dispatch!(self, g => g.fetch_payment(lookup).await)
+        dispatch!(self, g => g.fetch_payment(account, lookup).await)
     }
 
-    pub async fn refund(&self, request: &RefundRequest) -> Result<RefundAccepted, GatewayError> {
-        dispatch!(self, g => g.refund(request).await)
+    pub async fn refund(
+        &self,
+        account: &TenantAccount,
+        request: &RefundRequest,
+    ) -> Result<RefundAccepted, GatewayError> {
+        dispatch!(self, g => g.refund(account, request).await)
     }
 
     pub fn acknowledge(&self, events: &[GatewayEvent]) -> Acknowledgement {
@@ -123,6 +134,17 @@ impl Gateways {
         Ok(Self { enabled })
     }
 
+    /// The seller account at `gateway` that a call for `tenant` acts for; `None` is a webhook
+    /// delivery whose URL names no tenant. Every gateway call takes its account from here.
+    ///
+    /// Today no tenant has an account of its own: every tenant sells through the platform's
+    /// account, which each gateway reads from its configuration, so this is always the empty
+    /// account. Per-tenant accounts (stored encrypted, decrypted here) arrive with the first
+    /// real provider, and change this function only.
+    pub fn account_for(&self, _gateway: GatewayId, _tenant: Option<Uuid>) -> TenantAccount {
+        TenantAccount::default()
+    }
+
     pub fn get(&self, id: GatewayId) -> Option<&Gateway> {
         self.enabled.get(&id)
     }
@@ -143,9 +165,11 @@ impl Gateways {
 
     /// The sandbox, when enabled (its pay pages are mounted by the server).
     pub fn sandbox(&self) -> Option<&Sandbox> {
-        match self.enabled.get(&GatewayId::Sandbox) {
-            Some(Gateway::Sandbox(s)) => Some(s),
-            None => None,
+        // `if let`, not `match`: another provider's variant needs no arm here.
+        if let Some(Gateway::Sandbox(s)) = self.enabled.get(&GatewayId::Sandbox) {
+            Some(s)
+        } else {
+            None
         }
     }
 }

@@ -1,53 +1,11 @@
 //! The trait every payment provider implements, and its normalized requests.
 
-use std::fmt;
 use std::net::IpAddr;
-use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::{Currency, GatewayEvent, Money};
-
-/// The gateways this build knows. Adding a provider adds a variant, and every exhaustive
-/// `match` on it (the registry that builds gateways from configuration) stops compiling until
-/// it is wired.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum GatewayId {
-    /// The offline test provider built into Lyceum.
-    Sandbox,
-}
-
-impl GatewayId {
-    pub const ALL: [GatewayId; 1] = [GatewayId::Sandbox];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Sandbox => "sandbox",
-        }
-    }
-}
-
-impl fmt::Display for GatewayId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A gateway name this build does not know.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown payment gateway `{0}`")]
-pub struct UnknownGateway(pub String);
-
-impl FromStr for GatewayId {
-    type Err = UnknownGateway;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|g| g.as_str() == s)
-            .ok_or_else(|| UnknownGateway(s.to_owned()))
-    }
-}
+use crate::{Currency, GatewayEvent, GatewayId, Money, TenantAccount};
 
 /// What a provider supports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,6 +150,10 @@ pub enum GatewayError {
 
 /// A payment provider. Implementations talk to a configurable base URL so tests can point
 /// them at local fakes, and never hold any of the platform's database state.
+///
+/// Every call made for a tenant takes the tenant's [`TenantAccount`] at this provider, as the
+/// platform stored it; an empty account means the platform's own, from the gateway's
+/// configuration. A gateway reads a seller's credentials from that argument only.
 pub trait PaymentGateway: Send + Sync {
     fn id(&self) -> GatewayId;
 
@@ -200,12 +162,17 @@ pub trait PaymentGateway: Send + Sync {
     /// Opens a hosted checkout for an order.
     fn create_checkout(
         &self,
+        account: &TenantAccount,
         request: &CheckoutRequest,
     ) -> impl Future<Output = Result<CheckoutSession, GatewayError>> + Send;
 
     /// Verifies a delivery and turns it into our events (none, for event types we ignore).
+    /// `account` is the account of the tenant the delivery's URL names (a provider that signs
+    /// with a per-shop secret, like Robokassa's Password #2), or the empty account when the URL
+    /// names none and the gateway's own configured secret verifies it.
     fn verify_webhook(
         &self,
+        account: &TenantAccount,
         request: &WebhookRequest<'_>,
     ) -> impl Future<Output = Result<Vec<GatewayEvent>, WebhookError>> + Send;
 
@@ -213,12 +180,14 @@ pub trait PaymentGateway: Send + Sync {
     /// and for providers that sign nothing).
     fn fetch_payment(
         &self,
+        account: &TenantAccount,
         lookup: &PaymentLookup,
     ) -> impl Future<Output = Result<Vec<GatewayEvent>, GatewayError>> + Send;
 
     /// Asks for a refund; the state changes when the refund event arrives.
     fn refund(
         &self,
+        account: &TenantAccount,
         request: &RefundRequest,
     ) -> impl Future<Output = Result<RefundAccepted, GatewayError>> + Send;
 

@@ -3,11 +3,14 @@
 use chrono::Utc;
 use lyceum_gateway_core::{
     Capabilities, CheckoutRequest, CheckoutSession, GatewayError, GatewayEvent, GatewayId,
-    PaymentGateway, PaymentLookup, RefundAccepted, RefundRequest, WebhookError, WebhookRequest,
+    PaymentGateway, PaymentLookup, RefundAccepted, RefundRequest, TenantAccount, WebhookError,
+    WebhookRequest,
 };
 
 use crate::{Sandbox, fetch, flows, reversals, webhook};
 
+/// The sandbox has no seller accounts: every call's [`TenantAccount`] is ignored, and its own
+/// configured secrets sign and verify.
 impl PaymentGateway for Sandbox {
     fn id(&self) -> GatewayId {
         GatewayId::Sandbox
@@ -25,6 +28,7 @@ impl PaymentGateway for Sandbox {
 
     async fn create_checkout(
         &self,
+        _account: &TenantAccount,
         request: &CheckoutRequest,
     ) -> Result<CheckoutSession, GatewayError> {
         let now = Utc::now();
@@ -47,6 +51,7 @@ impl PaymentGateway for Sandbox {
 
     async fn verify_webhook(
         &self,
+        _account: &TenantAccount,
         request: &WebhookRequest<'_>,
     ) -> Result<Vec<GatewayEvent>, WebhookError> {
         webhook::verify(request, &self.inner.secrets)
@@ -54,13 +59,18 @@ impl PaymentGateway for Sandbox {
 
     async fn fetch_payment(
         &self,
+        _account: &TenantAccount,
         lookup: &PaymentLookup,
     ) -> Result<Vec<GatewayEvent>, GatewayError> {
         let store = self.inner.store.lock().await;
         Ok(fetch::payment_events(store.state(), lookup, Utc::now())?)
     }
 
-    async fn refund(&self, request: &RefundRequest) -> Result<RefundAccepted, GatewayError> {
+    async fn refund(
+        &self,
+        _account: &TenantAccount,
+        request: &RefundRequest,
+    ) -> Result<RefundAccepted, GatewayError> {
         let now = Utc::now();
         let (provider_refund_id, emissions) = self
             .update(|state| reversals::refund(state, request, now))

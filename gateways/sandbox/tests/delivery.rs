@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use lyceum_gateway_core::{
-    EventKind, GatewayEvent, Money, PaymentGateway, RefundRequest, WebhookError, signature,
+    EventKind, GatewayEvent, Money, PaymentGateway, RefundRequest, TenantAccount, WebhookError,
+    signature,
 };
 use lyceum_gateway_sandbox::{DeliveryOptions, PayOutcome};
 
@@ -23,7 +24,11 @@ use support::{App, SECRET, SETTLE, checkout_request, options};
 async fn a_refused_event_is_retried_signed_afresh_until_accepted() {
     let app = App::spawn(options(false)).await;
     let request = checkout_request();
-    let session = app.sandbox.create_checkout(&request).await.unwrap();
+    let session = app
+        .sandbox
+        .create_checkout(&TenantAccount::default(), &request)
+        .await
+        .unwrap();
     assert_eq!(
         session.redirect_url,
         format!("{}/sandbox/pay/{}", app.base, session.provider_reference)
@@ -97,7 +102,7 @@ async fn a_refused_event_is_retried_signed_afresh_until_accepted() {
     };
     let refund_id = app
         .sandbox
-        .refund(&refund)
+        .refund(&TenantAccount::default(), &refund)
         .await
         .unwrap()
         .provider_refund_id;
@@ -114,7 +119,7 @@ async fn duplicate_delivers_each_event_twice_with_one_id() {
     let app = App::spawn(options(true)).await;
     let session = app
         .sandbox
-        .create_checkout(&checkout_request())
+        .create_checkout(&TenantAccount::default(), &checkout_request())
         .await
         .unwrap();
     let outcome = app
@@ -144,7 +149,7 @@ async fn the_dispute_card_is_followed_by_a_dispute() {
     let app = App::spawn(options(false)).await;
     let session = app
         .sandbox
-        .create_checkout(&checkout_request())
+        .create_checkout(&TenantAccount::default(), &checkout_request())
         .await
         .unwrap();
     // Paid through the form, as a person would; the answer is a redirect to the shop.
@@ -195,7 +200,7 @@ async fn delayed_and_reordered_deliveries_still_all_arrive() {
     .await;
     let session = app
         .sandbox
-        .create_checkout(&checkout_request())
+        .create_checkout(&TenantAccount::default(), &checkout_request())
         .await
         .unwrap();
     app.sandbox

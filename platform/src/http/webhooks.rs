@@ -55,7 +55,9 @@ pub async fn receive(
         peer,
         now: chrono::Utc::now(),
     };
-    let events = match gateway.verify_webhook(&delivery).await {
+    // The path names no tenant: the gateway's own configured secret verifies the delivery.
+    let account = state.gateways.account_for(gateway.id(), None);
+    let events = match gateway.verify_webhook(&account, &delivery).await {
         Ok(events) => events,
         Err(e) => {
             tracing::warn!(gateway = %gateway.id(), peer = ?peer, error = %crate::error::report(&e), "webhook refused");

@@ -20,7 +20,10 @@ fn lookup(request: &CheckoutRequest, session_ref: Option<&str>) -> PaymentLookup
 }
 
 async fn paid(sandbox: &Sandbox, request: &CheckoutRequest) -> (CheckoutSession, String) {
-    let session = sandbox.create_checkout(request).await.unwrap();
+    let session = sandbox
+        .create_checkout(&TenantAccount::default(), request)
+        .await
+        .unwrap();
     let outcome = sandbox
         .pay(&session.provider_reference, "4242 4242 4242 4242")
         .await
@@ -40,8 +43,14 @@ async fn paid(sandbox: &Sandbox, request: &CheckoutRequest) -> (CheckoutSession,
 async fn checkout_points_at_the_pay_page_and_is_idempotent() {
     let sandbox = sandbox(TTL);
     let request = checkout_request("order-1-attempt-1");
-    let first = sandbox.create_checkout(&request).await.unwrap();
-    let again = sandbox.create_checkout(&request).await.unwrap();
+    let first = sandbox
+        .create_checkout(&TenantAccount::default(), &request)
+        .await
+        .unwrap();
+    let again = sandbox
+        .create_checkout(&TenantAccount::default(), &request)
+        .await
+        .unwrap();
     assert_eq!(first, again);
     assert!(first.provider_reference.starts_with("sbs_"));
     assert_eq!(
@@ -68,8 +77,14 @@ async fn refunds_are_limited_and_idempotent_through_the_gateway() {
         amount: usd(1000),
         idempotency_key: "refund-1".to_owned(),
     };
-    let first = sandbox.refund(&refund).await.unwrap();
-    let again = sandbox.refund(&refund).await.unwrap();
+    let first = sandbox
+        .refund(&TenantAccount::default(), &refund)
+        .await
+        .unwrap();
+    let again = sandbox
+        .refund(&TenantAccount::default(), &refund)
+        .await
+        .unwrap();
     assert_eq!(first, again);
     assert_eq!(
         sandbox.inner.sender.sent(),
@@ -81,7 +96,7 @@ async fn refunds_are_limited_and_idempotent_through_the_gateway() {
         ..refund.clone()
     };
     assert!(matches!(
-        sandbox.refund(&over).await,
+        sandbox.refund(&TenantAccount::default(), &over).await,
         Err(GatewayError::Rejected(_))
     ));
     let stranger = RefundRequest {
@@ -90,7 +105,7 @@ async fn refunds_are_limited_and_idempotent_through_the_gateway() {
         ..refund
     };
     assert_eq!(
-        sandbox.refund(&stranger).await,
+        sandbox.refund(&TenantAccount::default(), &stranger).await,
         Err(GatewayError::UnknownPayment)
     );
 }
@@ -99,9 +114,17 @@ async fn refunds_are_limited_and_idempotent_through_the_gateway() {
 async fn fetch_describes_open_paid_refunded_and_disputed_payments() {
     let sandbox = sandbox(TTL);
     let request = checkout_request("k");
-    let session = sandbox.create_checkout(&request).await.unwrap();
+    let session = sandbox
+        .create_checkout(&TenantAccount::default(), &request)
+        .await
+        .unwrap();
     let by_ref = lookup(&request, Some(&session.provider_reference));
-    assert_eq!(sandbox.fetch_payment(&by_ref).await, Ok(vec![]));
+    assert_eq!(
+        sandbox
+            .fetch_payment(&TenantAccount::default(), &by_ref)
+            .await,
+        Ok(vec![])
+    );
     let outcome = sandbox
         .pay(&session.provider_reference, "4242424242424242")
         .await;
@@ -115,7 +138,11 @@ async fn fetch_describes_open_paid_refunded_and_disputed_payments() {
         amount: usd(300),
         idempotency_key: "r".to_owned(),
     };
-    let refund_id = sandbox.refund(&refund).await.unwrap().provider_refund_id;
+    let refund_id = sandbox
+        .refund(&TenantAccount::default(), &refund)
+        .await
+        .unwrap()
+        .provider_refund_id;
     sandbox
         .dispute(&payment_id, DisputeOutcome::Open)
         .await
@@ -126,10 +153,13 @@ async fn fetch_describes_open_paid_refunded_and_disputed_payments() {
         .unwrap();
 
     // By session, and by order alone: the same answer, twice.
-    let events = sandbox.fetch_payment(&by_ref).await.unwrap();
+    let events = sandbox
+        .fetch_payment(&TenantAccount::default(), &by_ref)
+        .await
+        .unwrap();
     assert_eq!(
         sandbox
-            .fetch_payment(&lookup(&request, None))
+            .fetch_payment(&TenantAccount::default(), &lookup(&request, None))
             .await
             .unwrap(),
         events
@@ -168,9 +198,12 @@ async fn fetch_describes_open_paid_refunded_and_disputed_payments() {
 async fn fetch_reports_expiry_and_refuses_strangers() {
     let sandbox = sandbox(Duration::ZERO);
     let request = checkout_request("k");
-    let session = sandbox.create_checkout(&request).await.unwrap();
+    let session = sandbox
+        .create_checkout(&TenantAccount::default(), &request)
+        .await
+        .unwrap();
     let events = sandbox
-        .fetch_payment(&lookup(&request, None))
+        .fetch_payment(&TenantAccount::default(), &lookup(&request, None))
         .await
         .unwrap();
     assert_eq!(events.len(), 1);
@@ -190,12 +223,16 @@ async fn fetch_reports_expiry_and_refuses_strangers() {
         ..lookup(&request, Some(&session.provider_reference))
     };
     assert_eq!(
-        sandbox.fetch_payment(&stranger).await,
+        sandbox
+            .fetch_payment(&TenantAccount::default(), &stranger)
+            .await,
         Err(GatewayError::UnknownPayment)
     );
     let nobody = lookup(&checkout_request("other"), None);
     assert_eq!(
-        sandbox.fetch_payment(&nobody).await,
+        sandbox
+            .fetch_payment(&TenantAccount::default(), &nobody)
+            .await,
         Err(GatewayError::UnknownPayment)
     );
 }
@@ -217,13 +254,22 @@ async fn a_restarted_sandbox_remembers_its_payments() {
     let (session, payment_id) = paid(&Sandbox::new(config()).unwrap(), &request).await;
     let restarted = Sandbox::new(config()).unwrap();
     let events = restarted
-        .fetch_payment(&lookup(&request, Some(&session.provider_reference)))
+        .fetch_payment(
+            &TenantAccount::default(),
+            &lookup(&request, Some(&session.provider_reference)),
+        )
         .await
         .unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].provider_payment_id, payment_id);
     // The idempotency key survives too: no second session for the same request.
-    assert_eq!(restarted.create_checkout(&request).await.unwrap(), session);
+    assert_eq!(
+        restarted
+            .create_checkout(&TenantAccount::default(), &request)
+            .await
+            .unwrap(),
+        session
+    );
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use lyceum_gateway_core::{CheckoutRequest, PaymentGateway};
+use lyceum_gateway_core::{CheckoutRequest, PaymentGateway, TenantAccount};
 use poem::http::{Method, StatusCode};
 use poem::{Endpoint, Request, Response, Route};
 use serde_json::{Value, json};
@@ -20,7 +20,10 @@ struct Page {
 
 async fn page_with(sandbox: Sandbox) -> Page {
     let request = checkout_request("k");
-    let session = sandbox.create_checkout(&request).await.unwrap();
+    let session = sandbox
+        .create_checkout(&TenantAccount::default(), &request)
+        .await
+        .unwrap();
     Page {
         routes: Route::new().nest("/sandbox", sandbox.routes()),
         request,

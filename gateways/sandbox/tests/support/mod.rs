@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::Utc;
 use lyceum_gateway_core::{
     CheckoutLine, CheckoutRequest, Currency, GatewayEvent, Money, PaymentGateway, Split,
-    WebhookRequest,
+    TenantAccount, WebhookRequest,
 };
 use lyceum_gateway_sandbox::{DeliveryOptions, Sandbox, SandboxConfig};
 use poem::http::StatusCode;
@@ -102,7 +102,11 @@ impl App {
                 peer: None,
                 now: Utc::now(),
             };
-            let mut events = self.sandbox.verify_webhook(&request).await.unwrap();
+            let mut events = self
+                .sandbox
+                .verify_webhook(&TenantAccount::default(), &request)
+                .await
+                .unwrap();
             assert_eq!(events.len(), 1);
             let json = serde_json::from_slice(&delivery.body).unwrap();
             accepted.push((events.remove(0), json));

@@ -221,7 +221,8 @@ pub async fn start(
         },
         idempotency_key: order_id.to_string(),
     };
-    let session = match gateway.create_checkout(&request).await {
+    let account = state.gateways.account_for(gateway.id(), Some(tenant.id));
+    let session = match gateway.create_checkout(&account, &request).await {
         Ok(session) => session,
         Err(e) => {
             // The cause is logged once, with its chain, where it becomes the 502.

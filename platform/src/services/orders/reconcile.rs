@@ -83,7 +83,10 @@ async fn settle(state: &AppState, order: orders::Model, pass: &mut Pass) -> AppR
             session_ref: order.session_ref.clone(),
             provider_payment_id: order.payment_id.clone(),
         };
-        match gateway.fetch_payment(&lookup).await {
+        let account = state
+            .gateways
+            .account_for(gateway.id(), Some(order.tenant_id));
+        match gateway.fetch_payment(&account, &lookup).await {
             Ok(events) => {
                 for event in events {
                     pipeline::apply(state, Source::Provider(&gateway_name), &event).await?;
@@ -144,7 +147,10 @@ async fn retry_unanswered_refunds(
         };
         let amount = Money::new(request.amount, currency)
             .map_err(|e| AppError::corrupt_field("refund", request.id, "amount", e))?;
-        let answer = refunds::ask(gateway, &order, request.id, amount).await;
+        let account = state
+            .gateways
+            .account_for(gateway.id(), Some(order.tenant_id));
+        let answer = refunds::ask(gateway, &account, &order, request.id, amount).await;
         asked += 1;
         if let Err(e) =
             refunds::record_answer(state, order.tenant_id, order.id, request.id, answer).await

@@ -1,6 +1,6 @@
 //! Refunds: asked of the gateway; the order changes when the gateway's refund event arrives.
 
-use lyceum_gateway_core::{GatewayError, Money, RefundAccepted, RefundRequest};
+use lyceum_gateway_core::{GatewayError, Money, RefundAccepted, RefundRequest, TenantAccount};
 use lyceum_tenants::rbac::{Authorized, resource};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -118,7 +118,10 @@ pub async fn request(
         .gateways
         .named(&gateway_name)
         .ok_or_else(|| AppError::GatewayDisabled(gateway_name.clone()))?;
-    let result = ask(gateway, &order, id, money).await;
+    let account = state
+        .gateways
+        .account_for(gateway.id(), Some(order.tenant_id));
+    let result = ask(gateway, &account, &order, id, money).await;
     let status = record_answer(state, tenant.id, order.id, id, result).await?;
     tracing::info!(order.id = %order.id, refund.id = %id, amount, %status, "refund requested");
     Ok(Refund {
@@ -129,22 +132,26 @@ pub async fn request(
     })
 }
 
-/// Asks `gateway` to refund `amount` of `order` for our request `id`, its idempotency key: the
-/// same request asked again is one refund.
+/// Asks `gateway` (as the tenant's `account`) to refund `amount` of `order` for our request
+/// `id`, its idempotency key: the same request asked again is one refund.
 pub(super) async fn ask(
     gateway: &Gateway,
+    account: &TenantAccount,
     order: &orders::Model,
     id: Uuid,
     amount: Money,
 ) -> Result<RefundAccepted, GatewayError> {
     gateway
-        .refund(&RefundRequest {
-            order_id: order.id,
-            tenant_id: order.tenant_id,
-            provider_payment_id: order.payment_id.clone().unwrap_or_default(),
-            amount,
-            idempotency_key: id.to_string(),
-        })
+        .refund(
+            account,
+            &RefundRequest {
+                order_id: order.id,
+                tenant_id: order.tenant_id,
+                provider_payment_id: order.payment_id.clone().unwrap_or_default(),
+                amount,
+                idempotency_key: id.to_string(),
+            },
+        )
         .await
 }
 

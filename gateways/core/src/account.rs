@@ -1,0 +1,111 @@
+//! A seller's account at a provider, as the gateway calls take it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// The tenant's own account at one provider, as the platform stored it: the provider's id of
+/// the account, its credentials (already decrypted by the platform) and whether they are the
+/// provider's test-mode ones.
+///
+/// Every call that acts for a tenant takes one, so a gateway never reads a seller's secrets
+/// from anywhere else. The empty account ([`TenantAccount::default`]) means the tenant has no
+/// account of its own and the gateway uses the platform's, from its configuration.
+///
+/// The credentials never print: `Debug` shows their names only, and the values are
+/// [`SecretString`]s, wiped when dropped.
+#[derive(Clone, Default)]
+pub struct TenantAccount {
+    /// The provider's id of the seller's account (a Stripe `acct_…`, a YooKassa shop id).
+    pub provider_account_id: Option<String>,
+    /// Whether these are the provider's test-mode credentials; a gateway must not mix test and
+    /// live objects.
+    pub test_mode: bool,
+    credentials: BTreeMap<String, SecretString>,
+}
+
+impl TenantAccount {
+    /// An account with the given credentials, by the names the provider's crate documents
+    /// (e.g. `secret_key`, `password_2`).
+    pub fn new(
+        provider_account_id: Option<String>,
+        test_mode: bool,
+        credentials: impl IntoIterator<Item = (String, SecretString)>,
+    ) -> Self {
+        Self {
+            provider_account_id,
+            test_mode,
+            credentials: credentials.into_iter().collect(),
+        }
+    }
+
+    /// Whether the tenant has no account of its own (no id, no credentials).
+    pub fn is_empty(&self) -> bool {
+        self.provider_account_id.is_none() && self.credentials.is_empty()
+    }
+
+    /// The credential called `name`, if the account has it.
+    pub fn credential(&self, name: &str) -> Option<&str> {
+        self.credentials.get(name).map(|s| s.expose_secret())
+    }
+
+    /// The names of the credentials the account has, in order.
+    pub fn credential_names(&self) -> impl Iterator<Item = &str> {
+        self.credentials.keys().map(String::as_str)
+    }
+}
+
+impl fmt::Debug for TenantAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TenantAccount")
+            .field("provider_account_id", &self.provider_account_id)
+            .field("test_mode", &self.test_mode)
+            .field("credentials", &self.credentials.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account() -> TenantAccount {
+        TenantAccount::new(
+            Some("acct_123".into()),
+            true,
+            [
+                (
+                    "secret_key".to_owned(),
+                    SecretString::from("sk_test_hunter2"),
+                ),
+                (
+                    "webhook_secret".to_owned(),
+                    SecretString::from("whsec_swordfish"),
+                ),
+            ],
+        )
+    }
+
+    #[test]
+    fn debug_shows_the_names_and_never_the_secrets() {
+        let shown = format!("{:?} {:#?}", account(), account());
+        assert!(shown.contains("secret_key") && shown.contains("webhook_secret"));
+        assert!(shown.contains("acct_123"));
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("swordfish"), "{shown}");
+    }
+
+    #[test]
+    fn credentials_are_found_by_name() {
+        let account = account();
+        assert_eq!(account.credential("secret_key"), Some("sk_test_hunter2"));
+        assert_eq!(account.credential("password_2"), None);
+        assert_eq!(
+            account.credential_names().collect::<Vec<_>>(),
+            ["secret_key", "webhook_secret"]
+        );
+        assert!(!account.is_empty());
+        assert!(TenantAccount::default().is_empty());
+    }
+}
