@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use lyceum_tenants::rbac::Action;
+use lyceum_tenants::rbac::action;
 use poem::web::{Data, Form, Html, Path, Redirect};
 use poem::{IntoResponse, Request, Response, handler};
 
@@ -58,11 +58,7 @@ pub async fn accept(
             SessionScope::Platform,
         )
         .await?;
-        let proof = crate::http::api::own_account(
-            state,
-            &lyceum_tenants::rbac::Principal::User(user.id),
-            Action::Update,
-        )
+        let proof = crate::http::api::own_account::<action::Update>(state, &lyceum_tenants::rbac::Principal::User(user.id))
         .await?;
         invitations::accept(state, &proof, &token).await
     }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use lyceum_tenants::rbac::{Action, Principal, resource};
+use lyceum_tenants::rbac::{action, Principal, resource};
 use poem::http::StatusCode;
 use poem::web::{Data, Form, Html, Redirect};
 use poem::{IntoResponse, Request, Response, handler};
@@ -94,12 +94,7 @@ pub async fn buy(
         .await?;
         let proof = state
             .policy
-            .authorize::<resource::Checkout>(
-                &state.db,
-                &Principal::User(user.id),
-                shop.tenant.domain(),
-                Action::Create,
-            )
+            .authorize::<resource::Checkout, action::Create>(&state.db, &Principal::User(user.id), shop.tenant.domain())
             .await?;
         let input = Input {
             items: vec![Item {
@@ -139,12 +134,7 @@ pub async fn open_lesson(req: &Request, Data(state): Data<&Arc<AppState>>) -> Re
     let result = async {
         state
             .policy
-            .authorize::<resource::Content>(
-                &state.db,
-                &user.map_or(Principal::Anonymous, Principal::User),
-                shop.tenant.domain(),
-                Action::Read,
-            )
+            .authorize::<resource::Content, action::Read>(&state.db, &user.map_or(Principal::Anonymous, Principal::User), shop.tenant.domain())
             .await?;
         content::issue(state, &shop.tenant, user, lesson).await
     }

@@ -6,7 +6,7 @@
 
 use std::sync::{Arc, LazyLock};
 
-use lyceum_tenants::rbac::{Action, Principal, resource};
+use lyceum_tenants::rbac::{action, Principal, resource};
 use minijinja::{Environment, context};
 use poem::http::StatusCode;
 use poem::web::{Data, Html, Path, Query};
@@ -247,12 +247,7 @@ async fn platform_index(state: &AppState) -> AppResult<String> {
 async fn catalog(state: &AppState, shop: &Shop) -> AppResult<String> {
     let proof = state
         .policy
-        .authorize::<resource::Catalog>(
-            &state.db,
-            &Principal::Anonymous,
-            shop.tenant.domain(),
-            Action::Read,
-        )
+        .authorize::<resource::Catalog, action::Read>(&state.db, &Principal::Anonymous, shop.tenant.domain())
         .await?;
     let page = public::list(
         state,
@@ -291,12 +286,7 @@ async fn course_detail(
     let tenant = &shop.tenant;
     let proof = state
         .policy
-        .authorize::<resource::Catalog>(
-            &state.db,
-            &Principal::Anonymous,
-            tenant.domain(),
-            Action::Read,
-        )
+        .authorize::<resource::Catalog, action::Read>(&state.db, &Principal::Anonymous, tenant.domain())
         .await?;
     let detail = public::get(state, &proof, tenant, slug).await?;
     let sections: Vec<_> = detail

@@ -7,7 +7,7 @@
 //! role. An unknown, expired, used or someone else's token is one and the same 404.
 
 use chrono::{DateTime, Duration, Utc};
-use lyceum_tenants::rbac::{Authorized, Grant, Role, resource};
+use lyceum_tenants::rbac::{Authorized, action, Grant, Role, resource};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -91,7 +91,7 @@ impl TryFrom<rows::Model> for Invitation {
 /// invitation with a new token, role and expiry; either way one e-mail goes out with the link.
 pub async fn invite(
     state: &AppState,
-    auth: &Authorized<resource::Member>,
+    auth: &Authorized<resource::Member, action::Create>,
     tenant: &Tenant,
     email: &Email,
     role: Role,
@@ -169,7 +169,7 @@ async fn enqueue_mail(
 /// sees whom to invite again), newest first (owner).
 pub async fn list_pending(
     state: &AppState,
-    auth: &Authorized<resource::Member>,
+    auth: &Authorized<resource::Member, action::Read>,
     tenant: &Tenant,
 ) -> AppResult<Vec<Invitation>> {
     ensure_covers(auth, tenant)?;
@@ -188,7 +188,7 @@ pub async fn list_pending(
 /// Cancels a pending invitation (owner): its link stops working at once.
 pub async fn cancel(
     state: &AppState,
-    auth: &Authorized<resource::Member>,
+    auth: &Authorized<resource::Member, action::Delete>,
     tenant: &Tenant,
     id: Uuid,
 ) -> AppResult<()> {
@@ -210,7 +210,7 @@ pub async fn cancel(
 /// already used, or sent to another address — the answer is the same 404.
 pub async fn accept(
     state: &AppState,
-    auth: &Authorized<resource::Account>,
+    auth: &Authorized<resource::Account, action::Update>,
     token: &str,
 ) -> AppResult<Member> {
     let user_id = auth

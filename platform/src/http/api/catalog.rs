@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use lyceum_tenants::rbac::{Action, resource};
+use lyceum_tenants::rbac::{action, resource};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -72,12 +72,7 @@ impl CatalogApi {
         let tenant = tenants::find_selling(state, &tenant).await?;
         let proof = state
             .policy
-            .authorize::<resource::Catalog>(
-                &state.db,
-                &auth.principal(),
-                tenant.domain(),
-                Action::Read,
-            )
+            .authorize::<resource::Catalog, action::Read>(&state.db, &auth.principal(), tenant.domain())
             .await?;
         let page = public::list(
             state,
@@ -113,12 +108,7 @@ impl CatalogApi {
         let tenant = tenants::find_selling(state, &tenant).await?;
         let proof = state
             .policy
-            .authorize::<resource::Catalog>(
-                &state.db,
-                &auth.principal(),
-                tenant.domain(),
-                Action::Read,
-            )
+            .authorize::<resource::Catalog, action::Read>(&state.db, &auth.principal(), tenant.domain())
             .await?;
         let detail = public::get(state, &proof, &tenant, &course).await?;
         Ok(DetailResponse::Ok(Json(CourseDetailBody::new(
@@ -141,7 +131,7 @@ impl CatalogApi {
         Json(body): Json<CreateCourseRequest>,
     ) -> ApiResult<Created<CourseBody>> {
         let (tenant, proof) =
-            in_tenant::<resource::Course>(state, &auth.principal(), &tenant, Action::Create)
+            in_tenant::<resource::Course, action::Create>(state, &auth.principal(), &tenant)
                 .await?;
         let input = NewCourse {
             slug: domain::slug("slug", &body.slug)?,
@@ -170,7 +160,7 @@ impl CatalogApi {
         Json(body): Json<UpdateCourseRequest>,
     ) -> ApiResult<CourseResponse> {
         let (tenant, proof) =
-            in_tenant::<resource::Course>(state, &auth.principal(), &tenant, Action::Update)
+            in_tenant::<resource::Course, action::Update>(state, &auth.principal(), &tenant)
                 .await?;
         let patch = CoursePatch {
             title: body

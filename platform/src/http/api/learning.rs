@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use lyceum_tenants::rbac::{Action, Principal, resource};
+use lyceum_tenants::rbac::{action, Principal, resource};
 use poem::endpoint::BoxEndpoint;
 use poem::http::Method;
 use poem::web::Data;
@@ -88,12 +88,7 @@ impl LearningApi {
         let tenant = tenants::find_selling(state, &tenant).await?;
         state
             .policy
-            .authorize::<resource::Content>(
-                &state.db,
-                &auth.principal(),
-                tenant.domain(),
-                Action::Read,
-            )
+            .authorize::<resource::Content, action::Read>(&state.db, &auth.principal(), tenant.domain())
             .await?;
         let link = content::issue(state, &tenant, auth.user().map(|u| u.id), *lesson).await?;
         Ok(ContentResponse::Ok(Json(ContentLink {
@@ -144,7 +139,7 @@ async fn access_answer(req: &Request) -> AppResult<Vec<u8>> {
     let tenant = tenants::find_selling(state, tenant).await?;
     state
         .policy
-        .authorize::<resource::Access>(&state.db, &principal, tenant.domain(), Action::Read)
+        .authorize::<resource::Access, action::Read>(&state.db, &principal, tenant.domain())
         .await?;
     let course = courses::find_cached(state, &tenant, course).await?;
     let decision = access::decide(state, user, &course).await?;

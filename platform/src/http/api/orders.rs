@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use lyceum_gateway_core::GatewayId;
-use lyceum_tenants::rbac::{Action, resource};
+use lyceum_tenants::rbac::{action, resource};
 use poem::web::Data;
 use poem_openapi::param::{Header, Path};
 use poem_openapi::payload::Json;
@@ -191,12 +191,7 @@ impl OrdersApi {
         let tenant = tenants::find_selling(state, &tenant).await?;
         let proof = state
             .policy
-            .authorize::<resource::Checkout>(
-                &state.db,
-                &auth.principal(),
-                tenant.domain(),
-                Action::Create,
-            )
+            .authorize::<resource::Checkout, action::Create>(&state.db, &auth.principal(), tenant.domain())
             .await?;
         let key = idempotency_key.0.filter(|k| !k.is_empty());
         if key.as_ref().is_some_and(|k| k.len() > 255) {
@@ -249,7 +244,7 @@ impl OrdersApi {
         let principal = auth.principal();
         match found {
             Ok(order) if order.buyer_id == auth.user().id => {
-                super::own_account(state, &principal, Action::Read).await?;
+                super::own_account::<action::Read>(state, &principal).await?;
                 Ok(OrderResponse::Ok(Json(order.into())))
             }
             other => {
@@ -257,12 +252,7 @@ impl OrdersApi {
                 // order exists or not, so ids cannot be probed).
                 state
                     .policy
-                    .authorize::<resource::Order>(
-                        &state.db,
-                        &principal,
-                        tenant.domain(),
-                        Action::Read,
-                    )
+                    .authorize::<resource::Order, action::Read>(&state.db, &principal, tenant.domain())
                     .await?;
                 Ok(OrderResponse::Ok(Json(other?.into())))
             }
@@ -281,7 +271,7 @@ impl OrdersApi {
         Data(state): Data<&Arc<AppState>>,
         auth: Auth,
     ) -> ApiResult<OrdersResponse> {
-        super::own_account(state, &auth.principal(), Action::Read).await?;
+        super::own_account::<action::Read>(state, &auth.principal()).await?;
         let list = orders::list_for_buyer(&state.db, auth.user().id).await?;
         Ok(OrdersResponse::Ok(Json(
             list.into_iter().map(Into::into).collect(),
@@ -305,7 +295,7 @@ impl OrdersApi {
         Json(body): Json<RefundRequest>,
     ) -> ApiResult<RefundAccepted> {
         let (tenant, proof) =
-            in_tenant::<resource::Refund>(state, &auth.principal(), &tenant, Action::Create)
+            in_tenant::<resource::Refund, action::Create>(state, &auth.principal(), &tenant)
                 .await?;
         let amount = body
             .amount

@@ -8,7 +8,7 @@ use chrono::Duration;
 use lyceum_gateway_core::{
     CheckoutLine, CheckoutRequest, EventKind, GatewayEvent, GatewayId, Money, Split,
 };
-use lyceum_tenants::rbac::{Authorized, resource};
+use lyceum_tenants::rbac::{Authorized, action, resource};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     TransactionTrait,
@@ -60,7 +60,7 @@ pub struct Started {
 /// Starts a checkout for `buyer` in `tenant`.
 pub async fn start(
     state: &AppState,
-    auth: &Authorized<resource::Checkout>,
+    auth: &Authorized<resource::Checkout, action::Create>,
     tenant: &Tenant,
     buyer: &CurrentUser,
     input: Input,

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use lyceum_gateway_core::Money;
-use lyceum_tenants::rbac::{Authorized, resource};
+use lyceum_tenants::rbac::{Authorized, action, resource};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
@@ -76,7 +76,7 @@ pub fn parse_code(input: &str) -> AppResult<String> {
 /// Creates a coupon (owner, editor).
 pub async fn create(
     state: &AppState,
-    auth: &Authorized<resource::Coupon>,
+    auth: &Authorized<resource::Coupon, action::Create>,
     tenant: &Tenant,
     input: NewCoupon,
 ) -> AppResult<Coupon> {

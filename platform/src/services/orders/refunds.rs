@@ -1,7 +1,7 @@
 //! Refunds: asked of the gateway; the order changes when the gateway's refund event arrives.
 
 use lyceum_gateway_core::{GatewayError, Money, RefundAccepted, RefundRequest};
-use lyceum_tenants::rbac::{Authorized, resource};
+use lyceum_tenants::rbac::{Authorized, action, resource};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
     TransactionTrait,
@@ -29,7 +29,7 @@ pub struct Refund {
 /// Asks the order's gateway to refund `amount` (the whole refundable rest when `None`).
 pub async fn request(
     state: &AppState,
-    auth: &Authorized<resource::Refund>,
+    auth: &Authorized<resource::Refund, action::Create>,
     tenant: &Tenant,
     order_id: Uuid,
     amount: Option<Money>,
