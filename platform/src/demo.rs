@@ -4,7 +4,7 @@ use std::fmt;
 
 use lyceum_gateway_core::{Currency, Money};
 use lyceum_tenants::TenantStatus;
-use lyceum_tenants::rbac::{action, Domain, Grant, Principal, Role, resource};
+use lyceum_tenants::rbac::{Domain, Grant, Principal, Role, action, resource};
 use sea_orm::TransactionTrait;
 
 use crate::domain::{Email, Password, Slug};
@@ -197,7 +197,11 @@ pub async fn seed(state: &AppState) -> AppResult<Logins> {
 
     let applicant = state
         .policy
-        .authorize::<resource::Tenant, action::Create>(&state.db, &Principal::User(instructor), Domain::Platform)
+        .authorize::<resource::Tenant, action::Create>(
+            &state.db,
+            &Principal::User(instructor),
+            Domain::Platform,
+        )
         .await?;
     let usd = Currency::parse("USD").map_err(|e| AppError::Internal(e.to_string()))?;
     let tenant = tenants::apply(
@@ -212,7 +216,11 @@ pub async fn seed(state: &AppState) -> AppResult<Logins> {
     .await?;
     let approver = state
         .policy
-        .authorize::<resource::Platform, action::Approve>(&state.db, &Principal::User(admin), Domain::Platform)
+        .authorize::<resource::Platform, action::Approve>(
+            &state.db,
+            &Principal::User(admin),
+            Domain::Platform,
+        )
         .await?;
     let tenant = tenants::set_status(state, &approver, &tenant, TenantStatus::Active).await?;
 

@@ -58,7 +58,10 @@ pub async fn accept(
             SessionScope::Platform,
         )
         .await?;
-        let proof = crate::http::api::own_account::<action::Update>(state, &lyceum_tenants::rbac::Principal::User(user.id))
+        let proof = crate::http::api::own_account::<action::Update>(
+            state,
+            &lyceum_tenants::rbac::Principal::User(user.id),
+        )
         .await?;
         invitations::accept(state, &proof, &token).await
     }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use lyceum_tenants::rbac::{action, Principal, resource};
+use lyceum_tenants::rbac::{Principal, action, resource};
 use poem::http::StatusCode;
 use poem::web::{Data, Form, Html, Redirect};
 use poem::{IntoResponse, Request, Response, handler};
@@ -94,7 +94,11 @@ pub async fn buy(
         .await?;
         let proof = state
             .policy
-            .authorize::<resource::Checkout, action::Create>(&state.db, &Principal::User(user.id), shop.tenant.domain())
+            .authorize::<resource::Checkout, action::Create>(
+                &state.db,
+                &Principal::User(user.id),
+                shop.tenant.domain(),
+            )
             .await?;
         let input = Input {
             items: vec![Item {
@@ -132,11 +136,15 @@ pub async fn open_lesson(req: &Request, Data(state): Data<&Arc<AppState>>) -> Re
     };
     let user = viewer(state, req, shop.scope()).await.map(|v| v.user.id);
     let result = async {
-        state
+        let proof = state
             .policy
-            .authorize::<resource::Content, action::Read>(&state.db, &user.map_or(Principal::Anonymous, Principal::User), shop.tenant.domain())
+            .authorize::<resource::Content, action::Read>(
+                &state.db,
+                &user.map_or(Principal::Anonymous, Principal::User),
+                shop.tenant.domain(),
+            )
             .await?;
-        content::issue(state, &shop.tenant, user, lesson).await
+        content::issue(state, &proof, &shop.tenant, lesson).await
     }
     .await;
     match result {

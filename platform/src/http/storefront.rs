@@ -6,7 +6,7 @@
 
 use std::sync::{Arc, LazyLock};
 
-use lyceum_tenants::rbac::{action, Principal, resource};
+use lyceum_tenants::rbac::{Principal, action, resource};
 use minijinja::{Environment, context};
 use poem::http::StatusCode;
 use poem::web::{Data, Html, Path, Query};
@@ -18,7 +18,7 @@ use super::{shop, signin};
 use crate::error::{AppError, AppResult};
 use crate::services::accounts::SessionScope;
 use crate::services::catalog::public::{self, CatalogQuery};
-use crate::services::orders::{self, OrderStatus, checkout};
+use crate::services::orders::{self, OrderStatus};
 use crate::services::tenants::{self, Tenant};
 use crate::state::AppState;
 
@@ -140,20 +140,19 @@ async fn order_status(
     Path((order_id, outcome)): Path<(uuid::Uuid, String)>,
     Query(query): Query<StatusQuery>,
 ) -> Response {
-    let by_token = query
-        .t
-        .as_deref()
-        .is_some_and(|t| checkout::status_token_valid(state, order_id, t));
-    let order = match orders::find_any(&state.db, order_id).await {
-        Ok(order) => order,
+    let by_token = match query.t.as_deref() {
+        Some(token) => orders::find_by_status_token(state, order_id, token).await,
+        None => Ok(None),
+    };
+    let order = match by_token {
+        Ok(Some(order)) => order,
+        Ok(None) => match own_order(state, req, order_id).await {
+            Ok(Some(order)) => order,
+            Ok(None) => return error_page(AppError::NotFound("order")),
+            Err(e) => return error_page(e),
+        },
         Err(e) => return error_page(e),
     };
-    if !by_token {
-        let buyer = shop::viewer(state, req, SessionScope::Platform).await;
-        if buyer.is_none_or(|v| v.user.id != order.buyer_id) {
-            return error_page(AppError::NotFound("order"));
-        }
-    }
     let pending = order.status == OrderStatus::Pending;
     let message = status_message(order.status, outcome == "cancelled");
     let tenant_base = match tenants::find_by_id(state, order.tenant_id).await {
@@ -176,6 +175,23 @@ async fn order_status(
             items,
         },
     ))
+}
+
+/// The order, when the platform session's user bought it.
+async fn own_order(
+    state: &AppState,
+    req: &Request,
+    order_id: uuid::Uuid,
+) -> AppResult<Option<orders::Order>> {
+    let Some(buyer) = shop::viewer(state, req, SessionScope::Platform).await else {
+        return Ok(None);
+    };
+    let Ok(proof) =
+        crate::http::api::own_account::<action::Read>(state, &Principal::User(buyer.user.id)).await
+    else {
+        return Ok(None);
+    };
+    orders::load_own(&state.db, &proof, order_id).await
 }
 
 /// What the status page says of an order in `status`.
@@ -247,7 +263,11 @@ async fn platform_index(state: &AppState) -> AppResult<String> {
 async fn catalog(state: &AppState, shop: &Shop) -> AppResult<String> {
     let proof = state
         .policy
-        .authorize::<resource::Catalog, action::Read>(&state.db, &Principal::Anonymous, shop.tenant.domain())
+        .authorize::<resource::Catalog, action::Read>(
+            &state.db,
+            &Principal::Anonymous,
+            shop.tenant.domain(),
+        )
         .await?;
     let page = public::list(
         state,
@@ -286,7 +306,11 @@ async fn course_detail(
     let tenant = &shop.tenant;
     let proof = state
         .policy
-        .authorize::<resource::Catalog, action::Read>(&state.db, &Principal::Anonymous, tenant.domain())
+        .authorize::<resource::Catalog, action::Read>(
+            &state.db,
+            &Principal::Anonymous,
+            tenant.domain(),
+        )
         .await?;
     let detail = public::get(state, &proof, tenant, slug).await?;
     let sections: Vec<_> = detail

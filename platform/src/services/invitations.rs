@@ -7,7 +7,7 @@
 //! role. An unknown, expired, used or someone else's token is one and the same 404.
 
 use chrono::{DateTime, Duration, Utc};
-use lyceum_tenants::rbac::{Authorized, action, Grant, Role, resource};
+use lyceum_tenants::rbac::{Authorized, Grant, Role, action, resource};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use lyceum_gateway_core::Currency;
-use lyceum_tenants::rbac::{Authorized, action, Domain, Grant, Role, resource};
+use lyceum_tenants::rbac::{Authorized, Domain, Grant, Role, action, resource};
 use lyceum_tenants::{Slug, TenantStatus};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,

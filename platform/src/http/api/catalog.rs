@@ -72,7 +72,11 @@ impl CatalogApi {
         let tenant = tenants::find_selling(state, &tenant).await?;
         let proof = state
             .policy
-            .authorize::<resource::Catalog, action::Read>(&state.db, &auth.principal(), tenant.domain())
+            .authorize::<resource::Catalog, action::Read>(
+                &state.db,
+                &auth.principal(),
+                tenant.domain(),
+            )
             .await?;
         let page = public::list(
             state,
@@ -108,7 +112,11 @@ impl CatalogApi {
         let tenant = tenants::find_selling(state, &tenant).await?;
         let proof = state
             .policy
-            .authorize::<resource::Catalog, action::Read>(&state.db, &auth.principal(), tenant.domain())
+            .authorize::<resource::Catalog, action::Read>(
+                &state.db,
+                &auth.principal(),
+                tenant.domain(),
+            )
             .await?;
         let detail = public::get(state, &proof, &tenant, &course).await?;
         Ok(DetailResponse::Ok(Json(CourseDetailBody::new(

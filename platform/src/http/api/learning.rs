@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use lyceum_tenants::rbac::{action, Principal, resource};
+use lyceum_tenants::rbac::{Principal, action, resource};
 use poem::endpoint::BoxEndpoint;
 use poem::http::Method;
 use poem::web::Data;
@@ -86,11 +86,15 @@ impl LearningApi {
         lesson: Path<Uuid>,
     ) -> ApiResult<ContentResponse> {
         let tenant = tenants::find_selling(state, &tenant).await?;
-        state
+        let proof = state
             .policy
-            .authorize::<resource::Content, action::Read>(&state.db, &auth.principal(), tenant.domain())
+            .authorize::<resource::Content, action::Read>(
+                &state.db,
+                &auth.principal(),
+                tenant.domain(),
+            )
             .await?;
-        let link = content::issue(state, &tenant, auth.user().map(|u| u.id), *lesson).await?;
+        let link = content::issue(state, &proof, &tenant, *lesson).await?;
         Ok(ContentResponse::Ok(Json(ContentLink {
             url: link.url,
             expires_at: link.expires_at,

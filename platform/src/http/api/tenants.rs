@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use lyceum_gateway_core::Currency;
-use lyceum_tenants::rbac::{action, Domain, resource};
+use lyceum_tenants::rbac::{Domain, action, resource};
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -98,7 +98,11 @@ impl TenantsApi {
     ) -> ApiResult<Created<TenantBody>> {
         let proof = state
             .policy
-            .authorize::<resource::Tenant, action::Create>(&state.db, &auth.principal(), Domain::Platform)
+            .authorize::<resource::Tenant, action::Create>(
+                &state.db,
+                &auth.principal(),
+                Domain::Platform,
+            )
             .await?;
         let input = Application {
             slug: domain::storefront_slug("slug", &body.slug)?,

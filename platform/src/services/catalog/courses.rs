@@ -196,8 +196,14 @@ pub async fn get_for_staff(
     super::curriculum::load(&state.db, course).await
 }
 
-/// The course with this slug in this tenant.
-pub async fn find(conn: &impl ConnectionTrait, tenant: &Tenant, slug: &str) -> AppResult<Course> {
+/// The course with this slug in this tenant, drafts included, for services that already hold
+/// a proof (checkout, curriculum); handlers read courses through [`get_for_staff`] or
+/// [`super::public::get`], which take one.
+pub(crate) async fn find(
+    conn: &impl ConnectionTrait,
+    tenant: &Tenant,
+    slug: &str,
+) -> AppResult<Course> {
     courses::Entity::find()
         .filter(courses::Column::TenantId.eq(tenant.id))
         .filter(courses::Column::Slug.eq(slug))

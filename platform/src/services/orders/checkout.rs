@@ -186,7 +186,7 @@ pub async fn start(
             &local_event(order_id, tenant, EventKind::PaymentSucceeded, "free"),
         )
         .await?;
-        let order = super::load(&state.db, tenant.id, order_id).await?;
+        let order = super::load_in_tenant(&state.db, tenant.id, order_id).await?;
         return Ok(Started {
             redirect_url: status_url(state, order_id, true),
             order,
@@ -244,7 +244,7 @@ pub async fn start(
     .update(&state.db)
     .await?;
     Ok(Started {
-        order: super::load(&state.db, tenant.id, order_id).await?,
+        order: super::load_in_tenant(&state.db, tenant.id, order_id).await?,
         redirect_url: session.redirect_url,
     })
 }
