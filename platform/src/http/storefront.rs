@@ -43,40 +43,59 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env
 });
 
-/// The pages of the platform's origin: the list of storefronts, each storefront under
-/// `/s/{tenant}`, signing in and registering, order status.
-pub fn platform_routes() -> Route {
-    Route::new()
-        .at("/", get(platform_home))
-        .at("/s/:tenant", get(catalog_page))
-        .at("/s/:tenant/courses/:course", get(course_page))
-        .at("/s/:tenant/courses/:course/buy", post(shop::buy))
-        .at("/s/:tenant/lessons/:lesson", get(shop::open_lesson))
-        .at("/checkout/:order/:outcome", get(order_status))
-        .at("/login", get(signin::login_page).post(signin::login_submit))
-        .at(
-            "/register",
-            get(signin::register_page).post(signin::register_submit),
-        )
-        .at("/login/handoff", post(signin::handoff_consent))
-        .at(
-            "/invitations/:token",
-            get(super::invitation_page::show).post(super::invitation_page::accept),
-        )
-        .at("/logout", post(shop::logout))
+/// Mounts pages and lists what it mounts, as `(method, path)` in poem's path syntax: the
+/// authorization walk (`tests/api/authz.rs`) calls every page of these lists, so a page mounted
+/// here cannot escape it.
+macro_rules! pages {
+    (
+        $(#[$list_doc:meta])* $list:ident;
+        $(#[$routes_doc:meta])* $routes:ident;
+        $($path:literal => $method:ident($handler:expr) $(.$more:ident($more_handler:expr))*,)*
+    ) => {
+        $(#[$list_doc])*
+        pub const $list: &[(&str, &str)] = &[
+            $((stringify!($method), $path), $((stringify!($more), $path),)*)*
+        ];
+
+        $(#[$routes_doc])*
+        pub fn $routes() -> Route {
+            Route::new()$(.at($path, $method($handler)$(.$more($more_handler))*))*
+        }
+    };
 }
 
-/// The pages of a storefront on its own host.
-pub fn storefront_routes() -> Route {
-    Route::new()
-        .at("/", get(catalog_page))
-        .at("/courses/:course", get(course_page))
-        .at("/courses/:course/buy", post(shop::buy))
-        .at("/lessons/:lesson", get(shop::open_lesson))
-        .at("/login", get(signin::login_elsewhere))
-        .at("/register", get(signin::login_elsewhere))
-        .at("/auth/handoff", get(signin::handoff_redeem))
-        .at("/logout", post(shop::logout))
+pages! {
+    /// Every page of [`platform_routes`].
+    PLATFORM_PAGES;
+    /// The pages of the platform's origin: the list of storefronts, each storefront under
+    /// `/s/{tenant}`, signing in and registering, order status.
+    platform_routes;
+    "/" => get(platform_home),
+    "/s/:tenant" => get(catalog_page),
+    "/s/:tenant/courses/:course" => get(course_page),
+    "/s/:tenant/courses/:course/buy" => post(shop::buy),
+    "/s/:tenant/lessons/:lesson" => get(shop::open_lesson),
+    "/checkout/:order/:outcome" => get(order_status),
+    "/login" => get(signin::login_page).post(signin::login_submit),
+    "/register" => get(signin::register_page).post(signin::register_submit),
+    "/login/handoff" => post(signin::handoff_consent),
+    "/invitations/:token" => get(super::invitation_page::show).post(super::invitation_page::accept),
+    "/logout" => post(shop::logout),
+}
+
+pages! {
+    /// Every page of [`storefront_routes`].
+    STOREFRONT_PAGES;
+    /// The pages of a storefront on its own host.
+    storefront_routes;
+    "/" => get(catalog_page),
+    "/courses/:course" => get(course_page),
+    "/courses/:course/buy" => post(shop::buy),
+    "/lessons/:lesson" => get(shop::open_lesson),
+    "/login" => get(signin::login_elsewhere),
+    "/register" => get(signin::login_elsewhere),
+    "/auth/handoff" => get(signin::handoff_redeem),
+    "/logout" => post(shop::logout),
 }
 
 /// The storefront a page is for, and how its pages link to each other.
