@@ -4,7 +4,7 @@ use std::fmt;
 
 use lyceum_gateway_core::{Currency, Money};
 use lyceum_tenants::TenantStatus;
-use lyceum_tenants::rbac::{Action, Domain, Grant, Principal, Role, resource};
+use lyceum_tenants::rbac::{Domain, Grant, Principal, Role, action, resource};
 use sea_orm::TransactionTrait;
 
 use crate::domain::{Email, Password, Slug};
@@ -197,11 +197,10 @@ pub async fn seed(state: &AppState) -> AppResult<Logins> {
 
     let applicant = state
         .policy
-        .authorize::<resource::Tenant>(
+        .authorize::<resource::Tenant, action::Create>(
             &state.db,
             &Principal::User(instructor),
             Domain::Platform,
-            Action::Create,
         )
         .await?;
     let usd = Currency::parse("USD")?;
@@ -217,23 +216,27 @@ pub async fn seed(state: &AppState) -> AppResult<Logins> {
     .await?;
     let approver = state
         .policy
-        .authorize::<resource::Platform>(
+        .authorize::<resource::Platform, action::Approve>(
             &state.db,
             &Principal::User(admin),
             Domain::Platform,
-            Action::Approve,
         )
         .await?;
     let tenant = tenants::set_status(state, &approver, &tenant, TenantStatus::Active).await?;
 
+    // The instructor's three proofs: each service takes the one for what it does.
+    let instructor = Principal::User(instructor);
     let author = state
         .policy
-        .authorize::<resource::Course>(
-            &state.db,
-            &Principal::User(instructor),
-            tenant.domain(),
-            Action::Create,
-        )
+        .authorize::<resource::Course, action::Create>(&state.db, &instructor, tenant.domain())
+        .await?;
+    let editor = state
+        .policy
+        .authorize::<resource::Course, action::Update>(&state.db, &instructor, tenant.domain())
+        .await?;
+    let publisher = state
+        .policy
+        .authorize::<resource::Course, action::Publish>(&state.db, &instructor, tenant.domain())
         .await?;
     for course in &COURSES {
         let created = courses::create(
@@ -252,7 +255,7 @@ pub async fn seed(state: &AppState) -> AppResult<Logins> {
         for (section_title, lessons) in course.sections {
             let section = curriculum::add_section(
                 state,
-                &author,
+                &editor,
                 &tenant,
                 created.slug.as_str(),
                 SectionTitle::parse("title", section_title)?,
@@ -261,7 +264,7 @@ pub async fn seed(state: &AppState) -> AppResult<Logins> {
             for (lesson_title, kind, free_preview) in lessons.iter() {
                 curriculum::add_lesson(
                     state,
-                    &author,
+                    &editor,
                     &tenant,
                     created.slug.as_str(),
                     section,
@@ -278,7 +281,7 @@ pub async fn seed(state: &AppState) -> AppResult<Logins> {
                 .await?;
             }
         }
-        courses::set_published(state, &author, &tenant, created.slug.as_str(), true).await?;
+        courses::set_published(state, &publisher, &tenant, created.slug.as_str(), true).await?;
     }
     tracing::info!(tenant.slug = TENANT, "demo data seeded");
     Ok(Logins {

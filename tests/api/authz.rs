@@ -1,6 +1,9 @@
 //! Every operation of the OpenAPI document, walked as an anonymous caller, a student and the
 //! owner of another storefront. The routes come from the document, so a new operation cannot
 //! escape: it must carry a known tag, and operations that change things need a sample body.
+//! Then every HTML page, from the lists the router is built from (`PLATFORM_PAGES`,
+//! `STOREFRONT_PAGES`), with web sessions: nothing of another's order, paid lesson or draft
+//! shows, and nothing a refused form posts takes effect.
 
 use lyceum::entities::{courses, tenants};
 use lyceum_e2e::{TestApp, db_tests};
@@ -227,6 +230,88 @@ db_tests! {
             .unwrap();
         assert_eq!((invitation.accepted_at, invitation.pending_email.as_deref()), (None, Some("invitee@example.com")));
     }
+
+    async fn every_page_shows_nothing_of_another_tenant(app) {
+        use lyceum::http::storefront::{PLATFORM_PAGES, STOREFRONT_PAGES};
+        let w = world(&app).await;
+        let owner = alpha_owner_token(&app).await;
+        let param = |name: &str| w.params.iter().find(|(n, _)| *n == name).unwrap().1.clone();
+        // A paid lesson of the published course, and a draft course with its (preview) lesson.
+        let paid_lesson = app
+            .post(
+                &format!("/api/v1/tenants/alpha/courses/c1/sections/{}/lessons", param("section")),
+                Some(&owner),
+                json!({"title": "Paid", "kind": "text", "free_preview": false, "body": "Secret"}),
+            )
+            .await
+            .expect(201)["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let draft_lesson = app.course("alpha", &owner, "d1", 700).await;
+        let callers = [
+            ("anonymous", None),
+            ("a student", Some(web_session(&app, "student@example.com").await)),
+            ("another tenant's owner", Some(web_session(&app, "beta@example.com").await)),
+        ];
+        let before = counts(&app).await;
+
+        let mut checked = 0;
+        for (course, lesson) in [("c1", &paid_lesson), ("d1", &draft_lesson)] {
+            let params = [
+                ("tenant", "alpha".to_owned()),
+                ("course", course.to_owned()),
+                ("lesson", lesson.clone()),
+                ("order", param("order")),
+                ("outcome", "success".to_owned()),
+                ("token", param("token")),
+            ];
+            let pages = PLATFORM_PAGES.iter().map(|page| (None, page)).chain(
+                STOREFRONT_PAGES.iter().map(|page| (Some("alpha.lyceum.test"), page)),
+            );
+            for (host, (method, route)) in pages {
+                let method: Method = method.to_uppercase().parse().unwrap();
+                let path = fill_route(route, &params);
+                for (who, cookie) in &callers {
+                    let page = visit(&app, &method, host, &path, cookie.as_deref()).await;
+                    let at = format!("{who}: {method} {}{path}", host.unwrap_or(""));
+                    assert!(page.status < 500, "{at} answered {}", page.status);
+                    assert!(
+                        !page.location.contains("/content/") && !page.body.contains("/content/"),
+                        "{at} gave a content link"
+                    );
+                    assert!(!page.body.contains("Secret"), "{at} showed a paid lesson's body");
+                    if route.starts_with("/checkout/") {
+                        assert_eq!(page.status, 404, "{at}: someone else's order");
+                        assert!(!page.body.contains("Course c1"), "{at}: {}", page.body);
+                    }
+                    if course == "d1" && method == Method::GET && route.contains("courses/:course") {
+                        assert_eq!(page.status, 404, "{at}: a draft");
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked >= 100, "only {checked} page visits");
+
+        // Nothing the walk sent took effect: no order, no entitlement, no session, no account,
+        // the invitation still pending.
+        assert_eq!(counts(&app).await, before);
+        let invitation = lyceum::entities::staff_invitations::Entity::find()
+            .filter(lyceum::entities::staff_invitations::Column::Email.eq("invitee@example.com"))
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(invitation.accepted_at, None);
+
+        // The same order page opens for its buyer: the 404s above are about who asks.
+        let buyer = web_session(&app, "buyer@example.com").await;
+        let path = format!("/checkout/{}/success", param("order"));
+        let page = visit(&app, &Method::GET, None, &path, Some(&buyer)).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("Course c1"), "{}", page.body);
+    }
 }
 
 async fn alpha_owner_token(app: &TestApp) -> String {
@@ -239,4 +324,86 @@ async fn alpha_owner_token(app: &TestApp) -> String {
         .await
         .expect(200);
     body["token"].as_str().unwrap().to_owned()
+}
+
+/// What a page answered: status, `Location`, body.
+struct Page {
+    status: u16,
+    location: String,
+    body: String,
+}
+
+/// Calls a page as a browser would: on `host` (the platform's when `None`) with `cookie`, and
+/// for a POST a filled form whose CSRF token is forged (the walk knows no caller's secrets).
+async fn visit(
+    app: &TestApp,
+    method: &Method,
+    host: Option<&str>,
+    path: &str,
+    cookie: Option<&str>,
+) -> Page {
+    let mut req = app.client.request(method.clone(), app.url(path));
+    if let Some(host) = host {
+        req = req.header("host", host);
+    }
+    if let Some(cookie) = cookie {
+        req = req.header("cookie", cookie);
+    }
+    if method == Method::POST {
+        req = req.form(&[
+            ("csrf", "forged"),
+            ("email", "student@example.com"),
+            ("password", "correct horse battery"),
+            ("name", "Walker"),
+            ("next", "/"),
+            ("site", "alpha.lyceum.test"),
+            ("state", "walked"),
+        ]);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let location = resp
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    Page {
+        status,
+        location,
+        body: resp.text().await.unwrap(),
+    }
+}
+
+/// The platform session cookie of `email`, from the web sign-in form.
+async fn web_session(app: &TestApp, email: &str) -> String {
+    let resp = app.web_sign_in(email, "correct horse battery", "/").await;
+    assert_eq!(resp.status(), 303, "{email} signs in");
+    lyceum_e2e::web::set_cookie(&resp, "lyceum_session").expect("a session cookie")
+}
+
+/// Fills poem's `:name` segments.
+fn fill_route(path: &str, params: &[(&str, String)]) -> String {
+    path.split('/')
+        .map(|segment| match segment.strip_prefix(':') {
+            Some(name) => params
+                .iter()
+                .find(|(n, _)| *n == name)
+                .unwrap_or_else(|| panic!("teach the page walk a value for `:{name}` in {path}"))
+                .1
+                .clone(),
+            None => segment.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+async fn counts(app: &TestApp) -> [u64; 4] {
+    use lyceum::entities::{entitlements, orders, users, web_sessions};
+    let db = &app.state.db;
+    [
+        orders::Entity::find().count(db).await.unwrap(),
+        entitlements::Entity::find().count(db).await.unwrap(),
+        web_sessions::Entity::find().count(db).await.unwrap(),
+        users::Entity::find().count(db).await.unwrap(),
+    ]
 }

@@ -7,7 +7,7 @@ use lyceum::services::catalog::courses;
 use lyceum::services::orders::access;
 use lyceum::services::{accounts, tenants};
 use lyceum_e2e::TestApp;
-use lyceum_tenants::rbac::{Action, Principal, resource};
+use lyceum_tenants::rbac::{Principal, action, resource};
 
 const CALLS: u32 = 5_000;
 /// Calls whose allocations are counted and averaged (caches do housekeeping now and then).
@@ -31,11 +31,10 @@ pub async fn access_steps(app: &TestApp, token: &str) {
         "diagnostic: future sizes (bytes): token {}, tenant {}, casbin {}, course {}, decision {}",
         std::mem::size_of_val(&accounts::authenticate_token(state, token)),
         std::mem::size_of_val(&tenants::find_selling(state, "shop")),
-        std::mem::size_of_val(&state.policy.authorize::<resource::Access>(
+        std::mem::size_of_val(&state.policy.authorize::<resource::Access, action::Read>(
             &state.db,
             &principal,
-            tenant.domain(),
-            Action::Read
+            tenant.domain()
         )),
         std::mem::size_of_val(&courses::find_cached(state, &tenant, "paid")),
         std::mem::size_of_val(&access::decide(state, Some(user.id), &course)),
@@ -74,7 +73,7 @@ pub async fn access_steps(app: &TestApp, token: &str) {
         "policy.authorize (casbin)",
         state
             .policy
-            .authorize::<resource::Access>(&state.db, &principal, tenant.domain(), Action::Read)
+            .authorize::<resource::Access, action::Read>(&state.db, &principal, tenant.domain())
             .await
             .expect("authorized")
     );

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use lyceum_tenants::rbac::Action;
+use lyceum_tenants::rbac::action;
 use poem::web::{Data, Form, Html, Path, Redirect};
 use poem::{IntoResponse, Request, Response, handler};
 
@@ -47,10 +47,9 @@ pub async fn accept(
 ) -> Response {
     let result = async {
         let user = shop::form_user(state, req, &form.csrf, SessionScope::Platform).await?;
-        let proof = crate::http::api::own_account(
+        let proof = crate::http::api::own_account::<action::Update>(
             state,
             &lyceum_tenants::rbac::Principal::User(user.id),
-            Action::Update,
         )
         .await?;
         invitations::accept(state, &proof, &token).await

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use lyceum_tenants::rbac::{Action, Principal, resource};
+use lyceum_tenants::rbac::{Principal, action, resource};
 use poem::http::StatusCode;
 use poem::web::{Data, Form, Html, Redirect};
 use poem::{IntoResponse, Request, Response, handler};
@@ -101,11 +101,10 @@ pub async fn buy(
         let user = form_user(state, req, &form.csrf, shop.scope()).await?;
         let proof = state
             .policy
-            .authorize::<resource::Checkout>(
+            .authorize::<resource::Checkout, action::Create>(
                 &state.db,
                 &Principal::User(user.id),
                 shop.tenant.domain(),
-                Action::Create,
             )
             .await?;
         let input = Input {
@@ -144,16 +143,15 @@ pub async fn open_lesson(req: &Request, Data(state): Data<&Arc<AppState>>) -> Re
     };
     let user = viewer(state, req, shop.scope()).await.map(|v| v.user.id);
     let result = async {
-        state
+        let proof = state
             .policy
-            .authorize::<resource::Content>(
+            .authorize::<resource::Content, action::Read>(
                 &state.db,
                 &user.map_or(Principal::Anonymous, Principal::User),
                 shop.tenant.domain(),
-                Action::Read,
             )
             .await?;
-        content::issue(state, &shop.tenant, user, lesson).await
+        content::issue(state, &proof, &shop.tenant, lesson).await
     }
     .await;
     match result {

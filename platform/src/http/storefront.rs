@@ -6,7 +6,7 @@
 
 use std::sync::{Arc, LazyLock};
 
-use lyceum_tenants::rbac::{Action, Principal, resource};
+use lyceum_tenants::rbac::{Principal, action, resource};
 use minijinja::{Environment, context};
 use poem::http::StatusCode;
 use poem::web::{Data, Html, Path, Query};
@@ -18,7 +18,7 @@ use super::{shop, signin};
 use crate::error::{AppError, AppResult};
 use crate::services::accounts::SessionScope;
 use crate::services::catalog::public::{self, CatalogQuery};
-use crate::services::orders::{self, OrderStatus, checkout};
+use crate::services::orders::{self, OrderStatus};
 use crate::services::tenants::{self, Tenant};
 use crate::state::AppState;
 
@@ -43,40 +43,59 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env
 });
 
-/// The pages of the platform's origin: the list of storefronts, each storefront under
-/// `/s/{tenant}`, signing in and registering, order status.
-pub fn platform_routes() -> Route {
-    Route::new()
-        .at("/", get(platform_home))
-        .at("/s/:tenant", get(catalog_page))
-        .at("/s/:tenant/courses/:course", get(course_page))
-        .at("/s/:tenant/courses/:course/buy", post(shop::buy))
-        .at("/s/:tenant/lessons/:lesson", get(shop::open_lesson))
-        .at("/checkout/:order/:outcome", get(order_status))
-        .at("/login", get(signin::login_page).post(signin::login_submit))
-        .at(
-            "/register",
-            get(signin::register_page).post(signin::register_submit),
-        )
-        .at("/login/handoff", post(signin::handoff_consent))
-        .at(
-            "/invitations/:token",
-            get(super::invitation_page::show).post(super::invitation_page::accept),
-        )
-        .at("/logout", post(shop::logout))
+/// Mounts pages and lists what it mounts, as `(method, path)` in poem's path syntax: the
+/// authorization walk (`tests/api/authz.rs`) calls every page of these lists, so a page mounted
+/// here cannot escape it.
+macro_rules! pages {
+    (
+        $(#[$list_doc:meta])* $list:ident;
+        $(#[$routes_doc:meta])* $routes:ident;
+        $($path:literal => $method:ident($handler:expr) $(.$more:ident($more_handler:expr))*,)*
+    ) => {
+        $(#[$list_doc])*
+        pub const $list: &[(&str, &str)] = &[
+            $((stringify!($method), $path), $((stringify!($more), $path),)*)*
+        ];
+
+        $(#[$routes_doc])*
+        pub fn $routes() -> Route {
+            Route::new()$(.at($path, $method($handler)$(.$more($more_handler))*))*
+        }
+    };
 }
 
-/// The pages of a storefront on its own host.
-pub fn storefront_routes() -> Route {
-    Route::new()
-        .at("/", get(catalog_page))
-        .at("/courses/:course", get(course_page))
-        .at("/courses/:course/buy", post(shop::buy))
-        .at("/lessons/:lesson", get(shop::open_lesson))
-        .at("/login", get(signin::login_elsewhere))
-        .at("/register", get(signin::login_elsewhere))
-        .at("/auth/handoff", get(signin::handoff_redeem))
-        .at("/logout", post(shop::logout))
+pages! {
+    /// Every page of [`platform_routes`].
+    PLATFORM_PAGES;
+    /// The pages of the platform's origin: the list of storefronts, each storefront under
+    /// `/s/{tenant}`, signing in and registering, order status.
+    platform_routes;
+    "/" => get(platform_home),
+    "/s/:tenant" => get(catalog_page),
+    "/s/:tenant/courses/:course" => get(course_page),
+    "/s/:tenant/courses/:course/buy" => post(shop::buy),
+    "/s/:tenant/lessons/:lesson" => get(shop::open_lesson),
+    "/checkout/:order/:outcome" => get(order_status),
+    "/login" => get(signin::login_page).post(signin::login_submit),
+    "/register" => get(signin::register_page).post(signin::register_submit),
+    "/login/handoff" => post(signin::handoff_consent),
+    "/invitations/:token" => get(super::invitation_page::show).post(super::invitation_page::accept),
+    "/logout" => post(shop::logout),
+}
+
+pages! {
+    /// Every page of [`storefront_routes`].
+    STOREFRONT_PAGES;
+    /// The pages of a storefront on its own host.
+    storefront_routes;
+    "/" => get(catalog_page),
+    "/courses/:course" => get(course_page),
+    "/courses/:course/buy" => post(shop::buy),
+    "/lessons/:lesson" => get(shop::open_lesson),
+    "/login" => get(signin::login_elsewhere),
+    "/register" => get(signin::login_elsewhere),
+    "/auth/handoff" => get(signin::handoff_redeem),
+    "/logout" => post(shop::logout),
 }
 
 /// The storefront a page is for, and how its pages link to each other.
@@ -140,20 +159,19 @@ async fn order_status(
     Path((order_id, outcome)): Path<(uuid::Uuid, String)>,
     Query(query): Query<StatusQuery>,
 ) -> Response {
-    let by_token = query
-        .t
-        .as_deref()
-        .is_some_and(|t| checkout::status_token_valid(state, order_id, t));
-    let order = match orders::find_any(&state.db, order_id).await {
-        Ok(order) => order,
+    let by_token = match query.t.as_deref() {
+        Some(token) => orders::find_by_status_token(state, order_id, token).await,
+        None => Ok(None),
+    };
+    let order = match by_token {
+        Ok(Some(order)) => order,
+        Ok(None) => match own_order(state, req, order_id).await {
+            Ok(Some(order)) => order,
+            Ok(None) => return error_page(AppError::NotFound("order")),
+            Err(e) => return error_page(e),
+        },
         Err(e) => return error_page(e),
     };
-    if !by_token {
-        let buyer = shop::viewer(state, req, SessionScope::Platform).await;
-        if buyer.is_none_or(|v| v.user.id != order.buyer_id) {
-            return error_page(AppError::NotFound("order"));
-        }
-    }
     let pending = order.status == OrderStatus::Pending;
     let message = status_message(order.status, outcome == "cancelled");
     let tenant_base = match tenants::find_by_id(state, order.tenant_id).await {
@@ -176,6 +194,23 @@ async fn order_status(
             items,
         },
     ))
+}
+
+/// The order, when the platform session's user bought it.
+async fn own_order(
+    state: &AppState,
+    req: &Request,
+    order_id: uuid::Uuid,
+) -> AppResult<Option<orders::Order>> {
+    let Some(buyer) = shop::viewer(state, req, SessionScope::Platform).await else {
+        return Ok(None);
+    };
+    let Ok(proof) =
+        crate::http::api::own_account::<action::Read>(state, &Principal::User(buyer.user.id)).await
+    else {
+        return Ok(None);
+    };
+    orders::load_own(&state.db, &proof, order_id).await
 }
 
 /// What the status page says of an order in `status`.
@@ -247,11 +282,10 @@ async fn platform_index(state: &AppState) -> AppResult<String> {
 async fn catalog(state: &AppState, shop: &Shop) -> AppResult<String> {
     let proof = state
         .policy
-        .authorize::<resource::Catalog>(
+        .authorize::<resource::Catalog, action::Read>(
             &state.db,
             &Principal::Anonymous,
             shop.tenant.domain(),
-            Action::Read,
         )
         .await?;
     let page = public::list(
@@ -291,11 +325,10 @@ async fn course_detail(
     let tenant = &shop.tenant;
     let proof = state
         .policy
-        .authorize::<resource::Catalog>(
+        .authorize::<resource::Catalog, action::Read>(
             &state.db,
             &Principal::Anonymous,
             tenant.domain(),
-            Action::Read,
         )
         .await?;
     let detail = public::get(state, &proof, tenant, slug).await?;

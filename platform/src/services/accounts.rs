@@ -7,7 +7,7 @@ use argon2::password_hash::PasswordHasher;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use lyceum_tenants::rbac::{Domain, Grant, Role};
+use lyceum_tenants::rbac::{Authorized, Domain, Grant, Role, action, resource};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
     TransactionTrait,
@@ -425,7 +425,13 @@ fn token_digest(value: &str) -> TokenDigest {
 }
 
 /// Every grant a user holds, platform-wide ones first.
-pub async fn roles_of(state: &AppState, user_id: Uuid) -> AppResult<Vec<Grant>> {
+pub async fn roles_of(
+    state: &AppState,
+    auth: &Authorized<resource::Account, action::Read>,
+) -> AppResult<Vec<Grant>> {
+    let Some(user_id) = auth.user_id() else {
+        return Ok(Vec::new());
+    };
     use crate::entities::casbin_rule;
     use lyceum_tenants::rbac::Rule;
     let mut grants: Vec<Grant> = casbin_rule::Entity::find()

@@ -5,6 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, KeyInit, Mac};
+use lyceum_tenants::rbac::{Authorized, action, resource};
 use object_store::path::Path;
 use object_store::{GetOptions, GetRange};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
@@ -17,7 +18,7 @@ use super::now;
 use super::orders::access;
 use crate::entities::{content_fetches, courses, lessons};
 use crate::error::{AppError, AppResult};
-use crate::services::tenants::Tenant;
+use crate::services::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
 
 /// How long a content URL lives (the contract allows at most two hours).
@@ -139,14 +140,17 @@ async fn lesson_of(
 /// access (401 without a user, 402 without access).
 #[tracing::instrument(
     skip_all,
-    fields(tenant.id = %tenant.id, user.id = user.map(tracing::field::display), lesson.id = %lesson_id)
+    fields(tenant.id = %tenant.id, user.id = auth.user_id().map(tracing::field::display), lesson.id = %lesson_id)
 )]
 pub async fn issue(
     state: &AppState,
+    auth: &Authorized<resource::Content, action::Read>,
     tenant: &Tenant,
-    user: Option<Uuid>,
     lesson_id: Uuid,
 ) -> AppResult<SignedUrl> {
+    ensure_covers(auth, tenant)?;
+    // The link is signed for the one the proof was given to.
+    let user = auth.user_id();
     let (lesson, course) = lesson_of(state, tenant.id, lesson_id).await?;
     let decision = access::decide(state, user, &course).await?;
     if !course.published && !decision.access {

@@ -6,7 +6,7 @@
 use std::fmt;
 
 use futures_util::future::BoxFuture;
-use lyceum_tenants::rbac::{Authorized, resource};
+use lyceum_tenants::rbac::{Authorized, action, resource};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
 use super::invalidation::Invalidations;
@@ -76,7 +76,7 @@ impl DnsProbe for SystemDns {
 /// on that domain from now on (owner).
 pub async fn verify(
     state: &AppState,
-    auth: &Authorized<resource::Tenant>,
+    auth: &Authorized<resource::Tenant, action::Update>,
     tenant: &Tenant,
     probe: &dyn DnsProbe,
 ) -> AppResult<Tenant> {

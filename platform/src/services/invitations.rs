@@ -7,7 +7,7 @@
 //! role. An unknown, expired, used or someone else's token is one and the same 404.
 
 use chrono::{DateTime, Duration, Utc};
-use lyceum_tenants::rbac::{Authorized, Grant, Role, resource};
+use lyceum_tenants::rbac::{Authorized, Grant, Role, action, resource};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -92,7 +92,7 @@ impl TryFrom<rows::Model> for Invitation {
 #[tracing::instrument(skip_all, fields(tenant.id = %tenant.id, user.id = auth.user_id().map(tracing::field::display), role = role.as_str()))]
 pub async fn invite(
     state: &AppState,
-    auth: &Authorized<resource::Member>,
+    auth: &Authorized<resource::Member, action::Create>,
     tenant: &Tenant,
     email: &Email,
     role: Role,
@@ -170,7 +170,7 @@ async fn enqueue_mail(
 /// sees whom to invite again), newest first (owner).
 pub async fn list_pending(
     state: &AppState,
-    auth: &Authorized<resource::Member>,
+    auth: &Authorized<resource::Member, action::Read>,
     tenant: &Tenant,
 ) -> AppResult<Vec<Invitation>> {
     ensure_covers(auth, tenant)?;
@@ -190,7 +190,7 @@ pub async fn list_pending(
 #[tracing::instrument(skip_all, fields(tenant.id = %tenant.id, user.id = auth.user_id().map(tracing::field::display), invitation.id = %id))]
 pub async fn cancel(
     state: &AppState,
-    auth: &Authorized<resource::Member>,
+    auth: &Authorized<resource::Member, action::Delete>,
     tenant: &Tenant,
     id: Uuid,
 ) -> AppResult<()> {
@@ -213,7 +213,7 @@ pub async fn cancel(
 #[tracing::instrument(skip_all, fields(tenant.id = tracing::field::Empty, user.id = auth.user_id().map(tracing::field::display)))]
 pub async fn accept(
     state: &AppState,
-    auth: &Authorized<resource::Account>,
+    auth: &Authorized<resource::Account, action::Update>,
     token: &str,
 ) -> AppResult<Member> {
     let user_id = auth

@@ -1,7 +1,8 @@
 //! Domain services: the only code that opens transactions and touches entities.
 //!
 //! Every call that reads or writes tenant data takes the tenant first and an
-//! [`Authorized`](lyceum_tenants::rbac::Authorized) proof for the resource it touches.
+//! [`Authorized`](lyceum_tenants::rbac::Authorized) proof for the resource it touches and the
+//! action it takes (`Read` for the reads handlers make, `Update`, `Publish`, … for writes).
 
 pub mod accounts;
 pub mod catalog;

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use lyceum_tenants::rbac::{
-    Action, Authorized, Authorizer, Domain, Grant, Principal, Resource, Rule, permission_rules,
+    Authorized, Authorizer, Domain, Grant, Principal, Resource, Rule, Verb, permission_rules,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
@@ -98,20 +98,20 @@ impl Policy {
         Ok(true)
     }
 
-    /// Checks a permission; a denial is re-checked once against a fresher policy.
-    pub async fn authorize<R: Resource>(
+    /// Checks the permission to do `A` on `R`; a denial is re-checked once against a fresher
+    /// policy.
+    pub async fn authorize<R: Resource, A: Verb>(
         &self,
         db: &DatabaseConnection,
         principal: &Principal,
         domain: Domain,
-        action: Action,
-    ) -> AppResult<Authorized<R>> {
-        match self.authz.authorize::<R>(principal, domain, action).await {
+    ) -> AppResult<Authorized<R, A>> {
+        match self.authz.authorize::<R, A>(principal, domain).await {
             Ok(proof) => Ok(proof),
             Err(denied) => {
                 // Boxed: the cold path's database future stays out of every caller's future.
                 if matches!(principal, Principal::User(_)) && Box::pin(self.refresh(db)).await? {
-                    return Ok(self.authz.authorize::<R>(principal, domain, action).await?);
+                    return Ok(self.authz.authorize::<R, A>(principal, domain).await?);
                 }
                 Err(denied.into())
             }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use lyceum_gateway_core::Currency;
-use lyceum_tenants::rbac::{Authorized, Domain, Grant, Role, resource};
+use lyceum_tenants::rbac::{Authorized, Domain, Grant, Role, action, resource};
 use lyceum_tenants::{Slug, TenantStatus};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -111,7 +111,7 @@ pub struct Application {
 #[tracing::instrument(skip_all, fields(tenant.id = tracing::field::Empty, user.id = auth.user_id().map(tracing::field::display)))]
 pub async fn apply(
     state: &AppState,
-    auth: &Authorized<resource::Tenant>,
+    auth: &Authorized<resource::Tenant, action::Create>,
     input: Application,
 ) -> AppResult<Tenant> {
     let owner = auth.user_id().ok_or(AppError::Unauthenticated(
@@ -198,7 +198,7 @@ pub async fn find_selling(state: &AppState, slug: &str) -> AppResult<Arc<Tenant>
 /// Every tenant, newest first, optionally only those in one status (platform admins).
 pub async fn list(
     state: &AppState,
-    _auth: &Authorized<resource::Platform>,
+    _auth: &Authorized<resource::Platform, action::Read>,
     status: Option<TenantStatus>,
 ) -> AppResult<Vec<Tenant>> {
     let mut query = tenants::Entity::find().order_by_desc(tenants::Column::Id);
@@ -221,7 +221,7 @@ pub async fn list(
 )]
 pub async fn set_status(
     state: &AppState,
-    _auth: &Authorized<resource::Platform>,
+    _auth: &Authorized<resource::Platform, action::Approve>,
     tenant: &Tenant,
     status: TenantStatus,
 ) -> AppResult<Tenant> {
@@ -242,7 +242,7 @@ pub async fn set_status(
 /// Sets a tenant's platform fee in basis points (platform admins).
 pub async fn set_fee_plan(
     state: &AppState,
-    _auth: &Authorized<resource::Platform>,
+    _auth: &Authorized<resource::Platform, action::Update>,
     tenant: &Tenant,
     fee_bps: u16,
 ) -> AppResult<Tenant> {
@@ -273,7 +273,7 @@ pub struct TenantPatch {
 #[tracing::instrument(skip_all, fields(tenant.id = %tenant.id, user.id = auth.user_id().map(tracing::field::display)))]
 pub async fn update(
     state: &AppState,
-    auth: &Authorized<resource::Tenant>,
+    auth: &Authorized<resource::Tenant, action::Update>,
     tenant: &Tenant,
     patch: TenantPatch,
 ) -> AppResult<Tenant> {
@@ -334,7 +334,7 @@ pub fn parse_staff_role(role: &str) -> AppResult<Role> {
 /// Removes every staff role of a user in the tenant (owner). The owner cannot be removed.
 pub async fn remove_member(
     state: &AppState,
-    auth: &Authorized<resource::Member>,
+    auth: &Authorized<resource::Member, action::Delete>,
     tenant: &Tenant,
     user_id: Uuid,
 ) -> AppResult<()> {
@@ -370,7 +370,7 @@ pub async fn remove_member(
 /// The staff of a tenant, owner first.
 pub async fn list_members(
     state: &AppState,
-    auth: &Authorized<resource::Member>,
+    auth: &Authorized<resource::Member, action::Read>,
     tenant: &Tenant,
 ) -> AppResult<Vec<Member>> {
     ensure_covers(auth, tenant)?;
@@ -406,8 +406,8 @@ pub async fn list_members(
 }
 
 /// A proof for one tenant must not be used on another.
-pub fn ensure_covers<R: lyceum_tenants::rbac::Resource>(
-    auth: &Authorized<R>,
+pub fn ensure_covers<R: lyceum_tenants::rbac::Resource, A: lyceum_tenants::rbac::Verb>(
+    auth: &Authorized<R, A>,
     tenant: &Tenant,
 ) -> AppResult<()> {
     if auth.covers_tenant(tenant.id) {

@@ -1,10 +1,12 @@
 //! casbin RBAC with domains behind a typed wrapper.
 //!
 //! A handler asks [`Authorizer::authorize`] with who is calling ([`Principal`]), in which
-//! [`Domain`], on which resource type (a marker from [`resource`]) and with which [`Action`].
-//! The answer is an [`Authorized`] proof: services that change data take one, so a handler
-//! that skipped the check does not compile.
+//! [`Domain`], on which resource type (a marker from [`resource`]) and with which action (a
+//! marker from [`action`]). The answer is an [`Authorized`] proof typed by both: services that
+//! read or change data take the proof for exactly what they do, so a handler that skipped the
+//! check, or checked a weaker action, does not compile.
 
+pub mod action;
 mod grant;
 pub mod resource;
 
@@ -18,6 +20,7 @@ use moka::future::Cache;
 use tokio::sync::RwLock;
 use uuid::Uuid;
 
+pub use action::Verb;
 pub use grant::{Grant, Role, UnknownRole};
 pub use resource::Resource;
 
@@ -75,7 +78,8 @@ impl Domain {
     }
 }
 
-/// What the caller wants to do with the resource.
+/// What the caller wants to do with the resource, at run time (the casbin question, the cache
+/// key, the error); proofs carry it as a type, a marker of [`action`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
     Read,
@@ -87,7 +91,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Read => "read",
             Self::Create => "create",
@@ -122,15 +126,17 @@ pub struct Rule {
     pub values: Vec<String>,
 }
 
-/// Proof that `principal` may do `action` on `R` in `domain`.
-pub struct Authorized<R> {
+/// Proof that `principal` may do `A` on `R` in `domain`.
+///
+/// `Authorized<resource::Course, action::Read>` and `Authorized<resource::Course,
+/// action::Update>` are different types: a proof answers the one question it was asked.
+pub struct Authorized<R, A> {
     principal: Principal,
     domain: Domain,
-    action: Action,
-    resource: PhantomData<R>,
+    marker: PhantomData<(R, A)>,
 }
 
-impl<R: Resource> Authorized<R> {
+impl<R: Resource, A: Verb> Authorized<R, A> {
     pub fn principal(&self) -> Principal {
         self.principal
     }
@@ -140,7 +146,7 @@ impl<R: Resource> Authorized<R> {
     }
 
     pub fn action(&self) -> Action {
-        self.action
+        A::ACTION
     }
 
     /// The signed-in user, if the proof was given to one.
@@ -160,13 +166,13 @@ impl<R: Resource> Authorized<R> {
     }
 }
 
-impl<R: Resource> fmt::Debug for Authorized<R> {
+impl<R: Resource, A: Verb> fmt::Debug for Authorized<R, A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Authorized")
             .field("principal", &self.principal)
             .field("domain", &self.domain)
             .field("resource", &R::NAME)
-            .field("action", &self.action)
+            .field("action", &A::NAME)
             .finish()
     }
 }
@@ -243,13 +249,13 @@ impl Authorizer {
         Ok(())
     }
 
-    /// Whether `principal` may do `action` on `R` in `domain`.
-    pub async fn authorize<R: Resource>(
+    /// Whether `principal` may do `A` on `R` in `domain`.
+    pub async fn authorize<R: Resource, A: Verb>(
         &self,
         principal: &Principal,
         domain: Domain,
-        action: Action,
-    ) -> Result<Authorized<R>, Denied> {
+    ) -> Result<Authorized<R, A>, Denied> {
+        let action = A::ACTION;
         let question = (*principal, domain, R::NAME, action);
         let generation = self.generation.load(Ordering::Acquire);
         let allowed = match self.answers.get(&question).await {
@@ -261,8 +267,7 @@ impl Authorizer {
             return Ok(Authorized {
                 principal: *principal,
                 domain,
-                action,
-                resource: PhantomData,
+                marker: PhantomData,
             });
         }
         tracing::debug!(

@@ -18,19 +18,19 @@ async fn owners_manage_their_tenant_only() {
     let alice_p = Principal::User(alice);
     assert!(
         authz
-            .authorize::<resource::Course>(&alice_p, Domain::Tenant(a), Action::Update)
+            .authorize::<resource::Course, action::Update>(&alice_p, Domain::Tenant(a))
             .await
             .is_ok()
     );
     assert!(matches!(
         authz
-            .authorize::<resource::Course>(&alice_p, Domain::Tenant(b), Action::Update)
+            .authorize::<resource::Course, action::Update>(&alice_p, Domain::Tenant(b))
             .await,
         Err(Denied::Forbidden { .. })
     ));
     assert!(
         authz
-            .authorize::<resource::Platform>(&alice_p, Domain::Platform, Action::Approve)
+            .authorize::<resource::Platform, action::Approve>(&alice_p, Domain::Platform)
             .await
             .is_err()
     );
@@ -43,13 +43,13 @@ async fn platform_admins_hold_everywhere() {
     let p = Principal::User(admin);
     assert!(
         authz
-            .authorize::<resource::Platform>(&p, Domain::Platform, Action::Approve)
+            .authorize::<resource::Platform, action::Approve>(&p, Domain::Platform)
             .await
             .is_ok()
     );
     assert!(
         authz
-            .authorize::<resource::Course>(&p, Domain::Tenant(Uuid::now_v7()), Action::Delete)
+            .authorize::<resource::Course, action::Delete>(&p, Domain::Tenant(Uuid::now_v7()))
             .await
             .is_ok()
     );
@@ -63,25 +63,25 @@ async fn editors_cannot_manage_members_and_anonymous_only_reads_the_catalog() {
     let p = Principal::User(editor);
     assert!(
         authz
-            .authorize::<resource::Course>(&p, dom, Action::Publish)
+            .authorize::<resource::Course, action::Publish>(&p, dom)
             .await
             .is_ok()
     );
     assert!(
         authz
-            .authorize::<resource::Member>(&p, dom, Action::Create)
+            .authorize::<resource::Member, action::Create>(&p, dom)
             .await
             .is_err()
     );
     assert!(
         authz
-            .authorize::<resource::Catalog>(&Principal::Anonymous, dom, Action::Read)
+            .authorize::<resource::Catalog, action::Read>(&Principal::Anonymous, dom)
             .await
             .is_ok()
     );
     assert!(matches!(
         authz
-            .authorize::<resource::Course>(&Principal::Anonymous, dom, Action::Create)
+            .authorize::<resource::Course, action::Create>(&Principal::Anonymous, dom)
             .await,
         Err(Denied::Unauthenticated)
     ));
@@ -95,14 +95,14 @@ async fn grants_can_be_added_and_removed_while_running() {
     let p = Principal::User(user);
     assert!(
         authz
-            .authorize::<resource::Tenant>(&p, Domain::Tenant(tenant), Action::Update)
+            .authorize::<resource::Tenant, action::Update>(&p, Domain::Tenant(tenant))
             .await
             .is_err()
     );
     authz.add_grant(&grant).await.unwrap();
     assert!(
         authz
-            .authorize::<resource::Tenant>(&p, Domain::Tenant(tenant), Action::Update)
+            .authorize::<resource::Tenant, action::Update>(&p, Domain::Tenant(tenant))
             .await
             .is_ok()
     );
@@ -113,7 +113,7 @@ async fn grants_can_be_added_and_removed_while_running() {
     authz.remove_grant(&grant).await.unwrap();
     assert!(
         authz
-            .authorize::<resource::Tenant>(&p, Domain::Tenant(tenant), Action::Update)
+            .authorize::<resource::Tenant, action::Update>(&p, Domain::Tenant(tenant))
             .await
             .is_err()
     );
@@ -143,27 +143,27 @@ async fn cached_answers_follow_every_policy_change() {
     for _ in 0..3 {
         assert!(
             authz
-                .authorize::<resource::Course>(&p, dom, Action::Update)
+                .authorize::<resource::Course, action::Update>(&p, dom)
                 .await
                 .is_err()
         );
         authz.add_grant(&grant).await.unwrap();
         assert!(
             authz
-                .authorize::<resource::Course>(&p, dom, Action::Update)
+                .authorize::<resource::Course, action::Update>(&p, dom)
                 .await
                 .is_ok()
         );
         assert!(
             authz
-                .authorize::<resource::Course>(&p, dom, Action::Update)
+                .authorize::<resource::Course, action::Update>(&p, dom)
                 .await
                 .is_ok()
         );
         authz.remove_grant(&grant).await.unwrap();
         assert!(
             authz
-                .authorize::<resource::Course>(&p, dom, Action::Update)
+                .authorize::<resource::Course, action::Update>(&p, dom)
                 .await
                 .is_err()
         );
@@ -171,9 +171,53 @@ async fn cached_answers_follow_every_policy_change() {
     authz.reload(vec![]).await.unwrap();
     assert!(
         authz
-            .authorize::<resource::Catalog>(&Principal::Anonymous, dom, Action::Read)
+            .authorize::<resource::Catalog, action::Read>(&Principal::Anonymous, dom)
             .await
             .is_err(),
         "a reload without permissions denies everything"
     );
+}
+
+/// Stands for a service that changes a course: it names the one proof it accepts.
+fn edit_course(proof: &Authorized<resource::Course, action::Update>) -> Action {
+    proof.action()
+}
+
+fn type_of<T: 'static>(_: &T) -> std::any::TypeId {
+    std::any::TypeId::of::<T>()
+}
+
+#[tokio::test]
+async fn a_proof_is_typed_by_its_action_as_well_as_its_resource() {
+    let (grader, editor, tenant) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    let dom = Domain::Tenant(tenant);
+    let authz = authorizer(&[
+        Grant::new(grader, Role::Grader, dom),
+        Grant::new(editor, Role::Editor, dom),
+    ])
+    .await;
+    let read = authz
+        .authorize::<resource::Course, action::Read>(&Principal::User(grader), dom)
+        .await
+        .unwrap();
+    assert_eq!(read.action(), Action::Read);
+    assert!(
+        authz
+            .authorize::<resource::Course, action::Update>(&Principal::User(grader), dom)
+            .await
+            .is_err(),
+        "a grader reads courses and may not edit them"
+    );
+    let update = authz
+        .authorize::<resource::Course, action::Update>(&Principal::User(editor), dom)
+        .await
+        .unwrap();
+    assert_eq!(edit_course(&update), Action::Update);
+    // `edit_course(&read)` does not compile: the grader's read proof is another type.
+    assert_ne!(type_of(&read), type_of(&update));
+    assert_ne!(
+        std::any::TypeId::of::<Authorized<resource::Course, action::Read>>(),
+        std::any::TypeId::of::<Authorized<resource::Catalog, action::Read>>(),
+    );
+    assert_eq!(<action::Publish as Verb>::NAME, "publish");
 }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use lyceum_tenants::rbac::{Action, Domain};
+use lyceum_tenants::rbac::{Domain, action};
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
@@ -49,9 +49,9 @@ impl AccountApi {
     /// Who am I, and which roles do I hold where.
     #[oai(path = "/me", method = "get", operation_id = "get_me")]
     async fn get_me(&self, Data(state): Data<&Arc<AppState>>, auth: Auth) -> ApiResult<MeResponse> {
-        super::own_account(state, &auth.principal(), Action::Read).await?;
+        let proof = super::own_account::<action::Read>(state, &auth.principal()).await?;
         let user = auth.user();
-        let grants = accounts::roles_of(state, user.id).await?;
+        let grants = accounts::roles_of(state, &proof).await?;
         let slugs: HashMap<Uuid, String> = accounts::tenant_slugs(state, &grants).await?;
         let roles = grants
             .into_iter()

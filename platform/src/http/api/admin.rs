@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use lyceum_tenants::TenantStatus;
-use lyceum_tenants::rbac::{Action, Domain, resource};
+use lyceum_tenants::rbac::{Domain, Verb, action, resource};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -40,14 +40,13 @@ enum TenantsResponse {
 #[derive(Debug)]
 pub struct AdminApi;
 
-async fn admin_proof(
+async fn admin_proof<A: Verb>(
     state: &AppState,
     auth: &Auth,
-    action: Action,
-) -> AppResult<lyceum_tenants::rbac::Authorized<resource::Platform>> {
+) -> AppResult<lyceum_tenants::rbac::Authorized<resource::Platform, A>> {
     state
         .policy
-        .authorize::<resource::Platform>(&state.db, &auth.principal(), Domain::Platform, action)
+        .authorize::<resource::Platform, A>(&state.db, &auth.principal(), Domain::Platform)
         .await
 }
 
@@ -61,7 +60,7 @@ impl AdminApi {
         auth: Auth,
         status: Query<Option<String>>,
     ) -> ApiResult<TenantsResponse> {
-        let proof = admin_proof(state, &auth, Action::Read).await?;
+        let proof = admin_proof::<action::Read>(state, &auth).await?;
         let status = status
             .0
             .as_deref()
@@ -121,7 +120,7 @@ impl AdminApi {
         tenant: Path<String>,
         Json(body): Json<FeePlanRequest>,
     ) -> ApiResult<TenantResponse> {
-        let proof = admin_proof(state, &auth, Action::Update).await?;
+        let proof = admin_proof::<action::Update>(state, &auth).await?;
         let tenant = tenants::find_by_slug(state, &tenant).await?;
         let updated = tenants::set_fee_plan(state, &proof, &tenant, body.fee_bps).await?;
         Ok(TenantResponse::Ok(Json(updated.into())))
@@ -136,7 +135,7 @@ impl AdminApi {
         slug: &str,
         status: TenantStatus,
     ) -> ApiResult<TenantResponse> {
-        let proof = admin_proof(state, auth, Action::Approve).await?;
+        let proof = admin_proof::<action::Approve>(state, auth).await?;
         let tenant = tenants::find_by_slug(state, slug).await?;
         let updated = tenants::set_status(state, &proof, &tenant, status).await?;
         Ok(TenantResponse::Ok(Json(updated.into())))

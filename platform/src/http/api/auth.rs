@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use lyceum_tenants::rbac::Action;
+use lyceum_tenants::rbac::action;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
@@ -147,7 +147,7 @@ impl AuthApi {
         auth: Auth,
         req: &poem::Request,
     ) -> ApiResult<NoContent> {
-        super::own_account(state, &auth.principal(), Action::Update).await?;
+        super::own_account::<action::Update>(state, &auth.principal()).await?;
         match &auth {
             Auth::Bearer(BearerToken(_)) => {
                 if let Some(token) = bearer_of(req) {
@@ -194,7 +194,7 @@ impl AuthApi {
         auth: Auth,
         req: &poem::Request,
     ) -> ApiResult<SessionEnded> {
-        super::own_account(state, &auth.principal(), Action::Update).await?;
+        super::own_account::<action::Update>(state, &auth.principal()).await?;
         if let Some(cookie) = req.cookie().get(SESSION_COOKIE) {
             accounts::end_session(state, cookie.value_str()).await?;
         }

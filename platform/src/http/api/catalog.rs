@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use lyceum_tenants::rbac::{Action, resource};
+use lyceum_tenants::rbac::{action, resource};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -72,11 +72,10 @@ impl CatalogApi {
         let tenant = tenants::find_selling(state, &tenant).await?;
         let proof = state
             .policy
-            .authorize::<resource::Catalog>(
+            .authorize::<resource::Catalog, action::Read>(
                 &state.db,
                 &auth.principal(),
                 tenant.domain(),
-                Action::Read,
             )
             .await?;
         let page = public::list(
@@ -113,11 +112,10 @@ impl CatalogApi {
         let tenant = tenants::find_selling(state, &tenant).await?;
         let proof = state
             .policy
-            .authorize::<resource::Catalog>(
+            .authorize::<resource::Catalog, action::Read>(
                 &state.db,
                 &auth.principal(),
                 tenant.domain(),
-                Action::Read,
             )
             .await?;
         let detail = public::get(state, &proof, &tenant, &course).await?;
@@ -141,7 +139,7 @@ impl CatalogApi {
         Json(body): Json<CreateCourseRequest>,
     ) -> ApiResult<Created<CourseBody>> {
         let (tenant, proof) =
-            in_tenant::<resource::Course>(state, &auth.principal(), &tenant, Action::Create)
+            in_tenant::<resource::Course, action::Create>(state, &auth.principal(), &tenant)
                 .await?;
         let input = NewCourse {
             slug: domain::slug("slug", &body.slug)?,
@@ -170,7 +168,7 @@ impl CatalogApi {
         Json(body): Json<UpdateCourseRequest>,
     ) -> ApiResult<CourseResponse> {
         let (tenant, proof) =
-            in_tenant::<resource::Course>(state, &auth.principal(), &tenant, Action::Update)
+            in_tenant::<resource::Course, action::Update>(state, &auth.principal(), &tenant)
                 .await?;
         let patch = CoursePatch {
             title: body

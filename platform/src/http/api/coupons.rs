@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use lyceum_tenants::rbac::{Action, resource};
+use lyceum_tenants::rbac::{action, resource};
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -81,7 +81,7 @@ impl CouponsApi {
         Json(body): Json<CreateCouponRequest>,
     ) -> ApiResult<Created<CouponBody>> {
         let (tenant, proof) =
-            in_tenant::<resource::Coupon>(state, &auth.principal(), &tenant, Action::Create)
+            in_tenant::<resource::Coupon, action::Create>(state, &auth.principal(), &tenant)
                 .await?;
         let discount = match (body.percent_off, &body.amount_off) {
             (Some(p), None) => Discount::Percent(p),

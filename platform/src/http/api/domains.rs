@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use lyceum_tenants::rbac::{Action, resource};
+use lyceum_tenants::rbac::{action, resource};
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -43,7 +43,7 @@ impl DomainsApi {
         tenant: Path<String>,
     ) -> ApiResult<Verified> {
         let (tenant, proof) =
-            in_tenant::<resource::Tenant>(state, &auth.principal(), &tenant, Action::Update)
+            in_tenant::<resource::Tenant, action::Update>(state, &auth.principal(), &tenant)
                 .await?;
         let updated = domains::verify(state, &proof, &tenant, state.dns.as_ref()).await?;
         Ok(Verified::Ok(Json(updated.into())))

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use lyceum_tenants::rbac::{Action, resource};
+use lyceum_tenants::rbac::{action, resource};
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -92,7 +92,7 @@ impl InvitationsApi {
         tenant: Path<String>,
     ) -> ApiResult<InvitationsResponse> {
         let (tenant, proof) =
-            in_tenant::<resource::Member>(state, &auth.principal(), &tenant, Action::Read).await?;
+            in_tenant::<resource::Member, action::Read>(state, &auth.principal(), &tenant).await?;
         let pending = invitations::list_pending(state, &proof, &tenant).await?;
         Ok(InvitationsResponse::Ok(Json(
             pending.into_iter().map(Into::into).collect(),
@@ -114,7 +114,7 @@ impl InvitationsApi {
         invitation: Path<Uuid>,
     ) -> ApiResult<NoContent> {
         let (tenant, proof) =
-            in_tenant::<resource::Member>(state, &auth.principal(), &tenant, Action::Delete)
+            in_tenant::<resource::Member, action::Delete>(state, &auth.principal(), &tenant)
                 .await?;
         invitations::cancel(state, &proof, &tenant, *invitation).await?;
         Ok(NoContent::NoContent)
@@ -135,7 +135,7 @@ impl InvitationsApi {
         auth: Auth,
         token: Path<String>,
     ) -> ApiResult<AcceptResponse> {
-        let proof = own_account(state, &auth.principal(), Action::Update).await?;
+        let proof = own_account::<action::Update>(state, &auth.principal()).await?;
         let member = invitations::accept(state, &proof, &token).await?;
         Ok(AcceptResponse::Ok(Json(member.into())))
     }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use lyceum_tenants::rbac::{Action, Principal, resource};
+use lyceum_tenants::rbac::{Principal, action, resource};
 use poem::endpoint::BoxEndpoint;
 use poem::http::Method;
 use poem::web::Data;
@@ -86,16 +86,15 @@ impl LearningApi {
         lesson: Path<Uuid>,
     ) -> ApiResult<ContentResponse> {
         let tenant = tenants::find_selling(state, &tenant).await?;
-        state
+        let proof = state
             .policy
-            .authorize::<resource::Content>(
+            .authorize::<resource::Content, action::Read>(
                 &state.db,
                 &auth.principal(),
                 tenant.domain(),
-                Action::Read,
             )
             .await?;
-        let link = content::issue(state, &tenant, auth.user().map(|u| u.id), *lesson).await?;
+        let link = content::issue(state, &proof, &tenant, *lesson).await?;
         Ok(ContentResponse::Ok(Json(ContentLink {
             url: link.url,
             expires_at: link.expires_at,
@@ -144,7 +143,7 @@ async fn access_answer(req: &Request) -> AppResult<Vec<u8>> {
     let tenant = tenants::find_selling(state, tenant).await?;
     state
         .policy
-        .authorize::<resource::Access>(&state.db, &principal, tenant.domain(), Action::Read)
+        .authorize::<resource::Access, action::Read>(&state.db, &principal, tenant.domain())
         .await?;
     let course = courses::find_cached(state, &tenant, course).await?;
     let decision = access::decide(state, user, &course).await?;

@@ -79,40 +79,33 @@ pub fn all() -> (
     )
 }
 
-use lyceum_tenants::rbac::{Action, Authorized, Principal, Resource};
+use lyceum_tenants::rbac::{Authorized, Principal, Resource, Verb};
 
 use crate::error::AppResult;
 use crate::services::tenants::{self as tenant_service, Tenant};
 use crate::state::AppState;
 
-/// Checks `action` on the caller's own account (platform-wide).
-pub(crate) async fn own_account(
+/// Checks `A` on the caller's own account (platform-wide).
+pub(crate) async fn own_account<A: Verb>(
     state: &AppState,
     principal: &Principal,
-    action: Action,
-) -> AppResult<Authorized<lyceum_tenants::rbac::resource::Account>> {
+) -> AppResult<Authorized<lyceum_tenants::rbac::resource::Account, A>> {
     state
         .policy
-        .authorize(
-            &state.db,
-            principal,
-            lyceum_tenants::rbac::Domain::Platform,
-            action,
-        )
+        .authorize(&state.db, principal, lyceum_tenants::rbac::Domain::Platform)
         .await
 }
 
-/// Resolves a tenant by slug (any status) and checks `action` on `R` inside it.
-pub(crate) async fn in_tenant<R: Resource>(
+/// Resolves a tenant by slug (any status) and checks `A` on `R` inside it.
+pub(crate) async fn in_tenant<R: Resource, A: Verb>(
     state: &AppState,
     principal: &Principal,
     slug: &str,
-    action: Action,
-) -> AppResult<(Arc<Tenant>, Authorized<R>)> {
+) -> AppResult<(Arc<Tenant>, Authorized<R, A>)> {
     let tenant = tenant_service::find_by_slug(state, slug).await?;
     let proof = state
         .policy
-        .authorize::<R>(&state.db, principal, tenant.domain(), action)
+        .authorize::<R, A>(&state.db, principal, tenant.domain())
         .await?;
     Ok((tenant, proof))
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use lyceum_gateway_core::GatewayId;
-use lyceum_tenants::rbac::{Action, resource};
+use lyceum_tenants::rbac::{action, resource};
 use poem::web::Data;
 use poem_openapi::param::{Header, Path};
 use poem_openapi::payload::Json;
@@ -191,11 +191,10 @@ impl OrdersApi {
         let tenant = tenants::find_selling(state, &tenant).await?;
         let proof = state
             .policy
-            .authorize::<resource::Checkout>(
+            .authorize::<resource::Checkout, action::Create>(
                 &state.db,
                 &auth.principal(),
                 tenant.domain(),
-                Action::Create,
             )
             .await?;
         let key = idempotency_key.0.filter(|k| !k.is_empty());
@@ -245,28 +244,22 @@ impl OrdersApi {
         order: Path<Uuid>,
     ) -> ApiResult<OrderResponse> {
         let tenant = tenants::find_by_slug(state, &tenant).await?;
-        let found = orders::load(&state.db, tenant.id, *order).await;
         let principal = auth.principal();
-        match found {
-            Ok(order) if order.buyer_id == auth.user().id => {
-                super::own_account(state, &principal, Action::Read).await?;
-                Ok(OrderResponse::Ok(Json(order.into())))
-            }
-            other => {
-                // Not the buyer: staff of the storefront, or nobody (the same 403 whether the
-                // order exists or not, so ids cannot be probed).
-                state
-                    .policy
-                    .authorize::<resource::Order>(
-                        &state.db,
-                        &principal,
-                        tenant.domain(),
-                        Action::Read,
-                    )
-                    .await?;
-                Ok(OrderResponse::Ok(Json(other?.into())))
-            }
+        // The buyer reads their own order through their account…
+        if let Ok(mine) = super::own_account::<action::Read>(state, &principal).await
+            && let Some(order) = orders::load_own(&state.db, &mine, *order).await?
+            && order.tenant_id == tenant.id
+        {
+            return Ok(OrderResponse::Ok(Json(order.into())));
         }
+        // …anyone else needs the storefront's order read: the same 403 whether the order
+        // exists or not, so ids cannot be probed.
+        let proof = state
+            .policy
+            .authorize::<resource::Order, action::Read>(&state.db, &principal, tenant.domain())
+            .await?;
+        let order = orders::load(&state.db, &proof, &tenant, *order).await?;
+        Ok(OrderResponse::Ok(Json(order.into())))
     }
 
     /// The signed-in user's purchases, newest first.
@@ -281,8 +274,8 @@ impl OrdersApi {
         Data(state): Data<&Arc<AppState>>,
         auth: Auth,
     ) -> ApiResult<OrdersResponse> {
-        super::own_account(state, &auth.principal(), Action::Read).await?;
-        let list = orders::list_for_buyer(&state.db, auth.user().id).await?;
+        let proof = super::own_account::<action::Read>(state, &auth.principal()).await?;
+        let list = orders::list_for_buyer(&state.db, &proof).await?;
         Ok(OrdersResponse::Ok(Json(
             list.into_iter().map(Into::into).collect(),
         )))
@@ -305,7 +298,7 @@ impl OrdersApi {
         Json(body): Json<RefundRequest>,
     ) -> ApiResult<RefundAccepted> {
         let (tenant, proof) =
-            in_tenant::<resource::Refund>(state, &auth.principal(), &tenant, Action::Create)
+            in_tenant::<resource::Refund, action::Create>(state, &auth.principal(), &tenant)
                 .await?;
         let amount = body
             .amount

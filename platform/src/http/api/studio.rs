@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use futures_util::TryStreamExt;
-use lyceum_tenants::rbac::{Action, resource};
+use lyceum_tenants::rbac::{action, resource};
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::{Binary, Json};
@@ -101,7 +101,7 @@ impl StudioApi {
         tenant: Path<String>,
     ) -> ApiResult<CoursesResponse> {
         let (tenant, proof) =
-            in_tenant::<resource::Course>(state, &auth.principal(), &tenant, Action::Read).await?;
+            in_tenant::<resource::Course, action::Read>(state, &auth.principal(), &tenant).await?;
         let list = courses::list_all(state, &proof, &tenant).await?;
         Ok(CoursesResponse::Ok(Json(
             list.into_iter().map(Into::into).collect(),
@@ -122,7 +122,7 @@ impl StudioApi {
         course: Path<String>,
     ) -> ApiResult<CourseDetailResponse> {
         let (tenant, proof) =
-            in_tenant::<resource::Course>(state, &auth.principal(), &tenant, Action::Read).await?;
+            in_tenant::<resource::Course, action::Read>(state, &auth.principal(), &tenant).await?;
         let detail = courses::get_for_staff(state, &proof, &tenant, &course).await?;
         Ok(CourseDetailResponse::Ok(Json(CourseDetailBody::new(
             detail, true,
@@ -143,7 +143,7 @@ impl StudioApi {
         course: Path<String>,
     ) -> ApiResult<CourseResponse> {
         let (tenant, proof) =
-            in_tenant::<resource::Course>(state, &auth.principal(), &tenant, Action::Publish)
+            in_tenant::<resource::Course, action::Publish>(state, &auth.principal(), &tenant)
                 .await?;
         let course = courses::set_published(state, &proof, &tenant, &course, true).await?;
         Ok(CourseResponse::Ok(Json(course.into())))
@@ -163,7 +163,7 @@ impl StudioApi {
         course: Path<String>,
     ) -> ApiResult<CourseResponse> {
         let (tenant, proof) =
-            in_tenant::<resource::Course>(state, &auth.principal(), &tenant, Action::Publish)
+            in_tenant::<resource::Course, action::Publish>(state, &auth.principal(), &tenant)
                 .await?;
         let course = courses::set_published(state, &proof, &tenant, &course, false).await?;
         Ok(CourseResponse::Ok(Json(course.into())))
@@ -184,7 +184,7 @@ impl StudioApi {
         Json(body): Json<CreateSectionRequest>,
     ) -> ApiResult<Created<CreatedId>> {
         let (tenant, proof) =
-            in_tenant::<resource::Course>(state, &auth.principal(), &tenant, Action::Update)
+            in_tenant::<resource::Course, action::Update>(state, &auth.principal(), &tenant)
                 .await?;
         let title = SectionTitle::parse("title", &body.title)?;
         let id = curriculum::add_section(state, &proof, &tenant, &course, title).await?;
@@ -206,7 +206,7 @@ impl StudioApi {
         Json(body): Json<Reorder>,
     ) -> ApiResult<NoContent> {
         let (tenant, proof) =
-            in_tenant::<resource::Course>(state, &auth.principal(), &tenant, Action::Update)
+            in_tenant::<resource::Course, action::Update>(state, &auth.principal(), &tenant)
                 .await?;
         curriculum::reorder_sections(state, &proof, &tenant, &course, body.ids).await?;
         Ok(NoContent::NoContent)
@@ -228,7 +228,7 @@ impl StudioApi {
         Json(body): Json<CreateLessonRequest>,
     ) -> ApiResult<Created<CreatedId>> {
         let (tenant, proof) =
-            in_tenant::<resource::Course>(state, &auth.principal(), &tenant, Action::Update)
+            in_tenant::<resource::Course, action::Update>(state, &auth.principal(), &tenant)
                 .await?;
         let input = NewLesson {
             title: LessonTitle::parse("title", &body.title)?,
@@ -260,7 +260,7 @@ impl StudioApi {
         Json(body): Json<Reorder>,
     ) -> ApiResult<NoContent> {
         let (tenant, proof) =
-            in_tenant::<resource::Course>(state, &auth.principal(), &tenant, Action::Update)
+            in_tenant::<resource::Course, action::Update>(state, &auth.principal(), &tenant)
                 .await?;
         curriculum::reorder_lessons(state, &proof, &tenant, &course, *section, body.ids).await?;
         Ok(NoContent::NoContent)
@@ -298,7 +298,7 @@ impl StudioApi {
         body: Binary<poem::Body>,
     ) -> ApiResult<NoContent> {
         let (tenant, proof) =
-            in_tenant::<resource::Course>(state, &auth.principal(), &tenant, Action::Update)
+            in_tenant::<resource::Course, action::Update>(state, &auth.principal(), &tenant)
                 .await?;
         let stream = body
             .0

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use lyceum_gateway_core::Currency;
-use lyceum_tenants::rbac::{Action, Domain, resource};
+use lyceum_tenants::rbac::{Domain, action, resource};
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -98,11 +98,10 @@ impl TenantsApi {
     ) -> ApiResult<Created<TenantBody>> {
         let proof = state
             .policy
-            .authorize::<resource::Tenant>(
+            .authorize::<resource::Tenant, action::Create>(
                 &state.db,
                 &auth.principal(),
                 Domain::Platform,
-                Action::Create,
             )
             .await?;
         let input = Application {
@@ -129,7 +128,7 @@ impl TenantsApi {
         tenant: Path<String>,
     ) -> ApiResult<TenantResponse> {
         let (tenant, _proof) =
-            in_tenant::<resource::Tenant>(state, &auth.principal(), &tenant, Action::Read).await?;
+            in_tenant::<resource::Tenant, action::Read>(state, &auth.principal(), &tenant).await?;
         Ok(TenantResponse::Ok(Json(tenant.into())))
     }
 
@@ -148,7 +147,7 @@ impl TenantsApi {
         Json(body): Json<UpdateTenantRequest>,
     ) -> ApiResult<TenantResponse> {
         let (tenant, proof) =
-            in_tenant::<resource::Tenant>(state, &auth.principal(), &tenant, Action::Update)
+            in_tenant::<resource::Tenant, action::Update>(state, &auth.principal(), &tenant)
                 .await?;
         let patch = TenantPatch {
             name: body
@@ -180,7 +179,7 @@ impl TenantsApi {
         tenant: Path<String>,
     ) -> ApiResult<MembersResponse> {
         let (tenant, proof) =
-            in_tenant::<resource::Member>(state, &auth.principal(), &tenant, Action::Read).await?;
+            in_tenant::<resource::Member, action::Read>(state, &auth.principal(), &tenant).await?;
         let members = tenants::list_members(state, &proof, &tenant).await?;
         Ok(MembersResponse::Ok(Json(
             members.into_iter().map(Into::into).collect(),
@@ -205,7 +204,7 @@ impl TenantsApi {
         Json(body): Json<InviteMemberRequest>,
     ) -> ApiResult<Created<InvitationBody>> {
         let (tenant, proof) =
-            in_tenant::<resource::Member>(state, &auth.principal(), &tenant, Action::Create)
+            in_tenant::<resource::Member, action::Create>(state, &auth.principal(), &tenant)
                 .await?;
         let email = Email::parse("email", &body.email)?;
         let role = tenants::parse_staff_role(&body.role)?;
@@ -228,7 +227,7 @@ impl TenantsApi {
         user_id: Path<Uuid>,
     ) -> ApiResult<NoContent> {
         let (tenant, proof) =
-            in_tenant::<resource::Member>(state, &auth.principal(), &tenant, Action::Delete)
+            in_tenant::<resource::Member, action::Delete>(state, &auth.principal(), &tenant)
                 .await?;
         tenants::remove_member(state, &proof, &tenant, *user_id).await?;
         Ok(NoContent::NoContent)

@@ -2,7 +2,7 @@
 //! store, recorded on the lesson after the upload.
 
 use futures_util::{Stream, StreamExt};
-use lyceum_tenants::rbac::{Authorized, resource};
+use lyceum_tenants::rbac::{Authorized, action, resource};
 use object_store::ObjectStoreExt;
 use object_store::buffered::BufWriter;
 use object_store::path::Path;
@@ -23,7 +23,7 @@ use crate::state::AppState;
 /// written; so is a body larger than `limit` bytes. Either way the lesson stays as it was.
 pub async fn upload<S>(
     state: &AppState,
-    auth: &Authorized<resource::Course>,
+    auth: &Authorized<resource::Course, action::Update>,
     tenant: &Tenant,
     lesson_id: Uuid,
     content_type: Option<&str>,

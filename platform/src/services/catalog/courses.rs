@@ -2,7 +2,7 @@
 
 use lyceum_gateway_core::Money;
 use lyceum_tenants::Slug;
-use lyceum_tenants::rbac::{Authorized, resource};
+use lyceum_tenants::rbac::{Authorized, action, resource};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder,
@@ -65,7 +65,7 @@ fn check_access_days(days: Option<u32>) -> AppResult<Option<i32>> {
 /// Creates an unpublished course.
 pub async fn create(
     state: &AppState,
-    auth: &Authorized<resource::Course>,
+    auth: &Authorized<resource::Course, action::Create>,
     tenant: &Tenant,
     input: NewCourse,
 ) -> AppResult<Course> {
@@ -102,7 +102,7 @@ pub async fn create(
 /// Changes a course.
 pub async fn update(
     state: &AppState,
-    auth: &Authorized<resource::Course>,
+    auth: &Authorized<resource::Course, action::Update>,
     tenant: &Tenant,
     slug: &str,
     patch: CoursePatch,
@@ -137,7 +137,7 @@ pub async fn update(
 /// Publishes (or unpublishes) a course; publishing twice keeps the first publication time.
 pub async fn set_published(
     state: &AppState,
-    auth: &Authorized<resource::Course>,
+    auth: &Authorized<resource::Course, action::Publish>,
     tenant: &Tenant,
     slug: &str,
     published: bool,
@@ -168,7 +168,7 @@ pub async fn set_published(
 /// Every course of the tenant, drafts included, newest first.
 pub async fn list_all(
     state: &AppState,
-    auth: &Authorized<resource::Course>,
+    auth: &Authorized<resource::Course, action::Read>,
     tenant: &Tenant,
 ) -> AppResult<Vec<Course>> {
     ensure_covers(auth, tenant)?;
@@ -185,7 +185,7 @@ pub async fn list_all(
 /// A course with its curriculum, drafts and lesson bodies included (staff).
 pub async fn get_for_staff(
     state: &AppState,
-    auth: &Authorized<resource::Course>,
+    auth: &Authorized<resource::Course, action::Read>,
     tenant: &Tenant,
     slug: &str,
 ) -> AppResult<Curriculum> {
@@ -194,8 +194,14 @@ pub async fn get_for_staff(
     super::curriculum::load(&state.db, course).await
 }
 
-/// The course with this slug in this tenant.
-pub async fn find(conn: &impl ConnectionTrait, tenant: &Tenant, slug: &str) -> AppResult<Course> {
+/// The course with this slug in this tenant, drafts included, for services that already hold
+/// a proof (checkout, curriculum); handlers read courses through [`get_for_staff`] or
+/// [`super::public::get`], which take one.
+pub(crate) async fn find(
+    conn: &impl ConnectionTrait,
+    tenant: &Tenant,
+    slug: &str,
+) -> AppResult<Course> {
     courses::Entity::find()
         .filter(courses::Column::TenantId.eq(tenant.id))
         .filter(courses::Column::Slug.eq(slug))

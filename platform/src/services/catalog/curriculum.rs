@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use lyceum_tenants::rbac::{Authorized, resource};
+use lyceum_tenants::rbac::{Authorized, action, resource};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, TransactionTrait,
@@ -31,7 +31,7 @@ pub struct NewLesson {
 /// Appends a section to a course; returns its id.
 pub async fn add_section(
     state: &AppState,
-    auth: &Authorized<resource::Course>,
+    auth: &Authorized<resource::Course, action::Update>,
     tenant: &Tenant,
     course_slug: &str,
     title: SectionTitle,
@@ -62,7 +62,7 @@ pub async fn add_section(
 /// Appends a lesson to a section of a course; returns its id.
 pub async fn add_lesson(
     state: &AppState,
-    auth: &Authorized<resource::Course>,
+    auth: &Authorized<resource::Course, action::Update>,
     tenant: &Tenant,
     course_slug: &str,
     section_id: Uuid,
@@ -104,7 +104,7 @@ pub async fn add_lesson(
 /// Puts a course's sections in the given order; the list must name each section once.
 pub async fn reorder_sections(
     state: &AppState,
-    auth: &Authorized<resource::Course>,
+    auth: &Authorized<resource::Course, action::Update>,
     tenant: &Tenant,
     course_slug: &str,
     order: Vec<Uuid>,
@@ -137,7 +137,7 @@ pub async fn reorder_sections(
 /// Puts a section's lessons in the given order; the list must name each lesson once.
 pub async fn reorder_lessons(
     state: &AppState,
-    auth: &Authorized<resource::Course>,
+    auth: &Authorized<resource::Course, action::Update>,
     tenant: &Tenant,
     course_slug: &str,
     section_id: Uuid,

@@ -2,7 +2,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use lyceum_tenants::rbac::{Authorized, resource};
+use lyceum_tenants::rbac::{Authorized, action, resource};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
@@ -37,7 +37,7 @@ pub struct CatalogQuery {
 /// Published courses, oldest first, a page at a time.
 pub async fn list(
     state: &AppState,
-    auth: &Authorized<resource::Catalog>,
+    auth: &Authorized<resource::Catalog, action::Read>,
     tenant: &Tenant,
     query: CatalogQuery,
 ) -> AppResult<Page> {
@@ -96,7 +96,7 @@ pub async fn list(
 /// A published course with its curriculum; lesson bodies are left out.
 pub async fn get(
     state: &AppState,
-    auth: &Authorized<resource::Catalog>,
+    auth: &Authorized<resource::Catalog, action::Read>,
     tenant: &Tenant,
     slug: &str,
 ) -> AppResult<Curriculum> {

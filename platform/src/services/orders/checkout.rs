@@ -8,7 +8,7 @@ use chrono::Duration;
 use lyceum_gateway_core::{
     CheckoutLine, CheckoutRequest, EventKind, GatewayEvent, GatewayId, Money, Split,
 };
-use lyceum_tenants::rbac::{Authorized, resource};
+use lyceum_tenants::rbac::{Authorized, action, resource};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     TransactionTrait,
@@ -64,7 +64,7 @@ pub struct Started {
 )]
 pub async fn start(
     state: &AppState,
-    auth: &Authorized<resource::Checkout>,
+    auth: &Authorized<resource::Checkout, action::Create>,
     tenant: &Tenant,
     buyer: &CurrentUser,
     input: Input,
@@ -191,7 +191,7 @@ pub async fn start(
             &local_event(order_id, tenant, EventKind::PaymentSucceeded, "free"),
         )
         .await?;
-        let order = super::load(&state.db, tenant.id, order_id).await?;
+        let order = super::load_in_tenant(&state.db, tenant.id, order_id).await?;
         return Ok(Started {
             redirect_url: status_url(state, order_id, true),
             order,
@@ -251,7 +251,7 @@ pub async fn start(
     .update(&state.db)
     .await?;
     Ok(Started {
-        order: super::load(&state.db, tenant.id, order_id).await?,
+        order: super::load_in_tenant(&state.db, tenant.id, order_id).await?,
         redirect_url: session.redirect_url,
     })
 }

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use lyceum_gateway_core::Money;
-use lyceum_tenants::rbac::{Authorized, resource};
+use lyceum_tenants::rbac::{Authorized, action, resource};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
@@ -77,7 +77,7 @@ pub fn parse_code(input: &str) -> AppResult<String> {
 #[tracing::instrument(skip_all, fields(tenant.id = %tenant.id, user.id = auth.user_id().map(tracing::field::display)))]
 pub async fn create(
     state: &AppState,
-    auth: &Authorized<resource::Coupon>,
+    auth: &Authorized<resource::Coupon, action::Create>,
     tenant: &Tenant,
     input: NewCoupon,
 ) -> AppResult<Coupon> {

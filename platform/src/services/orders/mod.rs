@@ -12,6 +12,7 @@ pub mod state;
 
 use chrono::{DateTime, Utc};
 use lyceum_gateway_core::{Currency, Money};
+use lyceum_tenants::rbac::{Authorized, action, resource};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -21,6 +22,8 @@ pub use state::OrderStatus;
 
 use crate::entities::{courses, order_lines, orders};
 use crate::error::{AppError, AppResult};
+use crate::services::tenants::{Tenant, ensure_covers};
+use crate::state::AppState;
 
 /// An order as buyers and staff see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,8 +78,39 @@ fn money(amount: i64, currency: Currency) -> AppResult<Money> {
     Ok(Money::new(amount, currency)?)
 }
 
-/// Loads an order of a tenant with its lines.
+/// An order of the storefront with its lines, as its staff see it.
 pub async fn load(
+    conn: &impl ConnectionTrait,
+    auth: &Authorized<resource::Order, action::Read>,
+    tenant: &Tenant,
+    order_id: Uuid,
+) -> AppResult<Order> {
+    ensure_covers(auth, tenant)?;
+    load_in_tenant(conn, tenant.id, order_id).await
+}
+
+/// The signed-in buyer's own order, in whichever storefront; `None` when there is no such
+/// order or it is someone else's (the caller cannot tell which).
+pub async fn load_own(
+    conn: &impl ConnectionTrait,
+    auth: &Authorized<resource::Account, action::Read>,
+    order_id: Uuid,
+) -> AppResult<Option<Order>> {
+    let Some(buyer) = auth.user_id() else {
+        return Ok(None);
+    };
+    let row = orders::Entity::find_by_id(order_id)
+        .filter(orders::Column::BuyerId.eq(buyer))
+        .one(conn)
+        .await?;
+    match row {
+        Some(row) => Ok(Some(assemble(conn, row).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Loads an order of a tenant with its lines, for services already holding a proof for it.
+pub(super) async fn load_in_tenant(
     conn: &impl ConnectionTrait,
     tenant_id: Uuid,
     order_id: Uuid,
@@ -136,8 +170,14 @@ pub async fn assemble(conn: &impl ConnectionTrait, row: orders::Model) -> AppRes
     })
 }
 
-/// A buyer's orders across storefronts, newest first.
-pub async fn list_for_buyer(conn: &impl ConnectionTrait, buyer: Uuid) -> AppResult<Vec<Order>> {
+/// The signed-in buyer's orders across storefronts, newest first.
+pub async fn list_for_buyer(
+    conn: &impl ConnectionTrait,
+    auth: &Authorized<resource::Account, action::Read>,
+) -> AppResult<Vec<Order>> {
+    let Some(buyer) = auth.user_id() else {
+        return Ok(Vec::new());
+    };
     let rows = orders::Entity::find()
         .filter(orders::Column::BuyerId.eq(buyer))
         .order_by_desc(orders::Column::Id)
@@ -150,11 +190,19 @@ pub async fn list_for_buyer(conn: &impl ConnectionTrait, buyer: Uuid) -> AppResu
     Ok(list)
 }
 
-/// An order by id alone, for the status page the gateway returns the buyer to.
-pub async fn find_any(conn: &impl ConnectionTrait, order_id: Uuid) -> AppResult<Order> {
+/// An order by id alone, for the status page the gateway returns the buyer to: the link's
+/// signed token is the permission, so `None` unless `token` is the order's.
+pub async fn find_by_status_token(
+    state: &AppState,
+    order_id: Uuid,
+    token: &str,
+) -> AppResult<Option<Order>> {
+    if !checkout::status_token_valid(state, order_id, token) {
+        return Ok(None);
+    }
     let row = orders::Entity::find_by_id(order_id)
-        .one(conn)
+        .one(&state.db)
         .await?
         .ok_or(AppError::NotFound("order"))?;
-    assemble(conn, row).await
+    Ok(Some(assemble(&state.db, row).await?))
 }

@@ -1,7 +1,7 @@
 //! Refunds: asked of the gateway; the order changes when the gateway's refund event arrives.
 
 use lyceum_gateway_core::{GatewayError, Money, RefundAccepted, RefundRequest, TenantAccount};
-use lyceum_tenants::rbac::{Authorized, resource};
+use lyceum_tenants::rbac::{Authorized, action, resource};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
     TransactionTrait,
@@ -33,7 +33,7 @@ pub struct Refund {
 )]
 pub async fn request(
     state: &AppState,
-    auth: &Authorized<resource::Refund>,
+    auth: &Authorized<resource::Refund, action::Create>,
     tenant: &Tenant,
     order_id: Uuid,
     amount: Option<Money>,
