@@ -79,7 +79,7 @@ db_tests! {
         // The database holds exactly what the API said.
         let db = &app.state.db;
         let tenant = tenants::Entity::find().filter(tenants::Column::Slug.eq("rust-school")).one(db).await.unwrap().unwrap();
-        assert_eq!(tenant.status, "active");
+        assert_eq!(tenant.status.as_str(), "active");
         assert!(tenant.approved_at.is_some());
         let course = courses::Entity::find().filter(courses::Column::TenantId.eq(tenant.id)).one(db).await.unwrap().unwrap();
         assert_eq!((course.title.as_str(), course.published, course.price_amount), ("Course rust-101", true, 4900));

@@ -25,7 +25,7 @@ db_tests! {
             slug: Set("www".into()),
             name: Set("Impostor".into()),
             currency: Set("USD".into()),
-            status: Set("active".into()),
+            status: Set(tenants::StoredTenantStatus::Active),
             fee_bps: Set(None),
             custom_domain: Set(None),
             owner_id: Set(user_id),

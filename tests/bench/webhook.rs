@@ -40,7 +40,7 @@ pub async fn pending_orders(app: &TestApp, prefix: &str, n: usize) -> Vec<orders
         .expect("orders");
     assert_eq!(rows.len(), n);
     for row in &rows {
-        assert_eq!(row.status, "pending", "{row:?}");
+        assert_eq!(row.status.as_str(), "pending", "{row:?}");
         assert_eq!(row.gateway.as_deref(), Some("sandbox"), "{row:?}");
         assert!(row.session_ref.is_some(), "no sandbox session: {row:?}");
     }
@@ -314,7 +314,7 @@ pub async fn verify(app: &TestApp, set: &[orders::Model], what: &str) {
         .expect("orders");
     assert_eq!(rows.len(), set.len(), "{what}");
     for row in &rows {
-        assert_eq!(row.status, "paid", "{what}: {row:?}");
+        assert_eq!(row.status.as_str(), "paid", "{what}: {row:?}");
         assert_eq!(row.paid_amount, row.total_amount, "{what}: {row:?}");
     }
     let lines = order_lines::Entity::find()
@@ -335,7 +335,8 @@ pub async fn verify(app: &TestApp, set: &[orders::Model], what: &str) {
     assert_eq!(ents.len(), set.len(), "{what}: one entitlement per order");
     assert!(
         ents.iter()
-            .all(|e| e.status == "active" && e.source == "purchase"),
+            .all(|e| e.status == entitlements::EntitlementStatus::Active
+                && e.source == entitlements::EntitlementSource::Purchase),
         "{what}: entitlements active"
     );
     let buyers: HashSet<Uuid> = set.iter().map(|o| o.buyer_id).collect();

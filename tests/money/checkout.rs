@@ -83,7 +83,7 @@ db_tests! {
         let page = app.client.get(&status_url).send().await.unwrap().text().await.unwrap();
         assert!(page.contains("pending"), "{page}");
         assert_eq!(app.access(Some(&late), "paid").await["access"], false);
-        assert_eq!(app.order_row(id).await.status, "pending");
+        assert_eq!(app.order_row(id).await.status.as_str(), "pending");
     }
 
     async fn refunding_one_of_two_paid_orders_keeps_access(app) {
@@ -99,7 +99,7 @@ db_tests! {
             .await
             .unwrap();
         lyceum::services::orders::reconcile::run_once(&app.state, std::time::Duration::ZERO).await.unwrap();
-        assert_eq!(app.order_row(&first_id).await.status, "expired");
+        assert_eq!(app.order_row(&first_id).await.status.as_str(), "expired");
         let second = app.checkout(&shop.student, "paid").await;
         assert_ne!(second["order"]["id"], first["order"]["id"]);
         app.pay(second["redirect_url"].as_str().unwrap(), "4242424242424242").await;
@@ -113,8 +113,8 @@ db_tests! {
         app.wait_for_status(&shop.student, &first_id, "refunded").await;
         let access = app.access(Some(&shop.student), "paid").await;
         assert_eq!(access["access"], true, "the other paid order still grants access");
-        assert_eq!(app.order_trail(&first_id).await.2[0].status, "revoked");
-        assert_eq!(app.order_trail(&second_id).await.2[0].status, "active");
+        assert_eq!(app.order_trail(&first_id).await.2[0].status.as_str(), "revoked");
+        assert_eq!(app.order_trail(&second_id).await.2[0].status.as_str(), "active");
         let report = lyceum::services::orders::reconcile::report(db).await.unwrap();
         assert!(report.is_clean(), "{report:?}");
         // Refunding more than is left is refused.

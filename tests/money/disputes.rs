@@ -14,7 +14,7 @@ db_tests! {
         app.pay(started["redirect_url"].as_str().unwrap(), "4000000000000259").await;
         app.wait_for_status(&shop.student, &order, "disputed").await;
         assert_eq!(app.access(Some(&shop.student), "paid").await["access"], false);
-        assert_eq!(app.order_trail(&order).await.2[0].status, "suspended");
+        assert_eq!(app.order_trail(&order).await.2[0].status.as_str(), "suspended");
         let payment = app.order_row(&order).await.payment_id.unwrap();
         sandbox.dispute(&payment, DisputeOutcome::Won).await.unwrap();
         app.wait_for_status(&shop.student, &order, "paid").await;
@@ -30,6 +30,6 @@ db_tests! {
         sandbox.dispute(&payment, DisputeOutcome::Lost).await.unwrap();
         app.wait_for_status(&other, &order, "refunded").await;
         assert_eq!(app.access(Some(&other), "paid").await["access"], false);
-        assert_eq!(app.order_trail(&order).await.2[0].status, "revoked");
+        assert_eq!(app.order_trail(&order).await.2[0].status.as_str(), "revoked");
     }
 }

@@ -44,7 +44,7 @@ async fn duplicated_reordered_deliveries(backend: Backend) {
     // Six deliveries (three events, twice each) recorded as three events, three audit rows.
     let (events, audit, ents) = app.order_trail(&order).await;
     assert_eq!((events, audit, ents.len()), (3, 3, 1));
-    assert_eq!(ents[0].status, "revoked");
+    assert_eq!(ents[0].status.as_str(), "revoked");
     assert_eq!(
         app.access(Some(&shop.student), "paid").await["access"],
         false

@@ -79,7 +79,7 @@ db_tests! {
         let (events, audit, ents) = app.order_trail(&order).await;
         assert_eq!((events, audit), (3, 3));
         assert_eq!(ents.len(), 1);
-        assert_eq!(ents[0].status, "revoked");
+        assert_eq!(ents[0].status.as_str(), "revoked");
         let done = |amount: i64| (amount, "succeeded".to_owned());
         assert_eq!(app.refund_rows(&order).await, vec![done(900), done(4000)]);
         let mail = outbox::Entity::find().filter(outbox::Column::TenantId.eq(shop.tenant_id)).all(&app.state.db).await.unwrap();

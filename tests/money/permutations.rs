@@ -24,10 +24,12 @@ async fn final_state(app: &TestApp, order: &str) -> (String, i64, i64, Vec<Strin
     let row = app.order_row(order).await;
     let (_, _, ents) = app.order_trail(order).await;
     (
-        row.status,
+        row.status.as_str().to_owned(),
         row.paid_amount,
         row.refunded_amount,
-        ents.into_iter().map(|e| e.status).collect(),
+        ents.into_iter()
+            .map(|e| e.status.as_str().to_owned())
+            .collect(),
     )
 }
 

@@ -25,8 +25,8 @@ db_tests! {
         }
         let (events, audit, ents) = app.order_trail(&order).await;
         assert_eq!((events, audit, ents.len()), (1, 1, 1));
-        assert_eq!(ents[0].status, "active");
-        assert_eq!(app.order_row(&order).await.status, "paid");
+        assert_eq!(ents[0].status.as_str(), "active");
+        assert_eq!(app.order_row(&order).await.status.as_str(), "paid");
     }
 
     async fn a_transaction_failing_half_way_leaves_nothing_and_a_replay_completes(app) {
@@ -48,7 +48,7 @@ db_tests! {
         let failed = app.deliver(&body, &secret, chrono::Utc::now().timestamp()).await;
         assert_eq!(failed.status, 500, "the provider must deliver again: {}", failed.text);
         assert_eq!(app.order_trail(&order).await.0, 0, "the event row was rolled back with the rest");
-        assert_eq!(app.order_row(&order).await.status, "pending");
+        assert_eq!(app.order_row(&order).await.status.as_str(), "pending");
 
         let drop = match db.get_database_backend() {
             DbBackend::Postgres => "DROP TRIGGER boom ON entitlements",

@@ -36,7 +36,7 @@ db_tests! {
         app.deliver(&event("evt_3", &order, Uuid::now_v7(), 4900, "USD"), &secret, now).await.expect(200);
         let trail = app.order_trail(&order).await;
         assert_eq!((trail.0, trail.1, trail.2.len()), (0, 0, 0));
-        assert_eq!(app.order_row(&order).await.status, "pending");
+        assert_eq!(app.order_row(&order).await.status.as_str(), "pending");
 
         // Another currency: recorded, the order flagged, nothing granted.
         app.deliver(&event("evt_4", &order, shop.tenant_id, 4900, "EUR"), &secret, now).await.expect(200);

@@ -263,7 +263,7 @@ impl TestApp {
             .await
             .unwrap()
             .into_iter()
-            .map(|r| (r.amount, r.status))
+            .map(|r| (r.amount, r.status.as_str().to_owned()))
             .collect()
     }
 
@@ -286,7 +286,7 @@ impl TestApp {
             order_id: Set(row.id),
             amount: Set(amount),
             currency: Set(row.currency.clone()),
-            status: Set("requested".to_owned()),
+            status: Set(lyceum::entities::refunds::RefundStatus::Requested),
             provider_refund_id: Set(None),
             requested_by: Set(requested_by),
             error: Set(None),
@@ -351,7 +351,12 @@ impl TestApp {
             .all(&self.state.db)
             .await
             .unwrap();
-        let count = |s: &str| rows.iter().filter(|r| r.status == s).count();
-        (count("reserved"), count("redeemed"), count("released"))
+        use coupon_redemptions::RedemptionStatus;
+        let count = |s: RedemptionStatus| rows.iter().filter(|r| r.status == s).count();
+        (
+            count(RedemptionStatus::Reserved),
+            count(RedemptionStatus::Redeemed),
+            count(RedemptionStatus::Released),
+        )
     }
 }

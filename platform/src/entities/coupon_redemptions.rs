@@ -13,9 +13,21 @@ pub struct Model {
     #[sea_orm(unique)]
     pub order_id: Uuid,
     pub buyer_id: Uuid,
-    pub status: String,
+    pub status: RedemptionStatus,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+}
+
+/// Where one coupon use stands (see the model's comment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum RedemptionStatus {
+    #[sea_orm(string_value = "reserved")]
+    Reserved,
+    #[sea_orm(string_value = "redeemed")]
+    Redeemed,
+    #[sea_orm(string_value = "released")]
+    Released,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

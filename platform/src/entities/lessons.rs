@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+pub use crate::services::catalog::LessonKind;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "lessons")]
 pub struct Model {
@@ -9,8 +11,7 @@ pub struct Model {
     pub course_id: Uuid,
     pub section_id: Uuid,
     pub title: String,
-    /// `video`, `text` or `file`.
-    pub kind: String,
+    pub kind: LessonKind,
     pub free_preview: bool,
     pub body: Option<String>,
     /// Order within the section, from 0.

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::services::orders::OrderStatus;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "order_audit")]
 pub struct Model {
@@ -9,8 +11,8 @@ pub struct Model {
     pub order_id: Uuid,
     /// The payment event that caused the change; `None` for local ones (zero-total, expiry).
     pub event_id: Option<Uuid>,
-    pub from_status: String,
-    pub to_status: String,
+    pub from_status: OrderStatus,
+    pub to_status: OrderStatus,
     pub payment_id: Option<String>,
     pub entitlement_id: Option<Uuid>,
     pub event_time: DateTimeUtc,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+pub use crate::services::orders::OrderStatus;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "orders")]
 pub struct Model {
@@ -7,7 +9,7 @@ pub struct Model {
     pub id: Uuid,
     pub tenant_id: Uuid,
     pub buyer_id: Uuid,
-    pub status: String,
+    pub status: OrderStatus,
     pub currency: String,
     /// Minor units before the discount.
     pub subtotal_amount: i64,

@@ -1,3 +1,4 @@
+use lyceum_tenants::TenantStatus;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,8 +10,7 @@ pub struct Model {
     pub name: String,
     /// ISO 4217 code every price of the storefront is in.
     pub currency: String,
-    /// `pending`, `active` or `suspended`.
-    pub status: String,
+    pub status: StoredTenantStatus,
     /// The platform fee in basis points; `None` follows the platform default.
     pub fee_bps: Option<i32>,
     /// The verified custom domain the storefront is served on.
@@ -25,7 +25,64 @@ pub struct Model {
     pub domain_verified_at: Option<DateTimeUtc>,
 }
 
+/// The stored form of a [`TenantStatus`]: `lyceum-tenants` stays free of sea-orm, so the
+/// column has its own enum, converted both ways by exhaustive matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum StoredTenantStatus {
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    #[sea_orm(string_value = "active")]
+    Active,
+    #[sea_orm(string_value = "suspended")]
+    Suspended,
+}
+
+impl StoredTenantStatus {
+    /// The stored name, which is the domain status's name.
+    pub fn as_str(self) -> &'static str {
+        TenantStatus::from(self).as_str()
+    }
+}
+
+impl From<TenantStatus> for StoredTenantStatus {
+    fn from(status: TenantStatus) -> Self {
+        match status {
+            TenantStatus::Pending => Self::Pending,
+            TenantStatus::Active => Self::Active,
+            TenantStatus::Suspended => Self::Suspended,
+        }
+    }
+}
+
+impl From<StoredTenantStatus> for TenantStatus {
+    fn from(status: StoredTenantStatus) -> Self {
+        match status {
+            StoredTenantStatus::Pending => Self::Pending,
+            StoredTenantStatus::Active => Self::Active,
+            StoredTenantStatus::Suspended => Self::Suspended,
+        }
+    }
+}
+
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ActiveEnum, Iterable};
+
+    use super::*;
+
+    /// Rows keep the domain's names, and every status survives the round trip.
+    #[test]
+    fn stores_the_domain_names() {
+        for stored in StoredTenantStatus::iter() {
+            let status = TenantStatus::from(stored);
+            assert_eq!(stored.to_value(), status.as_str());
+            assert_eq!(StoredTenantStatus::from(status), stored);
+        }
+    }
+}

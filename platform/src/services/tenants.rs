@@ -76,10 +76,7 @@ impl TryFrom<tenants::Model> for Tenant {
         Ok(Self {
             slug: Slug::parse(&m.slug).map_err(|e| corrupt("slug", e.into()))?,
             currency: Currency::parse(&m.currency).map_err(|e| corrupt("currency", e.into()))?,
-            status: m
-                .status
-                .parse()
-                .map_err(|e| corrupt("status", Box::new(e)))?,
+            status: m.status.into(),
             fee_bps: m
                 .fee_bps
                 .map(u16::try_from)
@@ -126,7 +123,7 @@ pub async fn apply(
         slug: Set(input.slug.as_str().to_owned()),
         name: Set(input.name.into_inner()),
         currency: Set(input.currency.code().to_owned()),
-        status: Set(TenantStatus::Pending.as_str().to_owned()),
+        status: Set(TenantStatus::Pending.into()),
         fee_bps: Set(None),
         custom_domain: Set(None),
         owner_id: Set(owner),
@@ -203,7 +200,7 @@ pub async fn list(
 ) -> AppResult<Vec<Tenant>> {
     let mut query = tenants::Entity::find().order_by_desc(tenants::Column::Id);
     if let Some(status) = status {
-        query = query.filter(tenants::Column::Status.eq(status.as_str()));
+        query = query.filter(tenants::Column::Status.eq(tenants::StoredTenantStatus::from(status)));
     }
     query
         .limit(1000)
@@ -227,7 +224,7 @@ pub async fn set_status(
 ) -> AppResult<Tenant> {
     let mut active = tenants::ActiveModel {
         id: Set(tenant.id),
-        status: Set(status.as_str().to_owned()),
+        status: Set(status.into()),
         ..Default::default()
     };
     if status == TenantStatus::Active && tenant.approved_at.is_none() {
@@ -422,7 +419,7 @@ pub fn ensure_covers<R: lyceum_tenants::rbac::Resource, A: lyceum_tenants::rbac:
 /// Active storefronts, by name, for the platform's front page.
 pub async fn list_active(state: &AppState) -> AppResult<Vec<Tenant>> {
     tenants::Entity::find()
-        .filter(tenants::Column::Status.eq(TenantStatus::Active.as_str()))
+        .filter(tenants::Column::Status.eq(tenants::StoredTenantStatus::Active))
         .order_by_asc(tenants::Column::Name)
         .limit(500)
         .all(&state.db)

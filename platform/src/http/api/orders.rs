@@ -310,7 +310,7 @@ impl OrdersApi {
             id: refund.id,
             order_id: refund.order_id,
             amount: refund.amount.into(),
-            status: refund.status,
+            status: refund.status.as_str().to_owned(),
         })))
     }
 }

@@ -10,7 +10,6 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Quer
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
-use super::LessonKind;
 use super::media::AssetType;
 use crate::entities::lessons;
 use crate::error::{AppError, AppResult};
@@ -39,11 +38,7 @@ where
         .one(&state.db)
         .await?
         .ok_or(AppError::NotFound("lesson"))?;
-    let kind: LessonKind = lesson
-        .kind
-        .parse()
-        .map_err(|e| AppError::corrupt_field("lesson", lesson.id, "kind", e))?;
-    let asset_type = match AssetType::for_lesson(kind, content_type) {
+    let asset_type = match AssetType::for_lesson(lesson.kind, content_type) {
         Ok(t) => t,
         Err(e) => {
             // Read the body away (bounded) so the client sees the answer, not a reset.

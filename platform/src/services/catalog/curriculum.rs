@@ -85,7 +85,7 @@ pub async fn add_lesson(
         course_id: Set(course.id),
         section_id: Set(section_id),
         title: Set(input.title.into_inner()),
-        kind: Set(input.kind.as_str().to_owned()),
+        kind: Set(input.kind),
         free_preview: Set(input.free_preview),
         body: Set(input.body.map(LessonBody::into_inner)),
         position: Set(position_of(position)?),

@@ -74,11 +74,18 @@ impl TryFrom<course_rows::Model> for Course {
     }
 }
 
-/// What a lesson holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a lesson holds. Stored as its `as_str` name (`lessons.kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sea_orm::EnumIter, sea_orm::DeriveActiveEnum)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(sea_orm::sea_query::StringLen::N(8))"
+)]
 pub enum LessonKind {
+    #[sea_orm(string_value = "video")]
     Video,
+    #[sea_orm(string_value = "text")]
     Text,
+    #[sea_orm(string_value = "file")]
     File,
 }
 
@@ -138,10 +145,7 @@ impl TryFrom<lesson_rows::Model> for Lesson {
     type Error = AppError;
     fn try_from(m: lesson_rows::Model) -> Result<Self, Self::Error> {
         Ok(Self {
-            kind: m
-                .kind
-                .parse()
-                .map_err(|e| AppError::corrupt_field("lesson", m.id, "kind", e))?,
+            kind: m.kind,
             asset: match (m.asset_key, m.asset_content_type, m.asset_size) {
                 (Some(_), Some(content_type), Some(size)) => Some(AssetInfo { content_type, size }),
                 _ => None,
@@ -170,4 +174,20 @@ pub struct Section {
 pub struct Curriculum {
     pub course: Course,
     pub sections: Vec<Section>,
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ActiveEnum, Iterable};
+
+    use super::LessonKind;
+
+    /// The API shows `as_str`, parses it back, and the database stores the same name.
+    #[test]
+    fn lesson_kind_names_agree() {
+        for kind in LessonKind::iter() {
+            assert_eq!(kind.to_value(), kind.as_str());
+            assert_eq!(kind.as_str().parse::<LessonKind>().unwrap(), kind);
+        }
+    }
 }

@@ -14,6 +14,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::state::Access;
+use crate::entities::entitlements::{EntitlementSource, EntitlementStatus};
 use crate::entities::{courses, entitlements, order_lines};
 use crate::error::{AppError, AppResult};
 use crate::services::catalog::Course;
@@ -41,13 +42,12 @@ impl Reason {
         }
     }
 
-    fn from_source(source: &str) -> Option<Self> {
+    fn from_source(source: EntitlementSource) -> Self {
         match source {
-            "purchase" => Some(Self::Purchase),
-            "seat" => Some(Self::Seat),
-            "subscription" => Some(Self::Subscription),
-            "grant" => Some(Self::Grant),
-            _ => None,
+            EntitlementSource::Purchase => Self::Purchase,
+            EntitlementSource::Seat => Self::Seat,
+            EntitlementSource::Subscription => Self::Subscription,
+            EntitlementSource::Grant => Self::Grant,
         }
     }
 }
@@ -134,7 +134,7 @@ pub async fn load(
         .filter(entitlements::Column::TenantId.eq(tenant))
         .filter(entitlements::Column::UserId.eq(user))
         .filter(entitlements::Column::CourseId.eq(course))
-        .filter(entitlements::Column::Status.eq("active"))
+        .filter(entitlements::Column::Status.eq(EntitlementStatus::Active))
         .all(db)
         .await?;
     // The entitlement that lasts longest wins; lifetime beats any date.
@@ -145,7 +145,7 @@ pub async fn load(
     Ok(match best {
         Some(e) => Decision {
             access: true,
-            reason: Reason::from_source(&e.source),
+            reason: Some(Reason::from_source(e.source)),
             expires_at: e.expires_at,
         },
         None => Decision::DENIED,
@@ -182,9 +182,9 @@ pub async fn reconcile_lines(
             .one(conn)
             .await?;
         let wanted = match access {
-            Access::Active => "active",
-            Access::Suspended => "suspended",
-            Access::None => "revoked",
+            Access::Active => EntitlementStatus::Active,
+            Access::Suspended => EntitlementStatus::Suspended,
+            Access::None => EntitlementStatus::Revoked,
         };
         let key = (tenant_id, buyer_id, line.course_id);
         match existing {
@@ -192,7 +192,7 @@ pub async fn reconcile_lines(
             Some(e) => {
                 let id = e.id;
                 let mut active: entitlements::ActiveModel = e.into();
-                active.status = Set(wanted.to_owned());
+                active.status = Set(wanted);
                 active.updated_at = Set(now());
                 active.update(conn).await?;
                 changed.push(Changed {
@@ -213,9 +213,9 @@ pub async fn reconcile_lines(
                     tenant_id: Set(tenant_id),
                     user_id: Set(buyer_id),
                     course_id: Set(line.course_id),
-                    source: Set(Reason::Purchase.as_str().to_owned()),
+                    source: Set(EntitlementSource::Purchase),
                     order_line_id: Set(Some(line.id)),
-                    status: Set(wanted.to_owned()),
+                    status: Set(wanted),
                     expires_at: Set(course
                         .access_days
                         .map(|days| granted_at + Duration::days(i64::from(days)))),

@@ -113,7 +113,7 @@ pub async fn start(
         id: Set(order_id),
         tenant_id: Set(tenant.id),
         buyer_id: Set(buyer.id),
-        status: Set(OrderStatus::Pending.as_str().to_owned()),
+        status: Set(OrderStatus::Pending),
         currency: Set(tenant.currency.code().to_owned()),
         subtotal_amount: Set(priced.subtotal.amount.get()),
         discount_amount: Set(priced.discount.amount.get()),
@@ -397,10 +397,10 @@ async fn open_order(
 }
 
 async fn resume(state: &AppState, row: orders::Model) -> AppResult<Started> {
-    let redirect_url = match (&row.checkout_url, row.status.as_str()) {
-        // A declined order's session still takes another card.
-        (Some(url), "pending" | "failed") => url.clone(),
-        _ => status_url(state, row.id, true),
+    // A declined order's session still takes another card.
+    let redirect_url = match &row.checkout_url {
+        Some(url) if row.status.awaits_payment() => url.clone(),
+        Some(_) | None => status_url(state, row.id, true),
     };
     Ok(Started {
         order: super::assemble(&state.db, row).await?,

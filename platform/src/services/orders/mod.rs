@@ -153,10 +153,7 @@ pub async fn assemble(conn: &impl ConnectionTrait, row: orders::Model) -> AppRes
         id: row.id,
         tenant_id: row.tenant_id,
         buyer_id: row.buyer_id,
-        status: row
-            .status
-            .parse()
-            .map_err(|e: String| AppError::corrupt_field("order", row.id, "status", e))?,
+        status: row.status,
         subtotal: money(row.subtotal_amount, currency)?,
         discount: money(row.discount_amount, currency)?,
         total: money(row.total_amount, currency)?,

@@ -14,8 +14,10 @@ use uuid::Uuid;
 use super::access;
 use super::redemptions;
 use super::state::{Fact, OrderFacts, OrderStatus};
+use crate::entities::payment_events::EventOutcome;
+use crate::entities::refunds::RefundStatus;
 use crate::entities::{order_audit, order_lines, orders, payment_events, refunds, users};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::services::invalidation::Invalidations;
 use crate::services::{now, outbox};
 use crate::state::AppState;
@@ -104,7 +106,7 @@ async fn apply_in_transaction(
         provider_event_id: Set(event.provider_event_id.clone()),
         tenant_id: Set(order.tenant_id),
         order_id: Set(order.id),
-        kind: Set(event.kind.as_str().to_owned()),
+        kind: Set(event.kind.into()),
         amount: Set(event.amount.amount.get()),
         currency: Set(event.amount.currency.code().to_owned()),
         provider_payment_id: Set(event.provider_payment_id.clone()),
@@ -113,11 +115,10 @@ async fn apply_in_transaction(
         occurred_at: Set(event.occurred_at),
         received_at: Set(received_at),
         outcome: Set(if currency_ok {
-            "applied"
+            EventOutcome::Applied
         } else {
-            "currency_mismatch"
-        }
-        .to_owned()),
+            EventOutcome::CurrencyMismatch
+        }),
     })
     .on_conflict(
         OnConflict::columns([
@@ -135,10 +136,7 @@ async fn apply_in_transaction(
     }
 
     let facts = applied_facts(&txn, order.tenant_id, order.id).await?;
-    let from: OrderStatus = order
-        .status
-        .parse()
-        .map_err(|e: String| AppError::corrupt_field("order", order.id, "status", e))?;
+    let from = order.status;
     let to = facts.status(order.total_amount);
     let changes = access::reconcile_lines(
         &txn,
@@ -151,7 +149,7 @@ async fn apply_in_transaction(
     .await?;
 
     let mut row: orders::ActiveModel = order.clone().into();
-    row.status = Set(to.as_str().to_owned());
+    row.status = Set(to);
     row.paid_amount = Set(facts.paid());
     row.refunded_amount = Set(facts.refunded());
     row.flagged = Set(order.flagged || !currency_ok);
@@ -181,8 +179,8 @@ async fn apply_in_transaction(
         tenant_id: Set(order.tenant_id),
         order_id: Set(order.id),
         event_id: Set(Some(event_row_id)),
-        from_status: Set(from.as_str().to_owned()),
-        to_status: Set(to.as_str().to_owned()),
+        from_status: Set(from),
+        to_status: Set(to),
         payment_id: Set(Some(event.provider_payment_id.clone()).filter(|p| !p.is_empty())),
         entitlement_id: Set(changes.first().map(|c| c.entitlement_id)),
         event_time: Set(event.occurred_at),
@@ -226,7 +224,7 @@ async fn settle_refund_request(
                 .filter(refunds::Column::TenantId.eq(order.tenant_id))
                 .filter(refunds::Column::OrderId.eq(order.id))
                 .filter(refunds::Column::ProviderRefundId.is_null())
-                .filter(refunds::Column::Status.eq("requested"))
+                .filter(refunds::Column::Status.eq(RefundStatus::Requested))
                 .filter(refunds::Column::Amount.eq(amount))
                 .order_by_asc(refunds::Column::CreatedAt)
                 .one(conn)
@@ -237,12 +235,12 @@ async fn settle_refund_request(
         // Refunded from the provider's dashboard: the order's facts have it; no request to settle.
         return Ok(());
     };
-    if request.status == "succeeded" {
+    if request.status == RefundStatus::Succeeded {
         return Ok(());
     }
     refunds::ActiveModel {
         id: Set(request.id),
-        status: Set("succeeded".to_owned()),
+        status: Set(RefundStatus::Succeeded),
         provider_refund_id: Set(Some(provider_refund_id.to_owned())),
         error: Set(None),
         updated_at: Set(now()),
@@ -287,30 +285,21 @@ async fn applied_facts(
     let rows = payment_events::Entity::find()
         .filter(payment_events::Column::TenantId.eq(tenant_id))
         .filter(payment_events::Column::OrderId.eq(order_id))
-        .filter(payment_events::Column::Outcome.eq("applied"))
+        .filter(payment_events::Column::Outcome.eq(EventOutcome::Applied))
         .all(conn)
         .await?;
     let facts = rows
         .into_iter()
-        .map(|r| {
-            Ok(Fact {
-                kind: EventKind::parse(&r.kind).ok_or_else(|| {
-                    AppError::corrupt_field(
-                        "event",
-                        r.id,
-                        "kind",
-                        format!("unknown kind `{}`", r.kind),
-                    )
-                })?,
-                amount: r.amount,
-                payment_id: r.provider_payment_id,
-                refund_id: r.refund_id,
-                dispute_id: r.dispute_id,
-                event_id: r.provider_event_id,
-                occurred_at: r.occurred_at,
-            })
+        .map(|r| Fact {
+            kind: r.kind.into(),
+            amount: r.amount,
+            payment_id: r.provider_payment_id,
+            refund_id: r.refund_id,
+            dispute_id: r.dispute_id,
+            event_id: r.provider_event_id,
+            occurred_at: r.occurred_at,
         })
-        .collect::<AppResult<Vec<_>>>()?;
+        .collect::<Vec<_>>();
     Ok(OrderFacts::from_facts(&facts))
 }
 

@@ -6,12 +6,15 @@ use std::time::Duration;
 
 use chrono::Utc;
 use lyceum_gateway_core::{Currency, EventKind, Money, PaymentLookup};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, Iterable, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::checkout::local_event_for;
 use super::pipeline::{self, Source};
 use super::refunds;
+use super::state::{Access, OrderStatus};
+use crate::entities::entitlements::EntitlementStatus;
+use crate::entities::refunds::RefundStatus;
 use crate::entities::{entitlements, order_lines, orders, refunds as refund_rows};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -43,7 +46,7 @@ pub async fn run_once(state: &AppState, after: Duration) -> AppResult<Pass> {
         .into_iter()
         .collect();
     let pending = orders::Entity::find()
-        .filter(orders::Column::Status.is_in(["pending", "failed"]))
+        .filter(orders::Column::Status.is_in(OrderStatus::iter().filter(|s| s.awaits_payment())))
         .filter(orders::Column::Id.is_in(holding))
         .filter(orders::Column::CreatedAt.lte(cutoff))
         .all(&state.db)
@@ -101,7 +104,7 @@ async fn settle(state: &AppState, order: orders::Model, pass: &mut Pass) -> AppR
     let still_open = orders::Entity::find_by_id(order.id)
         .one(&state.db)
         .await?
-        .is_some_and(|o| o.status == "pending" || o.status == "failed");
+        .is_some_and(|o| o.status.awaits_payment());
     if still_open && order.expires_at <= Utc::now() {
         let event = local_event_for(
             order.id,
@@ -124,7 +127,7 @@ async fn retry_unanswered_refunds(
     cutoff: chrono::DateTime<Utc>,
 ) -> AppResult<usize> {
     let unanswered = refund_rows::Entity::find()
-        .filter(refund_rows::Column::Status.eq("requested"))
+        .filter(refund_rows::Column::Status.eq(RefundStatus::Requested))
         .filter(refund_rows::Column::ProviderRefundId.is_null())
         .filter(refund_rows::Column::UpdatedAt.lte(cutoff))
         .all(&state.db)
@@ -193,7 +196,6 @@ impl Report {
 
 /// Compares every order with its entitlements.
 pub async fn report(db: &DatabaseConnection) -> AppResult<Report> {
-    let paid_statuses = ["paid", "partially_refunded"];
     let mut report = Report::default();
     let lines = order_lines::Entity::find()
         .find_also_related(orders::Entity)
@@ -208,8 +210,11 @@ pub async fn report(db: &DatabaseConnection) -> AppResult<Report> {
         .collect();
     for (line, order) in lines {
         let Some(order) = order else { continue };
-        let paid = paid_statuses.contains(&order.status.as_str());
-        let entitled = active.get(&line.id).is_some_and(|e| e.status == "active");
+        // Paid, and not disputed: the statuses whose lines must be entitled.
+        let paid = order.status.access() == Access::Active;
+        let entitled = active
+            .get(&line.id)
+            .is_some_and(|e| e.status == EntitlementStatus::Active);
         if paid && !entitled && !report.paid_without_entitlement.contains(&order.id) {
             report.paid_without_entitlement.push(order.id);
         }

@@ -17,13 +17,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::coupons::Coupon;
+use crate::entities::coupon_redemptions::RedemptionStatus::{self, Redeemed, Released, Reserved};
 use crate::entities::{coupon_redemptions, coupons, orders};
 use crate::error::{AppError, AppResult};
 use crate::services::now;
-
-const RESERVED: &str = "reserved";
-const REDEEMED: &str = "redeemed";
-const RELEASED: &str = "released";
 
 /// Takes one use of `coupon` for a new order, inside the checkout's transaction (after the
 /// order row is written). Refused with 422 (field `coupon`) when no use is left, the coupon
@@ -73,7 +70,7 @@ pub async fn reserve(
         .filter(coupon_redemptions::Column::TenantId.eq(tenant_id))
         .filter(coupon_redemptions::Column::CouponId.eq(coupon.id))
         .filter(coupon_redemptions::Column::BuyerId.eq(buyer_id))
-        .filter(coupon_redemptions::Column::Status.eq(RESERVED))
+        .filter(coupon_redemptions::Column::Status.eq(Reserved))
         .count(txn)
         .await?;
     if unpaid > 0 {
@@ -87,7 +84,7 @@ pub async fn reserve(
             .filter(coupon_redemptions::Column::TenantId.eq(tenant_id))
             .filter(coupon_redemptions::Column::CouponId.eq(coupon.id))
             .filter(coupon_redemptions::Column::BuyerId.eq(buyer_id))
-            .filter(coupon_redemptions::Column::Status.is_in([RESERVED, REDEEMED]))
+            .filter(coupon_redemptions::Column::Status.is_in([Reserved, Redeemed]))
             .count(txn)
             .await?;
         if held >= u64::from(limit) {
@@ -103,7 +100,7 @@ pub async fn reserve(
         coupon_id: Set(coupon.id),
         order_id: Set(order_id),
         buyer_id: Set(buyer_id),
-        status: Set(RESERVED.to_owned()),
+        status: Set(Reserved),
         created_at: Set(at),
         updated_at: Set(at),
     }
@@ -126,12 +123,12 @@ pub async fn settle(
         return Ok(());
     };
     if paid {
-        if transition(conn, order, RESERVED, REDEEMED).await? {
+        if transition(conn, order, Reserved, Redeemed).await? {
             count(conn, order, coupon_id, 1, -1).await?;
-        } else if transition(conn, order, RELEASED, REDEEMED).await? {
+        } else if transition(conn, order, Released, Redeemed).await? {
             count(conn, order, coupon_id, 1, 0).await?;
         }
-    } else if !open && transition(conn, order, RESERVED, RELEASED).await? {
+    } else if !open && transition(conn, order, Reserved, Released).await? {
         count(conn, order, coupon_id, 0, -1).await?;
     }
     Ok(())
@@ -141,8 +138,8 @@ pub async fn settle(
 async fn transition(
     conn: &impl ConnectionTrait,
     order: &orders::Model,
-    from: &str,
-    to: &str,
+    from: RedemptionStatus,
+    to: RedemptionStatus,
 ) -> AppResult<bool> {
     let moved = coupon_redemptions::Entity::update_many()
         .col_expr(coupon_redemptions::Column::Status, Expr::value(to))

@@ -9,6 +9,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::OrderStatus;
+use crate::entities::refunds::RefundStatus;
 use crate::entities::{orders, payment_events, refunds};
 use crate::error::{AppError, AppResult};
 use crate::gateways::Gateway;
@@ -22,8 +23,8 @@ pub struct Refund {
     pub id: Uuid,
     pub order_id: Uuid,
     pub amount: Money,
-    /// `requested` until the gateway confirms, then `succeeded`.
-    pub status: String,
+    /// `Requested` until the gateway confirms, then `Succeeded`.
+    pub status: RefundStatus,
 }
 
 /// Asks the order's gateway to refund `amount` (the whole refundable rest when `None`).
@@ -46,14 +47,15 @@ pub async fn request(
     let order = super::lock(&txn, Some(tenant.id), order_id)
         .await?
         .ok_or(AppError::NotFound("order"))?;
-    let status: OrderStatus = order
-        .status
-        .parse()
-        .map_err(|e: String| AppError::corrupt_field("order", order.id, "status", e))?;
-    let refundable_status = matches!(
-        status,
-        OrderStatus::Paid | OrderStatus::PartiallyRefunded | OrderStatus::PartiallyPaid
-    );
+    let status = order.status;
+    let refundable_status = match status {
+        OrderStatus::Paid | OrderStatus::PartiallyRefunded | OrderStatus::PartiallyPaid => true,
+        OrderStatus::Pending
+        | OrderStatus::Failed
+        | OrderStatus::Expired
+        | OrderStatus::Refunded
+        | OrderStatus::Disputed => false,
+    };
     let Some(gateway_name) = order
         .gateway
         .clone()
@@ -67,7 +69,7 @@ pub async fn request(
     let in_flight: i64 = refunds::Entity::find()
         .filter(refunds::Column::TenantId.eq(tenant.id))
         .filter(refunds::Column::OrderId.eq(order.id))
-        .filter(refunds::Column::Status.eq("requested"))
+        .filter(refunds::Column::Status.eq(RefundStatus::Requested))
         .all(&txn)
         .await?
         .iter()
@@ -101,7 +103,7 @@ pub async fn request(
         order_id: Set(order.id),
         amount: Set(amount),
         currency: Set(order.currency.clone()),
-        status: Set("requested".to_owned()),
+        status: Set(RefundStatus::Requested),
         provider_refund_id: Set(None),
         requested_by: Set(requested_by),
         error: Set(None),
@@ -123,7 +125,7 @@ pub async fn request(
         .account_for(gateway.id(), Some(order.tenant_id));
     let result = ask(gateway, &account, &order, id, money).await;
     let status = record_answer(state, tenant.id, order.id, id, result).await?;
-    tracing::info!(order.id = %order.id, refund.id = %id, amount, %status, "refund requested");
+    tracing::info!(order.id = %order.id, refund.id = %id, amount, status = status.as_str(), "refund requested");
     Ok(Refund {
         id,
         order_id: order.id,
@@ -175,7 +177,7 @@ pub(super) async fn record_answer(
     order_id: Uuid,
     id: Uuid,
     answer: Result<RefundAccepted, GatewayError>,
-) -> AppResult<String> {
+) -> AppResult<RefundStatus> {
     let txn = state.db.begin().await?;
     super::lock(&txn, Some(tenant_id), order_id).await?;
     let current = refunds::Entity::find_by_id(id)
@@ -197,20 +199,20 @@ pub(super) async fn record_answer(
                 .await?
                 > 0;
             if confirmed {
-                row.status = Set("succeeded".to_owned());
+                row.status = Set(RefundStatus::Succeeded);
             }
             row.provider_refund_id = Set(Some(accepted.provider_refund_id));
             Ok(())
         }
         // Settled meanwhile by its event: nothing to record.
-        Err(_) if current.status == "succeeded" => Ok(()),
+        Err(_) if current.status == RefundStatus::Succeeded => Ok(()),
         Err(e @ GatewayError::Unavailable(_)) => {
             tracing::warn!(refund.id = %id, error = %crate::error::report(&e), "refund request unanswered; will ask again");
             row.error = Set(Some(e.to_string()));
             Ok(())
         }
         Err(e) => {
-            row.status = Set("failed".to_owned());
+            row.status = Set(RefundStatus::Failed);
             row.error = Set(Some(e.to_string()));
             Err(AppError::Gateway(e))
         }

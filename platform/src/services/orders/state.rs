@@ -7,21 +7,32 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use lyceum_gateway_core::EventKind;
+use sea_orm::sea_query::StringLen;
+use sea_orm::{DeriveActiveEnum, EnumIter};
 
-/// Where an order stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Where an order stands. Stored as its `as_str` name (`orders.status`, `order_audit`), so a
+/// row always reads back as one of these or fails to load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
 pub enum OrderStatus {
+    #[sea_orm(string_value = "pending")]
     Pending,
+    #[sea_orm(string_value = "paid")]
     Paid,
+    #[sea_orm(string_value = "partially_paid")]
     PartiallyPaid,
+    #[sea_orm(string_value = "failed")]
     Failed,
+    #[sea_orm(string_value = "expired")]
     Expired,
+    #[sea_orm(string_value = "refunded")]
     Refunded,
+    #[sea_orm(string_value = "partially_refunded")]
     PartiallyRefunded,
+    #[sea_orm(string_value = "disputed")]
     Disputed,
 }
 
@@ -36,6 +47,20 @@ impl OrderStatus {
             Self::Refunded => "refunded",
             Self::PartiallyRefunded => "partially_refunded",
             Self::Disputed => "disputed",
+        }
+    }
+
+    /// Whether a payment may still arrive through the order's checkout session: it is
+    /// pending, or declined while the provider's page still takes another card.
+    pub fn awaits_payment(self) -> bool {
+        match self {
+            Self::Pending | Self::Failed => true,
+            Self::Paid
+            | Self::PartiallyPaid
+            | Self::Expired
+            | Self::Refunded
+            | Self::PartiallyRefunded
+            | Self::Disputed => false,
         }
     }
 
@@ -54,23 +79,6 @@ impl OrderStatus {
 impl fmt::Display for OrderStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for OrderStatus {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s {
-            "pending" => Self::Pending,
-            "paid" => Self::Paid,
-            "partially_paid" => Self::PartiallyPaid,
-            "failed" => Self::Failed,
-            "expired" => Self::Expired,
-            "refunded" => Self::Refunded,
-            "partially_refunded" => Self::PartiallyRefunded,
-            "disputed" => Self::Disputed,
-            other => return Err(format!("unknown order status `{other}`")),
-        })
     }
 }
 
@@ -230,6 +238,20 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    /// The API shows `as_str`; the database stores the sea-orm value: they must be one name.
+    #[test]
+    fn shown_and_stored_names_agree() {
+        use sea_orm::{ActiveEnum, Iterable};
+        for status in OrderStatus::iter() {
+            assert_eq!(status.to_value(), status.as_str());
+            assert_eq!(
+                OrderStatus::try_from_value(&status.to_value()).unwrap(),
+                status
+            );
+        }
+        assert!(OrderStatus::try_from_value(&"on_hold".to_owned()).is_err());
+    }
 
     const TOTAL: i64 = 4900;
 
