@@ -64,7 +64,9 @@ db_tests! {
         let partial = app.post(&format!("/api/v1/tenants/shop/orders/{order}/refunds"), Some(&shop.owner), json!({"amount": {"amount": 900, "currency": "USD"}}))
             .await
             .expect(202);
-        assert_eq!(partial["status"], "requested");
+        // The sandbox answers at once and may deliver the refund event before the answer is
+        // recorded: the request is then already settled.
+        assert!(partial["status"] == "requested" || partial["status"] == "succeeded", "{partial}");
         app.wait_for_status(&shop.student, &order, "partially_refunded").await;
         assert_eq!(app.access(Some(&shop.student), "paid").await["access"], true, "a partial refund keeps access");
         app.post(&format!("/api/v1/tenants/shop/orders/{order}/refunds"), Some(&shop.owner), json!({})).await.expect(202);
