@@ -5,12 +5,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::Settings;
-use crate::domain::{Email, Password};
-use crate::error::AppError;
-use crate::services::accounts::{self, PersonName, Registration};
-use crate::services::passwords::PasswordHashing;
-use crate::services::policy::Policy;
+use lyceum_domain::config::Settings;
+use lyceum_domain::domain::{Email, Password};
+use lyceum_domain::error::AppError;
+use lyceum_domain::services::accounts::{self, PersonName, Registration};
+use lyceum_domain::services::passwords::PasswordHashing;
+use lyceum_domain::services::policy::Policy;
 
 /// Lyceum: a self-hosted, multi-tenant marketplace for online courses.
 #[derive(Debug, Parser)]
@@ -84,13 +84,16 @@ pub fn main() -> ExitCode {
 /// Runs one command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(cli.config.as_deref())?;
-    crate::telemetry::init(settings.log_format, &settings.log_filter);
+    lyceum_domain::telemetry::init(settings.log_format, &settings.log_filter);
     match cli.command {
         Command::Serve { demo } => serve(settings, demo).await,
         Command::Migrate => {
-            let db = crate::db::connect(&settings.database).await?;
-            crate::db::migrate(&db).await?;
-            println!("migrations applied ({})", crate::db::backend_name(&db));
+            let db = lyceum_domain::db::connect(&settings.database).await?;
+            lyceum_domain::db::migrate(&db).await?;
+            println!(
+                "migrations applied ({})",
+                lyceum_domain::db::backend_name(&db)
+            );
             Ok(())
         }
         Command::Reconcile { report } => reconcile(settings, report).await,
@@ -129,8 +132,8 @@ pub async fn admin_create(
         password: Password::parse("--password", password).map_err(AppError::from)?,
         name: PersonName::parse("--name", name).map_err(AppError::from)?,
     };
-    let db = crate::db::connect(&settings.database).await?;
-    crate::db::migrate(&db).await?;
+    let db = lyceum_domain::db::connect(&settings.database).await?;
+    lyceum_domain::db::migrate(&db).await?;
     let policy = Policy::load(&db).await?;
     let hashing = PasswordHashing::new(settings.password_hash_concurrency, None);
     let result = accounts::ensure_admin(&db, &policy, &hashing, input).await?;
@@ -139,7 +142,7 @@ pub async fn admin_create(
 }
 
 async fn reconcile(settings: Settings, only_report: bool) -> anyhow::Result<()> {
-    use crate::services::orders::reconcile;
+    use lyceum_domain::services::orders::reconcile;
     let state = crate::AppState::build(settings).await?;
     if !only_report {
         let pass = reconcile::run_once(&state, std::time::Duration::ZERO).await?;
@@ -178,12 +181,12 @@ async fn serve(mut settings: Settings, demo: bool) -> anyhow::Result<()> {
     let (acceptor, _) = crate::server::bind(&mut settings).await?;
     let state = crate::AppState::build(settings).await?;
     if demo {
-        let logins = crate::demo::seed(&state).await?;
+        let logins = lyceum_domain::demo::seed(&state).await?;
         println!("{logins}");
     }
     tracing::info!(
         addr = %state.settings.addr,
-        database = crate::db::backend_name(&state.db),
+        database = lyceum_domain::db::backend_name(&state.db),
         public_url = %state.settings.public_url,
         "listening"
     );

@@ -1,24 +1,22 @@
 //! Lyceum: a self-hosted, multi-tenant marketplace for online courses.
 //!
-//! This crate is the server: configuration ([`config`]), storage ([`db`], [`storage`]),
-//! domain services ([`services`]), the HTTP API and pages ([`http`]), background work and
-//! the `lyceum` command line ([`cli`]). Tenancy and RBAC live in `lyceum-tenants`, money and
-//! the gateway contract in `lyceum-gateway-core`, the schema in `lyceum-migrations`.
+//! This crate is the top of the house: the `lyceum` command line ([`cli`]), starting and
+//! stopping the server with its background work ([`server`]), and the wiring of the two layers
+//! below it, whose manifests enforce the direction:
+//!
+//! - `lyceum-domain`: configuration, storage, services, application state (never names poem);
+//! - `lyceum-http`: the JSON API, webhooks and pages (poem), on top of the domain.
+//!
+//! Their modules are re-exported here under their old paths for tests and embedders.
 
 pub mod cli;
-pub mod config;
-pub mod db;
-pub mod demo;
-pub mod domain;
-pub mod entities;
-pub mod error;
-pub mod gateways;
-pub mod http;
 pub mod server;
-pub mod services;
-pub mod state;
-pub mod storage;
-pub mod telemetry;
+
+pub use lyceum_domain::{
+    config, db, demo, domain, entities, error, gateways, io, metrics, services, state, storage,
+    telemetry,
+};
+pub use lyceum_http as http;
 
 pub use config::Settings;
 pub use server::{RunningServer, start};

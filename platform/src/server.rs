@@ -9,9 +9,9 @@ use poem::listener::{Acceptor, Listener, TcpListener};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::Settings;
-use crate::error::{AppError, AppResult};
-use crate::state::AppState;
+use lyceum_domain::config::Settings;
+use lyceum_domain::error::{AppError, AppResult};
+use lyceum_domain::state::AppState;
 
 /// How often the stored policy is checked for changes made by other processes.
 const POLICY_POLL: Duration = Duration::from_secs(5);
@@ -90,18 +90,20 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let mut tasks = vec![
         tokio::spawn(poll_policy(state.clone())),
-        tokio::spawn(crate::services::outbox::work(
+        tokio::spawn(lyceum_domain::services::outbox::work(
             state.clone(),
             state.mailer.clone(),
         )),
-        tokio::spawn(crate::services::orders::reconcile::work(state.clone())),
+        tokio::spawn(lyceum_domain::services::orders::reconcile::work(
+            state.clone(),
+        )),
         tokio::spawn(prune_limits(state.clone())),
     ];
     if let Some(sandbox) = state.gateways.sandbox() {
         tasks.push(sandbox.start());
     }
     let result = poem::Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(crate::http::app(state.clone()), shutdown, Some(GRACE))
+        .run_with_graceful_shutdown(lyceum_http::app(state.clone()), shutdown, Some(GRACE))
         .await;
     for task in tasks {
         task.abort();
@@ -116,7 +118,7 @@ async fn poll_policy(state: Arc<AppState>) {
     loop {
         tick.tick().await;
         if let Err(e) = state.policy.refresh(&state.db).await {
-            tracing::warn!(error = %crate::error::report(&e), "policy refresh failed");
+            tracing::warn!(error = %lyceum_domain::error::report(&e), "policy refresh failed");
         }
     }
 }
@@ -135,7 +137,7 @@ async fn prune_limits(state: Arc<AppState>) {
 pub async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %crate::error::report(&e), "cannot listen for Ctrl-C");
+            tracing::error!(error = %lyceum_domain::error::report(&e), "cannot listen for Ctrl-C");
             std::future::pending::<()>().await;
         }
     };
@@ -146,7 +148,7 @@ pub async fn shutdown_signal() {
                 s.recv().await;
             }
             Err(e) => {
-                tracing::error!(error = %crate::error::report(&e), "cannot listen for SIGTERM");
+                tracing::error!(error = %lyceum_domain::error::report(&e), "cannot listen for SIGTERM");
                 std::future::pending::<()>().await;
             }
         }

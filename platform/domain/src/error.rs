@@ -1,0 +1,217 @@
+//! The service layer's error. The HTTP layer maps it to problem+json once, in one place.
+//!
+//! Internal failures keep what caused them (`#[source]`), so the one place that turns them
+//! into a response logs the whole chain with [`report`]; the client never sees a cause.
+
+use std::error::Error;
+use std::sync::Arc;
+
+use lyceum_gateway_core::{GatewayError, MoneyError};
+use lyceum_tenants::rbac::Denied;
+use uuid::Uuid;
+
+use crate::domain::FieldError;
+
+/// What went wrong while serving a request.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Input that parsed as JSON but does not make sense (422).
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    /// The thing asked for does not exist, or the caller may not know it exists (404).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request clashes with the current state (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// No or bad credentials (401).
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// Known caller, not allowed (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The thing is for sale and the caller has not bought it (402).
+    #[error("{0}")]
+    PaymentRequired(String),
+    /// A payment provider failed or refused (502).
+    #[error("the payment provider failed")]
+    Gateway(#[source] GatewayError),
+    /// The order names a gateway this instance has not enabled (502, like a failing provider).
+    #[error("the {0} gateway is not enabled")]
+    GatewayDisabled(String),
+    /// The body is larger than allowed (413).
+    #[error("the request body is larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    /// Too many attempts from this client or at this account (429); nothing was done.
+    #[error("too many attempts; try again in {retry_after} seconds")]
+    RateLimited {
+        /// Whole seconds until the next attempt can succeed (at least 1).
+        retry_after: u64,
+    },
+    #[error("database error")]
+    Db(#[from] sea_orm::DbErr),
+    #[error("asset storage error")]
+    Storage(#[from] object_store::Error),
+    #[error("authorization engine error")]
+    Authz(#[from] lyceum_tenants::rbac::EngineError),
+    /// Money that does not add up: a stored amount out of range, a currency mismatch (500).
+    #[error("money arithmetic failed")]
+    Money(#[from] MoneyError),
+    /// A stored row that does not parse back into its domain value (500).
+    #[error("stored {what} {id} is corrupt")]
+    Corrupt {
+        what: &'static str,
+        id: Uuid,
+        #[source]
+        source: Box<dyn Error + Send + Sync>,
+    },
+    /// Hashing or reading a password hash failed, or the hashing pool is gone (500).
+    #[error("password hashing failed")]
+    Hashing(#[source] Box<dyn Error + Send + Sync>),
+    /// The mailer could not be set up (500).
+    #[error("mail setup failed")]
+    Mail(#[from] crate::services::mail::MailError),
+    /// A blocking task panicked or was cancelled (500).
+    #[error("a background task failed")]
+    Task(#[from] tokio::task::JoinError),
+    /// A file, socket or stream operation failed; `context` says which (500).
+    #[error("{context}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A page template failed to render (500).
+    #[error("rendering a page failed")]
+    Render(#[from] minijinja::Error),
+    /// The metrics registry refused a metric (500).
+    #[error("metrics setup failed")]
+    Metrics(#[from] prometheus::Error),
+    /// A response body could not be serialized (500).
+    #[error("serializing a response failed")]
+    Json(#[from] serde_json::Error),
+    /// A configured gateway could not be built (500, at start-up).
+    #[error("the {gateway} gateway failed to start")]
+    GatewayStartup {
+        gateway: &'static str,
+        #[source]
+        source: Box<dyn Error + Send + Sync>,
+    },
+    /// A stored or configured setting is refused; the message says what to change (500).
+    #[error("{0}")]
+    Misconfigured(String),
+    /// A single-flight cache load failed; every caller that waited for it gets this (500).
+    #[error("a shared cache load failed")]
+    Shared(#[source] Arc<AppError>),
+    /// An invariant that broke with no underlying error to show (500).
+    #[error("internal error: {0}")]
+    Internal(&'static str),
+}
+
+/// The result of a service call.
+pub type AppResult<T> = Result<T, AppError>;
+
+impl From<FieldError> for AppError {
+    fn from(err: FieldError) -> Self {
+        Self::Invalid(vec![err])
+    }
+}
+
+impl From<Denied> for AppError {
+    fn from(denied: Denied) -> Self {
+        match denied {
+            Denied::Unauthenticated => Self::Unauthenticated("sign in to do this"),
+            Denied::Forbidden { .. } => Self::Forbidden(denied.to_string()),
+            Denied::Engine(e) => Self::Authz(e),
+        }
+    }
+}
+
+impl AppError {
+    pub fn invalid(field: &str, message: impl ToString) -> Self {
+        Self::Invalid(vec![FieldError::new(field, message)])
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::Conflict(message.into())
+    }
+}
+
+impl AppError {
+    /// A stored `what` with id `id` that does not parse back, because of `source`.
+    pub fn corrupt(
+        what: &'static str,
+        id: Uuid,
+        source: impl Into<Box<dyn Error + Send + Sync>>,
+    ) -> Self {
+        Self::Corrupt {
+            what,
+            id,
+            source: source.into(),
+        }
+    }
+
+    /// A stored `what` with id `id` whose column `field` does not parse, because of `source`.
+    pub fn corrupt_field(
+        what: &'static str,
+        id: Uuid,
+        field: &'static str,
+        source: impl Into<Box<dyn Error + Send + Sync>>,
+    ) -> Self {
+        Self::corrupt(
+            what,
+            id,
+            BadField {
+                field,
+                source: source.into(),
+            },
+        )
+    }
+
+    /// An I/O failure while doing `context`.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Self::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+/// Which column of a corrupt row failed to parse (the link between a row and its cause).
+#[derive(Debug, thiserror::Error)]
+#[error("bad {field}")]
+pub struct BadField {
+    field: &'static str,
+    #[source]
+    source: Box<dyn Error + Send + Sync>,
+}
+
+/// An error with all its causes, `outer: inner: innermost`, for the log. Use it wherever an
+/// error ends (becomes a response, a page, or a logged retry): `error = %report(&err)`.
+pub fn report<'a>(err: &'a (dyn Error + 'static)) -> ErrorChain<'a> {
+    ErrorChain(err)
+}
+
+/// Formats an error with all its sources; see [`report`].
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorChain<'a>(&'a (dyn Error + 'static));
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+/// Whether a database error is a unique-key violation (to answer 409 at the call site).
+pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}

@@ -1,0 +1,23 @@
+//! The domain layer of Lyceum: configuration, storage, the services that own every transaction,
+//! and the application state they share.
+//!
+//! It never names a web framework: the HTTP API and pages (`lyceum-http`) call into it, and the
+//! `lyceum` binary wires both together. Each area lives in its own folder under [`services`]
+//! with a short module doc saying what it owns; entities are sea-orm models used here only.
+
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod entities;
+pub mod error;
+pub mod gateways;
+pub mod io;
+pub mod metrics;
+pub mod services;
+pub mod state;
+pub mod storage;
+pub mod telemetry;
+
+pub use config::Settings;
+pub use state::AppState;

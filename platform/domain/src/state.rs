@@ -1,0 +1,219 @@
+//! What every request handler shares.
+
+use std::borrow::Borrow;
+use std::hash::Hash;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use moka::future::Cache;
+use object_store::ObjectStore;
+use sea_orm::DatabaseConnection;
+
+use secrecy::SecretString;
+
+use crate::config::Settings;
+use crate::error::{AppError, AppResult};
+use crate::gateways::{GatewaySecrets, Gateways};
+use crate::metrics::Metrics;
+use crate::services::accounts::{TokenDigest, TokenEntry};
+use crate::services::limits::Limits;
+use crate::services::mail::Mailer;
+use crate::services::orders::access::{AccessKey, Decision};
+use crate::services::passwords::PasswordHashing;
+use crate::services::policy::Policy;
+use crate::services::tenants::Tenant;
+
+/// The application: configuration, database, policy, asset store, caches and metrics.
+#[derive(Debug)]
+pub struct AppState {
+    pub settings: Settings,
+    pub db: DatabaseConnection,
+    pub policy: Policy,
+    pub assets: Arc<dyn ObjectStore>,
+    pub caches: Caches,
+    pub metrics: Metrics,
+    pub gateways: Gateways,
+    /// Signs content URLs.
+    pub content_key: SecretString,
+    pub mailer: Mailer,
+    /// Reads the DNS records that prove control of custom domains.
+    pub dns: Arc<dyn crate::services::domains::DnsProbe>,
+    /// Sign-in, registration and coupon limits of this instance.
+    pub limits: Limits,
+    /// argon2, a bounded number at a time.
+    pub hashing: PasswordHashing,
+}
+
+/// Named, bounded caches with a time to live; keys that belong to a tenant include it.
+#[derive(Debug, Clone)]
+pub struct Caches {
+    /// Bearer-token digest → its user and expiry (`None`: no such live token).
+    pub tokens: Cache<TokenDigest, TokenEntry>,
+    /// Tenant slug → tenant. Invalidated by every tenant change in this process. Every cache is
+    /// invalidated only through `services::invalidation`, after the write commits.
+    pub tenants: Cache<String, Arc<Tenant>>,
+    /// `(tenant, user, course)` → access decision. The code that changes entitlements returns
+    /// the keys it touched; they are dropped right after it commits.
+    pub access: Cache<AccessKey, Decision>,
+    /// Bumped by every access invalidation, before it drops keys; see `access::decide`.
+    pub access_epoch: Arc<AtomicU64>,
+    /// `(tenant, course slug)` → course, briefly (price and publication change rarely).
+    pub courses: Cache<(uuid::Uuid, String), Arc<crate::services::catalog::Course>>,
+}
+
+impl Caches {
+    pub(crate) fn new() -> Self {
+        Self {
+            tokens: Cache::builder()
+                .name("tokens")
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(60))
+                .build(),
+            tenants: Cache::builder()
+                .name("tenants")
+                .max_capacity(10_000)
+                .time_to_live(Duration::from_secs(30))
+                .build(),
+            courses: Cache::builder()
+                .name("courses")
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(10))
+                .build(),
+            access: Cache::builder()
+                .name("access")
+                .max_capacity(1_000_000)
+                .time_to_live(Duration::from_secs(300))
+                .build(),
+            access_epoch: Arc::new(AtomicU64::new(0)),
+        }
+    }
+}
+
+/// Reads `key` from `cache`, or loads it with `load` on a miss (one load per key at a time;
+/// concurrent callers wait for it). Failed loads are not cached.
+///
+/// The hit is the hot path of every authenticated request. The loader's future — database
+/// queries, several kilobytes — is only built, and boxed, on a miss, so the callers' futures
+/// stay small: poem moves request futures into boxes at every layer, and their size is paid
+/// in copies on every request.
+pub async fn cached<K, Q, V, F, Fut>(cache: &Cache<K, V>, key: &Q, load: F) -> AppResult<V>
+where
+    K: Borrow<Q> + Clone + Hash + Eq + Send + Sync + 'static,
+    Q: ToOwned<Owned = K> + Hash + Eq + ?Sized,
+    V: Clone + Send + Sync + 'static,
+    F: FnOnce(K) -> Fut,
+    Fut: Future<Output = AppResult<V>> + Send,
+{
+    if let Some(hit) = cache.get(key).await {
+        return Ok(hit);
+    }
+    let key = key.to_owned();
+    let miss = Box::pin(cache.try_get_with(key.clone(), load(key)));
+    miss.await.map_err(unshare)
+}
+
+/// A loader's error as seen by every caller that waited for it: "not found" stays itself,
+/// anything else becomes an internal error that keeps the loader's error as its cause.
+fn unshare(err: Arc<AppError>) -> AppError {
+    match &*err {
+        AppError::NotFound(what) => AppError::NotFound(what),
+        _ => AppError::Shared(err),
+    }
+}
+
+/// The system's resolver, or, where it cannot be built, a probe that says why on each look-up.
+fn system_dns() -> Arc<dyn crate::services::domains::DnsProbe> {
+    use crate::services::domains::{DnsProbe, SystemDns};
+    #[derive(Debug)]
+    struct Unavailable(String);
+    impl DnsProbe for Unavailable {
+        fn txt_records<'a>(
+            &'a self,
+            _name: &'a str,
+        ) -> futures_util::future::BoxFuture<'a, Result<Vec<String>, String>> {
+            Box::pin(async move { Err(self.0.clone()) })
+        }
+    }
+    match SystemDns::new() {
+        Ok(dns) => Arc::new(dns),
+        Err(e) => {
+            tracing::warn!(error = %e, "no DNS resolver: custom domains cannot be verified");
+            Arc::new(Unavailable(format!("no DNS resolver: {e}")))
+        }
+    }
+}
+
+impl AppState {
+    /// Connects, migrates, loads the policy and opens the asset store.
+    pub async fn build(settings: Settings) -> AppResult<Arc<Self>> {
+        let settings_dns = settings.dns_probe.clone();
+        let db = crate::db::connect(&settings.database).await?;
+        crate::db::migrate(&db).await?;
+        let policy = Policy::load(&db).await?;
+        let assets = crate::storage::open(&settings.assets_url)?;
+        let content_key = match &settings.content_key {
+            Some(key) => key.clone(),
+            None => SecretString::from(
+                crate::services::secrets::signing_secret(
+                    &db,
+                    "content_signing_key",
+                    "LYCEUM_CONTENT_KEY",
+                    false,
+                )
+                .await?,
+            ),
+        };
+        let sandbox_webhook = match &settings.sandbox_webhook_secret {
+            Some(secret) => secrecy::ExposeSecret::expose_secret(secret).to_owned(),
+            None => {
+                crate::services::secrets::signing_secret(
+                    &db,
+                    "sandbox_webhook_secret",
+                    "LYCEUM_SANDBOX_WEBHOOK_SECRET",
+                    true,
+                )
+                .await?
+            }
+        };
+        let gateways = Gateways::from_settings(
+            &settings,
+            &GatewaySecrets {
+                // Several comma-separated secrets: the first signs, all verify (rotation).
+                sandbox_webhook: sandbox_webhook
+                    .split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect(),
+            },
+            settings.sandbox_delivery.clone(),
+        )?;
+        let mailer = Mailer::new(
+            settings.smtp_url.as_ref(),
+            &settings.mail_from,
+            &settings.data_dir,
+        )?;
+        let metrics = Metrics::new()?;
+        let hashing = PasswordHashing::new(
+            settings.password_hash_concurrency,
+            Some(metrics.hash_gauges()),
+        );
+        Ok(Arc::new(Self {
+            limits: Limits::new(settings.rate_limits),
+            hashing,
+            settings,
+            db,
+            policy,
+            assets,
+            caches: Caches::new(),
+            metrics,
+            gateways,
+            content_key,
+            mailer,
+            dns: match &settings_dns {
+                Some(probe) => probe.clone(),
+                None => system_dns(),
+            },
+        }))
+    }
+}

@@ -1,0 +1,143 @@
+//! Running the platform (platform admins).
+
+use std::sync::Arc;
+
+use lyceum_tenants::TenantStatus;
+use lyceum_tenants::rbac::{Domain, Verb, action, resource};
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::ApiTags;
+use super::types::TenantBody;
+use crate::auth::Auth;
+use crate::problem::ApiResult;
+use lyceum_domain::error::{AppError, AppResult};
+use lyceum_domain::services::tenants;
+use lyceum_domain::state::AppState;
+
+/// A storefront's platform fee.
+#[derive(Debug, Object)]
+pub struct FeePlanRequest {
+    /// Basis points of each sale the platform keeps: 1000 = 10 %.
+    pub fee_bps: u16,
+}
+
+#[derive(Debug, ApiResponse)]
+enum TenantResponse {
+    #[oai(status = 200)]
+    Ok(Json<TenantBody>),
+}
+
+#[derive(Debug, ApiResponse)]
+enum TenantsResponse {
+    #[oai(status = 200)]
+    Ok(Json<Vec<TenantBody>>),
+}
+
+/// Platform administration.
+#[derive(Debug)]
+pub struct AdminApi;
+
+async fn admin_proof<A: Verb>(
+    state: &AppState,
+    auth: &Auth,
+) -> AppResult<lyceum_tenants::rbac::Authorized<resource::Platform, A>> {
+    state
+        .policy
+        .authorize::<resource::Platform, A>(&state.db, &auth.principal(), Domain::Platform)
+        .await
+}
+
+#[OpenApi(prefix_path = "/api/v1/admin", tag = "ApiTags::Admin")]
+impl AdminApi {
+    /// Every storefront, newest first; `status` filters (e.g. `pending` for the approval queue).
+    #[oai(path = "/tenants", method = "get", operation_id = "list_tenants")]
+    async fn list_tenants(
+        &self,
+        Data(state): Data<&Arc<AppState>>,
+        auth: Auth,
+        status: Query<Option<String>>,
+    ) -> ApiResult<TenantsResponse> {
+        let proof = admin_proof::<action::Read>(state, &auth).await?;
+        let status = status
+            .0
+            .as_deref()
+            .map(|s| {
+                s.parse::<TenantStatus>()
+                    .map_err(|e| AppError::invalid("status", e))
+            })
+            .transpose()?;
+        let list = tenants::list(state, &proof, status).await?;
+        Ok(TenantsResponse::Ok(Json(
+            list.into_iter().map(Into::into).collect(),
+        )))
+    }
+
+    /// Approve a storefront: it becomes `active` and starts selling.
+    #[oai(
+        path = "/tenants/:tenant/approve",
+        method = "post",
+        operation_id = "approve_tenant"
+    )]
+    async fn approve_tenant(
+        &self,
+        Data(state): Data<&Arc<AppState>>,
+        auth: Auth,
+        tenant: Path<String>,
+    ) -> ApiResult<TenantResponse> {
+        self.change_status(state, &auth, &tenant, TenantStatus::Active)
+            .await
+    }
+
+    /// Suspend a storefront: its catalog disappears and it sells nothing until approved again.
+    #[oai(
+        path = "/tenants/:tenant/suspend",
+        method = "post",
+        operation_id = "suspend_tenant"
+    )]
+    async fn suspend_tenant(
+        &self,
+        Data(state): Data<&Arc<AppState>>,
+        auth: Auth,
+        tenant: Path<String>,
+    ) -> ApiResult<TenantResponse> {
+        self.change_status(state, &auth, &tenant, TenantStatus::Suspended)
+            .await
+    }
+
+    /// Set a storefront's platform fee.
+    #[oai(
+        path = "/tenants/:tenant/fee-plan",
+        method = "put",
+        operation_id = "set_fee_plan"
+    )]
+    async fn set_fee_plan(
+        &self,
+        Data(state): Data<&Arc<AppState>>,
+        auth: Auth,
+        tenant: Path<String>,
+        Json(body): Json<FeePlanRequest>,
+    ) -> ApiResult<TenantResponse> {
+        let proof = admin_proof::<action::Update>(state, &auth).await?;
+        let tenant = tenants::find_by_slug(state, &tenant).await?;
+        let updated = tenants::set_fee_plan(state, &proof, &tenant, body.fee_bps).await?;
+        Ok(TenantResponse::Ok(Json(updated.into())))
+    }
+}
+
+impl AdminApi {
+    async fn change_status(
+        &self,
+        state: &AppState,
+        auth: &Auth,
+        slug: &str,
+        status: TenantStatus,
+    ) -> ApiResult<TenantResponse> {
+        let proof = admin_proof::<action::Approve>(state, auth).await?;
+        let tenant = tenants::find_by_slug(state, slug).await?;
+        let updated = tenants::set_status(state, &proof, &tenant, status).await?;
+        Ok(TenantResponse::Ok(Json(updated.into())))
+    }
+}

@@ -1,0 +1,111 @@
+//! The JSON API under `/api/v1`, one `#[OpenApi]` struct per resource.
+//!
+//! Handlers are thin: parse the request into domain types, resolve the tenant, ask the policy,
+//! call one service, shape the response. No SQL here.
+
+mod account;
+mod admin;
+mod auth;
+mod catalog;
+mod coupons;
+mod domains;
+mod invitations;
+mod learning;
+mod orders;
+pub mod strict;
+mod studio;
+mod tenants;
+pub mod types;
+
+use std::sync::Arc;
+
+use poem_openapi::Tags;
+
+pub use account::AccountApi;
+pub use admin::AdminApi;
+pub use auth::AuthApi;
+pub use catalog::CatalogApi;
+pub use coupons::CouponsApi;
+pub use domains::DomainsApi;
+pub use invitations::InvitationsApi;
+pub use learning::{COURSE_ACCESS_PATH, CourseAccessDoc, LearningApi, course_access};
+pub use orders::OrdersApi;
+pub use studio::StudioApi;
+pub use tenants::TenantsApi;
+
+/// The groups of operations. The authorization test reads them: a new tag must be taught to it.
+#[derive(Debug, Tags)]
+pub enum ApiTags {
+    /// Registering and signing in; open to everyone.
+    Auth,
+    /// The signed-in user's own account, and applying for a storefront.
+    Account,
+    /// Managing a storefront: settings, staff, courses, curriculum, assets (tenant staff).
+    Studio,
+    /// The public catalog of active storefronts; open to everyone.
+    Catalog,
+    /// Running the platform: approving and suspending storefronts, fee plans (platform admins).
+    Admin,
+}
+
+/// All operations, as one tuple for the OpenAPI service.
+pub fn all() -> (
+    AuthApi,
+    AccountApi,
+    TenantsApi,
+    DomainsApi,
+    InvitationsApi,
+    StudioApi,
+    CouponsApi,
+    CatalogApi,
+    LearningApi,
+    OrdersApi,
+    AdminApi,
+    CourseAccessDoc,
+) {
+    (
+        AuthApi,
+        AccountApi,
+        TenantsApi,
+        DomainsApi,
+        InvitationsApi,
+        StudioApi,
+        CouponsApi,
+        CatalogApi,
+        LearningApi,
+        OrdersApi,
+        AdminApi,
+        CourseAccessDoc,
+    )
+}
+
+use lyceum_tenants::rbac::{Authorized, Principal, Resource, Verb};
+
+use lyceum_domain::error::AppResult;
+use lyceum_domain::services::tenants::{self as tenant_service, Tenant};
+use lyceum_domain::state::AppState;
+
+/// Checks `A` on the caller's own account (platform-wide).
+pub(crate) async fn own_account<A: Verb>(
+    state: &AppState,
+    principal: &Principal,
+) -> AppResult<Authorized<lyceum_tenants::rbac::resource::Account, A>> {
+    state
+        .policy
+        .authorize(&state.db, principal, lyceum_tenants::rbac::Domain::Platform)
+        .await
+}
+
+/// Resolves a tenant by slug (any status) and checks `A` on `R` inside it.
+pub(crate) async fn in_tenant<R: Resource, A: Verb>(
+    state: &AppState,
+    principal: &Principal,
+    slug: &str,
+) -> AppResult<(Arc<Tenant>, Authorized<R, A>)> {
+    let tenant = tenant_service::find_by_slug(state, slug).await?;
+    let proof = state
+        .policy
+        .authorize::<R, A>(&state.db, principal, tenant.domain())
+        .await?;
+    Ok((tenant, proof))
+}

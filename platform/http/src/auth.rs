@@ -1,0 +1,156 @@
+//! Who is calling: bearer tokens for the API, session cookies (with CSRF) for the web UI.
+
+use std::sync::Arc;
+
+use lyceum_tenants::rbac::Principal;
+use poem::Request;
+use poem::http::Method;
+use poem_openapi::SecurityScheme;
+use poem_openapi::auth::{ApiKey, Bearer};
+use uuid::Uuid;
+
+use super::problem::ProblemResponse;
+use lyceum_domain::error::AppResult;
+use lyceum_domain::services::accounts::{self, CurrentUser};
+use lyceum_domain::state::AppState;
+
+/// The name of the web UI's session cookie.
+pub const SESSION_COOKIE: &str = "lyceum_session";
+/// The header that must echo the session's CSRF token on unsafe requests.
+pub const CSRF_HEADER: &str = "X-CSRF-Token";
+
+/// The `Set-Cookie` value for a session (`None` clears it): HttpOnly, SameSite=Lax, and
+/// Secure when the public URL is https.
+pub fn session_cookie(state: &AppState, session: Option<(&str, i64)>) -> String {
+    let secure = if state.settings.public_url.scheme() == "https" {
+        "; Secure"
+    } else {
+        ""
+    };
+    let (value, max_age) = session.unwrap_or(("", 0));
+    format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+}
+
+/// `Authorization: Bearer <token>`, a token from `POST /api/v1/auth/login`.
+#[derive(Debug, SecurityScheme)]
+#[oai(ty = "bearer", bearer_format = "opaque", checker = "check_bearer")]
+pub struct BearerToken(pub CurrentUser);
+
+/// The web UI's session cookie; unsafe methods must also send `X-CSRF-Token`.
+#[derive(Debug, SecurityScheme)]
+#[oai(
+    ty = "api_key",
+    key_name = "lyceum_session",
+    key_in = "cookie",
+    checker = "check_session"
+)]
+pub struct SessionCookie(pub CurrentUser);
+
+/// A signed-in caller (operations that need a user).
+#[derive(Debug, SecurityScheme)]
+pub enum Auth {
+    Bearer(BearerToken),
+    Session(SessionCookie),
+}
+
+impl Auth {
+    pub fn user(&self) -> &CurrentUser {
+        match self {
+            Self::Bearer(BearerToken(u)) | Self::Session(SessionCookie(u)) => u,
+        }
+    }
+
+    pub fn principal(&self) -> Principal {
+        Principal::User(self.user().id)
+    }
+}
+
+/// A caller who may or may not be signed in (public operations).
+#[derive(Debug, SecurityScheme)]
+pub enum MaybeAuth {
+    Bearer(BearerToken),
+    Session(SessionCookie),
+    #[oai(fallback)]
+    Anonymous,
+}
+
+impl MaybeAuth {
+    pub fn user(&self) -> Option<&CurrentUser> {
+        match self {
+            Self::Bearer(BearerToken(u)) | Self::Session(SessionCookie(u)) => Some(u),
+            Self::Anonymous => None,
+        }
+    }
+
+    pub fn principal(&self) -> Principal {
+        self.user()
+            .map_or(Principal::Anonymous, |u| Principal::User(u.id))
+    }
+}
+
+/// The id of the signed-in caller, if any, resolved as [`MaybeAuth`] resolves callers for
+/// OpenAPI operations: a live bearer token, else a live session cookie, else nobody. For the
+/// plain poem handlers that serve API paths.
+pub async fn caller_id(state: &AppState, req: &Request) -> AppResult<Option<Uuid>> {
+    let bearer = req
+        .header(poem::http::header::AUTHORIZATION)
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    if let Some(token) = bearer
+        && let Some(user) = accounts::authenticate_token(state, token).await?
+    {
+        return Ok(Some(user.id));
+    }
+    let Some(cookie) = req.cookie().get(SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    // Like the fallback of `MaybeAuth`: a session that does not check out is nobody.
+    // Boxed: the session lookup queries the database, and its future would otherwise sit in
+    // every bearer request's future too.
+    let user = Box::pin(session_user(state, req, cookie.value_str())).await;
+    Ok(user.ok().map(|u| u.id))
+}
+
+/// The user of a session cookie; unsafe methods must also echo its CSRF token.
+async fn session_user(state: &AppState, req: &Request, cookie: &str) -> AppResult<CurrentUser> {
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    accounts::authenticate_session(
+        state,
+        cookie,
+        req.header(CSRF_HEADER),
+        unsafe_method,
+        accounts::SessionScope::Platform,
+    )
+    .await
+}
+
+fn state(req: &Request) -> poem::Result<&Arc<AppState>> {
+    req.data::<Arc<AppState>>().ok_or_else(|| {
+        poem::Error::from_string(
+            "application state missing",
+            poem::http::StatusCode::INTERNAL_SERVER_ERROR,
+        )
+    })
+}
+
+async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<CurrentUser> {
+    let state = state(req)?;
+    match accounts::authenticate_token(state, &bearer.token).await {
+        Ok(Some(user)) => Ok(Arc::unwrap_or_clone(user)),
+        Ok(None) => Err(
+            ProblemResponse::from(lyceum_domain::error::AppError::Unauthenticated(
+                "the token is unknown, expired or revoked",
+            ))
+            .into(),
+        ),
+        Err(e) => Err(ProblemResponse::from(e).into()),
+    }
+}
+
+async fn check_session(req: &Request, cookie: ApiKey) -> poem::Result<CurrentUser> {
+    let state = state(req)?;
+    session_user(state, req, &cookie.key)
+        .await
+        .map_err(|e| ProblemResponse::from(e).into())
+}
