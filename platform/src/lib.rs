@@ -12,9 +12,11 @@
 pub mod cli;
 pub mod server;
 
+/// The sea-orm models, for black-box tests that read rows (the `test-entities` feature).
+#[cfg(feature = "test-entities")]
+pub use lyceum_domain::entities;
 pub use lyceum_domain::{
-    config, db, demo, domain, entities, error, gateways, io, metrics, services, state, storage,
-    telemetry,
+    config, db, demo, domain, error, gateways, io, metrics, services, state, storage, telemetry,
 };
 pub use lyceum_http as http;
 
