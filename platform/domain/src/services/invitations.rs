@@ -29,7 +29,8 @@ use crate::state::AppState;
 pub const LIFETIME: Duration = Duration::days(7);
 
 /// The outbox kind of the invitation e-mail.
-pub const MAIL_KIND: &str = "staff_invitation";
+pub const MAIL_KIND: crate::entities::outbox::OutboxKind =
+    crate::entities::outbox::OutboxKind::StaffInvitation;
 
 /// Where an invitation stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use crate::entities::outbox;
+use crate::entities::outbox::{self, OutboxKind};
 
 /// Where mail goes.
 #[derive(Clone)]
@@ -105,15 +105,15 @@ fn compose(from: &Mailbox, row: &outbox::Model) -> Result<Message, MailError> {
             .map_or_else(|| format!("{minor} {currency}"), |m| m.to_string())
     };
     let order = field("order_id").as_str().unwrap_or_default().to_owned();
-    let (subject, body) = match row.kind.as_str() {
-        "purchase_receipt" => (
+    let (subject, body) = match row.kind {
+        OutboxKind::PurchaseReceipt => (
             "Your purchase receipt".to_owned(),
             format!(
                 "Thank you for your purchase.\n\nOrder: {order}\nTotal paid: {}\n\nYour course is waiting for you.\n",
                 amount("total")
             ),
         ),
-        "refund_notice" => (
+        OutboxKind::RefundNotice => (
             "Your refund".to_owned(),
             format!(
                 "A refund was made on your order.\n\nOrder: {order}\nRefunded so far: {}\nOrder status: {}\n",
@@ -121,7 +121,7 @@ fn compose(from: &Mailbox, row: &outbox::Model) -> Result<Message, MailError> {
                 field("status").as_str().unwrap_or_default()
             ),
         ),
-        "staff_invitation" => (
+        OutboxKind::StaffInvitation => (
             format!(
                 "You are invited to the staff of {}",
                 field("tenant").as_str().unwrap_or_default()
@@ -134,11 +134,6 @@ fn compose(from: &Mailbox, row: &outbox::Model) -> Result<Message, MailError> {
                 field("expires_at").as_str().unwrap_or_default(),
             ),
         ),
-        other => {
-            return Err(MailError::Malformed(format!(
-                "unknown outbox kind `{other}`"
-            )));
-        }
     };
     Message::builder()
         .from(from.clone())

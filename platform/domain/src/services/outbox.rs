@@ -29,17 +29,17 @@ const BATCH: usize = 20;
 pub async fn enqueue(
     conn: &impl ConnectionTrait,
     tenant_id: Option<Uuid>,
-    kind: &str,
+    kind: outbox::OutboxKind,
     dedupe_key: &str,
     payload: serde_json::Value,
 ) -> AppResult<()> {
     outbox::Entity::insert(outbox::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(tenant_id),
-        kind: Set(kind.to_owned()),
+        kind: Set(kind),
         dedupe_key: Set(dedupe_key.to_owned()),
         payload: Set(payload),
-        status: Set("pending".to_owned()),
+        status: Set(outbox::OutboxStatus::Pending),
         attempts: Set(0),
         next_attempt_at: Set(now()),
         last_error: Set(None),
@@ -78,9 +78,13 @@ const LEASE: Duration = Duration::from_secs(300);
 /// lock or connection is held during delivery (SQLite has only one). Only a crash between
 /// delivery and [`finish`] sends a message twice, and then only that one.
 async fn claim(db: &DatabaseConnection) -> AppResult<Option<outbox::Model>> {
+    use sea_orm::Iterable;
     let txn = db.begin().await?;
     let mut query = outbox::Entity::find()
-        .filter(outbox::Column::Status.eq("pending"))
+        .filter(outbox::Column::Status.eq(outbox::OutboxStatus::Pending))
+        // A kind this build does not know (written by a newer one) cannot even be read: it
+        // stays pending for a build that can send it instead of stopping the queue here.
+        .filter(outbox::Column::Kind.is_in(outbox::OutboxKind::iter()))
         .filter(outbox::Column::NextAttemptAt.lte(now()))
         .order_by_asc(outbox::Column::CreatedAt);
     if txn.get_database_backend() == DbBackend::Postgres {
@@ -113,7 +117,7 @@ async fn finish(
     let mut active: outbox::ActiveModel = row.into();
     match result {
         Ok(()) => {
-            active.status = Set("sent".to_owned());
+            active.status = Set(outbox::OutboxStatus::Sent);
             active.sent_at = Set(Some(now()));
             active.last_error = Set(None);
         }
@@ -121,7 +125,7 @@ async fn finish(
             tracing::warn!(error = %crate::error::report(&e), attempts, "outbox delivery failed");
             active.last_error = Set(Some(e.to_string()));
             if attempts >= MAX_ATTEMPTS {
-                active.status = Set("dead".to_owned());
+                active.status = Set(outbox::OutboxStatus::Dead);
             } else {
                 let backoff =
                     Duration::from_secs(2_u64.saturating_pow(attempts.unsigned_abs()).min(3600));

@@ -327,13 +327,17 @@ async fn enqueue_notices(
     to: OrderStatus,
     refunded: i64,
 ) -> AppResult<()> {
+    use crate::entities::outbox::OutboxKind;
     let became = |s: OrderStatus| from != s && to == s;
     let kind = if became(OrderStatus::Paid) && order.total_amount > 0 {
-        ("purchase_receipt", format!("receipt:{}", order.id))
+        (OutboxKind::PurchaseReceipt, format!("receipt:{}", order.id))
     } else if became(OrderStatus::Refunded)
         || (to == OrderStatus::PartiallyRefunded && refunded > order.refunded_amount)
     {
-        ("refund_notice", format!("refund:{}:{refunded}", order.id))
+        (
+            OutboxKind::RefundNotice,
+            format!("refund:{}:{refunded}", order.id),
+        )
     } else {
         return Ok(());
     };
