@@ -63,13 +63,9 @@ pub struct Invitation {
     pub expires_at: DateTime<Utc>,
 }
 
-impl TryFrom<rows::Model> for Invitation {
-    type Error = AppError;
-    fn try_from(m: rows::Model) -> Result<Self, Self::Error> {
-        let role = m
-            .role
-            .parse()
-            .map_err(|e| AppError::corrupt_field("invitation", m.id, "role", e))?;
+impl From<rows::Model> for Invitation {
+    fn from(m: rows::Model) -> Self {
+        let role = Role::from(m.role);
         let status = if m.accepted_at.is_some() {
             InvitationStatus::Accepted
         } else if m.expires_at <= Utc::now() {
@@ -77,14 +73,14 @@ impl TryFrom<rows::Model> for Invitation {
         } else {
             InvitationStatus::Pending
         };
-        Ok(Self {
+        Self {
             id: m.id,
             email: m.email,
             role,
             status,
             created_at: m.created_at,
             expires_at: m.expires_at,
-        })
+        }
     }
 }
 
@@ -99,6 +95,8 @@ pub async fn invite(
     role: Role,
 ) -> AppResult<Invitation> {
     ensure_covers(auth, tenant)?;
+    let stored_role = rows::InvitedRole::try_from(role)
+        .map_err(|_| AppError::invalid("role", "must be `editor` or `grader`"))?;
     let invited_by = auth.user_id().ok_or(AppError::Unauthenticated(
         "sign in to invite someone to the staff",
     ))?;
@@ -112,7 +110,7 @@ pub async fn invite(
         tenant_id: Set(tenant.id),
         email: Set(email.as_str().to_owned()),
         pending_email: Set(Some(email.as_str().to_owned())),
-        role: Set(role.as_str().to_owned()),
+        role: Set(stored_role),
         token_hash: Set(token_hash.clone()),
         invited_by: Set(invited_by),
         created_at: Set(created_at),
@@ -143,7 +141,7 @@ pub async fn invite(
     enqueue_mail(&txn, tenant, &row, &token, &state.settings.public_url).await?;
     txn.commit().await?;
     tracing::info!(tenant.id = %tenant.id, invitation.id = %row.id, role = role.as_str(), "staff invited");
-    row.try_into()
+    Ok(row.into())
 }
 
 /// The invitation e-mail, in the inviting transaction; a renewed invitation (new token)
@@ -159,7 +157,7 @@ async fn enqueue_mail(
     let payload = json!({
         "to": row.email,
         "tenant": tenant.name,
-        "role": row.role,
+        "role": Role::from(row.role).as_str(),
         "link": format!("{base}/invitations/{token}"),
         "expires_at": row.expires_at.format("%Y-%m-%d %H:%M UTC").to_string(),
     });
@@ -175,7 +173,7 @@ pub async fn list_pending(
     tenant: &Tenant,
 ) -> AppResult<Vec<Invitation>> {
     ensure_covers(auth, tenant)?;
-    rows::Entity::find()
+    Ok(rows::Entity::find()
         .filter(rows::Column::TenantId.eq(tenant.id))
         .filter(rows::Column::AcceptedAt.is_null())
         .order_by_desc(rows::Column::CreatedAt)
@@ -183,8 +181,8 @@ pub async fn list_pending(
         .all(&state.db)
         .await?
         .into_iter()
-        .map(Invitation::try_from)
-        .collect()
+        .map(Invitation::from)
+        .collect())
 }
 
 /// Cancels a pending invitation (owner): its link stops working at once.
@@ -239,10 +237,7 @@ pub async fn accept(
     if !user.email.eq_ignore_ascii_case(&row.email) {
         return Err(gone());
     }
-    let role: Role = row
-        .role
-        .parse()
-        .map_err(|e| AppError::corrupt_field("invitation", row.id, "role", e))?;
+    let role = Role::from(row.role);
     // Guarded on "still pending", so two accepts racing on one token grant it once.
     let used = rows::Entity::update_many()
         .col_expr(rows::Column::AcceptedAt, Expr::value(Some(now())))
