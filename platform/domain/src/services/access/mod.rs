@@ -1,9 +1,8 @@
 //! Access: entitlements and the access decisions read from them.
 //!
-//! This area owns the `entitlements` table and is its only writer: checkout, the payment
-//! pipeline, refunds and reconciliation change who holds a course only through
-//! [`reconcile_lines`], and every "may this user read this course" question goes through
-//! [`decide`] (cached per tenant, user and course).
+//! This area owns the `entitlements` table and is its only writer: the payment pipeline
+//! changes who holds a course only through [`reconcile_lines`], and every "may this user read
+//! this course" question goes through [`decide`] (cached per tenant, user and course).
 
 mod entitlements;
 

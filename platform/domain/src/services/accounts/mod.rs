@@ -5,6 +5,12 @@
 pub mod handoffs;
 pub mod limits;
 pub mod passwords;
-pub mod users;
+mod users;
 
-pub use users::*;
+pub(crate) use users::end_sessions_on_host;
+pub use users::{
+    CurrentUser, IssuedSession, IssuedToken, PersonName, Registration, SessionScope, TokenDigest,
+    TokenEntry, authenticate_session, authenticate_token, end_session, ensure_admin, find_by_email,
+    login, random_secret, register, register_with_session, revoke_token, roles_of, session_user,
+    sha256_hex, start_session, tenant_slugs,
+};

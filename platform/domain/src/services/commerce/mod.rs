@@ -1,9 +1,8 @@
 //! Commerce: pricing, checkout, coupons and their redemptions, orders and their state machine,
 //! the payment pipeline, refunds and reconciliation with the gateways.
 //!
-//! Orders change only through [`pipeline`] (payment facts) and [`refunds`]; who gets a course
-//! out of an order is decided by [`access`](crate::services::access), the only writer of
-//! entitlements.
+//! Paid order lines become entitlements through [`pipeline`], which hands them to
+//! [`access`](crate::services::access), the only writer of entitlements.
 
 pub mod checkout;
 pub mod coupons;
