@@ -10,7 +10,8 @@
 //! This is also the single place where a cross-instance broadcast (PostgreSQL `NOTIFY` on
 //! commit, `LISTEN` in every instance feeding the same applier) will hook in: every event is a
 //! small typed value that can be sent as it is. The casbin policy is not a cache of this kind:
-//! its grants carry their own revision, which other instances notice (see `services::tenancy::policy`).
+//! its grants carry their own revision, which other instances notice (see
+//! `services::tenancy::policy`).
 //!
 //! Order matters for the access cache: the applier bumps the access epoch before it drops any
 //! key, so a decision loaded from before the commit is never cached after it (see
