@@ -8,9 +8,9 @@ use clap::{Parser, Subcommand};
 use lyceum_domain::config::Settings;
 use lyceum_domain::domain::{Email, Password};
 use lyceum_domain::error::AppError;
+use lyceum_domain::services::accounts::passwords::PasswordHashing;
 use lyceum_domain::services::accounts::{self, PersonName, Registration};
-use lyceum_domain::services::passwords::PasswordHashing;
-use lyceum_domain::services::policy::Policy;
+use lyceum_domain::services::tenancy::policy::Policy;
 
 /// Lyceum: a self-hosted, multi-tenant marketplace for online courses.
 #[derive(Debug, Parser)]
@@ -142,7 +142,7 @@ pub async fn admin_create(
 }
 
 async fn reconcile(settings: Settings, only_report: bool) -> anyhow::Result<()> {
-    use lyceum_domain::services::orders::reconcile;
+    use lyceum_domain::services::commerce::reconcile;
     let state = crate::AppState::build(settings).await?;
     if !only_report {
         let pass = reconcile::run_once(&state, std::time::Duration::ZERO).await?;

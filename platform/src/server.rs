@@ -90,11 +90,11 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let mut tasks = vec![
         tokio::spawn(poll_policy(state.clone())),
-        tokio::spawn(lyceum_domain::services::outbox::work(
+        tokio::spawn(lyceum_domain::services::notify::outbox::work(
             state.clone(),
             state.mailer.clone(),
         )),
-        tokio::spawn(lyceum_domain::services::orders::reconcile::work(
+        tokio::spawn(lyceum_domain::services::commerce::reconcile::work(
             state.clone(),
         )),
         tokio::spawn(prune_limits(state.clone())),

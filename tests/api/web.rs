@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use futures_util::future::BoxFuture;
-use lyceum::services::domains::DnsProbe;
+use lyceum::services::tenancy::domains::DnsProbe;
 use lyceum_e2e::web::{hidden, location, set_cookie};
 use lyceum_e2e::{Backend, TestApp, db_tests, spawn_app_with};
 use reqwest::Method;

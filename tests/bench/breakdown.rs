@@ -3,9 +3,10 @@
 
 use std::time::Instant;
 
+use lyceum::services::access;
+use lyceum::services::accounts;
 use lyceum::services::catalog::courses;
-use lyceum::services::orders::access;
-use lyceum::services::{accounts, tenants};
+use lyceum::services::tenancy::tenants;
 use lyceum_e2e::TestApp;
 use lyceum_tenants::rbac::{Principal, action, resource};
 

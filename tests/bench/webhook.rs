@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use lyceum::entities::{entitlements, order_audit, order_lines, orders, outbox, payment_events};
-use lyceum::services::orders::OrderStatus;
-use lyceum::services::orders::pipeline::{self, Applied, Source};
+use lyceum::services::commerce::OrderStatus;
+use lyceum::services::commerce::pipeline::{self, Applied, Source};
 use lyceum_e2e::TestApp;
 use lyceum_gateway_core::{Currency, EventKind, GatewayEvent, Money};
 use sea_orm::{

@@ -79,7 +79,7 @@ db_tests! {
         // A success URL opened before any webhook shows a pending order and grants nothing.
         let pending = app.checkout(&late, "paid").await;
         let id = pending["order"]["id"].as_str().unwrap();
-        let status_url = lyceum::services::orders::checkout::status_url(&app.state, id.parse().unwrap(), true);
+        let status_url = lyceum::services::commerce::checkout::status_url(&app.state, id.parse().unwrap(), true);
         let page = app.client.get(&status_url).send().await.unwrap().text().await.unwrap();
         assert!(page.contains("pending"), "{page}");
         assert_eq!(app.access(Some(&late), "paid").await["access"], false);
@@ -98,7 +98,7 @@ db_tests! {
             .exec(db)
             .await
             .unwrap();
-        lyceum::services::orders::reconcile::run_once(&app.state, std::time::Duration::ZERO).await.unwrap();
+        lyceum::services::commerce::reconcile::run_once(&app.state, std::time::Duration::ZERO).await.unwrap();
         assert_eq!(app.order_row(&first_id).await.status.as_str(), "expired");
         let second = app.checkout(&shop.student, "paid").await;
         assert_ne!(second["order"]["id"], first["order"]["id"]);
@@ -115,7 +115,7 @@ db_tests! {
         assert_eq!(access["access"], true, "the other paid order still grants access");
         assert_eq!(app.order_trail(&first_id).await.2[0].status.as_str(), "revoked");
         assert_eq!(app.order_trail(&second_id).await.2[0].status.as_str(), "active");
-        let report = lyceum::services::orders::reconcile::report(db).await.unwrap();
+        let report = lyceum::services::commerce::reconcile::report(db).await.unwrap();
         assert!(report.is_clean(), "{report:?}");
         // Refunding more than is left is refused.
         app.post(&format!("/api/v1/tenants/shop/orders/{first_id}/refunds"), Some(&shop.owner), json!({})).await.expect_problem(422);

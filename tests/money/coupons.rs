@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use lyceum::services::orders::checkout::local_event_for;
-use lyceum::services::orders::pipeline::{self, Applied, Source};
-use lyceum::services::orders::reconcile;
+use lyceum::services::commerce::checkout::local_event_for;
+use lyceum::services::commerce::pipeline::{self, Applied, Source};
+use lyceum::services::commerce::reconcile;
 use lyceum_e2e::{Backend, TestApp, db_tests, spawn_app_with};
 use lyceum_gateway_core::{Currency, EventKind, GatewayEvent, Money};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};

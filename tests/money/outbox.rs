@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use lyceum::entities::outbox;
-use lyceum::services::outbox as worker;
+use lyceum::services::notify::outbox as worker;
 use lyceum_e2e::{Backend, spawn_app_with};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
@@ -53,7 +53,7 @@ async fn an_unreachable_mail_server_delays_receipts(backend: Backend) {
     );
     assert_eq!(receipt.sent_at, None);
     // Not due yet: a pass now sends nothing.
-    let mailer = lyceum::services::mail::Mailer::new(
+    let mailer = lyceum::services::notify::mail::Mailer::new(
         app.state.settings.smtp_url.as_ref(),
         &app.state.settings.mail_from,
         &app.state.settings.data_dir,

@@ -29,7 +29,7 @@ db_tests! {
         let page = app.client.get(&pay_url).send().await.unwrap().text().await.unwrap();
         assert!(page.contains("<form") && page.contains("49.00"), "{page}");
         // The success page shows status only and grants nothing.
-        let success_url = lyceum::services::orders::checkout::status_url(&app.state, order.parse().unwrap(), true);
+        let success_url = lyceum::services::commerce::checkout::status_url(&app.state, order.parse().unwrap(), true);
         let success = app.client.get(&success_url).send().await.unwrap();
         assert_eq!(success.status(), 200);
         // Without the link's token the page shows nobody's order.

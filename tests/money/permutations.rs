@@ -1,6 +1,6 @@
 //! Order independence over HTTP: a sample of shuffled, duplicated deliveries of one order's
 //! events ends where in-order delivery ends (the exhaustive check is the property test of
-//! the state machine, `platform/src/services/orders/state.rs`).
+//! the state machine, `platform/domain/src/services/commerce/state.rs`).
 
 use lyceum_e2e::{TestApp, db_tests};
 use proptest::prelude::*;

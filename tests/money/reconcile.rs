@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use lyceum::services::orders::reconcile;
+use lyceum::services::commerce::reconcile;
 use lyceum_e2e::{Backend, spawn_app_with};
 
 async fn missed_webhooks_are_reconciled(backend: Backend) {

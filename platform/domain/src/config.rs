@@ -166,7 +166,7 @@ pub struct Settings {
     pub sandbox_delivery: lyceum_gateway_sandbox::DeliveryOptions,
     /// Reads the DNS records that prove control of custom domains; the system's resolver when
     /// `None` (tests and embedders put their own here).
-    pub dns_probe: Option<std::sync::Arc<dyn crate::services::domains::DnsProbe>>,
+    pub dns_probe: Option<std::sync::Arc<dyn crate::services::tenancy::domains::DnsProbe>>,
     pub gateways: GatewayEndpoints,
     /// Signs content URLs; generated and stored in the database when unset.
     pub content_key: Option<SecretString>,

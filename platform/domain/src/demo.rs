@@ -15,8 +15,8 @@ use crate::services::catalog::curriculum::{self, NewLesson};
 use crate::services::catalog::{
     CourseDescription, CourseTitle, LessonBody, LessonKind, LessonTitle, SectionTitle,
 };
-use crate::services::policy::Policy;
-use crate::services::tenants::{self, Application, TenantName};
+use crate::services::tenancy::policy::Policy;
+use crate::services::tenancy::tenants::{self, Application, TenantName};
 use crate::state::AppState;
 
 /// The demo storefront's slug.

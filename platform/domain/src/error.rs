@@ -70,7 +70,7 @@ pub enum AppError {
     Hashing(#[source] Box<dyn Error + Send + Sync>),
     /// The mailer could not be set up (500).
     #[error("mail setup failed")]
-    Mail(#[from] crate::services::mail::MailError),
+    Mail(#[from] crate::services::notify::mail::MailError),
     /// A blocking task panicked or was cancelled (500).
     #[error("a background task failed")]
     Task(#[from] tokio::task::JoinError),

@@ -16,13 +16,13 @@ use crate::config::Settings;
 use crate::error::{AppError, AppResult};
 use crate::gateways::{GatewaySecrets, Gateways};
 use crate::metrics::Metrics;
+use crate::services::access::{AccessKey, Decision};
+use crate::services::accounts::limits::Limits;
+use crate::services::accounts::passwords::PasswordHashing;
 use crate::services::accounts::{TokenDigest, TokenEntry};
-use crate::services::limits::Limits;
-use crate::services::mail::Mailer;
-use crate::services::orders::access::{AccessKey, Decision};
-use crate::services::passwords::PasswordHashing;
-use crate::services::policy::Policy;
-use crate::services::tenants::Tenant;
+use crate::services::notify::mail::Mailer;
+use crate::services::tenancy::policy::Policy;
+use crate::services::tenancy::tenants::Tenant;
 
 /// The application: configuration, database, policy, asset store, caches and metrics.
 #[derive(Debug)]
@@ -38,7 +38,7 @@ pub struct AppState {
     pub content_key: SecretString,
     pub mailer: Mailer,
     /// Reads the DNS records that prove control of custom domains.
-    pub dns: Arc<dyn crate::services::domains::DnsProbe>,
+    pub dns: Arc<dyn crate::services::tenancy::domains::DnsProbe>,
     /// Sign-in, registration and coupon limits of this instance.
     pub limits: Limits,
     /// argon2, a bounded number at a time.
@@ -123,8 +123,8 @@ fn unshare(err: Arc<AppError>) -> AppError {
 }
 
 /// The system's resolver, or, where it cannot be built, a probe that says why on each look-up.
-fn system_dns() -> Arc<dyn crate::services::domains::DnsProbe> {
-    use crate::services::domains::{DnsProbe, SystemDns};
+fn system_dns() -> Arc<dyn crate::services::tenancy::domains::DnsProbe> {
+    use crate::services::tenancy::domains::{DnsProbe, SystemDns};
     #[derive(Debug)]
     struct Unavailable(String);
     impl DnsProbe for Unavailable {

@@ -16,8 +16,8 @@ use uuid::Uuid;
 use super::range::{self, Ranged};
 use crate::problem::{ProblemResponse, problem_response};
 use lyceum_domain::error::AppError;
-use lyceum_domain::services::catalog::media::AssetType;
-use lyceum_domain::services::content::{self, Asset, Content};
+use lyceum_domain::services::media::AssetType;
+use lyceum_domain::services::media::content::{self, Asset, Content};
 use lyceum_domain::state::AppState;
 
 /// No script, no plugin, no form, no same-origin rights even when opened as a page; media and

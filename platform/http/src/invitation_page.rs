@@ -10,7 +10,7 @@ use poem::{IntoResponse, Request, Response, handler};
 use super::shop::{self, CsrfForm, urlencode};
 use super::storefront::render_page;
 use lyceum_domain::services::accounts::SessionScope;
-use lyceum_domain::services::invitations;
+use lyceum_domain::services::tenancy::invitations;
 use lyceum_domain::state::AppState;
 
 /// The invitation's page: what accepting does, and the button.

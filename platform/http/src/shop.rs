@@ -15,8 +15,8 @@ use super::auth::{SESSION_COOKIE, session_cookie};
 use super::storefront::{self, scope_of, shop_of};
 use lyceum_domain::error::AppError;
 use lyceum_domain::services::accounts::{self, CurrentUser, SessionScope};
-use lyceum_domain::services::content;
-use lyceum_domain::services::orders::checkout::{self, Input, Item};
+use lyceum_domain::services::commerce::checkout::{self, Input, Item};
+use lyceum_domain::services::media::content;
 use lyceum_domain::state::AppState;
 
 /// A signed-in visitor of a page.

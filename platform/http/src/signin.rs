@@ -5,7 +5,7 @@
 //!
 //! A storefront on its own host sends its visitors here (`?site={host}`); once signed in, and
 //! after they confirm, they go back with a one-time code that becomes a session bound to that
-//! host alone ([`lyceum_domain::services::handoffs`]).
+//! host alone ([`lyceum_domain::services::accounts::handoffs`]).
 
 use std::sync::Arc;
 
@@ -21,10 +21,11 @@ use super::site::{self, Site, StorefrontHost};
 use super::storefront::render_page;
 use lyceum_domain::domain::{Email, Password};
 use lyceum_domain::error::AppError;
+use lyceum_domain::services::accounts::handoffs;
 use lyceum_domain::services::accounts::{
     self, IssuedSession, PersonName, Registration, SessionScope,
 };
-use lyceum_domain::services::{handoffs, signing};
+use lyceum_domain::services::signing;
 use lyceum_domain::state::AppState;
 
 /// The cookie that binds the sign-in and registration forms to the browser that loaded them.

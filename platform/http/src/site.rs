@@ -18,7 +18,7 @@ use poem::{Endpoint, IntoResponse, Request, Response, Result};
 
 use lyceum_domain::error::{AppError, AppResult};
 use lyceum_domain::services::accounts::SessionScope;
-use lyceum_domain::services::tenants::{self, Tenant};
+use lyceum_domain::services::tenancy::tenants::{self, Tenant};
 use lyceum_domain::state::AppState;
 
 /// A storefront served on its own host; put on the request for the storefront's handlers.

@@ -18,8 +18,9 @@ use super::{shop, signin};
 use lyceum_domain::error::{AppError, AppResult};
 use lyceum_domain::services::accounts::SessionScope;
 use lyceum_domain::services::catalog::public::{self, CatalogQuery};
-use lyceum_domain::services::orders::{self, OrderStatus};
-use lyceum_domain::services::tenants::{self, Tenant};
+use lyceum_domain::services::commerce::OrderStatus;
+use lyceum_domain::services::commerce::orders;
+use lyceum_domain::services::tenancy::tenants::{self, Tenant};
 use lyceum_domain::state::AppState;
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -348,7 +349,7 @@ async fn course_detail(
     let viewer = shop::viewer(state, req, shop.scope()).await;
     let owned = match &viewer {
         Some(v) => {
-            lyceum_domain::services::orders::access::decide(state, Some(v.user.id), course)
+            lyceum_domain::services::access::decide(state, Some(v.user.id), course)
                 .await?
                 .access
         }

@@ -12,7 +12,7 @@ use poem::web::{Data, Path, RemoteAddr};
 use poem::{Body, IntoResponse, Request, Response, handler};
 
 use super::problem::problem_response;
-use lyceum_domain::services::orders::pipeline::{self, Source};
+use lyceum_domain::services::commerce::pipeline::{self, Source};
 use lyceum_domain::state::AppState;
 
 /// The largest webhook body accepted.

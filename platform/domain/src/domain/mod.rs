@@ -14,7 +14,7 @@ pub use text::{BoundedText, Password};
 /// The largest price anyone may set (a course's price, a coupon's amount off), in minor
 /// units: 10^11, a billion USD or a hundred billion JPY, far above any course.
 ///
-/// The cap keeps every sum of an order far inside `i64`: [`crate::services::orders::checkout`]
+/// The cap keeps every sum of an order far inside `i64`: [`crate::services::commerce::checkout`]
 /// takes at most 20 lines, so a subtotal stays under 2 × 10^12, and the fee's product in
 /// basis points under 2 × 10^16 (`i64::MAX` is about 9.2 × 10^18). The pricing arithmetic is
 /// checked all the same, for rows stored before the cap existed.

@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-use crate::services::orders::OrderStatus;
+use crate::services::commerce::OrderStatus;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "order_audit")]

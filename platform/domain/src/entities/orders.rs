@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-pub use crate::services::orders::OrderStatus;
+pub use crate::services::commerce::OrderStatus;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "orders")]

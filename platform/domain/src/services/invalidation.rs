@@ -10,7 +10,8 @@
 //! This is also the single place where a cross-instance broadcast (PostgreSQL `NOTIFY` on
 //! commit, `LISTEN` in every instance feeding the same applier) will hook in: every event is a
 //! small typed value that can be sent as it is. The casbin policy is not a cache of this kind:
-//! its grants carry their own revision, which other instances notice (see `services::policy`).
+//! its grants carry their own revision, which other instances notice (see
+//! `services::tenancy::policy`).
 //!
 //! Order matters for the access cache: the applier bumps the access epoch before it drops any
 //! key, so a decision loaded from before the commit is never cached after it (see
@@ -20,9 +21,9 @@ use std::sync::atomic::Ordering;
 
 use uuid::Uuid;
 
+use crate::services::access::AccessKey;
 use crate::services::accounts::TokenDigest;
-use crate::services::orders::access::AccessKey;
-use crate::services::tenants::Tenant;
+use crate::services::tenancy::tenants::Tenant;
 use crate::state::{AppState, Caches};
 
 /// One cached thing a committed write made stale.
@@ -190,12 +191,11 @@ mod tests {
         (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7())
     }
 
-    const YES: crate::services::orders::access::Decision =
-        crate::services::orders::access::Decision {
-            access: true,
-            reason: None,
-            expires_at: None,
-        };
+    const YES: crate::services::access::Decision = crate::services::access::Decision {
+        access: true,
+        reason: None,
+        expires_at: None,
+    };
 
     #[tokio::test]
     async fn drops_exactly_the_collected_keys_and_bumps_the_epoch() {

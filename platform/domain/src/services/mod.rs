@@ -4,22 +4,16 @@
 //! [`Authorized`](lyceum_tenants::rbac::Authorized) proof for the resource it touches and the
 //! action it takes (`Read` for the reads handlers make, `Update`, `Publish`, … for writes).
 
+pub mod access;
 pub mod accounts;
 pub mod catalog;
-pub mod content;
-pub mod domains;
-pub mod handoffs;
+pub mod commerce;
 pub mod invalidation;
-pub mod invitations;
-pub mod limits;
-pub mod mail;
-pub mod orders;
-pub mod outbox;
-pub mod passwords;
-pub mod policy;
+pub mod media;
+pub mod notify;
 pub mod secrets;
 pub mod signing;
-pub mod tenants;
+pub mod tenancy;
 
 /// The current time, truncated to microseconds so that it compares equal after a round trip
 /// through either database.

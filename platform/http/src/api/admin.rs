@@ -14,7 +14,7 @@ use super::types::TenantBody;
 use crate::auth::Auth;
 use crate::problem::ApiResult;
 use lyceum_domain::error::{AppError, AppResult};
-use lyceum_domain::services::tenants;
+use lyceum_domain::services::tenancy::tenants;
 use lyceum_domain::state::AppState;
 
 /// A storefront's platform fee.

@@ -18,7 +18,7 @@ use lyceum_domain::domain;
 use lyceum_domain::services::catalog::courses::{self, CoursePatch, NewCourse};
 use lyceum_domain::services::catalog::public::{self, CatalogQuery};
 use lyceum_domain::services::catalog::{CourseDescription, CourseTitle};
-use lyceum_domain::services::tenants;
+use lyceum_domain::services::tenancy::tenants;
 use lyceum_domain::state::AppState;
 
 /// A page of the catalog.

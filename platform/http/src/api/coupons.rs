@@ -15,7 +15,7 @@ use super::{ApiTags, in_tenant};
 use crate::auth::Auth;
 use crate::problem::ApiResult;
 use lyceum_domain::error::AppError;
-use lyceum_domain::services::orders::coupons::{self, Discount, NewCoupon};
+use lyceum_domain::services::commerce::coupons::{self, Discount, NewCoupon};
 use lyceum_domain::state::AppState;
 
 /// A new coupon: exactly one of `percent_off` and `amount_off`.

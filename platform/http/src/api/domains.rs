@@ -12,7 +12,7 @@ use super::types::TenantBody;
 use super::{ApiTags, in_tenant};
 use crate::auth::Auth;
 use crate::problem::ApiResult;
-use lyceum_domain::services::domains;
+use lyceum_domain::services::tenancy::domains;
 use lyceum_domain::state::AppState;
 
 #[derive(Debug, ApiResponse)]

@@ -2,7 +2,7 @@
 //! `tenants`), the person signed in with it accepts.
 //!
 //! Inviting answers the same whether or not the address has an account, so the staff form
-//! tells nobody who is registered; see `services::invitations`.
+//! tells nobody who is registered; see `services::tenancy::invitations`.
 
 use std::sync::Arc;
 
@@ -19,7 +19,7 @@ use super::types::NoContent;
 use super::{ApiTags, in_tenant, own_account};
 use crate::auth::Auth;
 use crate::problem::ApiResult;
-use lyceum_domain::services::invitations::{self, Invitation};
+use lyceum_domain::services::tenancy::invitations::{self, Invitation};
 use lyceum_domain::state::AppState;
 
 /// Inviting someone to the staff (`POST /tenants/{tenant}/members`, served by `TenantsApi`:

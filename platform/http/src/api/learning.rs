@@ -23,9 +23,10 @@ use super::ApiTags;
 use crate::auth::{self, MaybeAuth};
 use crate::problem::{ApiResult, ProblemResponse};
 use lyceum_domain::error::{AppError, AppResult};
+use lyceum_domain::services::access;
 use lyceum_domain::services::catalog::courses;
-use lyceum_domain::services::orders::access;
-use lyceum_domain::services::{content, tenants};
+use lyceum_domain::services::media::content;
+use lyceum_domain::services::tenancy::tenants;
 use lyceum_domain::state::AppState;
 
 /// Whether the caller may study a course.

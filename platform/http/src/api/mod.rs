@@ -82,7 +82,7 @@ pub fn all() -> (
 use lyceum_tenants::rbac::{Authorized, Principal, Resource, Verb};
 
 use lyceum_domain::error::AppResult;
-use lyceum_domain::services::tenants::{self as tenant_service, Tenant};
+use lyceum_domain::services::tenancy::tenants::{self as tenant_service, Tenant};
 use lyceum_domain::state::AppState;
 
 /// Checks `A` on the caller's own account (platform-wide).

@@ -17,9 +17,10 @@ use crate::auth::Auth;
 use crate::client::client_ip;
 use crate::problem::ApiResult;
 use lyceum_domain::error::AppError;
-use lyceum_domain::services::orders::checkout::{self, Input, Item};
-use lyceum_domain::services::orders::{self, Order, refunds};
-use lyceum_domain::services::tenants;
+use lyceum_domain::services::commerce::checkout::{self, Input, Item};
+use lyceum_domain::services::commerce::orders::{self, Order};
+use lyceum_domain::services::commerce::refunds;
+use lyceum_domain::services::tenancy::tenants;
 use lyceum_domain::state::AppState;
 
 /// A course to buy.

@@ -18,9 +18,8 @@ use crate::auth::Auth;
 use crate::problem::ApiResult;
 use lyceum_domain::services::catalog::courses;
 use lyceum_domain::services::catalog::curriculum::{self, NewLesson};
-use lyceum_domain::services::catalog::{
-    LessonBody as LessonText, LessonTitle, SectionTitle, assets,
-};
+use lyceum_domain::services::catalog::{LessonBody as LessonText, LessonTitle, SectionTitle};
+use lyceum_domain::services::media::assets;
 use lyceum_domain::state::AppState;
 
 /// A new course.

@@ -18,8 +18,10 @@ use crate::auth::Auth;
 use crate::problem::ApiResult;
 use lyceum_domain::domain::{self, Email, FieldError};
 use lyceum_domain::error::AppError;
-use lyceum_domain::services::invitations;
-use lyceum_domain::services::tenants::{self, Application, Member, TenantName, TenantPatch};
+use lyceum_domain::services::tenancy::invitations;
+use lyceum_domain::services::tenancy::tenants::{
+    self, Application, Member, TenantName, TenantPatch,
+};
 use lyceum_domain::state::AppState;
 
 /// Applying for a storefront.

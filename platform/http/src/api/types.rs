@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use lyceum_domain::domain::{self, FieldError};
 use lyceum_domain::services::catalog::{Course, Curriculum, Lesson};
-use lyceum_domain::services::tenants::Tenant;
+use lyceum_domain::services::tenancy::tenants::Tenant;
 
 /// An amount of money in integer minor units of an ISO 4217 currency.
 #[derive(Debug, Clone, Object)]

@@ -14,7 +14,7 @@ use crate::entities::courses;
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::services::invalidation::Invalidations;
 use crate::services::now;
-use crate::services::tenants::{Tenant, ensure_covers};
+use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
 
 /// The longest access period a course may sell: 100 years.

@@ -16,7 +16,7 @@ use super::{
 use crate::entities::{lessons, sections};
 use crate::error::{AppError, AppResult};
 use crate::services::now;
-use crate::services::tenants::{Tenant, ensure_covers};
+use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
 
 /// A validated new lesson.

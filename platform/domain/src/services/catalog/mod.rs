@@ -1,9 +1,8 @@
-//! The catalog: courses, their curriculum (sections and lessons) and lesson assets.
+//! The catalog: courses and their curriculum (sections and lessons); lesson files live in
+//! [`media`](crate::services::media).
 
-pub mod assets;
 pub mod courses;
 pub mod curriculum;
-pub mod media;
 pub mod public;
 
 use std::fmt;

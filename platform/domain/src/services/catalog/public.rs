@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::{Course, Curriculum};
 use crate::entities::courses;
 use crate::error::{AppError, AppResult};
-use crate::services::tenants::{Tenant, ensure_covers};
+use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
 
 /// Default and largest page sizes of the catalog.

@@ -12,12 +12,12 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::invalidation::Invalidations;
-use super::now;
 use super::policy::Policy;
 use crate::domain::BoundedText;
 use crate::entities::{casbin_rule, tenants, users};
 use crate::error::{AppError, AppResult, is_unique_violation};
+use crate::services::invalidation::Invalidations;
+use crate::services::now;
 use crate::state::AppState;
 
 /// A storefront's display name.
@@ -295,7 +295,7 @@ pub async fn update(
         // A new domain is only served once verified; the one served so far stays until then.
         Some(Some(domain)) => {
             active.pending_domain = Set(Some(domain));
-            active.domain_token = Set(Some(super::accounts::random_secret()));
+            active.domain_token = Set(Some(crate::services::accounts::random_secret()));
         }
     }
     let updated = active.update(&state.db).await?;
@@ -303,7 +303,7 @@ pub async fn update(
     if let Some(old) = &tenant.custom_domain
         && updated.custom_domain.as_deref() != Some(old.as_str())
     {
-        super::accounts::end_sessions_on_host(&state.db, old).await?;
+        crate::services::accounts::end_sessions_on_host(&state.db, old).await?;
     }
     state.invalidate(Invalidations::tenant(tenant)).await;
     updated.try_into()

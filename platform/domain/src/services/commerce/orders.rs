@@ -1,14 +1,4 @@
-//! Orders: checkout, the payment pipeline, entitlements and access, refunds, reconciliation.
-
-pub mod access;
-pub mod checkout;
-pub mod coupons;
-pub mod pipeline;
-pub mod pricing;
-pub mod reconcile;
-pub mod redemptions;
-pub mod refunds;
-pub mod state;
+//! Orders and their lines: the types buyers and staff see, and how rows become them.
 
 use chrono::{DateTime, Utc};
 use lyceum_gateway_core::{Currency, Money};
@@ -18,11 +8,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-pub use state::OrderStatus;
+use super::OrderStatus;
 
 use crate::entities::{courses, order_lines, orders};
 use crate::error::{AppError, AppResult};
-use crate::services::tenants::{Tenant, ensure_covers};
+use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
 
 /// An order as buyers and staff see it.
@@ -74,7 +64,7 @@ pub(crate) async fn lock(
     Ok(query.one(txn).await?)
 }
 
-fn money(amount: i64, currency: Currency) -> AppResult<Money> {
+pub(super) fn money(amount: i64, currency: Currency) -> AppResult<Money> {
     Ok(Money::new(amount, currency)?)
 }
 
@@ -194,7 +184,7 @@ pub async fn find_by_status_token(
     order_id: Uuid,
     token: &str,
 ) -> AppResult<Option<Order>> {
-    if !checkout::status_token_valid(state, order_id, token) {
+    if !super::checkout::status_token_valid(state, order_id, token) {
         return Ok(None);
     }
     let row = orders::Entity::find_by_id(order_id)

@@ -17,9 +17,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::mail::{MailError, Mailer};
-use super::now;
 use crate::entities::outbox;
 use crate::error::AppResult;
+use crate::services::now;
 use crate::state::AppState;
 
 pub const MAX_ATTEMPTS: i32 = 12;

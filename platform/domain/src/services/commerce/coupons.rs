@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::entities::{coupons, courses};
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::services::now;
-use crate::services::tenants::{Tenant, ensure_covers};
+use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
 
 /// What a coupon takes off.

@@ -25,7 +25,7 @@ use crate::gateways::Gateway;
 use crate::services::accounts::CurrentUser;
 use crate::services::catalog::{Course, courses as course_service};
 use crate::services::now;
-use crate::services::tenants::{Tenant, ensure_covers};
+use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
 
 /// The most courses one order may hold.
@@ -191,7 +191,7 @@ pub async fn start(
             &local_event(order_id, tenant, EventKind::PaymentSucceeded, "free"),
         )
         .await?;
-        let order = super::load_in_tenant(&state.db, tenant.id, order_id).await?;
+        let order = super::orders::load_in_tenant(&state.db, tenant.id, order_id).await?;
         return Ok(Started {
             redirect_url: status_url(state, order_id, true),
             order,
@@ -251,7 +251,7 @@ pub async fn start(
     .update(&state.db)
     .await?;
     Ok(Started {
-        order: super::load_in_tenant(&state.db, tenant.id, order_id).await?,
+        order: super::orders::load_in_tenant(&state.db, tenant.id, order_id).await?,
         redirect_url: session.redirect_url,
     })
 }
@@ -347,7 +347,7 @@ async fn ensure_not_owned(
     courses: &[Course],
 ) -> AppResult<()> {
     for course in courses {
-        if super::access::load(conn, (tenant.id, buyer, course.id))
+        if crate::services::access::load(conn, (tenant.id, buyer, course.id))
             .await?
             .access
         {
@@ -403,7 +403,7 @@ async fn resume(state: &AppState, row: orders::Model) -> AppResult<Started> {
         Some(_) | None => status_url(state, row.id, true),
     };
     Ok(Started {
-        order: super::assemble(&state.db, row).await?,
+        order: super::orders::assemble(&state.db, row).await?,
         redirect_url,
     })
 }

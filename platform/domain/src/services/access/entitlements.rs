@@ -13,11 +13,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::state::Access;
 use crate::entities::entitlements::{EntitlementSource, EntitlementStatus};
 use crate::entities::{courses, entitlements, order_lines};
 use crate::error::{AppError, AppResult};
 use crate::services::catalog::Course;
+use crate::services::commerce::state::Access;
 use crate::services::now;
 use crate::state::AppState;
 

@@ -10,10 +10,10 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::accounts::{self, IssuedSession, SessionScope};
-use super::now;
+use super::users::{self as accounts, IssuedSession, SessionScope};
 use crate::entities::session_handoffs;
 use crate::error::AppResult;
+use crate::services::now;
 use crate::state::AppState;
 
 /// How long a code may wait to be redeemed.

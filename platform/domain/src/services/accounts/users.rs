@@ -17,13 +17,13 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
-use super::invalidation::Invalidations;
-use super::now;
 use super::passwords::PasswordHashing;
-use super::policy::Policy;
 use crate::domain::{BoundedText, Email, Password};
 use crate::entities::{api_tokens, users, web_sessions};
 use crate::error::{AppError, AppResult, is_unique_violation};
+use crate::services::invalidation::Invalidations;
+use crate::services::now;
+use crate::services::tenancy::policy::Policy;
 use crate::state::AppState;
 
 /// A person's display name.

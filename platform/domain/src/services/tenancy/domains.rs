@@ -9,11 +9,11 @@ use futures_util::future::BoxFuture;
 use lyceum_tenants::rbac::{Authorized, action, resource};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
-use super::invalidation::Invalidations;
-use super::now;
 use super::tenants::{Tenant, ensure_covers};
 use crate::entities::tenants;
 use crate::error::{AppError, AppResult, is_unique_violation};
+use crate::services::invalidation::Invalidations;
+use crate::services::now;
 use crate::state::AppState;
 
 /// The label the TXT record is published under, below the domain.
@@ -122,7 +122,7 @@ pub async fn verify(
         Err(e) => return Err(e.into()),
     };
     // Sessions some earlier holder of the domain handed out there are not this storefront's.
-    super::accounts::end_sessions_on_host(&state.db, &pending.domain).await?;
+    crate::services::accounts::end_sessions_on_host(&state.db, &pending.domain).await?;
     state.invalidate(Invalidations::tenant(tenant)).await;
     tracing::info!(tenant.id = %tenant.id, "custom domain verified");
     updated.try_into()

@@ -14,7 +14,7 @@ use crate::entities::{orders, payment_events, refunds};
 use crate::error::{AppError, AppResult};
 use crate::gateways::Gateway;
 use crate::services::now;
-use crate::services::tenants::{Tenant, ensure_covers};
+use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
 
 /// A refund as requested.
@@ -44,7 +44,7 @@ pub async fn request(
         .user_id()
         .ok_or(AppError::Unauthenticated("sign in to refund"))?;
     let txn = state.db.begin().await?;
-    let order = super::lock(&txn, Some(tenant.id), order_id)
+    let order = super::orders::lock(&txn, Some(tenant.id), order_id)
         .await?
         .ok_or(AppError::NotFound("order"))?;
     let status = order.status;
@@ -179,7 +179,7 @@ pub(super) async fn record_answer(
     answer: Result<RefundAccepted, GatewayError>,
 ) -> AppResult<RefundStatus> {
     let txn = state.db.begin().await?;
-    super::lock(&txn, Some(tenant_id), order_id).await?;
+    super::orders::lock(&txn, Some(tenant_id), order_id).await?;
     let current = refunds::Entity::find_by_id(id)
         .filter(refunds::Column::TenantId.eq(tenant_id))
         .one(&txn)

@@ -16,13 +16,14 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::accounts::{random_secret, sha256_hex};
 use super::policy::Policy;
 use super::tenants::{Member, Tenant, ensure_covers};
-use super::{now, outbox};
 use crate::domain::Email;
 use crate::entities::{staff_invitations as rows, users};
 use crate::error::{AppError, AppResult};
+use crate::services::accounts::{random_secret, sha256_hex};
+use crate::services::notify::outbox;
+use crate::services::now;
 use crate::state::AppState;
 
 /// How long an invitation can be accepted.

@@ -11,15 +11,16 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::access;
 use super::redemptions;
 use super::state::{Fact, OrderFacts, OrderStatus};
 use crate::entities::payment_events::EventOutcome;
 use crate::entities::refunds::RefundStatus;
 use crate::entities::{order_audit, order_lines, orders, payment_events, refunds, users};
 use crate::error::AppResult;
+use crate::services::access;
 use crate::services::invalidation::Invalidations;
-use crate::services::{now, outbox};
+use crate::services::notify::outbox;
+use crate::services::now;
 use crate::state::AppState;
 
 /// Who told us: a provider (by gateway name) or the platform itself (zero-total orders,
@@ -92,7 +93,7 @@ async fn apply_in_transaction(
 ) -> AppResult<(Applied, Invalidations)> {
     let txn = db.begin().await?;
     // Deliveries of one order's events take turns; different orders do not wait.
-    let Some(order) = super::lock(&txn, None, event.order_id).await? else {
+    let Some(order) = super::orders::lock(&txn, None, event.order_id).await? else {
         return Ok((Applied::Ignored("unknown order"), Invalidations::none()));
     };
     if let Some(reason) = mismatch(&order, source, event) {

@@ -13,12 +13,12 @@ use secrecy::ExposeSecret;
 use sha2::Sha256;
 use uuid::Uuid;
 
-use super::catalog::Course;
-use super::now;
-use super::orders::access;
 use crate::entities::{content_fetches, courses, lessons};
 use crate::error::{AppError, AppResult};
-use crate::services::tenants::{Tenant, ensure_covers};
+use crate::services::access;
+use crate::services::catalog::Course;
+use crate::services::now;
+use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
 
 /// How long a content URL lives (the contract allows at most two hours).

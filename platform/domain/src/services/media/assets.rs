@@ -10,11 +10,11 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Quer
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
-use super::media::AssetType;
+use super::types::AssetType;
 use crate::entities::lessons;
 use crate::error::{AppError, AppResult};
 use crate::services::now;
-use crate::services::tenants::{Tenant, ensure_covers};
+use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
 
 /// Stores `body` as the lesson's asset, replacing any earlier one. A `content_type` the
