@@ -103,7 +103,7 @@ pub async fn serve(
         tasks.push(sandbox.start());
     }
     let result = poem::Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(lyceum_http::app(state.clone()), shutdown, Some(GRACE))
+        .run_with_graceful_shutdown(crate::app::app(state.clone()), shutdown, Some(GRACE))
         .await;
     for task in tasks {
         task.abort();

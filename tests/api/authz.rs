@@ -232,7 +232,7 @@ db_tests! {
     }
 
     async fn every_page_shows_nothing_of_another_tenant(app) {
-        use lyceum::http::storefront::{PLATFORM_PAGES, STOREFRONT_PAGES};
+        use lyceum::pages::{PLATFORM_PAGES, STOREFRONT_PAGES};
         let w = world(&app).await;
         let owner = alpha_owner_token(&app).await;
         let param = |name: &str| w.params.iter().find(|(n, _)| *n == name).unwrap().1.clone();

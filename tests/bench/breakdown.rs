@@ -107,7 +107,7 @@ pub async fn access_steps(app: &TestApp, token: &str) {
 /// handler, response), without TCP or a client: `/healthz` against `/access`.
 pub async fn in_process(app: &TestApp, token: &str) {
     use poem::Endpoint;
-    let endpoint = lyceum::http::app(app.state.clone());
+    let endpoint = lyceum::app::app(app.state.clone());
     let authorization = format!("Bearer {token}");
     let request = |path: &str, auth: bool| {
         let mut builder = poem::Request::builder().uri(path.parse().expect("uri"));

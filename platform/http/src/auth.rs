@@ -14,22 +14,10 @@ use lyceum_domain::error::AppResult;
 use lyceum_domain::services::accounts::{self, CurrentUser};
 use lyceum_domain::state::AppState;
 
-/// The name of the web UI's session cookie.
-pub const SESSION_COOKIE: &str = "lyceum_session";
+pub use lyceum_web::cookies::{SESSION_COOKIE, session_cookie};
+
 /// The header that must echo the session's CSRF token on unsafe requests.
 pub const CSRF_HEADER: &str = "X-CSRF-Token";
-
-/// The `Set-Cookie` value for a session (`None` clears it): HttpOnly, SameSite=Lax, and
-/// Secure when the public URL is https.
-pub fn session_cookie(state: &AppState, session: Option<(&str, i64)>) -> String {
-    let secure = if state.settings.public_url.scheme() == "https" {
-        "; Secure"
-    } else {
-        ""
-    };
-    let (value, max_age) = session.unwrap_or(("", 0));
-    format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
-}
 
 /// `Authorization: Bearer <token>`, a token from `POST /api/v1/auth/login`.
 #[derive(Debug, SecurityScheme)]

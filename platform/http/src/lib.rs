@@ -1,22 +1,17 @@
 //! The HTTP layer of Lyceum (poem): the OpenAPI-described JSON API, webhooks, operational
-//! endpoints and storefront pages, on top of `lyceum-domain`, never the other way round;
-//! sent by [`site::SiteRouter`] to the routes of the site the `Host` names.
+//! endpoints and the middleware every request passes, on top of `lyceum-domain`, never the
+//! other way round. The pages are `lyceum-admin-ui`'s; neither reaches into the other, and the
+//! `lyceum` binary mounts both.
 
 pub mod api;
 pub mod auth;
-pub mod client;
 pub mod content;
 pub mod headers;
 pub mod health;
-pub mod invitation_page;
 pub use lyceum_domain::metrics;
 pub mod middleware;
 pub mod problem;
 pub mod range;
-pub mod shop;
-pub mod signin;
-pub mod site;
-pub mod storefront;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -43,13 +38,14 @@ pub fn openapi_json(state: &AppState) -> String {
     api_service(state).spec()
 }
 
-/// Every route of the server, wrapped in the middleware every request passes.
-pub fn app(state: Arc<AppState>) -> impl Endpoint {
-    let api = api_service(&state);
+/// The API's routes on the platform's origin: JSON operations and their document, the hot
+/// access check, health, metrics, webhooks and content.
+pub fn platform_api_routes(state: &AppState) -> Route {
+    let api = api_service(state);
     let spec = api.spec_endpoint();
     let docs = headers::HashedInlineScripts::new(api.swagger_ui());
     let strict = api::strict::StrictJson::from_document(&api.spec());
-    let mut route = Route::new()
+    Route::new()
         .nest_no_strip("/api/v1", api.with(strict))
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
@@ -60,11 +56,12 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
         .at("/metrics", get(health::metrics))
         .at("/webhooks/:gateway", post(webhooks::receive))
         .at("/content/:token", get(content::fetch))
-        .nest("/", storefront::platform_routes());
-    if let Some(sandbox) = state.gateways.sandbox() {
-        route = route.nest("/sandbox", sandbox.routes());
-    }
-    site::SiteRouter::new(route.boxed(), storefront::storefront_routes().boxed())
+}
+
+/// Wraps the whole server in the middleware every request passes: cookies, security headers,
+/// the content origin's gate, request ids, logs, metrics and body limits.
+pub fn with_middleware(state: Arc<AppState>, routes: impl Endpoint + 'static) -> impl Endpoint {
+    routes
         .with(CookieJarManager::new())
         .with(headers::SecureHeaders::new(&state.settings))
         .around(content::origin_gate)

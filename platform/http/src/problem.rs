@@ -7,7 +7,7 @@ use poem_openapi::{ApiResponse, Object};
 
 use lyceum_domain::error::{AppError, report};
 
-pub const CONTENT_TYPE: &str = "application/problem+json";
+pub use lyceum_web::PROBLEM_CONTENT_TYPE as CONTENT_TYPE;
 
 /// An error, as `application/problem+json`.
 #[derive(Debug, Clone, Object)]
@@ -81,7 +81,7 @@ pub type ApiResult<T> = Result<T, ProblemResponse>;
 
 fn problem(status: StatusCode, kind: &str, detail: impl Into<String>) -> Problem {
     Problem {
-        kind: format!("urn:lyceum:problem:{kind}"),
+        kind: lyceum_web::problem_type(kind),
         title: status.canonical_reason().unwrap_or("Error").to_owned(),
         status: status.as_u16(),
         detail: detail.into(),
@@ -215,19 +215,7 @@ pub async fn render(err: poem::Error) -> Response {
 }
 
 /// A problem+json response outside the OpenAPI handlers (middleware, HTML routes).
-pub fn problem_response(status: StatusCode, kind: &str, detail: impl Into<String>) -> Response {
-    let body = problem(status, kind, detail);
-    let json = serde_json::json!({
-        "type": body.kind,
-        "title": body.title,
-        "status": body.status,
-        "detail": body.detail,
-    });
-    Response::builder()
-        .status(status)
-        .content_type(CONTENT_TYPE)
-        .body(json.to_string())
-}
+pub use lyceum_web::problem_response;
 
 impl From<lyceum_domain::domain::FieldError> for ProblemResponse {
     fn from(err: lyceum_domain::domain::FieldError) -> Self {

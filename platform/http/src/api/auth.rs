@@ -12,11 +12,11 @@ use uuid::Uuid;
 use super::ApiTags;
 use super::types::{Created, NoContent};
 use crate::auth::{Auth, BearerToken, SESSION_COOKIE, SessionCookie, session_cookie};
-use crate::client::client_ip;
 use crate::problem::ApiResult;
 use lyceum_domain::domain::{Email, Password};
 use lyceum_domain::services::accounts::{self, PersonName, Registration};
 use lyceum_domain::state::AppState;
+use lyceum_web::client::client_ip;
 
 /// Opening an account.
 #[derive(Debug, Object)]

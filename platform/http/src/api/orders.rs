@@ -14,7 +14,6 @@ use uuid::Uuid;
 use super::types::MoneyBody;
 use super::{ApiTags, in_tenant};
 use crate::auth::Auth;
-use crate::client::client_ip;
 use crate::problem::ApiResult;
 use lyceum_domain::error::AppError;
 use lyceum_domain::services::commerce::checkout::{self, Input, Item};
@@ -22,6 +21,7 @@ use lyceum_domain::services::commerce::orders::{self, Order};
 use lyceum_domain::services::commerce::refunds;
 use lyceum_domain::services::tenancy::tenants;
 use lyceum_domain::state::AppState;
+use lyceum_web::client::client_ip;
 
 /// A course to buy.
 #[derive(Debug, Object)]

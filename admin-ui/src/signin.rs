@@ -15,9 +15,7 @@ use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
 use url::{Position, Url};
 
-use super::auth::session_cookie;
 use super::shop::{self, urlencode};
-use super::site::{self, Site, StorefrontHost};
 use super::storefront::render_page;
 use lyceum_domain::domain::{Email, Password};
 use lyceum_domain::error::AppError;
@@ -27,6 +25,8 @@ use lyceum_domain::services::accounts::{
 };
 use lyceum_domain::services::signing;
 use lyceum_domain::state::AppState;
+use lyceum_web::cookies::session_cookie;
+use lyceum_web::site::{self, Site, StorefrontHost};
 
 /// The cookie that binds the sign-in and registration forms to the browser that loaded them.
 pub const FORM_COOKIE: &str = "lyceum_form";
@@ -262,7 +262,7 @@ pub async fn login_submit(
     let next = safe_next(form.next.as_deref());
     let to = SiteTarget::of(form.site.as_deref(), form.state.as_deref());
     // The limit first: a refused attempt does no work at all.
-    let client = super::client::client_ip(req, &state.settings);
+    let client = lyceum_web::client::client_ip(req, &state.settings);
     if let Err(refused) = state.limits.sign_in(client, &form.email) {
         return shop::message_page(refused, &to.page("login", &next, None));
     }
@@ -412,7 +412,7 @@ pub async fn register_submit(
 ) -> Response {
     let next = safe_next(form.next.as_deref());
     let to = SiteTarget::of(form.site.as_deref(), form.state.as_deref());
-    let client = super::client::client_ip(req, &state.settings);
+    let client = lyceum_web::client::client_ip(req, &state.settings);
     if let Err(refused) = state.limits.register(client) {
         return shop::message_page(refused, &to.page("register", &next, None));
     }

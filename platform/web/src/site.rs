@@ -13,8 +13,8 @@ use lyceum_tenants::TenantStatus;
 use lyceum_tenants::host::{self, HostTarget};
 use poem::endpoint::BoxEndpoint;
 use poem::http::StatusCode;
-use poem::web::Html;
-use poem::{Endpoint, IntoResponse, Request, Response, Result};
+
+use poem::{Endpoint, Request, Response, Result};
 
 use lyceum_domain::error::{AppError, AppResult};
 use lyceum_domain::services::accounts::SessionScope;
@@ -109,6 +109,8 @@ pub async fn resolve(state: &AppState, header: &str) -> AppResult<Site> {
 pub struct SiteRouter {
     platform: BoxEndpoint<'static>,
     storefront: BoxEndpoint<'static>,
+    /// What a host that names nothing gets (a "nothing here" page).
+    nowhere: BoxEndpoint<'static>,
 }
 
 impl std::fmt::Debug for SiteRouter {
@@ -118,10 +120,15 @@ impl std::fmt::Debug for SiteRouter {
 }
 
 impl SiteRouter {
-    pub fn new(platform: BoxEndpoint<'static>, storefront: BoxEndpoint<'static>) -> Self {
+    pub fn new(
+        platform: BoxEndpoint<'static>,
+        storefront: BoxEndpoint<'static>,
+        nowhere: BoxEndpoint<'static>,
+    ) -> Self {
         Self {
             platform,
             storefront,
+            nowhere,
         }
     }
 }
@@ -161,10 +168,10 @@ impl Endpoint for SiteRouter {
                 self.storefront.call(req).await
             }
             Ok(Site::Platform) => self.platform.call(req).await,
-            Ok(Site::Nowhere) => Ok(nothing_here()),
+            Ok(Site::Nowhere) => self.nowhere.call(req).await,
             Err(e) => {
                 tracing::error!(error = %lyceum_domain::error::report(&e), "resolving the site failed");
-                Ok(super::problem::problem_response(
+                Ok(crate::problem_response(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal",
                     "something went wrong on our side; it has been logged",
@@ -172,14 +179,6 @@ impl Endpoint for SiteRouter {
             }
         }
     }
-}
-
-fn nothing_here() -> Response {
-    let html = super::storefront::render_page(
-        "base.html",
-        minijinja::context! { title => "Not found", message => "There is nothing here." },
-    );
-    (StatusCode::NOT_FOUND, Html(html)).into_response()
 }
 
 #[cfg(test)]

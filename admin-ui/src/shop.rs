@@ -11,13 +11,13 @@ use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::auth::{SESSION_COOKIE, session_cookie};
 use super::storefront::{self, scope_of, shop_of};
 use lyceum_domain::error::AppError;
 use lyceum_domain::services::accounts::{self, CurrentUser, SessionScope};
 use lyceum_domain::services::commerce::checkout::{self, Input, Item};
 use lyceum_domain::services::media::content;
 use lyceum_domain::state::AppState;
+use lyceum_web::cookies::{SESSION_COOKIE, session_cookie};
 
 /// A signed-in visitor of a page.
 #[derive(Debug, Clone)]

@@ -47,7 +47,7 @@ pub async fn accept(
 ) -> Response {
     let result = async {
         let user = shop::form_user(state, req, &form.csrf, SessionScope::Platform).await?;
-        let proof = crate::api::own_account::<action::Update>(
+        let proof = crate::own_account::<action::Update>(
             state,
             &lyceum_tenants::rbac::Principal::User(user.id),
         )

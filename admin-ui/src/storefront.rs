@@ -1,6 +1,6 @@
 //! Server-rendered storefront pages. On the platform's origin a storefront lives under
 //! `/s/{tenant}/…`; on its own host (a subdomain of `LYCEUM_BASE_DOMAIN` or a verified custom
-//! domain, see [`super::site`]) the same pages are served at the root, and nothing else is.
+//! domain, see `lyceum_web::site`) the same pages are served at the root, and nothing else is.
 //!
 //! The pages read through the same services and policy checks as the API.
 
@@ -13,8 +13,7 @@ use poem::web::{Data, Html, Path, Query};
 use poem::{IntoResponse, Request, Response, Route, get, handler, post};
 use serde::Deserialize;
 
-use super::site::StorefrontHost;
-use super::{shop, signin};
+use crate::{shop, signin};
 use lyceum_domain::error::{AppError, AppResult};
 use lyceum_domain::services::accounts::SessionScope;
 use lyceum_domain::services::catalog::public::{self, CatalogQuery};
@@ -22,6 +21,7 @@ use lyceum_domain::services::commerce::OrderStatus;
 use lyceum_domain::services::commerce::orders;
 use lyceum_domain::services::tenancy::tenants::{self, Tenant};
 use lyceum_domain::state::AppState;
+use lyceum_web::site::StorefrontHost;
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
@@ -80,7 +80,7 @@ pages! {
     "/login" => get(signin::login_page).post(signin::login_submit),
     "/register" => get(signin::register_page).post(signin::register_submit),
     "/login/handoff" => post(signin::handoff_consent),
-    "/invitations/:token" => get(super::invitation_page::show).post(super::invitation_page::accept),
+    "/invitations/:token" => get(crate::invitation_page::show).post(crate::invitation_page::accept),
     "/logout" => post(shop::logout),
 }
 
@@ -207,7 +207,7 @@ async fn own_order(
         return Ok(None);
     };
     let Ok(proof) =
-        crate::api::own_account::<action::Read>(state, &Principal::User(buyer.user.id)).await
+        crate::own_account::<action::Read>(state, &Principal::User(buyer.user.id)).await
     else {
         return Ok(None);
     };
