@@ -8,7 +8,7 @@ use poem::web::{Data, Form, Html, Path, Redirect};
 use poem::{IntoResponse, Request, Response, handler};
 
 use super::shop::{self, CsrfForm, urlencode};
-use super::storefront::render_page;
+use crate::render::render_page;
 use lyceum_domain::services::accounts::SessionScope;
 use lyceum_domain::services::tenancy::invitations;
 use lyceum_domain::state::AppState;

@@ -3,7 +3,9 @@
 //! storefront hosts, invitations. It calls the domain's services through the same policy
 //! checks as the JSON API (`lyceum-http`), never the database and never the API's internals.
 
+mod context;
 pub mod invitation_page;
+mod render;
 pub mod shop;
 pub mod signin;
 pub mod storefront;
@@ -32,7 +34,7 @@ async fn own_account<A: Verb>(
 /// What a host that names no live storefront gets.
 #[handler]
 pub fn nothing_here() -> Response {
-    let html = storefront::render_page(
+    let html = render::render_page(
         "base.html",
         minijinja::context! { title => "Not found", message => "There is nothing here." },
     );

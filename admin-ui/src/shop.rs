@@ -11,7 +11,8 @@ use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::storefront::{self, scope_of, shop_of};
+use crate::context::{scope_of, shop_of};
+use crate::render;
 use lyceum_domain::error::AppError;
 use lyceum_domain::services::accounts::{self, CurrentUser, SessionScope};
 use lyceum_domain::services::commerce::checkout::{self, Input, Item};
@@ -91,7 +92,7 @@ pub async fn buy(
     let course = req.raw_path_param("course").unwrap_or_default().to_owned();
     let shop = match shop_of(state, req).await {
         Ok(shop) => shop,
-        Err(e) => return storefront::error_page(e),
+        Err(e) => return render::error_page(e),
     };
     let back = format!("{}/courses/{course}", shop.base);
     if req.cookie().get(SESSION_COOKIE).is_none() {
@@ -128,13 +129,13 @@ pub async fn buy(
 pub async fn open_lesson(req: &Request, Data(state): Data<&Arc<AppState>>) -> Response {
     let shop = match shop_of(state, req).await {
         Ok(shop) => shop,
-        Err(e) => return storefront::error_page(e),
+        Err(e) => return render::error_page(e),
     };
     let Some(lesson) = req
         .raw_path_param("lesson")
         .and_then(|l| l.parse::<Uuid>().ok())
     else {
-        return storefront::error_page(AppError::NotFound("lesson"));
+        return render::error_page(AppError::NotFound("lesson"));
     };
     let back = if shop.base.is_empty() {
         "/".to_owned()
@@ -192,7 +193,7 @@ pub fn message_page(err: AppError, back: &str) -> Response {
             )
         }
     };
-    let html = storefront::render_page(
+    let html = render::render_page(
         "message.html",
         minijinja::context! { title => "Lyceum", message, back },
     );

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use url::{Position, Url};
 
 use super::shop::{self, urlencode};
-use super::storefront::render_page;
+use crate::render::render_page;
 use lyceum_domain::domain::{Email, Password};
 use lyceum_domain::error::AppError;
 use lyceum_domain::services::accounts::handoffs;
@@ -485,7 +485,7 @@ pub async fn handoff_redeem(
     Query(q): Query<HandoffQuery>,
 ) -> Response {
     let Some(site) = req.data::<StorefrontHost>() else {
-        return super::storefront::error_page(AppError::NotFound("page"));
+        return super::render::error_page(AppError::NotFound("page"));
     };
     let nonce = req
         .cookie()
@@ -532,7 +532,7 @@ pub async fn login_elsewhere(
     Query(q): Query<PageQuery>,
 ) -> Response {
     let Some(site) = req.data::<StorefrontHost>() else {
-        return super::storefront::error_page(AppError::NotFound("page"));
+        return super::render::error_page(AppError::NotFound("page"));
     };
     let page = if req.uri().path() == "/register" {
         "register"

@@ -4,15 +4,16 @@
 //!
 //! The pages read through the same services and policy checks as the API.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use lyceum_tenants::rbac::{Principal, action, resource};
-use minijinja::{Environment, context};
-use poem::http::StatusCode;
-use poem::web::{Data, Html, Path, Query};
-use poem::{IntoResponse, Request, Response, Route, get, handler, post};
+use minijinja::context;
+use poem::web::{Data, Path, Query};
+use poem::{Request, Response, Route, get, handler, post};
 use serde::Deserialize;
 
+use crate::context::{Shop, shop_of};
+use crate::render::{error_page, page, render};
 use crate::{shop, signin};
 use lyceum_domain::error::{AppError, AppResult};
 use lyceum_domain::services::accounts::SessionScope;
@@ -21,28 +22,6 @@ use lyceum_domain::services::commerce::OrderStatus;
 use lyceum_domain::services::commerce::orders;
 use lyceum_domain::services::tenancy::tenants::{self, Tenant};
 use lyceum_domain::state::AppState;
-use lyceum_web::site::StorefrontHost;
-
-static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
-    let mut env = Environment::new();
-    for (name, source) in [
-        ("base.html", include_str!("templates/base.html")),
-        ("platform.html", include_str!("templates/platform.html")),
-        ("catalog.html", include_str!("templates/catalog.html")),
-        ("course.html", include_str!("templates/course.html")),
-        ("order.html", include_str!("templates/order.html")),
-        ("login.html", include_str!("templates/login.html")),
-        ("register.html", include_str!("templates/register.html")),
-        ("handoff.html", include_str!("templates/handoff.html")),
-        ("message.html", include_str!("templates/message.html")),
-        ("invitation.html", include_str!("templates/invitation.html")),
-    ] {
-        if let Err(e) = env.add_template(name, source) {
-            tracing::error!(template = name, error = %lyceum_domain::error::report(&e), "storefront template is broken");
-        }
-    }
-    env
-});
 
 /// Mounts pages and lists what it mounts, as `(method, path)` in poem's path syntax: the
 /// authorization walk (`tests/api/authz.rs`) calls every page of these lists, so a page mounted
@@ -97,52 +76,6 @@ pages! {
     "/register" => get(signin::login_elsewhere),
     "/auth/handoff" => get(signin::handoff_redeem),
     "/logout" => post(shop::logout),
-}
-
-/// The storefront a page is for, and how its pages link to each other.
-#[derive(Debug, Clone)]
-pub struct Shop {
-    pub tenant: Arc<Tenant>,
-    /// Prefix of the storefront's paths: `/s/{slug}` on the platform, empty on its own host.
-    pub base: String,
-    /// The storefront's own host, when the page is served there.
-    pub host: Option<String>,
-}
-
-impl Shop {
-    /// Where sessions of this page are valid.
-    pub fn scope(&self) -> SessionScope<'_> {
-        match &self.host {
-            Some(host) => SessionScope::Host(host),
-            None => SessionScope::Platform,
-        }
-    }
-}
-
-/// The storefront of a request: the host's, or the selling tenant named in the path.
-pub async fn shop_of(state: &AppState, req: &Request) -> AppResult<Shop> {
-    if let Some(site) = req.data::<StorefrontHost>() {
-        return Ok(Shop {
-            tenant: site.tenant.clone(),
-            base: String::new(),
-            host: Some(site.host.clone()),
-        });
-    }
-    let slug = req
-        .raw_path_param("tenant")
-        .ok_or(AppError::NotFound("storefront"))?;
-    let tenant = tenants::find_selling(state, slug).await?;
-    Ok(Shop {
-        base: format!("/s/{}", tenant.slug),
-        tenant,
-        host: None,
-    })
-}
-
-/// The session scope of a request: the storefront host's, or the platform's.
-pub fn scope_of(req: &Request) -> SessionScope<'_> {
-    req.data::<StorefrontHost>()
-        .map_or(SessionScope::Platform, StorefrontHost::scope)
 }
 
 #[derive(Debug, Deserialize)]
@@ -373,42 +306,4 @@ async fn course_detail(
             sections,
         },
     )
-}
-
-/// Renders a page, or a plain apology if the template itself is broken.
-pub fn render_page(name: &str, ctx: minijinja::Value) -> String {
-    render(name, ctx).unwrap_or_else(|e| {
-        tracing::error!(error = %lyceum_domain::error::report(&e), "page failed to render");
-        "Something went wrong on our side.".to_owned()
-    })
-}
-
-fn render(name: &str, ctx: minijinja::Value) -> AppResult<String> {
-    TEMPLATES
-        .get_template(name)
-        .and_then(|t| t.render(ctx))
-        .map_err(AppError::Render)
-}
-
-fn page(result: AppResult<String>) -> Response {
-    match result {
-        Ok(html) => Html(html).into_response(),
-        Err(e) => error_page(e),
-    }
-}
-
-pub(super) fn error_page(err: AppError) -> Response {
-    let (status, message) = match &err {
-        AppError::NotFound(_) => (StatusCode::NOT_FOUND, "There is nothing here."),
-        _ => {
-            tracing::error!(error = %lyceum_domain::error::report(&err), "storefront page failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong on our side.",
-            )
-        }
-    };
-    let html = render("base.html", context! { title => message, message })
-        .unwrap_or_else(|_| message.to_owned());
-    (status, Html(html)).into_response()
 }
