@@ -17,6 +17,7 @@ pub mod entities;
 pub(crate) mod entities;
 pub mod error;
 pub mod gateways;
+pub mod ids;
 pub mod io;
 pub mod metrics;
 pub mod services;
