@@ -282,7 +282,7 @@ async fn course_detail(
     let viewer = shop::viewer(state, req, shop.scope()).await;
     let owned = match &viewer {
         Some(v) => {
-            lyceum_domain::services::access::decide(state, Some(v.user.id), course)
+            lyceum_domain::services::access::decide(state, Some(v.user.id.into()), course)
                 .await?
                 .access
         }

@@ -38,7 +38,7 @@ pub async fn access_steps(app: &TestApp, token: &str) {
             tenant.domain()
         )),
         std::mem::size_of_val(&courses::find_cached(state, &tenant, "paid")),
-        std::mem::size_of_val(&access::decide(state, Some(user.id), &course)),
+        std::mem::size_of_val(&access::decide(state, Some(user.id.into()), &course)),
     );
     let mut rows = Vec::new();
     // Times `CALLS` calls of a step, after counting the allocations of `SAMPLED` calls.
@@ -85,7 +85,7 @@ pub async fn access_steps(app: &TestApp, token: &str) {
             .expect("course")
     );
     step!("access::decide (cache)", {
-        let d = access::decide(state, Some(user.id), &course)
+        let d = access::decide(state, Some(user.id.into()), &course)
             .await
             .expect("decision");
         assert!(d.access);

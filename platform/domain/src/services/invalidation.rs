@@ -153,6 +153,7 @@ mod tests {
     use lyceum_tenants::{Slug, TenantStatus};
 
     use super::*;
+    use crate::ids::{CourseId, TenantId, UserId};
     use crate::services::catalog::Course;
 
     fn tenant(slug: &str, domain: Option<&str>) -> Tenant {
@@ -188,7 +189,11 @@ mod tests {
     }
 
     fn key() -> AccessKey {
-        (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7())
+        AccessKey {
+            tenant: TenantId::new_v7(),
+            user: UserId::new_v7(),
+            course: CourseId::new_v7(),
+        }
     }
 
     const YES: crate::services::access::Decision = crate::services::access::Decision {

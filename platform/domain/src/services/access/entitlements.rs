@@ -11,11 +11,11 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
-use uuid::Uuid;
 
 use crate::entities::entitlements::{EntitlementSource, EntitlementStatus};
 use crate::entities::{courses, entitlements, order_lines};
 use crate::error::{AppError, AppResult};
+use crate::ids::{CourseId, EntitlementId, OrderId, TenantId, UserId};
 use crate::services::catalog::Course;
 use crate::services::commerce::state::Access;
 use crate::services::now;
@@ -69,8 +69,14 @@ impl Decision {
     };
 }
 
-/// The cache key of a decision.
-pub type AccessKey = (Uuid, Uuid, Uuid);
+/// The cache key of a decision: whose access to which course, in which tenant. Typed, so the
+/// three ids cannot be swapped; still 48 bytes, `Copy`, hashed like the uuid triple it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AccessKey {
+    pub tenant: TenantId,
+    pub user: UserId,
+    pub course: CourseId,
+}
 
 /// Whether `user` may study `course` now.
 ///
@@ -78,7 +84,11 @@ pub type AccessKey = (Uuid, Uuid, Uuid);
 /// unfinished work, and answering `free` for it would serve its content and confirm its slug
 /// to anyone who guesses it. Entitlements (a course once sold, then made free and taken off
 /// the catalog) still count.
-pub async fn decide(state: &AppState, user: Option<Uuid>, course: &Course) -> AppResult<Decision> {
+pub async fn decide(
+    state: &AppState,
+    user: Option<UserId>,
+    course: &Course,
+) -> AppResult<Decision> {
     if course.is_free() && course.published {
         return Ok(Decision {
             access: true,
@@ -89,7 +99,11 @@ pub async fn decide(state: &AppState, user: Option<Uuid>, course: &Course) -> Ap
     let Some(user) = user else {
         return Ok(Decision::DENIED);
     };
-    let key = (course.tenant_id, user, course.id);
+    let key = AccessKey {
+        tenant: course.tenant_id.into(),
+        user,
+        course: course.id.into(),
+    };
     let decision = match state.caches.access.get(&key).await {
         Some(hit) => hit,
         None => Box::pin(load_and_remember(state, key)).await?,
@@ -112,7 +126,7 @@ pub async fn decide(state: &AppState, user: Option<Uuid>, course: &Course) -> Ap
 /// The span is here, on the miss, and not on [`decide`]: a hit is the hot path.
 #[tracing::instrument(
     skip_all,
-    fields(tenant.id = %key.0, user.id = %key.1, course.id = %key.2)
+    fields(tenant.id = %key.tenant, user.id = %key.user, course.id = %key.course)
 )]
 async fn load_and_remember(state: &AppState, key: AccessKey) -> AppResult<Decision> {
     let epoch = state.caches.access_epoch.load(Ordering::Acquire);
@@ -127,7 +141,11 @@ async fn load_and_remember(state: &AppState, key: AccessKey) -> AppResult<Decisi
 /// entitlement of the user for the course.
 pub async fn load(
     db: &impl ConnectionTrait,
-    (tenant, user, course): AccessKey,
+    AccessKey {
+        tenant,
+        user,
+        course,
+    }: AccessKey,
 ) -> AppResult<Decision> {
     let at = now();
     let rows = entitlements::Entity::find()
@@ -155,7 +173,7 @@ pub async fn load(
 /// One entitlement change made while applying an order's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Changed {
-    pub entitlement_id: Uuid,
+    pub entitlement_id: EntitlementId,
     pub key: AccessKey,
 }
 
@@ -164,9 +182,9 @@ pub struct Changed {
 /// revokes them later; never touches entitlements that other orders or seats created.
 pub async fn reconcile_lines(
     conn: &impl ConnectionTrait,
-    tenant_id: Uuid,
-    buyer_id: Uuid,
-    order_id: Uuid,
+    tenant_id: TenantId,
+    buyer_id: UserId,
+    order_id: OrderId,
     access: Access,
     paid_at: Option<DateTime<Utc>>,
 ) -> AppResult<Vec<Changed>> {
@@ -186,11 +204,15 @@ pub async fn reconcile_lines(
             Access::Suspended => EntitlementStatus::Suspended,
             Access::None => EntitlementStatus::Revoked,
         };
-        let key = (tenant_id, buyer_id, line.course_id);
+        let key = AccessKey {
+            tenant: tenant_id,
+            user: buyer_id,
+            course: line.course_id.into(),
+        };
         match existing {
             Some(e) if e.status == wanted => {}
             Some(e) => {
-                let id = e.id;
+                let id = EntitlementId::from(e.id);
                 let mut active: entitlements::ActiveModel = e.into();
                 active.status = Set(wanted);
                 active.updated_at = Set(now());
@@ -207,11 +229,11 @@ pub async fn reconcile_lines(
                     .await?
                     .ok_or(AppError::Internal("order line without course"))?;
                 let granted_at = paid_at.unwrap_or_else(now);
-                let id = Uuid::now_v7();
+                let id = EntitlementId::new_v7();
                 entitlements::ActiveModel {
-                    id: Set(id),
-                    tenant_id: Set(tenant_id),
-                    user_id: Set(buyer_id),
+                    id: Set(id.into()),
+                    tenant_id: Set(tenant_id.into()),
+                    user_id: Set(buyer_id.into()),
                     course_id: Set(line.course_id),
                     source: Set(EntitlementSource::Purchase),
                     order_line_id: Set(Some(line.id)),

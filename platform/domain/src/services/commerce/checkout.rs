@@ -347,10 +347,12 @@ async fn ensure_not_owned(
     courses: &[Course],
 ) -> AppResult<()> {
     for course in courses {
-        if crate::services::access::load(conn, (tenant.id, buyer, course.id))
-            .await?
-            .access
-        {
+        let key = crate::services::access::AccessKey {
+            tenant: tenant.id.into(),
+            user: buyer.into(),
+            course: course.id.into(),
+        };
+        if crate::services::access::load(conn, key).await?.access {
             return Err(AppError::conflict(format!(
                 "you already have access to `{}`",
                 course.slug

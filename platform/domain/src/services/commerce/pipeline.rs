@@ -141,9 +141,9 @@ async fn apply_in_transaction(
     let to = facts.status(order.total_amount);
     let changes = access::reconcile_lines(
         &txn,
-        order.tenant_id,
-        order.buyer_id,
-        order.id,
+        order.tenant_id.into(),
+        order.buyer_id.into(),
+        order.id.into(),
         to.access(),
         facts.paid_at(),
     )
@@ -183,7 +183,7 @@ async fn apply_in_transaction(
         from_status: Set(from),
         to_status: Set(to),
         payment_id: Set(Some(event.provider_payment_id.clone()).filter(|p| !p.is_empty())),
-        entitlement_id: Set(changes.first().map(|c| c.entitlement_id)),
+        entitlement_id: Set(changes.first().map(|c| c.entitlement_id.into_uuid())),
         event_time: Set(event.occurred_at),
         received_at: Set(received_at),
     }
