@@ -83,7 +83,7 @@ pub struct OrderBody {
 impl From<Order> for OrderBody {
     fn from(o: Order) -> Self {
         Self {
-            id: o.id,
+            id: o.id.into(),
             status: o.status.as_str().to_owned(),
             subtotal: o.subtotal.into(),
             discount: o.discount.into(),

@@ -12,13 +12,14 @@ use super::OrderStatus;
 
 use crate::entities::{courses, order_lines, orders};
 use crate::error::{AppError, AppResult};
+use crate::ids::OrderId;
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
 
 /// An order as buyers and staff see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Order {
-    pub id: Uuid,
+    pub id: OrderId,
     pub tenant_id: Uuid,
     pub buyer_id: Uuid,
     pub status: OrderStatus,
@@ -140,7 +141,7 @@ pub async fn assemble(conn: &impl ConnectionTrait, row: orders::Model) -> AppRes
         })
         .collect::<AppResult<Vec<_>>>()?;
     Ok(Order {
-        id: row.id,
+        id: row.id.into(),
         tenant_id: row.tenant_id,
         buyer_id: row.buyer_id,
         status: row.status,
