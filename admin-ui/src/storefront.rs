@@ -108,7 +108,7 @@ async fn order_status(
     };
     let pending = order.status == OrderStatus::Pending;
     let message = status_message(order.status, outcome == "cancelled");
-    let tenant_base = match tenants::find_by_id(state, order.tenant_id).await {
+    let tenant_base = match tenants::find_by_id(state, order.tenant_id.into()).await {
         Ok(tenant) => storefront_link(state, &tenant),
         Err(e) => return error_page(e),
     };

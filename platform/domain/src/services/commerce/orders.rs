@@ -12,7 +12,7 @@ use super::OrderStatus;
 
 use crate::entities::{courses, order_lines, orders};
 use crate::error::{AppError, AppResult};
-use crate::ids::OrderId;
+use crate::ids::{OrderId, TenantId, UserId};
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
 
@@ -20,8 +20,8 @@ use crate::state::AppState;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Order {
     pub id: OrderId,
-    pub tenant_id: Uuid,
-    pub buyer_id: Uuid,
+    pub tenant_id: TenantId,
+    pub buyer_id: UserId,
     pub status: OrderStatus,
     pub subtotal: Money,
     pub discount: Money,
@@ -142,8 +142,8 @@ pub async fn assemble(conn: &impl ConnectionTrait, row: orders::Model) -> AppRes
         .collect::<AppResult<Vec<_>>>()?;
     Ok(Order {
         id: row.id.into(),
-        tenant_id: row.tenant_id,
-        buyer_id: row.buyer_id,
+        tenant_id: row.tenant_id.into(),
+        buyer_id: row.buyer_id.into(),
         status: row.status,
         subtotal: money(row.subtotal_amount, currency)?,
         discount: money(row.discount_amount, currency)?,
