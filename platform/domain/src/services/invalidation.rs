@@ -174,8 +174,8 @@ mod tests {
 
     fn course(tenant: Uuid, slug: &str) -> Course {
         Course {
-            id: Uuid::now_v7(),
-            tenant_id: tenant,
+            id: CourseId::new_v7(),
+            tenant_id: tenant.into(),
             slug: Slug::parse(slug).unwrap(),
             title: slug.to_owned(),
             description: String::new(),

@@ -155,7 +155,7 @@ pub struct CourseBody {
 impl From<Course> for CourseBody {
     fn from(c: Course) -> Self {
         Self {
-            id: c.id,
+            id: c.id.into(),
             slug: c.slug.into_inner(),
             title: c.title,
             description: c.description,

@@ -100,9 +100,9 @@ pub async fn decide(
         return Ok(Decision::DENIED);
     };
     let key = AccessKey {
-        tenant: course.tenant_id.into(),
+        tenant: course.tenant_id,
         user,
-        course: course.id.into(),
+        course: course.id,
     };
     let decision = match state.caches.access.get(&key).await {
         Some(hit) => hit,

@@ -110,7 +110,7 @@ pub async fn update(
     ensure_covers(auth, tenant)?;
     let course = find(&state.db, tenant, slug).await?;
     let mut active = courses::ActiveModel {
-        id: Set(course.id),
+        id: Set(course.id.into()),
         updated_at: Set(now()),
         ..Default::default()
     };
@@ -146,7 +146,7 @@ pub async fn set_published(
     let course = find(&state.db, tenant, slug).await?;
     let at = now();
     let updated = courses::ActiveModel {
-        id: Set(course.id),
+        id: Set(course.id.into()),
         published: Set(published),
         published_at: Set(if published {
             course.published_at.or(Some(at))

@@ -48,7 +48,7 @@ pub async fn add_section(
     sections::ActiveModel {
         id: Set(id),
         tenant_id: Set(tenant.id),
-        course_id: Set(course.id),
+        course_id: Set(course.id.into()),
         title: Set(title.into_inner()),
         position: Set(position_of(position)?),
         created_at: Set(now()),
@@ -82,7 +82,7 @@ pub async fn add_lesson(
     lessons::ActiveModel {
         id: Set(id),
         tenant_id: Set(tenant.id),
-        course_id: Set(course.id),
+        course_id: Set(course.id.into()),
         section_id: Set(section_id),
         title: Set(input.title.into_inner()),
         kind: Set(input.kind),

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::domain::BoundedText;
 use crate::entities::{courses as course_rows, lessons as lesson_rows};
 use crate::error::AppError;
+use crate::ids::{CourseId, TenantId};
 
 pub type CourseTitle = BoundedText<1, 200>;
 pub type CourseDescription = BoundedText<0, 20_000>;
@@ -26,8 +27,8 @@ pub type LessonBody = BoundedText<0, 200_000>;
 /// A course as its authors and buyers see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Course {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
+    pub id: CourseId,
+    pub tenant_id: TenantId,
     pub slug: Slug,
     pub title: String,
     pub description: String,
@@ -61,8 +62,8 @@ impl TryFrom<course_rows::Model> for Course {
                 .map(u32::try_from)
                 .transpose()
                 .map_err(|e| corrupt("access_days", e.into()))?,
-            id: m.id,
-            tenant_id: m.tenant_id,
+            id: m.id.into(),
+            tenant_id: m.tenant_id.into(),
             title: m.title,
             description: m.description,
             published: m.published,

@@ -22,6 +22,7 @@ use super::{pricing, redemptions};
 use crate::entities::{order_lines, orders};
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::gateways::Gateway;
+use crate::ids::CourseId;
 use crate::services::accounts::CurrentUser;
 use crate::services::catalog::{Course, courses as course_service};
 use crate::services::now;
@@ -95,7 +96,7 @@ pub async fn start(
     }
     let gateway = pick_gateway(state, input.gateway)?;
 
-    let lines: Vec<(Uuid, Money)> = courses.iter().map(|c| (c.id, c.price)).collect();
+    let lines: Vec<(Uuid, Money)> = courses.iter().map(|c| (c.id.into(), c.price)).collect();
     let coupon = match &input.coupon {
         Some(code) => Some(coupons::usable(&state.db, tenant, code).await?),
         None => None,
@@ -151,7 +152,7 @@ pub async fn start(
             id: Set(Uuid::now_v7()),
             tenant_id: Set(tenant.id),
             order_id: Set(order_id),
-            course_id: Set(course.id),
+            course_id: Set(course.id.into()),
             quantity: Set(1),
             unit_amount: Set(course.price.amount.get()),
             total_amount: Set(course.price.amount.get()),
@@ -204,7 +205,7 @@ pub async fn start(
         lines: courses
             .iter()
             .map(|c| CheckoutLine {
-                course_id: c.id,
+                course_id: c.id.into(),
                 title: c.title.clone(),
                 quantity: 1,
                 unit_price: c.price,
@@ -350,7 +351,7 @@ async fn ensure_not_owned(
         let key = crate::services::access::AccessKey {
             tenant: tenant.id.into(),
             user: buyer.into(),
-            course: course.id.into(),
+            course: course.id,
         };
         if crate::services::access::load(conn, key).await?.access {
             return Err(AppError::conflict(format!(
@@ -362,7 +363,7 @@ async fn ensure_not_owned(
     Ok(())
 }
 
-fn pending_key(buyer: Uuid, course: Uuid) -> String {
+fn pending_key(buyer: Uuid, course: CourseId) -> String {
     format!("{buyer}:{course}")
 }
 
@@ -389,7 +390,7 @@ async fn open_order(
         && all_lines.len() == courses.len()
         && all_lines
             .iter()
-            .all(|l| courses.iter().any(|c| c.id == l.course_id));
+            .all(|l| courses.iter().any(|c| c.id.into_uuid() == l.course_id));
     if !same {
         return Err(AppError::conflict(
             "an open order already holds some of these courses; pay or let it expire first",
