@@ -104,7 +104,7 @@ pub async fn buy(
             .policy
             .authorize::<resource::Checkout, action::Create>(
                 &state.db,
-                &Principal::User(user.id),
+                &Principal::User(user.id.into()),
                 shop.tenant.domain(),
             )
             .await?;
@@ -142,7 +142,9 @@ pub async fn open_lesson(req: &Request, Data(state): Data<&Arc<AppState>>) -> Re
     } else {
         shop.base.clone()
     };
-    let user = viewer(state, req, shop.scope()).await.map(|v| v.user.id);
+    let user = viewer(state, req, shop.scope())
+        .await
+        .map(|v| v.user.id.into_uuid());
     let result = async {
         let proof = state
             .policy

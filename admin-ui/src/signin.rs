@@ -335,7 +335,7 @@ async fn signed_in(
     let target = match (site_named(state, to.site).await, to.browser_state) {
         (Some(site), Some(nonce)) => {
             match accounts::session_user(state, &session.cookie, SessionScope::Platform).await {
-                Ok(Some((user, _))) => handoff_url(state, user.id, &site, nonce, next).await,
+                Ok(Some((user, _))) => handoff_url(state, user.id.into(), &site, nonce, next).await,
                 _ => Err(AppError::Unauthenticated(
                     "the session has expired; sign in again",
                 )),
@@ -463,7 +463,7 @@ pub async fn handoff_consent(
                 "start from the storefront's sign-in",
             ));
         }
-        handoff_url(state, user.id, &site, &form.state, &next).await
+        handoff_url(state, user.id.into(), &site, &form.state, &next).await
     }
     .await;
     match result {

@@ -140,7 +140,7 @@ async fn own_order(
         return Ok(None);
     };
     let Ok(proof) =
-        crate::own_account::<action::Read>(state, &Principal::User(buyer.user.id)).await
+        crate::own_account::<action::Read>(state, &Principal::User(buyer.user.id.into())).await
     else {
         return Ok(None);
     };
@@ -282,7 +282,7 @@ async fn course_detail(
     let viewer = shop::viewer(state, req, shop.scope()).await;
     let owned = match &viewer {
         Some(v) => {
-            lyceum_domain::services::access::decide(state, Some(v.user.id.into()), course)
+            lyceum_domain::services::access::decide(state, Some(v.user.id), course)
                 .await?
                 .access
         }

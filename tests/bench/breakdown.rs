@@ -21,7 +21,7 @@ pub async fn access_steps(app: &TestApp, token: &str) {
         .await
         .expect("token")
         .expect("known token");
-    let principal = Principal::User(user.id);
+    let principal = Principal::User(user.id.into());
     let tenant = tenants::find_selling(state, "shop").await.expect("tenant");
     let course = courses::find_cached(state, &tenant, "paid")
         .await
@@ -38,7 +38,7 @@ pub async fn access_steps(app: &TestApp, token: &str) {
             tenant.domain()
         )),
         std::mem::size_of_val(&courses::find_cached(state, &tenant, "paid")),
-        std::mem::size_of_val(&access::decide(state, Some(user.id.into()), &course)),
+        std::mem::size_of_val(&access::decide(state, Some(user.id), &course)),
     );
     let mut rows = Vec::new();
     // Times `CALLS` calls of a step, after counting the allocations of `SAMPLED` calls.
@@ -85,7 +85,7 @@ pub async fn access_steps(app: &TestApp, token: &str) {
             .expect("course")
     );
     step!("access::decide (cache)", {
-        let d = access::decide(state, Some(user.id.into()), &course)
+        let d = access::decide(state, Some(user.id), &course)
             .await
             .expect("decision");
         assert!(d.access);

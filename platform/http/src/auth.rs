@@ -49,7 +49,7 @@ impl Auth {
     }
 
     pub fn principal(&self) -> Principal {
-        Principal::User(self.user().id)
+        Principal::User(self.user().id.into())
     }
 }
 
@@ -72,7 +72,7 @@ impl MaybeAuth {
 
     pub fn principal(&self) -> Principal {
         self.user()
-            .map_or(Principal::Anonymous, |u| Principal::User(u.id))
+            .map_or(Principal::Anonymous, |u| Principal::User(u.id.into()))
     }
 }
 
@@ -88,7 +88,7 @@ pub async fn caller_id(state: &AppState, req: &Request) -> AppResult<Option<Uuid
     if let Some(token) = bearer
         && let Some(user) = accounts::authenticate_token(state, token).await?
     {
-        return Ok(Some(user.id));
+        return Ok(Some(user.id.into()));
     }
     let Some(cookie) = req.cookie().get(SESSION_COOKIE) else {
         return Ok(None);
@@ -97,7 +97,7 @@ pub async fn caller_id(state: &AppState, req: &Request) -> AppResult<Option<Uuid
     // Boxed: the session lookup queries the database, and its future would otherwise sit in
     // every bearer request's future too.
     let user = Box::pin(session_user(state, req, cookie.value_str())).await;
-    Ok(user.ok().map(|u| u.id))
+    Ok(user.ok().map(|u| u.id.into()))
 }
 
 /// The user of a session cookie; unsafe methods must also echo its CSRF token.

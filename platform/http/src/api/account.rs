@@ -64,7 +64,7 @@ impl AccountApi {
             })
             .collect();
         Ok(MeResponse::Ok(Json(MeBody {
-            id: user.id,
+            id: user.id.into(),
             email: user.email.clone(),
             name: user.name.clone(),
             roles,

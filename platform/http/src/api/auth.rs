@@ -112,7 +112,7 @@ impl AuthApi {
         let (user, token) = accounts::register(state, input).await?;
         Ok(Created::Created(Json(RegisterResponse {
             user: UserBody {
-                id: user.id,
+                id: user.id.into(),
                 email: user.email,
                 name: user.name,
             },

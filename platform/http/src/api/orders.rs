@@ -187,7 +187,7 @@ impl OrdersApi {
         if body.coupon.is_some() {
             state
                 .limits
-                .coupon(client_ip(req, &state.settings), auth.user().id)?;
+                .coupon(client_ip(req, &state.settings), auth.user().id.into())?;
         }
         let tenant = tenants::find_selling(state, &tenant).await?;
         let proof = state

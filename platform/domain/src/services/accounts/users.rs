@@ -21,6 +21,7 @@ use super::passwords::PasswordHashing;
 use crate::domain::{BoundedText, Email, Password};
 use crate::entities::{api_tokens, users, web_sessions};
 use crate::error::{AppError, AppResult, is_unique_violation};
+use crate::ids::UserId;
 use crate::services::invalidation::Invalidations;
 use crate::services::now;
 use crate::services::tenancy::policy::Policy;
@@ -32,7 +33,7 @@ pub type PersonName = BoundedText<1, 200>;
 /// The signed-in user of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CurrentUser {
-    pub id: Uuid,
+    pub id: UserId,
     pub email: String,
     pub name: String,
 }
@@ -40,7 +41,7 @@ pub struct CurrentUser {
 impl From<users::Model> for CurrentUser {
     fn from(u: users::Model) -> Self {
         Self {
-            id: u.id,
+            id: u.id.into(),
             email: u.email,
             name: u.name,
         }
@@ -78,7 +79,7 @@ pub async fn register(
 ) -> AppResult<(CurrentUser, IssuedToken)> {
     let user = insert_user(&state.db, &state.policy, &state.hashing, &input).await?;
     tracing::Span::current().record("user.id", tracing::field::display(user.id));
-    let token = issue_token(state, user.id).await?;
+    let token = issue_token(state, user.id.into()).await?;
     Ok((user, token))
 }
 
@@ -265,7 +266,7 @@ pub async fn register_with_session(
 ) -> AppResult<(CurrentUser, IssuedSession)> {
     let user = insert_user(&state.db, &state.policy, &state.hashing, &input).await?;
     tracing::Span::current().record("user.id", tracing::field::display(user.id));
-    let session = open_session(state, user.id, SessionScope::Platform).await?;
+    let session = open_session(state, user.id.into(), SessionScope::Platform).await?;
     Ok((user, session))
 }
 
@@ -392,7 +393,7 @@ pub async fn ensure_admin(
         }
         None => (insert_user(db, policy, hashing, &input).await?, true),
     };
-    let admin = Grant::new(user.id, Role::PlatformAdmin, Domain::Platform);
+    let admin = Grant::new(user.id.into(), Role::PlatformAdmin, Domain::Platform);
     let txn = db.begin().await?;
     Policy::store_grant(&txn, &admin).await?;
     txn.commit().await?;

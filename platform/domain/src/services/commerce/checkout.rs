@@ -22,7 +22,7 @@ use super::{pricing, redemptions};
 use crate::entities::{order_lines, orders};
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::gateways::Gateway;
-use crate::ids::CourseId;
+use crate::ids::{CourseId, UserId};
 use crate::services::accounts::CurrentUser;
 use crate::services::catalog::{Course, courses as course_service};
 use crate::services::now;
@@ -113,7 +113,7 @@ pub async fn start(
     let inserted = orders::ActiveModel {
         id: Set(order_id),
         tenant_id: Set(tenant.id),
-        buyer_id: Set(buyer.id),
+        buyer_id: Set(buyer.id.into()),
         status: Set(OrderStatus::Pending),
         currency: Set(tenant.currency.code().to_owned()),
         subtotal_amount: Set(priced.subtotal.amount.get()),
@@ -145,7 +145,7 @@ pub async fn start(
     }
     // The coupon's use is reserved with the order: both commit, or neither does.
     if let Some(coupon) = &coupon {
-        redemptions::reserve(&txn, tenant.id, coupon, buyer.id, order_id).await?;
+        redemptions::reserve(&txn, tenant.id, coupon, buyer.id.into(), order_id).await?;
     }
     for course in &courses {
         let line = order_lines::ActiveModel {
@@ -212,7 +212,7 @@ pub async fn start(
             })
             .collect(),
         total: priced.total,
-        buyer_id: buyer.id,
+        buyer_id: buyer.id.into(),
         buyer_email: buyer.email.clone(),
         success_url: status_url(state, order_id, true),
         cancel_url: status_url(state, order_id, false),
@@ -344,13 +344,13 @@ pub fn offered_gateways(
 async fn ensure_not_owned(
     conn: &impl ConnectionTrait,
     tenant: &Tenant,
-    buyer: Uuid,
+    buyer: UserId,
     courses: &[Course],
 ) -> AppResult<()> {
     for course in courses {
         let key = crate::services::access::AccessKey {
             tenant: tenant.id.into(),
-            user: buyer.into(),
+            user: buyer,
             course: course.id,
         };
         if crate::services::access::load(conn, key).await?.access {
@@ -363,14 +363,14 @@ async fn ensure_not_owned(
     Ok(())
 }
 
-fn pending_key(buyer: Uuid, course: CourseId) -> String {
+fn pending_key(buyer: UserId, course: CourseId) -> String {
     format!("{buyer}:{course}")
 }
 
 /// The buyer's open order for exactly these courses; a conflict if an open order holds some.
 async fn open_order(
     conn: &impl ConnectionTrait,
-    buyer: Uuid,
+    buyer: UserId,
     courses: &[Course],
 ) -> AppResult<Option<orders::Model>> {
     let keys: Vec<String> = courses.iter().map(|c| pending_key(buyer, c.id)).collect();
