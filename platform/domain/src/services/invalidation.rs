@@ -158,7 +158,7 @@ mod tests {
 
     fn tenant(slug: &str, domain: Option<&str>) -> Tenant {
         Tenant {
-            id: Uuid::now_v7(),
+            id: TenantId::new_v7(),
             slug: Slug::parse(slug).unwrap(),
             name: slug.to_owned(),
             currency: Currency::parse("USD").unwrap(),
@@ -210,8 +210,10 @@ mod tests {
             tenant("acme", Some("learn.acme.test")),
             tenant("other", None),
         );
-        let (stale_course, kept_course) =
-            ((acme.id, "rust".to_owned()), (acme.id, "go".to_owned()));
+        let (stale_course, kept_course) = (
+            (acme.id.into_uuid(), "rust".to_owned()),
+            (acme.id.into_uuid(), "go".to_owned()),
+        );
         let (stale_token, kept_token) = ([1u8; 32], [2u8; 32]);
         for k in [stale_access, kept_access] {
             caches.access.insert(k, YES).await;
@@ -239,7 +241,7 @@ mod tests {
 
         let invalidations = Invalidations::access([stale_access])
             .and(Invalidations::tenant(&acme))
-            .and(Invalidations::course(acme.id, "rust"))
+            .and(Invalidations::course(acme.id.into_uuid(), "rust"))
             .and(Invalidations::token(stale_token));
         assert_eq!(invalidations.events().len(), 4);
         apply(&caches, invalidations).await;

@@ -249,7 +249,7 @@ impl OrdersApi {
         // The buyer reads their own order through their account…
         if let Ok(mine) = super::own_account::<action::Read>(state, &principal).await
             && let Some(order) = orders::load_own(&state.db, &mine, *order).await?
-            && order.tenant_id.into_uuid() == tenant.id
+            && order.tenant_id == tenant.id
         {
             return Ok(OrderResponse::Ok(Json(order.into())));
         }

@@ -108,7 +108,7 @@ pub struct DomainVerificationBody {
 impl From<Tenant> for TenantBody {
     fn from(t: Tenant) -> Self {
         Self {
-            id: t.id,
+            id: t.id.into(),
             slug: t.slug.into_inner(),
             name: t.name,
             currency: t.currency.code().to_owned(),

@@ -75,7 +75,7 @@ pub async fn create(
     let at = now();
     let inserted = courses::ActiveModel {
         id: Set(Uuid::now_v7()),
-        tenant_id: Set(tenant.id),
+        tenant_id: Set(tenant.id.into_uuid()),
         slug: Set(input.slug.as_str().to_owned()),
         title: Set(input.title.into_inner()),
         description: Set(input.description.into_inner()),
@@ -129,7 +129,7 @@ pub async fn update(
     }
     let updated = active.update(&state.db).await?.try_into();
     state
-        .invalidate(Invalidations::course(tenant.id, slug))
+        .invalidate(Invalidations::course(tenant.id.into_uuid(), slug))
         .await;
     updated
 }
@@ -160,7 +160,7 @@ pub async fn set_published(
     .await?;
     // After the write, not before: a storefront read in between would cache the old state.
     state
-        .invalidate(Invalidations::course(tenant.id, slug))
+        .invalidate(Invalidations::course(tenant.id.into_uuid(), slug))
         .await;
     updated.try_into()
 }
@@ -218,7 +218,7 @@ pub async fn find_cached(
     tenant: &Tenant,
     slug: &str,
 ) -> AppResult<std::sync::Arc<Course>> {
-    let key = (tenant.id, slug.to_owned());
+    let key = (tenant.id.into_uuid(), slug.to_owned());
     crate::state::cached(&state.caches.courses, &key, |(_, slug)| async move {
         find(&state.db, tenant, &slug)
             .await

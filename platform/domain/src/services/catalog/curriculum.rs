@@ -47,7 +47,7 @@ pub async fn add_section(
     let id = Uuid::now_v7();
     sections::ActiveModel {
         id: Set(id),
-        tenant_id: Set(tenant.id),
+        tenant_id: Set(tenant.id.into_uuid()),
         course_id: Set(course.id.into()),
         title: Set(title.into_inner()),
         position: Set(position_of(position)?),
@@ -81,7 +81,7 @@ pub async fn add_lesson(
     let at = now();
     lessons::ActiveModel {
         id: Set(id),
-        tenant_id: Set(tenant.id),
+        tenant_id: Set(tenant.id.into_uuid()),
         course_id: Set(course.id.into()),
         section_id: Set(section_id),
         title: Set(input.title.into_inner()),

@@ -82,7 +82,7 @@ pub async fn start(
         None => None,
     };
     if let Some(existing) = existing {
-        if existing.tenant_id != tenant.id {
+        if existing.tenant_id != tenant.id.into_uuid() {
             return Err(AppError::conflict(
                 "this Idempotency-Key was used for another storefront",
             ));
@@ -112,7 +112,7 @@ pub async fn start(
     let txn = state.db.begin().await?;
     let inserted = orders::ActiveModel {
         id: Set(order_id),
-        tenant_id: Set(tenant.id),
+        tenant_id: Set(tenant.id.into_uuid()),
         buyer_id: Set(buyer.id.into()),
         status: Set(OrderStatus::Pending),
         currency: Set(tenant.currency.code().to_owned()),
@@ -145,12 +145,19 @@ pub async fn start(
     }
     // The coupon's use is reserved with the order: both commit, or neither does.
     if let Some(coupon) = &coupon {
-        redemptions::reserve(&txn, tenant.id, coupon, buyer.id.into(), order_id).await?;
+        redemptions::reserve(
+            &txn,
+            tenant.id.into_uuid(),
+            coupon,
+            buyer.id.into(),
+            order_id,
+        )
+        .await?;
     }
     for course in &courses {
         let line = order_lines::ActiveModel {
             id: Set(Uuid::now_v7()),
-            tenant_id: Set(tenant.id),
+            tenant_id: Set(tenant.id.into_uuid()),
             order_id: Set(order_id),
             course_id: Set(course.id.into()),
             quantity: Set(1),
@@ -192,7 +199,8 @@ pub async fn start(
             &local_event(order_id, tenant, EventKind::PaymentSucceeded, "free"),
         )
         .await?;
-        let order = super::orders::load_in_tenant(&state.db, tenant.id, order_id).await?;
+        let order =
+            super::orders::load_in_tenant(&state.db, tenant.id.into_uuid(), order_id).await?;
         return Ok(Started {
             redirect_url: status_url(state, order_id, true),
             order,
@@ -201,7 +209,7 @@ pub async fn start(
 
     let request = CheckoutRequest {
         order_id,
-        tenant_id: tenant.id,
+        tenant_id: tenant.id.into_uuid(),
         lines: courses
             .iter()
             .map(|c| CheckoutLine {
@@ -222,7 +230,9 @@ pub async fn start(
         },
         idempotency_key: order_id.to_string(),
     };
-    let account = state.gateways.account_for(gateway.id(), Some(tenant.id));
+    let account = state
+        .gateways
+        .account_for(gateway.id(), Some(tenant.id.into_uuid()));
     let session = match gateway.create_checkout(&account, &request).await {
         Ok(session) => session,
         Err(e) => {
@@ -252,7 +262,7 @@ pub async fn start(
     .update(&state.db)
     .await?;
     Ok(Started {
-        order: super::orders::load_in_tenant(&state.db, tenant.id, order_id).await?,
+        order: super::orders::load_in_tenant(&state.db, tenant.id.into_uuid(), order_id).await?,
         redirect_url: session.redirect_url,
     })
 }
@@ -349,7 +359,7 @@ async fn ensure_not_owned(
 ) -> AppResult<()> {
     for course in courses {
         let key = crate::services::access::AccessKey {
-            tenant: tenant.id.into(),
+            tenant: tenant.id,
             user: buyer,
             course: course.id,
         };
@@ -440,7 +450,7 @@ pub fn status_token_valid(state: &AppState, order: Uuid, token: &str) -> bool {
 
 /// An event the platform tells itself (zero-total fulfilment, failed checkout, expiry).
 pub fn local_event(order_id: Uuid, tenant: &Tenant, kind: EventKind, what: &str) -> GatewayEvent {
-    local_event_for(order_id, tenant.id, tenant.currency, kind, what)
+    local_event_for(order_id, tenant.id.into_uuid(), tenant.currency, kind, what)
 }
 
 /// [`local_event`] for an order known by its row.

@@ -144,7 +144,7 @@ pub async fn create(
     };
     let inserted = coupons::ActiveModel {
         id: Set(Uuid::now_v7()),
-        tenant_id: Set(tenant.id),
+        tenant_id: Set(tenant.id.into_uuid()),
         code: Set(input.code.clone()),
         percent_off: Set(percent),
         amount_off: Set(amount),

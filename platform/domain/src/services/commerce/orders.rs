@@ -77,7 +77,7 @@ pub async fn load(
     order_id: Uuid,
 ) -> AppResult<Order> {
     ensure_covers(auth, tenant)?;
-    load_in_tenant(conn, tenant.id, order_id).await
+    load_in_tenant(conn, tenant.id.into_uuid(), order_id).await
 }
 
 /// The signed-in buyer's own order, in whichever storefront; `None` when there is no such

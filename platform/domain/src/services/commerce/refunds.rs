@@ -44,7 +44,7 @@ pub async fn request(
         .user_id()
         .ok_or(AppError::Unauthenticated("sign in to refund"))?;
     let txn = state.db.begin().await?;
-    let order = super::orders::lock(&txn, Some(tenant.id), order_id)
+    let order = super::orders::lock(&txn, Some(tenant.id.into_uuid()), order_id)
         .await?
         .ok_or(AppError::NotFound("order"))?;
     let status = order.status;
@@ -99,7 +99,7 @@ pub async fn request(
     let id = Uuid::now_v7();
     refunds::ActiveModel {
         id: Set(id),
-        tenant_id: Set(tenant.id),
+        tenant_id: Set(tenant.id.into_uuid()),
         order_id: Set(order.id),
         amount: Set(amount),
         currency: Set(order.currency.clone()),
@@ -124,7 +124,7 @@ pub async fn request(
         .gateways
         .account_for(gateway.id(), Some(order.tenant_id));
     let result = ask(gateway, &account, &order, id, money).await;
-    let status = record_answer(state, tenant.id, order.id, id, result).await?;
+    let status = record_answer(state, tenant.id.into_uuid(), order.id, id, result).await?;
     tracing::info!(order.id = %order.id, refund.id = %id, amount, status = status.as_str(), "refund requested");
     Ok(Refund {
         id,

@@ -151,7 +151,7 @@ pub async fn issue(
     ensure_covers(auth, tenant)?;
     // The link is signed for the one the proof was given to.
     let user = auth.user_id();
-    let (lesson, course) = lesson_of(state, tenant.id, lesson_id).await?;
+    let (lesson, course) = lesson_of(state, tenant.id.into_uuid(), lesson_id).await?;
     let decision = access::decide(state, user.map(Into::into), &course).await?;
     if !course.published && !decision.access {
         // Drafts stay hidden; a course taken off the catalog stays open to its buyers.
@@ -172,7 +172,7 @@ pub async fn issue(
     let token = sign(
         state,
         &Claims {
-            tenant: tenant.id,
+            tenant: tenant.id.into_uuid(),
             lesson: lesson.id,
             user,
             expires: expires_at.timestamp(),

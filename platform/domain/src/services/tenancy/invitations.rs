@@ -108,7 +108,7 @@ pub async fn invite(
     let txn = state.db.begin().await?;
     rows::Entity::insert(rows::ActiveModel {
         id: Set(Uuid::now_v7()),
-        tenant_id: Set(tenant.id),
+        tenant_id: Set(tenant.id.into_uuid()),
         email: Set(email.as_str().to_owned()),
         pending_email: Set(Some(email.as_str().to_owned())),
         role: Set(stored_role),
@@ -163,7 +163,14 @@ async fn enqueue_mail(
         "expires_at": row.expires_at.format("%Y-%m-%d %H:%M UTC").to_string(),
     });
     let dedupe = format!("invitation:{}:{}", row.id, row.token_hash);
-    outbox::enqueue(conn, Some(tenant.id), MAIL_KIND, &dedupe, payload).await
+    outbox::enqueue(
+        conn,
+        Some(tenant.id.into_uuid()),
+        MAIL_KIND,
+        &dedupe,
+        payload,
+    )
+    .await
 }
 
 /// The tenant's invitations that are not accepted yet (expired ones included, so the owner

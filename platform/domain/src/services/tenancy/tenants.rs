@@ -16,6 +16,7 @@ use super::policy::Policy;
 use crate::domain::BoundedText;
 use crate::entities::{casbin_rule, tenants, users};
 use crate::error::{AppError, AppResult, is_unique_violation};
+use crate::ids::TenantId;
 use crate::services::invalidation::Invalidations;
 use crate::services::now;
 use crate::state::AppState;
@@ -26,7 +27,7 @@ pub type TenantName = BoundedText<1, 200>;
 /// A storefront, as the services see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tenant {
-    pub id: Uuid,
+    pub id: TenantId,
     pub slug: Slug,
     pub name: String,
     pub currency: Currency,
@@ -62,7 +63,7 @@ impl PendingDomain {
 
 impl Tenant {
     pub fn domain(&self) -> Domain {
-        Domain::Tenant(self.id)
+        Domain::Tenant(self.id.into_uuid())
     }
 }
 
@@ -82,7 +83,7 @@ impl TryFrom<tenants::Model> for Tenant {
                 .map(u16::try_from)
                 .transpose()
                 .map_err(|e| corrupt("fee", e.into()))?,
-            id: m.id,
+            id: m.id.into(),
             name: m.name,
             custom_domain: m.custom_domain,
             pending_domain: match (m.pending_domain, m.domain_token) {
@@ -223,7 +224,7 @@ pub async fn set_status(
     status: TenantStatus,
 ) -> AppResult<Tenant> {
     let mut active = tenants::ActiveModel {
-        id: Set(tenant.id),
+        id: Set(tenant.id.into_uuid()),
         status: Set(status.into()),
         ..Default::default()
     };
@@ -247,7 +248,7 @@ pub async fn set_fee_plan(
         return Err(AppError::invalid("fee_bps", "must be between 0 and 10000"));
     }
     let updated = tenants::ActiveModel {
-        id: Set(tenant.id),
+        id: Set(tenant.id.into_uuid()),
         fee_bps: Set(Some(i32::from(fee_bps))),
         ..Default::default()
     }
@@ -276,7 +277,7 @@ pub async fn update(
 ) -> AppResult<Tenant> {
     ensure_covers(auth, tenant)?;
     let mut active = tenants::ActiveModel {
-        id: Set(tenant.id),
+        id: Set(tenant.id.into_uuid()),
         ..Default::default()
     };
     if let Some(name) = patch.name {
@@ -407,7 +408,7 @@ pub fn ensure_covers<R: lyceum_tenants::rbac::Resource, A: lyceum_tenants::rbac:
     auth: &Authorized<R, A>,
     tenant: &Tenant,
 ) -> AppResult<()> {
-    if auth.covers_tenant(tenant.id) {
+    if auth.covers_tenant(tenant.id.into_uuid()) {
         Ok(())
     } else {
         Err(AppError::Forbidden(
