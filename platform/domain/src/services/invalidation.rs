@@ -166,7 +166,7 @@ mod tests {
             fee_bps: None,
             custom_domain: domain.map(str::to_owned),
             pending_domain: None,
-            owner_id: Uuid::now_v7(),
+            owner_id: UserId::new_v7(),
             created_at: Utc::now(),
             approved_at: None,
         }

@@ -16,7 +16,7 @@ use super::policy::Policy;
 use crate::domain::BoundedText;
 use crate::entities::{casbin_rule, tenants, users};
 use crate::error::{AppError, AppResult, is_unique_violation};
-use crate::ids::TenantId;
+use crate::ids::{TenantId, UserId};
 use crate::services::invalidation::Invalidations;
 use crate::services::now;
 use crate::state::AppState;
@@ -37,7 +37,7 @@ pub struct Tenant {
     pub custom_domain: Option<String>,
     /// A domain asked for and not yet verified, with the token that proves control of it.
     pub pending_domain: Option<PendingDomain>,
-    pub owner_id: Uuid,
+    pub owner_id: UserId,
     pub created_at: DateTime<Utc>,
     pub approved_at: Option<DateTime<Utc>>,
 }
@@ -90,7 +90,7 @@ impl TryFrom<tenants::Model> for Tenant {
                 (Some(domain), Some(token)) => Some(PendingDomain { domain, token }),
                 _ => None,
             },
-            owner_id: m.owner_id,
+            owner_id: m.owner_id.into(),
             created_at: m.created_at,
             approved_at: m.approved_at,
         })
@@ -337,7 +337,7 @@ pub async fn remove_member(
     user_id: Uuid,
 ) -> AppResult<()> {
     ensure_covers(auth, tenant)?;
-    if user_id == tenant.owner_id {
+    if user_id == tenant.owner_id.into_uuid() {
         return Err(AppError::conflict(
             "the owner cannot be removed from their storefront",
         ));
