@@ -78,14 +78,6 @@ fn is_nonce(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-fn secure_attr(state: &AppState) -> &'static str {
-    if state.settings.public_url.scheme() == "https" {
-        "; Secure"
-    } else {
-        ""
-    }
-}
-
 /// The form token of this browser, and the cookie to set when it had none.
 fn form_token(state: &AppState, req: &Request) -> (String, Option<String>) {
     let existing = req
@@ -97,7 +89,7 @@ fn form_token(state: &AppState, req: &Request) -> (String, Option<String>) {
         Some(value) => (value, None),
         None => {
             let value = accounts::random_secret();
-            let secure = secure_attr(state);
+            let secure = lyceum_web::cookies::secure_attribute(state);
             let cookie = format!(
                 "{FORM_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=7200{secure}"
             );
@@ -509,7 +501,7 @@ pub async fn handoff_redeem(
                 .into_response();
             let spent = format!(
                 "{HANDOFF_COOKIE}=; Path=/auth/handoff; HttpOnly; SameSite=Lax; Max-Age=0{}",
-                secure_attr(state)
+                lyceum_web::cookies::secure_attribute(state)
             );
             if let Ok(value) = spent.parse() {
                 response.headers_mut().append("set-cookie", value);
@@ -545,7 +537,7 @@ pub async fn login_elsewhere(
     let nonce = accounts::random_secret();
     let cookie = format!(
         "{HANDOFF_COOKIE}={nonce}; Path=/auth/handoff; HttpOnly; SameSite=Lax; Max-Age=600{}",
-        secure_attr(state)
+        lyceum_web::cookies::secure_attribute(state)
     );
     Redirect::see_other(format!(
         "{base}/{page}?site={}&state={nonce}&next={}",

@@ -19,6 +19,7 @@ use lyceum_domain::error::AppError;
 use lyceum_domain::services::media::AssetType;
 use lyceum_domain::services::media::content::{self, Asset, Content};
 use lyceum_domain::state::AppState;
+use lyceum_web::site;
 
 /// No script, no plugin, no form, no same-origin rights even when opened as a page; media and
 /// images (the only things shown inline) may load themselves, and the browser's own media
@@ -33,20 +34,19 @@ const PREFIX: &str = "/content/";
 /// content is answered only there: the platform's cookies never travel with a content fetch,
 /// and nothing on the platform origin serves uploaded bytes. Without one, everything passes.
 pub async fn origin_gate<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Result<Response> {
-    let content_host = req
+    let on_content_host = req
         .data::<Arc<AppState>>()
         .and_then(|s| s.settings.content_url.as_ref())
         .and_then(|u| u.host_str())
-        .map(|h| h.trim_end_matches('.').to_ascii_lowercase());
-    if let Some(content_host) = content_host {
-        let on_content_host = request_host(&req).is_some_and(|h| h == content_host);
-        if on_content_host != is_content_path(req.uri().path()) {
-            return Ok(problem_response(
-                StatusCode::NOT_FOUND,
-                "not-found",
-                "nothing is served here",
-            ));
-        }
+        .map(|content_host| site::names_host(site::request_host(&req), content_host));
+    if let Some(on_content_host) = on_content_host
+        && on_content_host != is_content_path(req.uri().path())
+    {
+        return Ok(problem_response(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "nothing is served here",
+        ));
     }
     next.call(req).await.map(IntoResponse::into_response)
 }
@@ -55,15 +55,6 @@ pub async fn origin_gate<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Resul
 fn is_content_path(path: &str) -> bool {
     path.strip_prefix(PREFIX)
         .is_some_and(|token| !token.is_empty() && !token.contains('/'))
-}
-
-/// The host a request was sent to (`Host`, or the HTTP/2 authority), lower case, no port.
-fn request_host(req: &Request) -> Option<String> {
-    let authority = match req.header(header::HOST) {
-        Some(host) => host.parse::<poem::http::uri::Authority>().ok()?,
-        None => req.uri().authority()?.clone(),
-    };
-    Some(authority.host().trim_end_matches('.').to_ascii_lowercase())
 }
 
 /// How a body is described to the browser, beyond the security headers.

@@ -44,8 +44,8 @@ pub enum Site {
     Nowhere,
 }
 
-/// The host part of a `Host` header: lower case, no port, no trailing dot.
-pub fn bare_host(header: &str) -> String {
+/// The host part of a `Host` header, as sent: no port, no trailing dot.
+fn host_part(header: &str) -> &str {
     let header = header.trim();
     let without_port = if let Some(v6) = header.strip_prefix('[') {
         v6.split(']').next().unwrap_or_default()
@@ -55,14 +55,25 @@ pub fn bare_host(header: &str) -> String {
             _ => header,
         }
     };
-    without_port.trim_end_matches('.').to_ascii_lowercase()
+    without_port.trim_end_matches('.')
+}
+
+/// The host part of a `Host` header: lower case, no port, no trailing dot.
+pub fn bare_host(header: &str) -> String {
+    host_part(header).to_ascii_lowercase()
+}
+
+/// Whether a `Host` header names `host` (any case, any port).
+pub fn names_host(header: &str, host: &str) -> bool {
+    !host.is_empty() && host_part(header).eq_ignore_ascii_case(host.trim_end_matches('.'))
 }
 
 /// Classifies a `Host` header. The platform's own host (from `LYCEUM_PUBLIC_URL`), IP
 /// addresses and `localhost` are the platform; with a base domain its subdomains are
 /// storefronts; any other name can only be a verified custom domain.
 pub fn target(state: &AppState, header: &str) -> HostTarget {
-    let bare = bare_host(header);
+    // Borrowed until the host is known not to be the platform's: this runs on every request.
+    let part = host_part(header);
     let platform_host = state.settings.public_url.host_str().unwrap_or_default();
     // The content origin is served by the platform's routes (`content::origin_gate` lets
     // nothing but content through there).
@@ -72,14 +83,15 @@ pub fn target(state: &AppState, header: &str) -> HostTarget {
         .as_ref()
         .and_then(|u| u.host_str())
         .unwrap_or_default();
-    if bare.is_empty()
-        || bare.eq_ignore_ascii_case(platform_host)
-        || bare.eq_ignore_ascii_case(content_host)
-        || bare == "localhost"
-        || bare.parse::<std::net::IpAddr>().is_ok()
+    if part.is_empty()
+        || part.eq_ignore_ascii_case(platform_host)
+        || part.eq_ignore_ascii_case(content_host)
+        || part.eq_ignore_ascii_case("localhost")
+        || part.parse::<std::net::IpAddr>().is_ok()
     {
         return HostTarget::Platform;
     }
+    let bare = part.to_ascii_lowercase();
     match state.settings.base_domain.as_deref() {
         Some(base) => host::resolve(&bare, Some(base)),
         None => HostTarget::CustomDomain(bare),
@@ -193,5 +205,14 @@ mod tests {
         );
         assert_eq!(bare_host("[::1]:8080"), "::1");
         assert_eq!(bare_host("127.0.0.1"), "127.0.0.1");
+        assert!(names_host(
+            "Content.Example.ORG.:8443",
+            "content.example.org"
+        ));
+        assert!(!names_host(
+            "evilcontent.example.org",
+            "content.example.org"
+        ));
+        assert!(!names_host("", ""));
     }
 }
