@@ -10,7 +10,6 @@ use lyceum_domain::domain::{Email, Password};
 use lyceum_domain::error::AppError;
 use lyceum_domain::services::accounts::passwords::PasswordHashing;
 use lyceum_domain::services::accounts::{self, PersonName, Registration};
-use lyceum_domain::services::tenancy::policy::Policy;
 
 /// Lyceum: a self-hosted, multi-tenant marketplace for online courses.
 #[derive(Debug, Parser)]
@@ -134,11 +133,13 @@ pub async fn admin_create(
     };
     let db = lyceum_domain::db::connect(&settings.database).await?;
     lyceum_domain::db::migrate(&db).await?;
-    let policy = Policy::load(&db).await?;
     let hashing = PasswordHashing::new(settings.password_hash_concurrency, None);
-    let result = accounts::ensure_admin(&db, &policy, &hashing, input).await?;
+    // This process holds no policy of its own: a running server notices the stored policy's
+    // new revision and reloads it.
+    let (user, created, _stored_for_the_server) =
+        accounts::ensure_admin(&db, &hashing, input).await?;
     db.close().await?;
-    Ok(result)
+    Ok((user, created))
 }
 
 async fn reconcile(settings: Settings, only_report: bool) -> anyhow::Result<()> {

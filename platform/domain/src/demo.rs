@@ -190,9 +190,9 @@ pub async fn seed(state: &AppState) -> AppResult<Logins> {
         Grant::new(manager, Role::TeamManager, Domain::Platform),
     ] {
         let txn = state.db.begin().await?;
-        Policy::store_grant(&txn, &grant).await?;
+        let granted = Policy::store_grant(&txn, &grant).await?;
         txn.commit().await?;
-        state.policy.granted(&grant).await?;
+        state.invalidate(granted).await;
     }
 
     let applicant = state

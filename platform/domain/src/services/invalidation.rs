@@ -9,9 +9,9 @@
 //!
 //! This is also the single place where a cross-instance broadcast (PostgreSQL `NOTIFY` on
 //! commit, `LISTEN` in every instance feeding the same applier) will hook in: every event is a
-//! small typed value that can be sent as it is. The casbin policy is not a cache of this kind:
-//! its grants carry their own revision, which other instances notice (see
-//! `services::tenancy::policy`).
+//! small typed value that can be sent as it is. Role grants go through it too: the running
+//! casbin enforcer is a copy of the stored grants, brought up to date here; other instances
+//! notice the stored policy's revision (see `services::tenancy::policy`).
 //!
 //! Order matters for the access cache: the applier bumps the access epoch before it drops any
 //! key, so a decision loaded from before the commit is never cached after it (see
@@ -19,6 +19,7 @@
 
 use std::sync::atomic::Ordering;
 
+use lyceum_tenants::rbac::Grant;
 use uuid::Uuid;
 
 use crate::services::access::AccessKey;
@@ -40,6 +41,15 @@ pub enum Invalidation {
     Course { tenant: Uuid, slug: String },
     /// A bearer token (by digest): revoked.
     Token(TokenDigest),
+    /// A role grant was stored or deleted: the running enforcer follows.
+    Grant(GrantChange, Grant),
+}
+
+/// Whether a grant was stored or deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantChange {
+    Granted,
+    Revoked,
 }
 
 /// What a write made stale, to be applied once after its commit by [`AppState::invalidate`].
@@ -83,6 +93,16 @@ impl Invalidations {
         Self::one(Invalidation::Token(digest))
     }
 
+    /// A role grant stored by the write (see `Policy::store_grant`).
+    pub fn granted(grant: Grant) -> Self {
+        Self::one(Invalidation::Grant(GrantChange::Granted, grant))
+    }
+
+    /// A role grant deleted by the write (see `Policy::delete_grant`).
+    pub fn revoked(grant: Grant) -> Self {
+        Self::one(Invalidation::Grant(GrantChange::Revoked, grant))
+    }
+
     fn one(event: Invalidation) -> Self {
         Self {
             events: vec![event],
@@ -109,12 +129,18 @@ impl AppState {
     /// commit, never before: a load between an early drop and the commit would cache the old
     /// value again.
     pub async fn invalidate(&self, invalidations: Invalidations) {
+        for event in invalidations.events() {
+            if let Invalidation::Grant(change, grant) = event {
+                self.policy.apply(*change, grant).await;
+            }
+        }
         apply(&self.caches, invalidations).await;
     }
 }
 
-/// The applier: bumps the access epoch first (when any decision is dropped), then drops every
-/// key.
+/// The cache half of the applier: bumps the access epoch first (when any decision is
+/// dropped), then drops every key. Grant changes are the policy's (see
+/// [`AppState::invalidate`]).
 pub(crate) async fn apply(caches: &Caches, invalidations: Invalidations) {
     if invalidations.is_empty() {
         return;
@@ -140,6 +166,7 @@ pub(crate) async fn apply(caches: &Caches, invalidations: Invalidations) {
                 caches.courses.invalidate(&(tenant, slug)).await
             }
             Invalidation::Token(digest) => caches.tokens.invalidate(&digest).await,
+            Invalidation::Grant(..) => {}
         }
     }
 }

@@ -77,18 +77,20 @@ pub async fn register(
     state: &AppState,
     input: Registration,
 ) -> AppResult<(CurrentUser, IssuedToken)> {
-    let user = insert_user(&state.db, &state.policy, &state.hashing, &input).await?;
+    let (user, granted) = insert_user(&state.db, &state.hashing, &input).await?;
+    state.invalidate(granted).await;
     tracing::Span::current().record("user.id", tracing::field::display(user.id));
     let token = issue_token(state, user.id.into()).await?;
     Ok((user, token))
 }
 
+/// Inserts a user and their student grant; the grant reaches the running policy when the
+/// caller applies the returned invalidations.
 async fn insert_user(
     db: &DatabaseConnection,
-    policy: &Policy,
     hashing: &PasswordHashing,
     input: &Registration,
-) -> AppResult<CurrentUser> {
+) -> AppResult<(CurrentUser, Invalidations)> {
     let password_hash = hashing
         .hash(input.password.secret().expose_secret().to_owned())
         .await?;
@@ -113,11 +115,10 @@ async fn insert_user(
         }
         Err(e) => return Err(e.into()),
     };
-    Policy::store_grant(&txn, &student).await?;
+    let granted = Policy::store_grant(&txn, &student).await?;
     txn.commit().await?;
-    policy.granted(&student).await?;
     tracing::info!(user.id = %id, "user registered");
-    Ok(user.into())
+    Ok((user.into(), granted))
 }
 
 /// Checks a password and issues a token; the same error for an unknown address and a wrong
@@ -264,7 +265,8 @@ pub async fn register_with_session(
     state: &AppState,
     input: Registration,
 ) -> AppResult<(CurrentUser, IssuedSession)> {
-    let user = insert_user(&state.db, &state.policy, &state.hashing, &input).await?;
+    let (user, granted) = insert_user(&state.db, &state.hashing, &input).await?;
+    state.invalidate(granted).await;
     tracing::Span::current().record("user.id", tracing::field::display(user.id));
     let session = open_session(state, user.id.into(), SessionScope::Platform).await?;
     Ok((user, session))
@@ -375,30 +377,33 @@ pub async fn find_by_email(
 }
 
 /// Makes `email` a platform admin, creating the account when it does not exist yet
-/// (`lyceum admin create`). Returns the user and whether it was created.
+/// (`lyceum admin create`). Returns the user, whether it was created, and the grants to apply
+/// to a running policy in this process, if there is one.
 pub async fn ensure_admin(
     db: &DatabaseConnection,
-    policy: &Policy,
     hashing: &PasswordHashing,
     input: Registration,
-) -> AppResult<(CurrentUser, bool)> {
-    let (user, created) = match find_by_email(db, &input.email).await? {
+) -> AppResult<(CurrentUser, bool, Invalidations)> {
+    let (user, created, granted) = match find_by_email(db, &input.email).await? {
         Some(existing) => {
             let password_hash = hashing
                 .hash(input.password.secret().expose_secret().to_owned())
                 .await?;
             let mut active: users::ActiveModel = existing.into();
             active.password_hash = Set(password_hash);
-            (CurrentUser::from(active.update(db).await?), false)
+            let user = CurrentUser::from(active.update(db).await?);
+            (user, false, Invalidations::none())
         }
-        None => (insert_user(db, policy, hashing, &input).await?, true),
+        None => {
+            let (user, granted) = insert_user(db, hashing, &input).await?;
+            (user, true, granted)
+        }
     };
     let admin = Grant::new(user.id.into(), Role::PlatformAdmin, Domain::Platform);
     let txn = db.begin().await?;
-    Policy::store_grant(&txn, &admin).await?;
+    let granted = granted.and(Policy::store_grant(&txn, &admin).await?);
     txn.commit().await?;
-    policy.granted(&admin).await?;
-    Ok((user, created))
+    Ok((user, created, granted))
 }
 
 /// A hash of a random password, verified against when the address is unknown so that both

@@ -266,9 +266,9 @@ pub async fn accept(
         role,
         lyceum_tenants::rbac::Domain::Tenant(row.tenant_id),
     );
-    Policy::store_grant(&txn, &grant).await?;
+    let granted = Policy::store_grant(&txn, &grant).await?;
     txn.commit().await?;
-    state.policy.granted(&grant).await?;
+    state.invalidate(granted).await;
     tracing::info!(tenant.id = %row.tenant_id, invitation.id = %row.id, user.id = %user_id, "invitation accepted");
     Ok(Member {
         user_id,

@@ -2,7 +2,9 @@
 //!
 //! Permissions come from the repository's `policy.csv` and are synced into the table at start;
 //! grants are written in the same transaction as the change that causes them (a tenant
-//! application makes its owner) and applied to the running enforcer after commit. Every change
+//! application makes its owner), which gets back the [`Invalidations`] to hand to
+//! [`AppState::invalidate`](crate::state::AppState::invalidate) after commit — the one applier,
+//! which adds them to (or removes them from) the running enforcer. Every change
 //! bumps `policy_revision`, so another process (or the `lyceum admin` CLI) is noticed: a denial
 //! re-checks the revision before it is final, and a background task polls it.
 
@@ -20,6 +22,7 @@ use sea_orm::{
 
 use crate::entities::{casbin_rule, policy_revision};
 use crate::error::AppResult;
+use crate::services::invalidation::{GrantChange, Invalidations};
 
 /// The authorizer plus the revision of the stored policy it was built from.
 #[derive(Debug)]
@@ -39,8 +42,12 @@ impl Policy {
         })
     }
 
-    /// Stores a grant inside the caller's transaction; idempotent.
-    pub async fn store_grant(conn: &impl ConnectionTrait, grant: &Grant) -> AppResult<()> {
+    /// Stores a grant inside the caller's transaction; idempotent. The running enforcer learns
+    /// of it when the returned invalidations are applied after commit.
+    pub async fn store_grant(
+        conn: &impl ConnectionTrait,
+        grant: &Grant,
+    ) -> AppResult<Invalidations> {
         let rule = grant.to_rule();
         let row = rule_row(&rule);
         casbin_rule::Entity::insert(row)
@@ -59,11 +66,16 @@ impl Policy {
             )
             .exec_without_returning(conn)
             .await?;
-        bump_revision(conn).await
+        bump_revision(conn).await?;
+        Ok(Invalidations::granted(*grant))
     }
 
-    /// Deletes a stored grant inside the caller's transaction.
-    pub async fn delete_grant(conn: &impl ConnectionTrait, grant: &Grant) -> AppResult<()> {
+    /// Deletes a stored grant inside the caller's transaction; the running enforcer drops it
+    /// when the returned invalidations are applied after commit.
+    pub async fn delete_grant(
+        conn: &impl ConnectionTrait,
+        grant: &Grant,
+    ) -> AppResult<Invalidations> {
         let rule = grant.to_rule();
         casbin_rule::Entity::delete_many()
             .filter(casbin_rule::Column::Ptype.eq("g"))
@@ -72,17 +84,25 @@ impl Policy {
             .filter(casbin_rule::Column::V2.eq(rule.values[2].as_str()))
             .exec(conn)
             .await?;
-        bump_revision(conn).await
+        bump_revision(conn).await?;
+        Ok(Invalidations::revoked(*grant))
     }
 
-    /// Applies a committed grant to the running enforcer.
-    pub async fn granted(&self, grant: &Grant) -> AppResult<()> {
-        Ok(self.authz.add_grant(grant).await?)
-    }
-
-    /// Applies a committed revocation to the running enforcer.
-    pub async fn revoked(&self, grant: &Grant) -> AppResult<()> {
-        Ok(self.authz.remove_grant(grant).await?)
+    /// Applies committed grant changes to the running enforcer (called by the invalidation
+    /// applier). The rows are already stored, so an enforcer that fails to take one is only
+    /// behind: it is logged, and the next denial or revision poll reloads every rule.
+    pub(crate) async fn apply(&self, change: GrantChange, grant: &Grant) {
+        let applied = match change {
+            GrantChange::Granted => self.authz.add_grant(grant).await,
+            GrantChange::Revoked => self.authz.remove_grant(grant).await,
+        };
+        if let Err(error) = applied {
+            tracing::error!(
+                error = %crate::error::report(&error),
+                ?grant,
+                "a committed grant change was not applied to the running policy; it is reloaded on the next revision check"
+            );
+        }
     }
 
     /// Reloads every rule when another process changed them; true when it did.

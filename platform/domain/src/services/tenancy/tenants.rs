@@ -146,9 +146,9 @@ pub async fn apply(
         }
         Err(e) => return Err(e.into()),
     };
-    Policy::store_grant(&txn, &grant).await?;
+    let granted = Policy::store_grant(&txn, &grant).await?;
     txn.commit().await?;
-    state.policy.granted(&grant).await?;
+    state.invalidate(granted).await;
     tracing::info!(tenant.id = %id, tenant.slug = %tenant.slug, "tenant applied");
     tenant.try_into()
 }
@@ -355,13 +355,12 @@ pub async fn remove_member(
         .map(|role| Grant::new(user_id, role, tenant.domain()))
         .collect();
     let txn = state.db.begin().await?;
+    let mut revoked = Invalidations::none();
     for grant in &grants {
-        Policy::delete_grant(&txn, grant).await?;
+        revoked = revoked.and(Policy::delete_grant(&txn, grant).await?);
     }
     txn.commit().await?;
-    for grant in &grants {
-        state.policy.revoked(grant).await?;
-    }
+    state.invalidate(revoked).await;
     Ok(())
 }
 
