@@ -4,6 +4,7 @@
 //! checks as the JSON API (`lyceum-http`), never the database and never the API's internals.
 
 mod context;
+pub mod gateway_pages;
 pub mod invitation_page;
 mod render;
 pub mod shop;

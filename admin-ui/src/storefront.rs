@@ -61,6 +61,8 @@ pages! {
     "/login/handoff" => post(signin::handoff_consent),
     "/invitations/:token" => get(crate::invitation_page::show).post(crate::invitation_page::accept),
     "/logout" => post(shop::logout),
+    "/gateways/:gateway/onboarding/return" => get(crate::gateway_pages::onboarding_return),
+    "/gateways/:gateway/onboarding/refresh" => get(crate::gateway_pages::onboarding_refresh),
 }
 
 pages! {

@@ -14,6 +14,7 @@ mod m20261123_000004_commerce;
 mod m20261129_000002_coupon_reservations;
 mod m20261129_000003_staff_invitations;
 mod m20261129_000004_host_bound_sessions;
+mod m20261129_000005_gateway_accounts;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_coupon_reservations::Migration),
             Box::new(m20261129_000003_staff_invitations::Migration),
             Box::new(m20261129_000004_host_bound_sessions::Migration),
+            Box::new(m20261129_000005_gateway_accounts::Migration),
         ]
     }
 }

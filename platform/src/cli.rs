@@ -43,6 +43,21 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// The key ring that seals storefronts' gateway credentials.
+    Secrets {
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Print a new random key for `LYCEUM_SECRETS_KEY`.
+    NewKey,
+    /// Reseal every stored credential under the current key (`LYCEUM_SECRETS_KEY`), opening
+    /// them with it or any of `LYCEUM_SECRETS_PREVIOUS_KEYS`; run after rotating the key, then
+    /// drop the previous keys.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -113,6 +128,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     user.email, user.id
                 );
             }
+            Ok(())
+        }
+        Command::Secrets {
+            command: SecretsCommand::NewKey,
+        } => {
+            let key = lyceum_domain::sealing::KeyRing::generate_key();
+            println!("{}", secrecy::ExposeSecret::expose_secret(&key));
+            Ok(())
+        }
+        Command::Secrets {
+            command: SecretsCommand::Rotate,
+        } => {
+            let state = crate::AppState::build(settings).await?;
+            let (resealed, total) =
+                lyceum_domain::services::gateway_accounts::reseal_all(&state).await?;
+            println!(
+                "resealed {resealed} of {total} stored credentials under key {}",
+                state.sealing.current_key_id()
+            );
             Ok(())
         }
     }

@@ -23,6 +23,7 @@ fn sample_body(operation_id: &str) -> Option<Value> {
         "create_tenant" => json!({"slug": "walked", "name": "Walked", "currency": "USD"}),
         "update_tenant" => json!({"name": "Renamed"}),
         "invite_member" => json!({"email": "student@example.com", "role": "editor"}),
+        "configure_gateway" => json!({}),
         "create_course" => {
             json!({"slug": "walked", "title": "Walked", "price": {"amount": 1, "currency": "USD"}})
         }
@@ -104,6 +105,7 @@ async fn world(app: &TestApp) -> World {
             ("order", order),
             ("invitation", invitation),
             ("token", token),
+            ("gateway", "sandbox".to_owned()),
         ],
     }
 }
@@ -265,13 +267,17 @@ db_tests! {
                 ("order", param("order")),
                 ("outcome", "success".to_owned()),
                 ("token", param("token")),
+                ("gateway", "stripe".to_owned()),
             ];
             let pages = PLATFORM_PAGES.iter().map(|page| (None, page)).chain(
                 STOREFRONT_PAGES.iter().map(|page| (Some("alpha.lyceum.test"), page)),
             );
             for (host, (method, route)) in pages {
                 let method: Method = method.to_uppercase().parse().unwrap();
-                let path = fill_route(route, &params);
+                let mut path = fill_route(route, &params);
+                if route.contains("/onboarding/") {
+                    path.push_str("?tenant=alpha");
+                }
                 for (who, cookie) in &callers {
                     let page = visit(&app, &method, host, &path, cookie.as_deref()).await;
                     let at = format!("{who}: {method} {}{path}", host.unwrap_or(""));
@@ -281,6 +287,11 @@ db_tests! {
                         "{at} gave a content link"
                     );
                     assert!(!page.body.contains("Secret"), "{at} showed a paid lesson's body");
+                    if route.contains("/onboarding/") {
+                        // Only alpha's owner may see or restart alpha's onboarding.
+                        let sent_to_sign_in = page.status == 303 && page.location.starts_with("/login");
+                        assert!(sent_to_sign_in || page.status == 403, "{at} answered {}", page.status);
+                    }
                     if route.starts_with("/checkout/") {
                         assert_eq!(page.status, 404, "{at}: someone else's order");
                         assert!(!page.body.contains("Course c1"), "{at}: {}", page.body);

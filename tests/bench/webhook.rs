@@ -55,6 +55,7 @@ pub fn succeeded(order: &orders::Model, tag: &str) -> GatewayEvent {
         kind: EventKind::PaymentSucceeded,
         order_id: order.id,
         tenant_id: Some(order.tenant_id),
+        seller_account: None,
         session_ref: order.session_ref.clone(),
         provider_payment_id: format!("sbp_bench_{}", order.id.simple()),
         refund_id: None,

@@ -98,7 +98,17 @@ db_tests! {
             .exec(db)
             .await
             .unwrap();
-        lyceum::services::commerce::reconcile::run_once(&app.state, std::time::Duration::ZERO).await.unwrap();
+        // Expired as the reconciler does, but as if the provider could not be told to close
+        // the session (it was unreachable, or cannot close sessions): the page still takes a
+        // card, so a late payment can still arrive.
+        let expiry = lyceum::services::commerce::checkout::local_event_for(
+            first_id.parse().unwrap(),
+            shop.tenant_id,
+            lyceum_gateway_core::Currency::parse("USD").unwrap(),
+            lyceum_gateway_core::EventKind::PaymentExpired,
+            "expired",
+        );
+        lyceum::services::commerce::pipeline::apply(&app.state, lyceum::services::commerce::pipeline::Source::Platform, &expiry).await.unwrap();
         assert_eq!(app.order_row(&first_id).await.status.as_str(), "expired");
         let second = app.checkout(&shop.student, "paid").await;
         assert_ne!(second["order"]["id"], first["order"]["id"]);

@@ -223,6 +223,14 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Moves an order's expiry to the past, as if its time had run out.
+    pub async fn expire_order_now(&self, order: &str) {
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+        let mut row: orders::ActiveModel = self.order_row(order).await.into();
+        row.expires_at = Set(chrono::Utc::now() - chrono::Duration::minutes(1));
+        row.update(&self.state.db).await.unwrap();
+    }
+
     /// `(payment events, audit rows, entitlements)` of an order.
     pub async fn order_trail(&self, order: &str) -> (u64, u64, Vec<entitlements::Model>) {
         let id: Uuid = order.parse().unwrap();

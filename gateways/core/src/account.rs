@@ -66,6 +66,61 @@ impl fmt::Debug for TenantAccount {
     }
 }
 
+/// A tenant's account at a provider as the owner configures it (`PUT …/gateways/{gateway}`),
+/// once the provider's crate has checked the fields: what may be shown back, and what is
+/// sealed at rest and never shown.
+#[derive(Clone, Default)]
+pub struct AccountSetup {
+    /// The provider's id of the seller's account (a Stripe `acct_…`, a YooKassa shop id).
+    pub provider_account_id: Option<String>,
+    pub test_mode: bool,
+    /// Settings that are not secret (a hash algorithm, a tax system), shown back as they are.
+    pub settings: BTreeMap<String, String>,
+    /// Secrets (a secret key, a password): write-only.
+    pub credentials: BTreeMap<String, SecretString>,
+}
+
+impl fmt::Debug for AccountSetup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccountSetup")
+            .field("provider_account_id", &self.provider_account_id)
+            .field("test_mode", &self.test_mode)
+            .field("settings", &self.settings)
+            .field("credentials", &self.credentials.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// A field of an account's configuration that the provider's crate refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct AccountInputError {
+    /// The JSON field, as the request named it.
+    pub field: String,
+    pub message: String,
+}
+
+impl AccountInputError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// What a provider says of a seller account: whether it can take payments and be paid out,
+/// and what the provider still asks of the seller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountStatus {
+    pub provider_account_id: String,
+    pub charges_enabled: bool,
+    pub payouts_enabled: bool,
+    /// Requirements the seller has not met yet (the provider's names, e.g.
+    /// `individual.verification.document`), due now or past due.
+    pub requirements: Vec<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

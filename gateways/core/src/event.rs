@@ -62,6 +62,23 @@ impl EventKind {
     ];
 }
 
+/// Everything one verified delivery told: events about orders, and news about sellers'
+/// accounts (Stripe's `account.updated`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delivery {
+    pub events: Vec<GatewayEvent>,
+    pub accounts: Vec<crate::AccountStatus>,
+}
+
+impl From<Vec<GatewayEvent>> for Delivery {
+    fn from(events: Vec<GatewayEvent>) -> Self {
+        Self {
+            events,
+            accounts: Vec::new(),
+        }
+    }
+}
+
 /// One verified provider event about one order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GatewayEvent {
@@ -72,6 +89,9 @@ pub struct GatewayEvent {
     pub order_id: Uuid,
     /// The tenant the provider associates with the payment, when it says.
     pub tenant_id: Option<Uuid>,
+    /// The seller account the provider says the event happened on (a Stripe Connect event's
+    /// `account`): the order's tenant must own it, or the event changes nothing.
+    pub seller_account: Option<String>,
     /// The provider's checkout session or invoice reference, when it says.
     pub session_ref: Option<String>,
     /// The provider's payment id.

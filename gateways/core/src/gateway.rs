@@ -5,7 +5,10 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::{Currency, GatewayEvent, GatewayId, Money, TenantAccount};
+use crate::{
+    AccountInputError, AccountSetup, AccountStatus, Currency, Delivery, GatewayEvent, GatewayId,
+    Money, TenantAccount,
+};
 
 /// What a provider supports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +20,9 @@ pub struct Capabilities {
     pub subscriptions: bool,
     /// The currencies it takes; `None` is any.
     pub currencies: Option<Vec<Currency>>,
+    /// Whether a storefront must connect an account of its own before it can sell through
+    /// this provider (the sandbox needs none; Stripe Connect needs the seller's `acct_…`).
+    pub seller_account_required: bool,
 }
 
 /// One line of an order, as the provider shows it to the buyer.
@@ -50,6 +56,8 @@ pub struct CheckoutRequest {
     pub success_url: String,
     pub cancel_url: String,
     pub split: Split,
+    /// When the order stops taking payment; the provider's session must not outlive it.
+    pub expires_at: DateTime<Utc>,
     /// Sent to providers that honour one, so a retried request makes one session.
     pub idempotency_key: String,
 }
@@ -110,6 +118,31 @@ pub struct RefundAccepted {
     pub provider_refund_id: String,
 }
 
+/// A seller account to open at the provider and the page where its owner completes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnboardingRequest {
+    pub tenant_id: Uuid,
+    /// The storefront's name, shown to the seller by the provider.
+    pub tenant_name: String,
+    /// The owner's e-mail address, to prefill the provider's form.
+    pub email: String,
+    /// Where the provider sends the owner when they are done (it shows status only).
+    pub return_url: String,
+    /// Where the provider sends the owner when the link expired or was used: it makes a new one.
+    pub refresh_url: String,
+    /// Sent to providers that honour one, so a retried request opens one account.
+    pub idempotency_key: String,
+}
+
+/// The provider's onboarding page for a seller account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Onboarding {
+    /// The account, new or the tenant's existing one.
+    pub provider_account_id: String,
+    pub url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// The body a provider expects back from a webhook once it is applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Acknowledgement {
@@ -133,6 +166,10 @@ pub enum WebhookError {
     MalformedBody(String),
     #[error("no webhook secret is configured")]
     NotConfigured,
+    /// The delivery verified, but reading it needs the provider, which did not answer: the
+    /// provider should deliver again later.
+    #[error("the provider could not be asked about the delivery: {0}")]
+    Unavailable(String),
 }
 
 /// A call to the provider that failed.
@@ -159,6 +196,46 @@ pub trait PaymentGateway: Send + Sync {
 
     fn capabilities(&self) -> Capabilities;
 
+    /// Checks an owner's `PUT …/gateways/{id}` fields (a JSON object) and splits them into
+    /// what may be shown back and what is sealed. The default takes no fields at all.
+    fn parse_account(
+        &self,
+        fields: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<AccountSetup, AccountInputError> {
+        match fields.keys().next() {
+            Some(field) => Err(AccountInputError::new(
+                field.as_str(),
+                format!("the {} gateway takes no settings", self.id()),
+            )),
+            None => Ok(AccountSetup::default()),
+        }
+    }
+
+    /// Asks the provider about the seller account (whether it can take payments). The default,
+    /// for providers without seller accounts, answers that it can.
+    fn check_account(
+        &self,
+        account: &TenantAccount,
+    ) -> impl Future<Output = Result<AccountStatus, GatewayError>> + Send {
+        let status = AccountStatus {
+            provider_account_id: account.provider_account_id.clone().unwrap_or_default(),
+            charges_enabled: true,
+            payouts_enabled: true,
+            requirements: Vec::new(),
+        };
+        std::future::ready(Ok(status))
+    }
+
+    /// Opens a seller account at the provider (or continues the tenant's, when `account` has
+    /// one) and returns the provider's onboarding page.
+    fn start_onboarding(
+        &self,
+        _account: &TenantAccount,
+        _request: &OnboardingRequest,
+    ) -> impl Future<Output = Result<Onboarding, GatewayError>> + Send {
+        std::future::ready(Err(GatewayError::Unsupported("seller onboarding")))
+    }
+
     /// Opens a hosted checkout for an order.
     fn create_checkout(
         &self,
@@ -174,7 +251,17 @@ pub trait PaymentGateway: Send + Sync {
         &self,
         account: &TenantAccount,
         request: &WebhookRequest<'_>,
-    ) -> impl Future<Output = Result<Vec<GatewayEvent>, WebhookError>> + Send;
+    ) -> impl Future<Output = Result<Delivery, WebhookError>> + Send;
+
+    /// Closes an order's hosted checkout, so that an order the platform gave up on cannot be
+    /// paid any more. A provider whose sessions cannot be closed says so (`Unsupported`).
+    fn cancel_checkout(
+        &self,
+        _account: &TenantAccount,
+        _session_ref: &str,
+    ) -> impl Future<Output = Result<(), GatewayError>> + Send {
+        std::future::ready(Err(GatewayError::Unsupported("closing a checkout")))
+    }
 
     /// Asks the provider what became of an order's payment, as events (for reconciliation,
     /// and for providers that sign nothing).
@@ -192,7 +279,7 @@ pub trait PaymentGateway: Send + Sync {
     ) -> impl Future<Output = Result<RefundAccepted, GatewayError>> + Send;
 
     /// What to answer once the delivery's events are committed.
-    fn acknowledge(&self, _events: &[GatewayEvent]) -> Acknowledgement {
+    fn acknowledge(&self, _delivery: &Delivery) -> Acknowledgement {
         Acknowledgement {
             status: 200,
             content_type: "application/json",

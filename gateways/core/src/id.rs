@@ -46,6 +46,8 @@ macro_rules! gateway_ids {
 }
 
 gateway_ids! {
+    /// Stripe Connect (destination charges to the storefront's connected account).
+    Stripe => "stripe",
     /// The offline test provider built into Lyceum.
     Sandbox => "sandbox",
 }

@@ -22,12 +22,12 @@ mod id;
 mod money;
 pub mod signature;
 
-pub use account::TenantAccount;
-pub use event::{EventKind, GatewayEvent};
+pub use account::{AccountInputError, AccountSetup, AccountStatus, TenantAccount};
+pub use event::{Delivery, EventKind, GatewayEvent};
 pub use gateway::{
     Acknowledgement, Capabilities, CheckoutLine, CheckoutRequest, CheckoutSession, GatewayError,
-    PaymentGateway, PaymentLookup, RefundAccepted, RefundRequest, Split, WebhookError,
-    WebhookRequest,
+    Onboarding, OnboardingRequest, PaymentGateway, PaymentLookup, RefundAccepted, RefundRequest,
+    Split, WebhookError, WebhookRequest,
 };
 pub use id::{GatewayId, UnknownGateway};
 pub use money::{Currency, MinorUnits, Money, MoneyError};

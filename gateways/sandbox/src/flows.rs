@@ -125,6 +125,8 @@ pub(crate) fn checkout(
         cancel_url: req.cancel_url.clone(),
         status: SessionStatus::Open,
         created_at: now,
+        // Its own lifetime, like a provider's; the platform closes it when the order expires
+        // first (`close`).
         expires_at: now + ttl,
         payment_id: None,
     };
@@ -214,6 +216,23 @@ pub(crate) fn pay(
         session: session.clone(),
         emissions,
     })
+}
+
+/// Closes an open session at the platform's request (its order expired); a paid or expired
+/// session stays as it is.
+pub(crate) fn close(state: &mut State, session_id: &str) -> Result<Vec<Emission>, SandboxError> {
+    let session = state
+        .sessions
+        .get_mut(session_id)
+        .ok_or(SandboxError::UnknownSession)?;
+    if session.status != SessionStatus::Open {
+        return Ok(Vec::new());
+    }
+    session.status = SessionStatus::Expired;
+    Ok(vec![Emission::for_session(
+        WireType::PaymentExpired,
+        session,
+    )])
 }
 
 /// Expires every open session past its expiry, each told once.

@@ -2,9 +2,9 @@
 
 use chrono::Utc;
 use lyceum_gateway_core::{
-    Capabilities, CheckoutRequest, CheckoutSession, GatewayError, GatewayEvent, GatewayId,
-    PaymentGateway, PaymentLookup, RefundAccepted, RefundRequest, TenantAccount, WebhookError,
-    WebhookRequest,
+    Capabilities, CheckoutRequest, CheckoutSession, Delivery, GatewayError, GatewayEvent,
+    GatewayId, PaymentGateway, PaymentLookup, RefundAccepted, RefundRequest, TenantAccount,
+    WebhookError, WebhookRequest,
 };
 
 use crate::{Sandbox, fetch, flows, reversals, webhook};
@@ -23,6 +23,7 @@ impl PaymentGateway for Sandbox {
             partial_refunds: true,
             subscriptions: false,
             currencies: None,
+            seller_account_required: false,
         }
     }
 
@@ -53,8 +54,24 @@ impl PaymentGateway for Sandbox {
         &self,
         _account: &TenantAccount,
         request: &WebhookRequest<'_>,
-    ) -> Result<Vec<GatewayEvent>, WebhookError> {
-        webhook::verify(request, &self.inner.secrets)
+    ) -> Result<Delivery, WebhookError> {
+        webhook::verify(request, &self.inner.secrets).map(Delivery::from)
+    }
+
+    async fn cancel_checkout(
+        &self,
+        _account: &TenantAccount,
+        session_ref: &str,
+    ) -> Result<(), GatewayError> {
+        let now = Utc::now();
+        let emissions = self
+            .update(|state| flows::close(state, session_ref))
+            .await?;
+        if !emissions.is_empty() {
+            tracing::info!(session = %session_ref, "sandbox checkout closed");
+        }
+        self.emit(emissions, now);
+        Ok(())
     }
 
     async fn fetch_payment(

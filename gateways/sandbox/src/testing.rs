@@ -49,6 +49,7 @@ pub(crate) fn checkout_request(key: &str) -> CheckoutRequest {
             platform_fee: usd(199),
             payee_account: None,
         },
+        expires_at: chrono::Utc::now() + chrono::TimeDelta::hours(1),
         idempotency_key: key.to_owned(),
     }
 }

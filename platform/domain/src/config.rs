@@ -37,6 +37,8 @@ pub const KEYS: &[(&str, &str)] = &[
     ("robokassa_pay_url", "LYCEUM_ROBOKASSA_PAY_URL"),
     ("robokassa_api_base", "LYCEUM_ROBOKASSA_API_BASE"),
     ("content_key", "LYCEUM_CONTENT_KEY"),
+    ("secrets_key", "LYCEUM_SECRETS_KEY"),
+    ("secrets_previous_keys", "LYCEUM_SECRETS_PREVIOUS_KEYS"),
     ("smtp_url", "LYCEUM_SMTP_URL"),
     ("mail_from", "LYCEUM_MAIL_FROM"),
     ("order_ttl_minutes", "LYCEUM_ORDER_TTL_MINUTES"),
@@ -170,6 +172,12 @@ pub struct Settings {
     pub gateways: GatewayEndpoints,
     /// Signs content URLs; generated and stored in the database when unset.
     pub content_key: Option<SecretString>,
+    /// Seals tenants' gateway credentials (base64 of 32 bytes); generated into
+    /// `{data_dir}/secrets.key` when unset (see `sealing`).
+    pub secrets_key: Option<SecretString>,
+    /// Keys that sealed values before the current one, still accepted to open them until
+    /// `lyceum secrets rotate` has resealed everything.
+    pub secrets_previous_keys: Vec<SecretString>,
     /// `smtp://user:pass@host:587` or `smtps://…`; without it mail is written to `{data_dir}/mail`.
     pub smtp_url: Option<SecretString>,
     pub mail_from: String,
@@ -475,6 +483,17 @@ impl Raw {
             sandbox_delivery: lyceum_gateway_sandbox::DeliveryOptions::default(),
             dns_probe: None,
             content_key: self.signing_secret("content_key", false)?,
+            secrets_key: self.secret("secrets_key"),
+            secrets_previous_keys: self
+                .get("secrets_previous_keys")
+                .map(|list| {
+                    list.split(',')
+                        .map(str::trim)
+                        .filter(|k| !k.is_empty())
+                        .map(|k| SecretString::from(k.to_owned()))
+                        .collect()
+                })
+                .unwrap_or_default(),
             smtp_url: self.secret("smtp_url"),
             mail_from: self
                 .get("mail_from")

@@ -97,6 +97,9 @@ pub enum AppError {
         #[source]
         source: Box<dyn Error + Send + Sync>,
     },
+    /// Gateway credentials could not be sealed or opened: a bad or missing key (500).
+    #[error("sealed credentials")]
+    Sealing(#[from] crate::sealing::SealError),
     /// A stored or configured setting is refused; the message says what to change (500).
     #[error("{0}")]
     Misconfigured(String),

@@ -2,19 +2,20 @@
 //!
 //! [`Gateway`] dispatches to each provider crate with one exhaustive `match`, and
 //! [`Gateways::from_settings`] builds each one with another, so a new [`GatewayId`] does not
-//! compile until it is wired here. [`Gateways::account_for`] is the one place the platform
-//! says which seller account a gateway call acts for.
+//! compile until it is wired here. Which seller account a call acts for is decided by
+//! `services::gateway_accounts`, never here.
 
 use std::collections::BTreeMap;
 
-use uuid::Uuid;
-
 use lyceum_gateway_core::{
-    Acknowledgement, Capabilities, CheckoutRequest, CheckoutSession, GatewayError, GatewayEvent,
-    GatewayId, PaymentGateway, PaymentLookup, RefundAccepted, RefundRequest, TenantAccount,
+    AccountInputError, AccountSetup, AccountStatus, Acknowledgement, Capabilities, CheckoutRequest,
+    CheckoutSession, Delivery, GatewayError, GatewayEvent, GatewayId, Onboarding,
+    OnboardingRequest, PaymentGateway, PaymentLookup, RefundAccepted, RefundRequest, TenantAccount,
     WebhookError, WebhookRequest,
 };
 use lyceum_gateway_sandbox::{DeliveryOptions, Sandbox, SandboxConfig};
+use lyceum_gateway_stripe::{Stripe, StripeConfig};
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::Settings;
 use crate::error::{AppError, AppResult};
@@ -22,6 +23,7 @@ use crate::error::{AppError, AppResult};
 /// One configured provider.
 #[derive(Clone)]
 pub enum Gateway {
+    Stripe(Stripe),
     Sandbox(Sandbox),
 }
 
@@ -34,6 +36,7 @@ impl std::fmt::Debug for Gateway {
 macro_rules! dispatch {
     ($self:ident, $g:ident => $body:expr) => {
         match $self {
+            Gateway::Stripe($g) => $body,
             Gateway::Sandbox($g) => $body,
         }
     };
@@ -48,6 +51,36 @@ impl Gateway {
         dispatch!(self, g => g.capabilities())
     }
 
+    pub fn parse_account(
+        &self,
+        fields: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<AccountSetup, AccountInputError> {
+        dispatch!(self, g => g.parse_account(fields))
+    }
+
+    pub async fn check_account(
+        &self,
+        account: &TenantAccount,
+    ) -> Result<AccountStatus, GatewayError> {
+        dispatch!(self, g => g.check_account(account).await)
+    }
+
+    pub async fn start_onboarding(
+        &self,
+        account: &TenantAccount,
+        request: &OnboardingRequest,
+    ) -> Result<Onboarding, GatewayError> {
+        dispatch!(self, g => g.start_onboarding(account, request).await)
+    }
+
+    pub async fn cancel_checkout(
+        &self,
+        account: &TenantAccount,
+        session_ref: &str,
+    ) -> Result<(), GatewayError> {
+        dispatch!(self, g => g.cancel_checkout(account, session_ref).await)
+    }
+
     pub async fn create_checkout(
         &self,
         account: &TenantAccount,
@@ -60,7 +93,7 @@ impl Gateway {
         &self,
         account: &TenantAccount,
         request: &WebhookRequest<'_>,
-    ) -> Result<Vec<GatewayEvent>, WebhookError> {
+    ) -> Result<Delivery, WebhookError> {
         dispatch!(self, g => g.verify_webhook(account, request).await)
     }
 
@@ -80,8 +113,8 @@ impl Gateway {
         dispatch!(self, g => g.refund(account, request).await)
     }
 
-    pub fn acknowledge(&self, events: &[GatewayEvent]) -> Acknowledgement {
-        dispatch!(self, g => g.acknowledge(events))
+    pub fn acknowledge(&self, delivery: &Delivery) -> Acknowledgement {
+        dispatch!(self, g => g.acknowledge(delivery))
     }
 }
 
@@ -89,6 +122,23 @@ impl Gateway {
 #[derive(Debug, Clone, Default)]
 pub struct Gateways {
     enabled: BTreeMap<GatewayId, Gateway>,
+}
+
+/// `STRIPE_WEBHOOK_SECRET`: one or several comma-separated endpoint secrets (rotation).
+fn stripe_webhook_secrets(settings: &Settings) -> Vec<SecretString> {
+    settings
+        .gateways
+        .stripe_webhook_secret
+        .as_ref()
+        .map(|list| {
+            list.expose_secret()
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| SecretString::from(s.to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Secrets the registry needs that may be generated and stored by the platform.
@@ -107,6 +157,21 @@ impl Gateways {
         let mut enabled = BTreeMap::new();
         for id in GatewayId::ALL {
             let gateway = match id {
+                GatewayId::Stripe => {
+                    let Some(key) = &settings.gateways.stripe_secret_key else {
+                        continue;
+                    };
+                    let mut config =
+                        StripeConfig::new(key.clone(), stripe_webhook_secrets(settings));
+                    if let Some(base) = &settings.gateways.stripe_api_base {
+                        config.api_base = base.as_str().trim_end_matches('/').to_owned();
+                    }
+                    let stripe = Stripe::new(config).map_err(|e| AppError::GatewayStartup {
+                        gateway: "stripe",
+                        source: Box::new(e),
+                    })?;
+                    Gateway::Stripe(stripe)
+                }
                 GatewayId::Sandbox => {
                     if !settings.sandbox_enabled {
                         continue;
@@ -134,17 +199,7 @@ impl Gateways {
         Ok(Self { enabled })
     }
 
-    /// The seller account at `gateway` that a call for `tenant` acts for; `None` is a webhook
-    /// delivery whose URL names no tenant. Every gateway call takes its account from here.
-    ///
-    /// Today no tenant has an account of its own: every tenant sells through the platform's
-    /// account, which each gateway reads from its configuration, so this is always the empty
-    /// account. Per-tenant accounts (stored encrypted, decrypted here) arrive with the first
-    /// real provider, and change this function only.
-    pub fn account_for(&self, _gateway: GatewayId, _tenant: Option<Uuid>) -> TenantAccount {
-        TenantAccount::default()
-    }
-
+    /// A gateway by id, if the platform enabled it.
     pub fn get(&self, id: GatewayId) -> Option<&Gateway> {
         self.enabled.get(&id)
     }

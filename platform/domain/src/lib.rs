@@ -20,6 +20,7 @@ pub mod gateways;
 pub mod ids;
 pub mod io;
 pub mod metrics;
+pub mod sealing;
 pub mod services;
 pub mod state;
 pub mod storage;

@@ -36,6 +36,8 @@ pub struct AppState {
     pub gateways: Gateways,
     /// Signs content URLs.
     pub content_key: SecretString,
+    /// Seals and opens tenants' gateway credentials.
+    pub sealing: crate::sealing::KeyRing,
     pub mailer: Mailer,
     /// Reads the DNS records that prove control of custom domains.
     pub dns: Arc<dyn crate::services::tenancy::domains::DnsProbe>,
@@ -152,6 +154,7 @@ impl AppState {
         crate::db::migrate(&db).await?;
         let policy = Policy::load(&db).await?;
         let assets = crate::storage::open(&settings.assets_url)?;
+        let sealing = crate::sealing::KeyRing::from_settings(&settings)?;
         let content_key = match &settings.content_key {
             Some(key) => key.clone(),
             None => SecretString::from(
@@ -209,6 +212,7 @@ impl AppState {
             metrics,
             gateways,
             content_key,
+            sealing,
             mailer,
             dns: match &settings_dns {
                 Some(probe) => probe.clone(),

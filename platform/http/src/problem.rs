@@ -165,6 +165,7 @@ impl From<AppError> for ProblemResponse {
             | AppError::Metrics(_)
             | AppError::Json(_)
             | AppError::GatewayStartup { .. }
+            | AppError::Sealing(_)
             | AppError::Misconfigured(_)
             | AppError::Shared(_)
             | AppError::Internal(_)) => {

@@ -6,13 +6,14 @@
 
 use std::sync::Arc;
 
-use lyceum_gateway_core::WebhookRequest;
+use lyceum_gateway_core::{TenantAccount, WebhookError, WebhookRequest};
 use poem::http::StatusCode;
 use poem::web::{Data, Path, RemoteAddr};
 use poem::{Body, IntoResponse, Request, Response, handler};
 
 use super::problem::problem_response;
 use lyceum_domain::services::commerce::pipeline::{self, Source};
+use lyceum_domain::services::gateway_accounts;
 use lyceum_domain::state::AppState;
 
 /// The largest webhook body accepted.
@@ -55,10 +56,19 @@ pub async fn receive(
         peer,
         now: chrono::Utc::now(),
     };
-    // The path names no tenant: the gateway's own configured secret verifies the delivery.
-    let account = state.gateways.account_for(gateway.id(), None);
-    let events = match gateway.verify_webhook(&account, &delivery).await {
-        Ok(events) => events,
+    // The path names no tenant: the gateway's own configured secret verifies the delivery,
+    // on the platform's account.
+    let account = TenantAccount::default();
+    let delivery = match gateway.verify_webhook(&account, &delivery).await {
+        Ok(delivery) => delivery,
+        Err(e @ WebhookError::Unavailable(_)) => {
+            tracing::warn!(gateway = %gateway.id(), error = %lyceum_domain::error::report(&e), "webhook verified but not readable yet; the provider will retry");
+            return problem_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the provider could not be asked about the delivery; deliver again",
+            );
+        }
         Err(e) => {
             tracing::warn!(gateway = %gateway.id(), peer = ?peer, error = %lyceum_domain::error::report(&e), "webhook refused");
             return problem_response(
@@ -69,7 +79,17 @@ pub async fn receive(
         }
     };
     let name = gateway.id().as_str();
-    for event in &events {
+    for status in &delivery.accounts {
+        if let Err(e) = gateway_accounts::record_status(&state.db, gateway.id(), status).await {
+            tracing::error!(gateway = name, error = %lyceum_domain::error::report(&e), "seller account status not recorded; the provider will retry");
+            return problem_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "not applied; deliver again",
+            );
+        }
+    }
+    for event in &delivery.events {
         if let Err(e) = pipeline::apply(state, Source::Provider(name), event).await {
             tracing::error!(gateway = name, event.id = %event.provider_event_id, error = %lyceum_domain::error::report(&e), "webhook not applied; the provider will retry");
             return problem_response(
@@ -79,7 +99,7 @@ pub async fn receive(
             );
         }
     }
-    let ack = gateway.acknowledge(&events);
+    let ack = gateway.acknowledge(&delivery);
     (
         StatusCode::from_u16(ack.status).unwrap_or(StatusCode::OK),
         ack.body.with_content_type(ack.content_type),

@@ -106,7 +106,8 @@ impl App {
                 .sandbox
                 .verify_webhook(&TenantAccount::default(), &request)
                 .await
-                .unwrap();
+                .unwrap()
+                .events;
             assert_eq!(events.len(), 1);
             let json = serde_json::from_slice(&delivery.body).unwrap();
             accepted.push((events.remove(0), json));
@@ -148,6 +149,7 @@ pub fn checkout_request() -> CheckoutRequest {
             platform_fee: Money::new(199, Currency::parse("USD").unwrap()).unwrap(),
             payee_account: None,
         },
+        expires_at: chrono::Utc::now() + chrono::TimeDelta::hours(1),
         idempotency_key: Uuid::now_v7().to_string(),
     }
 }

@@ -8,6 +8,7 @@ pub mod coupon_redemptions;
 pub mod coupons;
 pub mod courses;
 pub mod entitlements;
+pub mod gateway_accounts;
 pub mod lessons;
 pub mod order_audit;
 pub mod order_lines;

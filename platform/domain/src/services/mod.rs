@@ -8,6 +8,7 @@ pub mod access;
 pub mod accounts;
 pub mod catalog;
 pub mod commerce;
+pub mod gateway_accounts;
 pub mod invalidation;
 pub mod media;
 pub mod notify;

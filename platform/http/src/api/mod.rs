@@ -9,6 +9,7 @@ mod auth;
 mod catalog;
 mod coupons;
 mod domains;
+mod gateways;
 mod invitations;
 mod learning;
 mod orders;
@@ -27,6 +28,7 @@ pub use auth::AuthApi;
 pub use catalog::CatalogApi;
 pub use coupons::CouponsApi;
 pub use domains::DomainsApi;
+pub use gateways::GatewaysApi;
 pub use invitations::InvitationsApi;
 pub use learning::{COURSE_ACCESS_PATH, CourseAccessDoc, LearningApi, course_access};
 pub use orders::OrdersApi;
@@ -54,6 +56,7 @@ pub fn all() -> (
     AccountApi,
     TenantsApi,
     DomainsApi,
+    GatewaysApi,
     InvitationsApi,
     StudioApi,
     CouponsApi,
@@ -68,6 +71,7 @@ pub fn all() -> (
         AccountApi,
         TenantsApi,
         DomainsApi,
+        GatewaysApi,
         InvitationsApi,
         StudioApi,
         CouponsApi,

@@ -25,6 +25,7 @@ use crate::gateways::Gateway;
 use crate::ids::{CourseId, UserId};
 use crate::services::accounts::CurrentUser;
 use crate::services::catalog::{Course, courses as course_service};
+use crate::services::gateway_accounts;
 use crate::services::now;
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
@@ -94,7 +95,7 @@ pub async fn start(
     if let Some(open) = open_order(&state.db, buyer.id, &courses).await? {
         return resume(state, open).await;
     }
-    let gateway = pick_gateway(state, input.gateway)?;
+    let gateway = pick_gateway(state, tenant, input.gateway).await?;
 
     let lines: Vec<(Uuid, Money)> = courses.iter().map(|c| (c.id.into(), c.price)).collect();
     let coupon = match &input.coupon {
@@ -107,7 +108,14 @@ pub async fn start(
     let order_id = Uuid::now_v7();
     tracing::Span::current().record("order.id", tracing::field::display(order_id));
     let at = now();
+    let expires_at = at + Duration::minutes(i64::from(state.settings.order_ttl_minutes));
     let free = priced.total.is_zero();
+    // A storefront whose account cannot take payments is told so before any order exists.
+    let account = if free {
+        None
+    } else {
+        Some(gateway_accounts::checkout_account(state, tenant, gateway).await?)
+    };
 
     let txn = state.db.begin().await?;
     let inserted = orders::ActiveModel {
@@ -132,7 +140,7 @@ pub async fn start(
         flagged: Set(false),
         created_at: Set(at),
         updated_at: Set(at),
-        expires_at: Set(at + Duration::minutes(i64::from(state.settings.order_ttl_minutes))),
+        expires_at: Set(expires_at),
     }
     .insert(&txn)
     .await;
@@ -207,6 +215,7 @@ pub async fn start(
         });
     }
 
+    let account = account.unwrap_or_default();
     let request = CheckoutRequest {
         order_id,
         tenant_id: tenant.id.into_uuid(),
@@ -226,13 +235,11 @@ pub async fn start(
         cancel_url: status_url(state, order_id, false),
         split: Split {
             platform_fee: priced.fee,
-            payee_account: None,
+            payee_account: account.provider_account_id.clone(),
         },
+        expires_at,
         idempotency_key: order_id.to_string(),
     };
-    let account = state
-        .gateways
-        .account_for(gateway.id(), Some(tenant.id.into_uuid()));
     let session = match gateway.create_checkout(&account, &request).await {
         Ok(session) => session,
         Err(e) => {
@@ -306,14 +313,12 @@ async fn resolve_items(state: &AppState, tenant: &Tenant, input: &Input) -> AppR
 
 /// The gateway of a checkout: the one the buyer picked, if the storefront offers it, else the
 /// storefront's first.
-fn pick_gateway(state: &AppState, wanted: Option<GatewayId>) -> AppResult<&Gateway> {
-    // Per-tenant gateway accounts arrive with the first real provider; until then no
-    // storefront has a real gateway of its own.
-    let offered = offered_gateways(
-        state.gateways.iter().map(Gateway::id),
-        &[],
-        state.settings.sandbox_everywhere,
-    );
+async fn pick_gateway<'s>(
+    state: &'s AppState,
+    tenant: &Tenant,
+    wanted: Option<GatewayId>,
+) -> AppResult<&'s Gateway> {
+    let offered = gateway_accounts::offered(state, tenant).await?;
     let id = match wanted {
         Some(id) if offered.contains(&id) => id,
         Some(id) => {
@@ -330,24 +335,6 @@ fn pick_gateway(state: &AppState, wanted: Option<GatewayId>) -> AppResult<&Gatew
         .gateways
         .get(id)
         .ok_or_else(|| AppError::invalid("gateway", format!("the {id} gateway is not enabled")))
-}
-
-/// The gateways a storefront's buyers may pick, in the platform's order: of those the platform
-/// enabled, the real ones the storefront connected, and the sandbox — only while the
-/// storefront has no real gateway (a buyer must never "pay" a real seller with a test card),
-/// unless the platform runs in demo or test mode (`everywhere`).
-pub fn offered_gateways(
-    enabled: impl IntoIterator<Item = GatewayId>,
-    connected: &[GatewayId],
-    everywhere: bool,
-) -> Vec<GatewayId> {
-    let real_connected = connected.iter().any(|g| *g != GatewayId::Sandbox);
-    enabled
-        .into_iter()
-        .filter(|id| match id {
-            GatewayId::Sandbox => everywhere || !real_connected,
-        })
-        .collect()
 }
 
 /// A conflict if the buyer can already study one of `courses`.
@@ -466,34 +453,12 @@ pub fn local_event_for(
         kind,
         order_id,
         tenant_id: Some(tenant_id),
+        seller_account: None,
         session_ref: None,
         provider_payment_id: format!("{what}:{order_id}"),
         refund_id: None,
         dispute_id: None,
         amount: Money::zero(currency),
         occurred_at: now(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_sandbox_is_offered_only_where_no_real_money_is_taken() {
-        let enabled = [GatewayId::Sandbox];
-        assert_eq!(
-            offered_gateways(enabled, &[], false),
-            vec![GatewayId::Sandbox]
-        );
-        assert_eq!(
-            offered_gateways(enabled, &[GatewayId::Sandbox], false),
-            vec![GatewayId::Sandbox]
-        );
-        assert_eq!(
-            offered_gateways(enabled, &[], true),
-            vec![GatewayId::Sandbox]
-        );
-        assert!(offered_gateways([], &[], true).is_empty());
     }
 }

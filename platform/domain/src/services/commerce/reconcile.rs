@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use chrono::Utc;
-use lyceum_gateway_core::{Currency, EventKind, Money, PaymentLookup};
+use lyceum_gateway_core::{Currency, EventKind, GatewayError, Money, PaymentLookup};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, Iterable, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
@@ -17,6 +17,7 @@ use crate::entities::entitlements::EntitlementStatus;
 use crate::entities::refunds::RefundStatus;
 use crate::entities::{entitlements, order_lines, orders, refunds as refund_rows};
 use crate::error::{AppError, AppResult};
+use crate::services::gateway_accounts;
 use crate::state::AppState;
 
 /// What one pass did.
@@ -86,9 +87,8 @@ async fn settle(state: &AppState, order: orders::Model, pass: &mut Pass) -> AppR
             session_ref: order.session_ref.clone(),
             provider_payment_id: order.payment_id.clone(),
         };
-        let account = state
-            .gateways
-            .account_for(gateway.id(), Some(order.tenant_id));
+        let account =
+            gateway_accounts::account_for(state, gateway.id(), order.tenant_id.into()).await?;
         match gateway.fetch_payment(&account, &lookup).await {
             Ok(events) => {
                 for event in events {
@@ -106,6 +106,10 @@ async fn settle(state: &AppState, order: orders::Model, pass: &mut Pass) -> AppR
         .await?
         .is_some_and(|o| o.status.awaits_payment());
     if still_open && order.expires_at <= Utc::now() {
+        if !close_session(state, &order).await? {
+            // The provider's page may still take a payment: expire it on a later pass.
+            return Ok(());
+        }
         let event = local_event_for(
             order.id,
             order.tenant_id,
@@ -117,6 +121,26 @@ async fn settle(state: &AppState, order: orders::Model, pass: &mut Pass) -> AppR
         pass.expired += 1;
     }
     Ok(())
+}
+
+/// Closes an expiring order's checkout at its provider, so that nobody pays an order the
+/// platform gave up on; false when the provider could not be told (try again next pass).
+async fn close_session(state: &AppState, order: &orders::Model) -> AppResult<bool> {
+    let (Some(name), Some(session)) = (&order.gateway, &order.session_ref) else {
+        return Ok(true);
+    };
+    let Some(gateway) = state.gateways.named(name) else {
+        return Ok(true);
+    };
+    let account =
+        gateway_accounts::account_for(state, gateway.id(), order.tenant_id.into()).await?;
+    match gateway.cancel_checkout(&account, session).await {
+        Ok(()) | Err(GatewayError::Unsupported(_)) => Ok(true),
+        Err(e) => {
+            tracing::warn!(order.id = %order.id, error = %crate::error::report(&e), "the provider could not close the checkout; the order expires on a later pass");
+            Ok(false)
+        }
+    }
 }
 
 /// Asks again about refund requests the provider never answered (it was unreachable), with
@@ -150,9 +174,8 @@ async fn retry_unanswered_refunds(
         };
         let amount = Money::new(request.amount, currency)
             .map_err(|e| AppError::corrupt_field("refund", request.id, "amount", e))?;
-        let account = state
-            .gateways
-            .account_for(gateway.id(), Some(order.tenant_id));
+        let account =
+            gateway_accounts::account_for(state, gateway.id(), order.tenant_id.into()).await?;
         let answer = refunds::ask(gateway, &account, &order, request.id, amount).await;
         asked += 1;
         if let Err(e) =

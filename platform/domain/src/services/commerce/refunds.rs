@@ -120,9 +120,8 @@ pub async fn request(
         .gateways
         .named(&gateway_name)
         .ok_or_else(|| AppError::GatewayDisabled(gateway_name.clone()))?;
-    let account = state
-        .gateways
-        .account_for(gateway.id(), Some(order.tenant_id));
+    let account =
+        crate::services::gateway_accounts::account_for(state, gateway.id(), tenant.id).await?;
     let result = ask(gateway, &account, &order, id, money).await;
     let status = record_answer(state, tenant.id.into_uuid(), order.id, id, result).await?;
     tracing::info!(order.id = %order.id, refund.id = %id, amount, status = status.as_str(), "refund requested");

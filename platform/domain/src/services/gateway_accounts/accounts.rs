@@ -1,0 +1,675 @@
+//! The `gateway_accounts` rows and everything done with them; see the module doc.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use lyceum_gateway_core::{
+    AccountSetup, AccountStatus, GatewayError, GatewayId, Onboarding, OnboardingRequest,
+    TenantAccount,
+};
+use lyceum_tenants::rbac::{Authorized, action, resource};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter,
+};
+use secrecy::{ExposeSecret, SecretString};
+use uuid::Uuid;
+
+use crate::entities::gateway_accounts as rows;
+use crate::error::{AppError, AppResult, is_unique_violation};
+use crate::gateways::Gateway;
+use crate::ids::TenantId;
+use crate::services::now;
+use crate::services::tenancy::tenants::{Tenant, ensure_covers};
+use crate::state::AppState;
+
+/// A storefront's account at one provider, as its owner sees it: never a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayAccount {
+    pub gateway: GatewayId,
+    /// Whether the storefront offers this provider to its buyers (when the platform does).
+    pub enabled: bool,
+    /// Whether the provider needs an account of the storefront's own before it can sell.
+    pub seller_account_required: bool,
+    pub provider_account_id: Option<String>,
+    pub test_mode: bool,
+    pub settings: BTreeMap<String, String>,
+    /// The names of the secrets on file; their values are never shown.
+    pub credentials: Vec<String>,
+    pub charges_enabled: bool,
+    pub payouts_enabled: bool,
+    /// What the provider still asks of the seller before it can take payments or pay out.
+    pub requirements: Vec<String>,
+    /// When the provider last told us about the account.
+    pub checked_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl GatewayAccount {
+    /// `disabled`, `not_connected` (the provider needs an account and has none), `restricted`
+    /// (connected, but the provider does not let it take payments yet) or `active`.
+    pub fn state(&self) -> &'static str {
+        if !self.enabled {
+            "disabled"
+        } else if self.seller_account_required && self.provider_account_id.is_none() {
+            "not_connected"
+        } else if !self.charges_enabled {
+            "restricted"
+        } else {
+            "active"
+        }
+    }
+
+    fn from_row(row: &rows::Model, required: bool) -> AppResult<Self> {
+        let corrupt = |field, e: Box<dyn std::error::Error + Send + Sync>| {
+            AppError::corrupt_field("gateway account", row.id, field, e)
+        };
+        Ok(Self {
+            gateway: row
+                .gateway
+                .parse()
+                .map_err(|e| corrupt("gateway", Box::new(e)))?,
+            enabled: row.enabled,
+            seller_account_required: required,
+            provider_account_id: row.provider_account_id.clone(),
+            test_mode: row.test_mode,
+            settings: serde_json::from_str(&row.settings)
+                .map_err(|e| corrupt("settings", Box::new(e)))?,
+            credentials: serde_json::from_str(&row.credential_names)
+                .map_err(|e| corrupt("credential_names", Box::new(e)))?,
+            charges_enabled: row.charges_enabled,
+            payouts_enabled: row.payouts_enabled,
+            requirements: serde_json::from_str(&row.requirements)
+                .map_err(|e| corrupt("requirements", Box::new(e)))?,
+            checked_at: row.checked_at,
+            updated_at: Some(row.updated_at),
+        })
+    }
+
+    /// A provider the storefront has not configured: on when it needs no account of the
+    /// storefront's own, else waiting for one.
+    fn unconfigured(gateway: GatewayId, required: bool) -> Self {
+        Self {
+            gateway,
+            enabled: true,
+            seller_account_required: required,
+            provider_account_id: None,
+            test_mode: false,
+            settings: BTreeMap::new(),
+            credentials: Vec::new(),
+            charges_enabled: !required,
+            payouts_enabled: !required,
+            requirements: Vec::new(),
+            checked_at: None,
+            updated_at: None,
+        }
+    }
+}
+
+/// What the associated data binds a tenant's sealed credentials to.
+fn seal_context(tenant: TenantId, gateway: GatewayId) -> String {
+    format!("gateway_account:{tenant}:{gateway}")
+}
+
+fn platform_gateway(state: &AppState, gateway: GatewayId) -> AppResult<&Gateway> {
+    state
+        .gateways
+        .get(gateway)
+        .ok_or(AppError::NotFound("gateway"))
+}
+
+async fn find(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    gateway: GatewayId,
+) -> AppResult<Option<rows::Model>> {
+    Ok(rows::Entity::find()
+        .filter(rows::Column::TenantId.eq(tenant))
+        .filter(rows::Column::Gateway.eq(gateway.as_str()))
+        .one(conn)
+        .await?)
+}
+
+/// Connects the storefront to `gateway` with the owner's fields (a JSON object), checked by
+/// the provider's crate and by the provider itself; replaces what was there and enables it.
+#[tracing::instrument(skip_all, fields(tenant.id = %tenant.id, gateway = %gateway))]
+pub async fn configure(
+    state: &AppState,
+    auth: &Authorized<resource::GatewayAccount, action::Update>,
+    tenant: &Tenant,
+    gateway: GatewayId,
+    fields: &serde_json::Map<String, serde_json::Value>,
+) -> AppResult<GatewayAccount> {
+    ensure_covers(auth, tenant)?;
+    let provider = platform_gateway(state, gateway)?;
+    let setup = provider
+        .parse_account(fields)
+        .map_err(|e| AppError::invalid(&e.field, e.message))?;
+    let account = TenantAccount::new(
+        setup.provider_account_id.clone(),
+        setup.test_mode,
+        setup
+            .credentials
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
+    let status = provider
+        .check_account(&account)
+        .await
+        .map_err(|e| match e {
+            GatewayError::Rejected(why) => AppError::invalid(
+                "account",
+                format!("{gateway} does not accept this account: {why}"),
+            ),
+            other => AppError::Gateway(other),
+        })?;
+    let sealed = seal(state, tenant.id, gateway, &setup)?;
+    let names: Vec<&String> = setup.credentials.keys().collect();
+    let at = now();
+    let existing = find(&state.db, tenant.id, gateway).await?;
+    let row = rows::ActiveModel {
+        id: Set(existing.as_ref().map_or_else(Uuid::now_v7, |r| r.id)),
+        tenant_id: Set(tenant.id),
+        gateway: Set(gateway.as_str().to_owned()),
+        enabled: Set(true),
+        provider_account_id: Set(setup.provider_account_id.clone()),
+        test_mode: Set(setup.test_mode),
+        settings: Set(serde_json::to_string(&setup.settings)?),
+        sealed_credentials: Set(sealed),
+        credential_names: Set(serde_json::to_string(&names)?),
+        charges_enabled: Set(status.charges_enabled),
+        payouts_enabled: Set(status.payouts_enabled),
+        requirements: Set(serde_json::to_string(&status.requirements)?),
+        checked_at: Set(Some(at)),
+        created_at: Set(existing.as_ref().map_or(at, |r| r.created_at)),
+        updated_at: Set(at),
+    };
+    let saved = match existing {
+        Some(_) => row.update(&state.db).await,
+        None => row.insert(&state.db).await,
+    };
+    let saved = saved.map_err(|e| {
+        if is_unique_violation(&e) {
+            AppError::conflict(format!(
+                "this {gateway} account is connected to another storefront"
+            ))
+        } else {
+            e.into()
+        }
+    })?;
+    tracing::info!(state = ?status.charges_enabled, "gateway account configured");
+    GatewayAccount::from_row(&saved, provider.capabilities().seller_account_required)
+}
+
+/// Seals the setup's secrets (a JSON object), or `None` when it has none.
+fn seal(
+    state: &AppState,
+    tenant: TenantId,
+    gateway: GatewayId,
+    setup: &AccountSetup,
+) -> AppResult<Option<String>> {
+    if setup.credentials.is_empty() {
+        return Ok(None);
+    }
+    let clear: BTreeMap<&str, &str> = setup
+        .credentials
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.expose_secret()))
+        .collect();
+    let clear = zeroize::Zeroizing::new(serde_json::to_vec(&clear)?);
+    Ok(Some(
+        state.sealing.seal(&clear, &seal_context(tenant, gateway)),
+    ))
+}
+
+/// Opens a row's sealed secrets.
+fn open(state: &AppState, row: &rows::Model) -> AppResult<BTreeMap<String, SecretString>> {
+    let Some(sealed) = &row.sealed_credentials else {
+        return Ok(BTreeMap::new());
+    };
+    let gateway: GatewayId = row
+        .gateway
+        .parse()
+        .map_err(|e| AppError::corrupt_field("gateway account", row.id, "gateway", e))?;
+    let clear = state
+        .sealing
+        .open(sealed, &seal_context(row.tenant_id, gateway))?;
+    let map: BTreeMap<String, String> = serde_json::from_slice(&clear)
+        .map_err(|e| AppError::corrupt_field("gateway account", row.id, "sealed_credentials", e))?;
+    Ok(map
+        .into_iter()
+        .map(|(k, v)| (k, SecretString::from(v)))
+        .collect())
+}
+
+/// Every provider the platform enables, as this storefront has it.
+pub async fn list(
+    state: &AppState,
+    auth: &Authorized<resource::GatewayAccount, action::Read>,
+    tenant: &Tenant,
+) -> AppResult<Vec<GatewayAccount>> {
+    ensure_covers(auth, tenant)?;
+    let stored = rows::Entity::find()
+        .filter(rows::Column::TenantId.eq(tenant.id))
+        .all(&state.db)
+        .await?;
+    state
+        .gateways
+        .iter()
+        .map(|provider| {
+            let required = provider.capabilities().seller_account_required;
+            match stored.iter().find(|r| r.gateway == provider.id().as_str()) {
+                Some(row) => GatewayAccount::from_row(row, required),
+                None => Ok(GatewayAccount::unconfigured(provider.id(), required)),
+            }
+        })
+        .collect()
+}
+
+/// Stops offering `gateway` to the storefront's buyers; its settings stay until replaced.
+#[tracing::instrument(skip_all, fields(tenant.id = %tenant.id, gateway = %gateway))]
+pub async fn disable(
+    state: &AppState,
+    auth: &Authorized<resource::GatewayAccount, action::Delete>,
+    tenant: &Tenant,
+    gateway: GatewayId,
+) -> AppResult<()> {
+    ensure_covers(auth, tenant)?;
+    platform_gateway(state, gateway)?;
+    let at = now();
+    match find(&state.db, tenant.id, gateway).await? {
+        Some(row) => {
+            let mut row: rows::ActiveModel = row.into();
+            row.enabled = Set(false);
+            row.updated_at = Set(at);
+            row.update(&state.db).await?;
+        }
+        None => {
+            let inserted = rows::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                tenant_id: Set(tenant.id),
+                gateway: Set(gateway.as_str().to_owned()),
+                enabled: Set(false),
+                provider_account_id: Set(None),
+                test_mode: Set(false),
+                settings: Set("{}".to_owned()),
+                sealed_credentials: Set(None),
+                credential_names: Set("[]".to_owned()),
+                charges_enabled: Set(false),
+                payouts_enabled: Set(false),
+                requirements: Set("[]".to_owned()),
+                checked_at: Set(None),
+                created_at: Set(at),
+                updated_at: Set(at),
+            }
+            .insert(&state.db)
+            .await;
+            match inserted {
+                Ok(_) => {}
+                // Disabled at the same moment by another request: the same outcome.
+                Err(e) if is_unique_violation(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    tracing::info!("gateway disabled for the storefront");
+    Ok(())
+}
+
+/// The gateways a storefront's buyers may pick, in the platform's order.
+pub async fn offered(state: &AppState, tenant: &Tenant) -> AppResult<Vec<GatewayId>> {
+    let stored = rows::Entity::find()
+        .filter(rows::Column::TenantId.eq(tenant.id))
+        .all(&state.db)
+        .await?;
+    let setting = |id: GatewayId| stored.iter().find(|r| r.gateway == id.as_str());
+    let connected: Vec<GatewayId> = state
+        .gateways
+        .iter()
+        .map(Gateway::id)
+        .filter(|id| setting(*id).is_some_and(|r| r.enabled && r.provider_account_id.is_some()))
+        .collect();
+    let disabled: Vec<GatewayId> = stored
+        .iter()
+        .filter(|r| !r.enabled)
+        .filter_map(|r| r.gateway.parse().ok())
+        .collect();
+    Ok(offered_gateways(
+        state.gateways.iter().map(Gateway::id),
+        &connected,
+        &disabled,
+        state.settings.sandbox_everywhere,
+    ))
+}
+
+/// Of the gateways the platform enabled (in its order), those a storefront offers: each real
+/// provider once the storefront connected its account there, and the sandbox — only while the
+/// storefront has no real provider (a buyer must never "pay" a real seller with a test card),
+/// unless the platform runs in demo or test mode (`everywhere`). A provider the storefront
+/// disabled is never offered.
+pub fn offered_gateways(
+    enabled: impl IntoIterator<Item = GatewayId>,
+    connected: &[GatewayId],
+    disabled: &[GatewayId],
+    everywhere: bool,
+) -> Vec<GatewayId> {
+    let real_connected = connected.iter().any(|g| *g != GatewayId::Sandbox);
+    enabled
+        .into_iter()
+        .filter(|id| !disabled.contains(id))
+        .filter(|id| match id {
+            GatewayId::Sandbox => everywhere || !real_connected,
+            GatewayId::Stripe => connected.contains(id),
+        })
+        .collect()
+}
+
+/// The seller account a gateway call for `tenant` acts for, credentials opened: the
+/// storefront's own when it has one, else the empty account (the platform's, from the
+/// gateway's configuration). Every call a gateway makes for a tenant takes its account here.
+pub async fn account_for(
+    state: &AppState,
+    gateway: GatewayId,
+    tenant: TenantId,
+) -> AppResult<TenantAccount> {
+    match find(&state.db, tenant, gateway).await? {
+        Some(row) => to_tenant_account(state, &row),
+        None => Ok(TenantAccount::default()),
+    }
+}
+
+fn to_tenant_account(state: &AppState, row: &rows::Model) -> AppResult<TenantAccount> {
+    Ok(TenantAccount::new(
+        row.provider_account_id.clone(),
+        row.test_mode,
+        open(state, row)?,
+    ))
+}
+
+/// The account a new checkout at `provider` acts for; a conflict, saying what is missing,
+/// when the storefront's account there cannot take payments.
+pub async fn checkout_account(
+    state: &AppState,
+    tenant: &Tenant,
+    provider: &Gateway,
+) -> AppResult<TenantAccount> {
+    let row = find(&state.db, tenant.id, provider.id()).await?;
+    if provider.capabilities().seller_account_required {
+        let gateway = provider.id();
+        let Some(row) = row.as_ref().filter(|r| r.provider_account_id.is_some()) else {
+            return Err(AppError::conflict(format!(
+                "this storefront has not connected a {gateway} account yet"
+            )));
+        };
+        if !row.enabled {
+            return Err(AppError::conflict(format!(
+                "this storefront does not take payments through {gateway}"
+            )));
+        }
+        if !row.charges_enabled {
+            let requirements: Vec<String> =
+                serde_json::from_str(&row.requirements).unwrap_or_default();
+            let missing = if requirements.is_empty() {
+                String::new()
+            } else {
+                format!("; {gateway} still asks for: {}", requirements.join(", "))
+            };
+            return Err(AppError::conflict(format!(
+                "this storefront's {gateway} account cannot take payments yet{missing}"
+            )));
+        }
+    }
+    match row {
+        Some(row) => to_tenant_account(state, &row),
+        None => Ok(TenantAccount::default()),
+    }
+}
+
+/// Records what a provider says of a seller account (from a verified delivery or a fresh
+/// look-up); false when no storefront has that account.
+#[tracing::instrument(skip_all, fields(gateway = %gateway, account = %status.provider_account_id))]
+pub async fn record_status(
+    db: &DatabaseConnection,
+    gateway: GatewayId,
+    status: &AccountStatus,
+) -> AppResult<bool> {
+    let updated = rows::Entity::update_many()
+        .col_expr(
+            rows::Column::ChargesEnabled,
+            sea_orm::sea_query::Expr::value(status.charges_enabled),
+        )
+        .col_expr(
+            rows::Column::PayoutsEnabled,
+            sea_orm::sea_query::Expr::value(status.payouts_enabled),
+        )
+        .col_expr(
+            rows::Column::Requirements,
+            sea_orm::sea_query::Expr::value(serde_json::to_string(&status.requirements)?),
+        )
+        .col_expr(
+            rows::Column::CheckedAt,
+            sea_orm::sea_query::Expr::value(Some(now())),
+        )
+        .filter(rows::Column::Gateway.eq(gateway.as_str()))
+        .filter(rows::Column::ProviderAccountId.eq(status.provider_account_id.as_str()))
+        .exec(db)
+        .await?;
+    let found = updated.rows_affected > 0;
+    if found {
+        tracing::info!(
+            charges_enabled = status.charges_enabled,
+            payouts_enabled = status.payouts_enabled,
+            requirements = status.requirements.len(),
+            "seller account status recorded"
+        );
+    } else {
+        tracing::warn!("news of a seller account no storefront has; nothing recorded");
+    }
+    Ok(found)
+}
+
+/// Asks the provider about the storefront's account now (the owner came back from its
+/// onboarding) and records what it says.
+#[tracing::instrument(skip_all, fields(tenant.id = %tenant.id, gateway = %gateway))]
+pub async fn refresh_status(
+    state: &AppState,
+    auth: &Authorized<resource::GatewayAccount, action::Read>,
+    tenant: &Tenant,
+    gateway: GatewayId,
+) -> AppResult<GatewayAccount> {
+    ensure_covers(auth, tenant)?;
+    let provider = platform_gateway(state, gateway)?;
+    let row = find(&state.db, tenant.id, gateway)
+        .await?
+        .filter(|r| r.provider_account_id.is_some())
+        .ok_or(AppError::NotFound("gateway account"))?;
+    let status = provider
+        .check_account(&to_tenant_account(state, &row)?)
+        .await
+        .map_err(AppError::Gateway)?;
+    record_status(&state.db, gateway, &status).await?;
+    let row = find(&state.db, tenant.id, gateway)
+        .await?
+        .ok_or(AppError::NotFound("gateway account"))?;
+    GatewayAccount::from_row(&row, provider.capabilities().seller_account_required)
+}
+
+/// Whether `tenant`'s account at `gateway` is `seller_account` (a payment event that names a
+/// seller account counts only for the storefront that owns it).
+pub async fn owns_seller_account(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    gateway: &str,
+    seller_account: &str,
+) -> AppResult<bool> {
+    Ok(rows::Entity::find()
+        .filter(rows::Column::TenantId.eq(tenant))
+        .filter(rows::Column::Gateway.eq(gateway))
+        .filter(rows::Column::ProviderAccountId.eq(seller_account))
+        .one(conn)
+        .await?
+        .is_some())
+}
+
+/// Opens (or continues) the storefront's seller account at `gateway` and returns the
+/// provider's onboarding page; the account is on file, not yet able to take payments, until
+/// the provider says it is.
+#[tracing::instrument(skip_all, fields(tenant.id = %tenant.id, gateway = %gateway))]
+pub async fn onboarding(
+    state: &AppState,
+    auth: &Authorized<resource::GatewayAccount, action::Update>,
+    tenant: &Tenant,
+    owner_email: &str,
+    gateway: GatewayId,
+) -> AppResult<Onboarding> {
+    ensure_covers(auth, tenant)?;
+    let provider = platform_gateway(state, gateway)?;
+    let existing = find(&state.db, tenant.id, gateway).await?;
+    let account = match &existing {
+        Some(row) => to_tenant_account(state, row)?,
+        None => TenantAccount::default(),
+    };
+    let base = state.settings.public_url.as_str().trim_end_matches('/');
+    let page = |what: &str| {
+        format!(
+            "{base}/gateways/{gateway}/onboarding/{what}?tenant={}",
+            tenant.slug
+        )
+    };
+    let request = OnboardingRequest {
+        tenant_id: tenant.id.into_uuid(),
+        tenant_name: tenant.name.clone(),
+        email: owner_email.to_owned(),
+        return_url: page("return"),
+        refresh_url: page("refresh"),
+        idempotency_key: format!("onboarding:{}:{gateway}", tenant.id),
+    };
+    let started = provider
+        .start_onboarding(&account, &request)
+        .await
+        .map_err(|e| match e {
+            GatewayError::Unsupported(_) => AppError::invalid(
+                "gateway",
+                format!(
+                    "{gateway} has no onboarding; connect an account with PUT /api/v1/tenants/{}/gateways/{gateway}",
+                    tenant.slug
+                ),
+            ),
+            other => AppError::Gateway(other),
+        })?;
+    let same_account = existing
+        .as_ref()
+        .and_then(|r| r.provider_account_id.as_deref())
+        == Some(started.provider_account_id.as_str());
+    if !same_account {
+        let at = now();
+        let row = rows::ActiveModel {
+            id: Set(existing.as_ref().map_or_else(Uuid::now_v7, |r| r.id)),
+            tenant_id: Set(tenant.id),
+            gateway: Set(gateway.as_str().to_owned()),
+            enabled: Set(true),
+            provider_account_id: Set(Some(started.provider_account_id.clone())),
+            test_mode: Set(false),
+            settings: Set("{}".to_owned()),
+            sealed_credentials: Set(None),
+            credential_names: Set("[]".to_owned()),
+            charges_enabled: Set(false),
+            payouts_enabled: Set(false),
+            requirements: Set("[]".to_owned()),
+            checked_at: Set(None),
+            created_at: Set(existing.as_ref().map_or(at, |r| r.created_at)),
+            updated_at: Set(at),
+        };
+        let saved = match existing {
+            Some(_) => row.update(&state.db).await,
+            None => row.insert(&state.db).await,
+        };
+        saved.map_err(|e| {
+            if is_unique_violation(&e) {
+                AppError::conflict(format!(
+                    "this {gateway} account is connected to another storefront"
+                ))
+            } else {
+                AppError::from(e)
+            }
+        })?;
+        tracing::info!(account = %started.provider_account_id, "seller account opened");
+    }
+    Ok(started)
+}
+
+/// Reseals every stored credential under the current key (after a key rotation); returns how
+/// many were resealed and how many there are.
+pub async fn reseal_all(state: &AppState) -> AppResult<(usize, usize)> {
+    let sealed = rows::Entity::find()
+        .filter(rows::Column::SealedCredentials.is_not_null())
+        .all(&state.db)
+        .await?;
+    let total = sealed.len();
+    let mut resealed = 0;
+    for row in sealed {
+        let Some(value) = &row.sealed_credentials else {
+            continue;
+        };
+        if state.sealing.is_current(value) {
+            continue;
+        }
+        let gateway: GatewayId = row
+            .gateway
+            .parse()
+            .map_err(|e| AppError::corrupt_field("gateway account", row.id, "gateway", e))?;
+        let context = seal_context(row.tenant_id, gateway);
+        let clear = state.sealing.open(value, &context)?;
+        let mut active: rows::ActiveModel = row.into();
+        active.sealed_credentials = Set(Some(state.sealing.seal(&clear, &context)));
+        active.update(&state.db).await?;
+        resealed += 1;
+    }
+    Ok((resealed, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SANDBOX: GatewayId = GatewayId::Sandbox;
+    const STRIPE: GatewayId = GatewayId::Stripe;
+
+    #[test]
+    fn the_sandbox_is_offered_only_until_a_real_provider_is_connected() {
+        let enabled = [SANDBOX, STRIPE];
+        assert_eq!(offered_gateways(enabled, &[], &[], false), [SANDBOX]);
+        assert_eq!(offered_gateways(enabled, &[STRIPE], &[], false), [STRIPE]);
+        assert_eq!(
+            offered_gateways(enabled, &[STRIPE], &[], true),
+            [SANDBOX, STRIPE]
+        );
+        assert!(offered_gateways([], &[STRIPE], &[], true).is_empty());
+    }
+
+    #[test]
+    fn a_disabled_provider_is_never_offered() {
+        let enabled = [SANDBOX, STRIPE];
+        assert!(offered_gateways(enabled, &[], &[SANDBOX], true).is_empty());
+        assert_eq!(
+            offered_gateways(enabled, &[STRIPE], &[STRIPE], true),
+            [SANDBOX]
+        );
+    }
+
+    #[test]
+    fn an_account_shows_its_state() {
+        let mut account = GatewayAccount::unconfigured(STRIPE, true);
+        assert_eq!(account.state(), "not_connected");
+        account.provider_account_id = Some("acct_1".into());
+        assert_eq!(account.state(), "restricted");
+        account.charges_enabled = true;
+        assert_eq!(account.state(), "active");
+        account.enabled = false;
+        assert_eq!(account.state(), "disabled");
+        assert_eq!(
+            GatewayAccount::unconfigured(SANDBOX, false).state(),
+            "active"
+        );
+    }
+}

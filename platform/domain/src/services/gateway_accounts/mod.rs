@@ -1,0 +1,19 @@
+//! Storefronts' accounts at payment providers — the only code that reads or writes them.
+//!
+//! An owner connects a provider (`configure`: the provider's crate checks the fields and asks
+//! the provider about the account; secrets are sealed with the platform's key ring and never
+//! shown again), or opens a seller account through the provider's onboarding (`onboarding`);
+//! lists them (`list`, never a secret) and disables one (`disable`). What the provider later
+//! says of an account (Stripe's `account.updated`) is recorded by `record_status`.
+//!
+//! For the money path this module answers two questions: which gateways a storefront's buyers
+//! may pick ([`offered`]) and which seller account a gateway call for a tenant acts for
+//! ([`account_for`], credentials opened here and nowhere else). A payment event that names a
+//! seller account counts only for the storefront that owns it ([`owns_seller_account`]).
+
+mod accounts;
+
+pub use accounts::{
+    GatewayAccount, account_for, checkout_account, configure, disable, list, offered, onboarding,
+    owns_seller_account, record_status, refresh_status, reseal_all,
+};
