@@ -14,4 +14,5 @@ mod permutations;
 mod pricing;
 mod reconcile;
 mod replay;
+mod stripe_fake;
 mod verification;
