@@ -5,6 +5,7 @@
 
 mod api;
 mod events;
+mod payments;
 mod recorded;
 mod signatures;
 

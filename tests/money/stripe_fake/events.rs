@@ -17,11 +17,14 @@ use stripe_types::Currency;
 
 use super::*;
 
-/// A webhook receiver: records `(Stripe-Signature, body)` and answers with the next status
-/// queued (200 when none is).
+/// One delivery as received: the `Stripe-Signature` header, and the body.
+type Delivery = (Option<String>, String);
+
+/// A webhook receiver: records each delivery and answers with the next status queued (200
+/// when none is).
 #[derive(Clone, Default)]
 struct Receiver {
-    received: Arc<Mutex<Vec<(Option<String>, String)>>>,
+    received: Arc<Mutex<Vec<Delivery>>>,
     answers: Arc<Mutex<Vec<u16>>>,
 }
 
@@ -52,7 +55,7 @@ impl Receiver {
         format!("http://{addr}/webhooks/stripe")
     }
 
-    fn received(&self) -> Vec<(Option<String>, String)> {
+    fn received(&self) -> Vec<Delivery> {
         self.received.lock().unwrap().clone()
     }
 }

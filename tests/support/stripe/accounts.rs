@@ -11,42 +11,19 @@ use super::params::{
 use super::state::Link;
 
 /// Every top-level parameter of `POST /v1/accounts` (async-stripe rc.10's request).
+#[rustfmt::skip]
 const PARAMS: &[&str] = &[
-    "account_token",
-    "business_profile",
-    "business_type",
-    "capabilities",
-    "company",
-    "controller",
-    "country",
-    "default_currency",
-    "documents",
-    "email",
-    "expand",
-    "external_account",
-    "groups",
-    "individual",
-    "metadata",
-    "settings",
-    "tos_acceptance",
-    "type",
+    "account_token", "business_profile", "business_type", "capabilities", "company", "controller",
+    "country", "default_currency", "documents", "email", "expand", "external_account", "groups",
+    "individual", "metadata", "settings", "tos_acceptance", "type",
 ];
+#[rustfmt::skip]
 const IMPLEMENTED: &[&str] = &[
-    "capabilities",
-    "country",
-    "email",
-    "expand",
-    "metadata",
-    "type",
+    "capabilities", "country", "email", "expand", "metadata", "type",
 ];
+#[rustfmt::skip]
 const LINK_PARAMS: &[&str] = &[
-    "account",
-    "collect",
-    "collection_options",
-    "expand",
-    "refresh_url",
-    "return_url",
-    "type",
+    "account", "collect", "collection_options", "expand", "refresh_url", "return_url", "type",
 ];
 
 pub fn create(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {

@@ -6,7 +6,8 @@
 use serde_json::{Value, json};
 
 use super::DisputeOutcome;
-use super::objects::{self, AccountStatus, PaymentIds};
+use super::objects::{self, AccountStatus};
+use super::payments::{self, PaymentIds};
 use super::state::{Emit, State};
 
 /// How the customer pays on the hosted page.
@@ -55,8 +56,8 @@ pub fn pay(
         Method::Card => ("succeeded", "succeeded"),
         Method::Delayed => ("processing", "pending"),
     };
-    let intent = objects::payment_intent(&ids, now, amount, &currency, &split, intent_status);
-    let charge = objects::charge(
+    let intent = payments::payment_intent(&ids, now, amount, &currency, &split, intent_status);
+    let charge = payments::charge(
         &ids,
         now,
         amount,
@@ -103,7 +104,7 @@ fn settle_split(state: &mut State, charge_id: &str, now: i64) {
     let currency = charge["currency"].as_str().unwrap_or_default();
     if let Some(transfer) = charge["transfer"].as_str() {
         let group = charge["transfer_group"].as_str().unwrap_or_default();
-        let t = objects::transfer(
+        let t = payments::transfer(
             transfer,
             now,
             amount,
@@ -118,7 +119,7 @@ fn settle_split(state: &mut State, charge_id: &str, now: i64) {
         charge["application_fee"].as_str(),
         charge["application_fee_amount"].as_i64(),
     ) {
-        let f = objects::application_fee(fee, now, fee_amount, currency, charge_id, destination);
+        let f = payments::application_fee(fee, now, fee_amount, currency, charge_id, destination);
         state.put(owner, f);
     }
 }
@@ -231,7 +232,7 @@ pub fn dispute(
         }
         (Some(d), _) => d,
         (None, _) => {
-            let d = objects::dispute(&objects::new_id("dp"), now, &charge, "fraudulent");
+            let d = payments::dispute(&objects::new_id("dp"), now, &charge, "fraudulent");
             charge["disputed"] = json!(true);
             state.put(owner.clone(), charge.clone());
             state.put(owner.clone(), d.clone());

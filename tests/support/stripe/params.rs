@@ -214,6 +214,7 @@ pub fn metadata(params: &Value, key: &str, name: &str) -> ApiResult<Map<String, 
 }
 
 /// Currencies whose minor unit is the major unit.
+#[rustfmt::skip]
 const ZERO_DECIMAL: &[&str] = &[
     "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
     "xaf", "xof", "xpf",

@@ -10,31 +10,18 @@ use super::objects::{self, new_id};
 use super::params::{
     ApiError, ApiResult, check_amount, expand, known, metadata, opt_bool, opt_int, opt_str,
 };
+use super::payments;
 use super::state::Emit;
 
 /// Every parameter of `POST /v1/refunds` (async-stripe rc.10's request).
+#[rustfmt::skip]
 const PARAMS: &[&str] = &[
-    "amount",
-    "charge",
-    "currency",
-    "customer",
-    "expand",
-    "instructions_email",
-    "metadata",
-    "origin",
-    "payment_intent",
-    "reason",
-    "refund_application_fee",
-    "reverse_transfer",
+    "amount", "charge", "currency", "customer", "expand", "instructions_email", "metadata",
+    "origin", "payment_intent", "reason", "refund_application_fee", "reverse_transfer",
 ];
+#[rustfmt::skip]
 const LIST_PARAMS: &[&str] = &[
-    "charge",
-    "created",
-    "ending_before",
-    "expand",
-    "limit",
-    "payment_intent",
-    "starting_after",
+    "charge", "created", "ending_before", "expand", "limit", "payment_intent", "starting_after",
 ];
 
 /// The charge a refund request names (directly or through its PaymentIntent).
@@ -172,7 +159,7 @@ pub fn create(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     charge["refunded"] = json!(before + amount == total);
     let owner = cx.account.clone();
     cx.state.put(owner.clone(), charge.clone());
-    let refund = objects::refund(
+    let refund = payments::refund(
         &refund_id,
         cx.now,
         amount,

@@ -4,136 +4,44 @@
 use serde_json::{Value, json};
 
 use super::api::{Ctx, expanded};
-use super::objects::{self, SessionInput, Split};
+use super::lines;
+use super::objects::{self, SessionInput};
 use super::params::{
-    ApiError, ApiResult, check_amount, expand, known, metadata, opt_int, opt_str, opt_url, req_str,
+    ApiError, ApiResult, expand, known, metadata, opt_int, opt_str, opt_url, req_str,
 };
+use super::payments::Split;
 use super::state::Emit;
 
 /// Every top-level parameter of `POST /v1/checkout/sessions` (async-stripe rc.10's request);
 /// the fake implements those the platform uses and refuses the rest by name.
+#[rustfmt::skip]
 const PARAMS: &[&str] = &[
-    "adaptive_pricing",
-    "after_expiration",
-    "allow_promotion_codes",
-    "allowed_payment_method_types",
-    "automatic_tax",
-    "billing_address_collection",
-    "branding_settings",
-    "cancel_url",
-    "client_reference_id",
-    "consent_collection",
-    "currency",
-    "custom_fields",
-    "custom_text",
-    "customer",
-    "customer_account",
-    "customer_creation",
-    "customer_email",
-    "customer_update",
-    "discounts",
-    "excluded_payment_method_types",
-    "expand",
-    "expires_at",
-    "integration_identifier",
-    "invoice_creation",
-    "line_items",
-    "locale",
-    "managed_payments",
-    "metadata",
-    "mode",
-    "name_collection",
-    "optional_items",
-    "origin_context",
-    "payment_intent_data",
-    "payment_method_collection",
-    "payment_method_configuration",
-    "payment_method_data",
-    "payment_method_options",
-    "permissions",
-    "phone_number_collection",
-    "redirect_on_completion",
-    "return_url",
-    "saved_payment_method_options",
-    "setup_intent_data",
-    "shipping_address_collection",
-    "shipping_options",
-    "submit_type",
-    "subscription_data",
-    "success_url",
-    "tax_id_collection",
-    "ui_mode",
-    "wallet_options",
+    "adaptive_pricing", "after_expiration", "allow_promotion_codes",
+    "allowed_payment_method_types", "automatic_tax", "billing_address_collection",
+    "branding_settings", "cancel_url", "client_reference_id", "consent_collection", "currency",
+    "custom_fields", "custom_text", "customer", "customer_account", "customer_creation",
+    "customer_email", "customer_update", "discounts", "excluded_payment_method_types", "expand",
+    "expires_at", "integration_identifier", "invoice_creation", "line_items", "locale",
+    "managed_payments", "metadata", "mode", "name_collection", "optional_items", "origin_context",
+    "payment_intent_data", "payment_method_collection", "payment_method_configuration",
+    "payment_method_data", "payment_method_options", "permissions", "phone_number_collection",
+    "redirect_on_completion", "return_url", "saved_payment_method_options", "setup_intent_data",
+    "shipping_address_collection", "shipping_options", "submit_type", "subscription_data",
+    "success_url", "tax_id_collection", "ui_mode", "wallet_options",
 ];
 /// What the fake implements of those.
+#[rustfmt::skip]
 const IMPLEMENTED: &[&str] = &[
-    "allow_promotion_codes",
-    "cancel_url",
-    "client_reference_id",
-    "customer_email",
-    "expand",
-    "expires_at",
-    "line_items",
-    "locale",
-    "metadata",
-    "mode",
-    "payment_intent_data",
-    "success_url",
-    "ui_mode",
+    "allow_promotion_codes", "cancel_url", "client_reference_id", "customer_email", "expand",
+    "expires_at", "line_items", "locale", "metadata", "mode", "payment_intent_data",
+    "success_url", "ui_mode",
 ];
-const LINE: &[&str] = &[
-    "adjustable_quantity",
-    "metadata",
-    "price",
-    "price_data",
-    "quantity",
-    "tax_rates",
-];
-const PRICE_DATA: &[&str] = &[
-    "currency",
-    "product",
-    "product_data",
-    "recurring",
-    "tax_behavior",
-    "unit_amount",
-    "unit_amount_decimal",
-];
-const PRODUCT_DATA: &[&str] = &[
-    "description",
-    "images",
-    "metadata",
-    "name",
-    "tax_code",
-    "tax_details",
-    "unit_label",
-];
+#[rustfmt::skip]
 const PAYMENT_INTENT_DATA: &[&str] = &[
-    "application_fee_amount",
-    "capture_method",
-    "description",
-    "metadata",
-    "on_behalf_of",
-    "receipt_email",
-    "setup_future_usage",
-    "shipping",
-    "statement_descriptor",
-    "statement_descriptor_suffix",
-    "transfer_data",
-    "transfer_group",
+    "application_fee_amount", "capture_method", "description", "metadata", "on_behalf_of",
+    "receipt_email", "setup_future_usage", "shipping", "statement_descriptor",
+    "statement_descriptor_suffix", "transfer_data", "transfer_group",
 ];
-
-/// Stripe's minimum charge amounts, in minor units, for the currencies tests use.
-fn minimum(currency: &str) -> Option<i64> {
-    match currency {
-        "usd" | "eur" => Some(50),
-        "gbp" => Some(30),
-        "jpy" => Some(50),
-        _ => None,
-    }
-}
-
-/// The largest amount Stripe takes (eight digits of minor units).
-const MAXIMUM: i64 = 99_999_999;
 
 pub fn create(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     known(p, PARAMS, "")?;
@@ -166,28 +74,7 @@ pub fn create(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     }
     opt_url(p, "success_url", "success_url")?.ok_or_else(|| ApiError::missing("success_url"))?;
     opt_url(p, "cancel_url", "cancel_url")?;
-    let (amount_total, currency) = line_items(p)?;
-    if let Some(min) = minimum(&currency)
-        && amount_total < min
-    {
-        return Err(ApiError::invalid(
-            Some("amount_too_small"),
-            "line_items",
-            format!(
-                "The Checkout Session's total amount due must add up to at least {min} {currency} (in minor units)."
-            ),
-        ));
-    }
-    if amount_total > MAXIMUM {
-        return Err(ApiError::invalid(
-            Some("amount_too_large"),
-            "line_items",
-            format!(
-                "The Checkout Session's total amount due must be no more than {MAXIMUM} {currency} (in minor units)."
-            ),
-        ));
-    }
-    check_amount(amount_total, &currency, "line_items")?;
+    let (amount_total, currency) = lines::total(p)?;
     if let Some(reference) = opt_str(p, "client_reference_id", "client_reference_id")?
         && reference.chars().count() > 200
     {
@@ -222,105 +109,6 @@ pub fn create(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     cx.state.put(cx.account.clone(), session.clone());
     cx.state.splits.insert(id, split);
     Ok(expanded(cx, session, &expand(p)))
-}
-
-/// Σ `unit_amount` × `quantity` of the `price_data` lines, and their one currency.
-fn line_items(p: &Value) -> ApiResult<(i64, String)> {
-    let items = p["line_items"]
-        .as_array()
-        .filter(|a| !a.is_empty())
-        .ok_or_else(|| ApiError::missing("line_items"))?;
-    if items.len() > 100 {
-        return Err(ApiError::invalid(
-            None,
-            "line_items",
-            "A Checkout Session in payment mode takes at most 100 line items.",
-        ));
-    }
-    let mut total: i64 = 0;
-    let mut currency: Option<String> = None;
-    for (i, item) in items.iter().enumerate() {
-        let at = format!("line_items[{i}]");
-        known(item, LINE, &at)?;
-        if let Some(price) = opt_str(item, "price", &format!("{at}[price]"))? {
-            return Err(ApiError::no_such("price", price, &format!("{at}[price]")));
-        }
-        let pd = item
-            .get("price_data")
-            .ok_or_else(|| ApiError::missing(&format!("{at}[price_data]")))?;
-        let at_pd = format!("{at}[price_data]");
-        known(pd, PRICE_DATA, &at_pd)?;
-        if let Some(product) = opt_str(pd, "product", &format!("{at_pd}[product]"))? {
-            return Err(ApiError::no_such(
-                "product",
-                product,
-                &format!("{at_pd}[product]"),
-            ));
-        }
-        if pd.get("recurring").is_some() {
-            return Err(ApiError::invalid(
-                None,
-                &format!("{at_pd}[recurring]"),
-                "You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.",
-            ));
-        }
-        let line_currency =
-            req_str(pd, "currency", &format!("{at_pd}[currency]"))?.to_ascii_lowercase();
-        if line_currency.len() != 3 || !line_currency.bytes().all(|b| b.is_ascii_lowercase()) {
-            return Err(ApiError::invalid(
-                None,
-                &format!("{at_pd}[currency]"),
-                format!("Invalid currency: {line_currency}"),
-            ));
-        }
-        match &currency {
-            Some(c) if *c != line_currency => {
-                return Err(ApiError::invalid(
-                    None,
-                    &format!("{at_pd}[currency]"),
-                    "All line items of a Checkout Session must have the same currency.",
-                ));
-            }
-            _ => currency = Some(line_currency),
-        }
-        if pd.get("unit_amount_decimal").is_some() {
-            return Err(ApiError::invalid(
-                None,
-                &format!("{at_pd}[unit_amount_decimal]"),
-                "The fake Stripe implements integer `unit_amount` only.",
-            ));
-        }
-        let unit = opt_int(pd, "unit_amount", &format!("{at_pd}[unit_amount]"))?
-            .ok_or_else(|| ApiError::missing(&format!("{at_pd}[unit_amount]")))?;
-        if unit < 0 {
-            return Err(ApiError::invalid(
-                Some("parameter_invalid_integer"),
-                &format!("{at_pd}[unit_amount]"),
-                "This value must be greater than or equal to 0.",
-            ));
-        }
-        let product = pd
-            .get("product_data")
-            .ok_or_else(|| ApiError::missing(&format!("{at_pd}[product_data]")))?;
-        known(product, PRODUCT_DATA, &format!("{at_pd}[product_data]"))?;
-        req_str(product, "name", &format!("{at_pd}[product_data][name]"))?;
-        let quantity = opt_int(item, "quantity", &format!("{at}[quantity]"))?
-            .ok_or_else(|| ApiError::missing(&format!("{at}[quantity]")))?;
-        if quantity < 1 {
-            return Err(ApiError::invalid(
-                Some("parameter_invalid_integer"),
-                &format!("{at}[quantity]"),
-                "This value must be greater than or equal to 1.",
-            ));
-        }
-        total = unit
-            .checked_mul(quantity)
-            .and_then(|line| total.checked_add(line))
-            .ok_or_else(|| {
-                ApiError::invalid(Some("amount_too_large"), "line_items", "Amount too large.")
-            })?;
-    }
-    Ok((total, currency.unwrap_or_default()))
 }
 
 /// `expires_at`: 30 minutes to 24 hours after creation; 24 hours when absent.
@@ -365,42 +153,10 @@ fn split(cx: &Ctx, p: &Value, amount_total: i64) -> ApiResult<Split> {
     }
     let fee_param = format!("{at}[application_fee_amount]");
     let fee = opt_int(pid, "application_fee_amount", &fee_param)?;
-    let mut destination = None;
-    if let Some(td) = pid.get("transfer_data") {
-        let at_td = format!("{at}[transfer_data]");
-        known(td, &["amount", "destination"], &at_td)?;
-        if td.get("amount").is_some() {
-            return Err(ApiError::invalid(
-                None,
-                &format!("{at_td}[amount]"),
-                "The fake Stripe does not implement `transfer_data[amount]`.",
-            ));
-        }
-        let param = format!("{at_td}[destination]");
-        let account = req_str(td, "destination", &param)?;
-        let found = cx.state.find(account, "account").ok_or_else(|| {
-            ApiError::invalid(
-                Some("resource_missing"),
-                &param,
-                format!("No such destination: '{account}'"),
-            )
-        })?;
-        if found.value["capabilities"]["transfers"] != "active" {
-            return Err(ApiError::invalid(
-                Some("insufficient_capabilities_for_transfer"),
-                &param,
-                "Your destination account needs to have at least one of the following capabilities enabled: transfers, crypto_transfers, legacy_payments",
-            ));
-        }
-        if cx.account.is_some() {
-            return Err(ApiError::invalid(
-                None,
-                &param,
-                "A destination charge (`transfer_data`) cannot be made on a connected account (`Stripe-Account`).",
-            ));
-        }
-        destination = Some(account.to_owned());
-    }
+    let destination = pid
+        .get("transfer_data")
+        .map(|td| destination(cx, td))
+        .transpose()?;
     if let Some(on_behalf_of) = opt_str(pid, "on_behalf_of", &format!("{at}[on_behalf_of]"))?
         && destination.as_deref() != Some(on_behalf_of)
     {
@@ -441,6 +197,43 @@ fn split(cx: &Ctx, p: &Value, amount_total: i64) -> ApiResult<Split> {
         metadata: metadata(pid, "metadata", &format!("{at}[metadata]"))?,
         description: opt_str(pid, "description", &format!("{at}[description]"))?.map(str::to_owned),
     })
+}
+
+/// `payment_intent_data[transfer_data]`: an account that can receive transfers.
+fn destination(cx: &Ctx, td: &Value) -> ApiResult<String> {
+    let at = "payment_intent_data[transfer_data]";
+    known(td, &["amount", "destination"], at)?;
+    if td.get("amount").is_some() {
+        return Err(ApiError::invalid(
+            None,
+            &format!("{at}[amount]"),
+            "The fake Stripe does not implement `transfer_data[amount]`.",
+        ));
+    }
+    let param = format!("{at}[destination]");
+    let account = req_str(td, "destination", &param)?;
+    let found = cx.state.find(account, "account").ok_or_else(|| {
+        ApiError::invalid(
+            Some("resource_missing"),
+            &param,
+            format!("No such destination: '{account}'"),
+        )
+    })?;
+    if found.value["capabilities"]["transfers"] != "active" {
+        return Err(ApiError::invalid(
+            Some("insufficient_capabilities_for_transfer"),
+            &param,
+            "Your destination account needs to have at least one of the following capabilities enabled: transfers, crypto_transfers, legacy_payments",
+        ));
+    }
+    if cx.account.is_some() {
+        return Err(ApiError::invalid(
+            None,
+            &param,
+            "A destination charge (`transfer_data`) cannot be made on a connected account (`Stripe-Account`).",
+        ));
+    }
+    Ok(account.to_owned())
 }
 
 pub fn retrieve(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value> {

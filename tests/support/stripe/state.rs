@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Value, json};
 
-use super::objects::{self, Split};
+use super::objects;
+use super::payments::Split;
 use super::{RecordedRequest, SentEvent};
 
 /// The API version the fake's objects and events are shaped for (async-stripe rc.10's pin).
