@@ -370,3 +370,160 @@ async fn a_wrong_or_missing_key_is_refused() {
     );
     fake.stop().await;
 }
+
+#[tokio::test]
+async fn a_direct_charge_lives_on_the_connected_account_and_its_events_say_so() {
+    let fake = fake().await;
+    let client = client(&fake);
+    let account = onboarded(&fake, &client).await;
+    let mut intent =
+        stripe_checkout::checkout_session::CreateCheckoutSessionPaymentIntentData::new();
+    intent.application_fee_amount = Some(490);
+    let on_account = |request: stripe_checkout::checkout_session::CreateCheckoutSession| {
+        request
+            .customize()
+            .account_id(stripe::AccountId::from(account.as_str()))
+    };
+    let direct = session(
+        vec![line(Currency::USD, 4900, 1, "Rust 101")],
+        &account,
+        490,
+    )
+    .payment_intent_data(intent);
+    let created = on_account(direct).send(&client).await.unwrap();
+    assert_eq!(
+        fake.requests().last().unwrap().stripe_account.as_deref(),
+        Some(account.as_str())
+    );
+
+    let (status, error) = stripe_error(
+        RetrieveCheckoutSession::new(created.id.clone())
+            .send(&client)
+            .await,
+    );
+    assert_eq!(
+        (status, error.code),
+        (404, Some(ApiErrorsCode::ResourceMissing)),
+        "the platform does not see it without the header"
+    );
+    RetrieveCheckoutSession::new(created.id.clone())
+        .customize()
+        .account_id(stripe::AccountId::from(account.as_str()))
+        .send(&client)
+        .await
+        .unwrap();
+    let paid = fake.pay(created.id.as_str()).await;
+    assert_eq!(
+        paid.events[0].account.as_deref(),
+        Some(account.as_str()),
+        "a Connect event"
+    );
+    assert!(
+        fake.object(&paid.charge).unwrap()["transfer"].is_null(),
+        "no transfer on a direct charge"
+    );
+    let fee = fake.object(&paid.charge).unwrap()["application_fee"].clone();
+    let fee = fake.object(fee.as_str().unwrap()).unwrap();
+    assert_eq!(
+        (fee["account"].as_str(), fee["amount"].as_i64()),
+        (Some(account.as_str()), Some(490)),
+        "the platform's fee, from the account"
+    );
+
+    let transfer_too = session(
+        vec![line(Currency::USD, 4900, 1, "Rust 101")],
+        &account,
+        490,
+    );
+    let (_, error) = stripe_error(on_account(transfer_too).send(&client).await);
+    assert_eq!(
+        error.param.as_deref(),
+        Some("payment_intent_data[transfer_data][destination]")
+    );
+    let stranger = RetrieveCheckoutSession::new(created.id.clone())
+        .customize()
+        .account_id(stripe::AccountId::from("acct_stranger000000"))
+        .send(&client)
+        .await;
+    assert_eq!(
+        stripe_error(stranger).0,
+        403,
+        "an account the platform does not have"
+    );
+    fake.stop().await;
+}
+
+#[tokio::test]
+async fn the_hosted_page_pays_or_cancels_and_redirects() {
+    let fake = fake().await;
+    let client = client(&fake);
+    let account = onboarded(&fake, &client).await;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let new = || async {
+        session(
+            vec![line(Currency::USD, 4900, 1, "Rust 101")],
+            &account,
+            490,
+        )
+        .send(&client)
+        .await
+        .unwrap()
+    };
+    let paying = new().await;
+    let url = paying.url.clone().unwrap();
+    let page = browser.get(&url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("4900"));
+    let done = browser
+        .post(&url)
+        .form(&[("outcome", "card")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 303);
+    let expected = format!(
+        "https://shop.lyceum.test/orders/done?session={}",
+        paying.id.as_str()
+    );
+    assert_eq!(
+        done.headers()["location"],
+        expected.as_str(),
+        "{{CHECKOUT_SESSION_ID}} is filled in"
+    );
+    fake.flush().await;
+    let completed = fake
+        .events()
+        .into_iter()
+        .find(|e| e.kind == "checkout.session.completed")
+        .unwrap();
+    assert_eq!(completed.object()["id"], paying.id.as_str());
+    let again = browser
+        .post(&url)
+        .form(&[("outcome", "card")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        again.status(),
+        400,
+        "a complete session cannot be paid twice"
+    );
+
+    let cancelling = new().await;
+    let back = browser
+        .post(cancelling.url.as_deref().unwrap())
+        .form(&[("outcome", "cancel")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(back.headers()["location"], "https://shop.lyceum.test/cart");
+    assert_eq!(
+        fake.object(cancelling.id.as_str()).unwrap()["status"],
+        "open",
+        "cancelling leaves the session open"
+    );
+    fake.stop().await;
+}

@@ -90,19 +90,24 @@ pub fn pay(
     ))
 }
 
-/// Creates the transfer and the application fee of a destination charge once it succeeded.
+/// Creates the transfer of a destination charge and the application fee once the charge
+/// succeeded.
 fn settle_split(state: &mut State, charge_id: &str, now: i64) {
     let Some(stored) = state.find(charge_id, "charge") else {
         return;
     };
     let charge = stored.value.clone();
-    let owner = stored.owner.clone();
-    let Some(destination) = charge["transfer_data"]["destination"].as_str() else {
-        return;
-    };
+    // A direct charge's fee comes from the account it was made on.
+    let account = charge["transfer_data"]["destination"]
+        .as_str()
+        .map(str::to_owned)
+        .or_else(|| stored.owner.clone());
     let amount = charge["amount"].as_i64().unwrap_or_default();
     let currency = charge["currency"].as_str().unwrap_or_default();
-    if let Some(transfer) = charge["transfer"].as_str() {
+    if let (Some(transfer), Some(destination)) = (
+        charge["transfer"].as_str(),
+        charge["transfer_data"]["destination"].as_str(),
+    ) {
         let group = charge["transfer_group"].as_str().unwrap_or_default();
         let t = payments::transfer(
             transfer,
@@ -113,14 +118,16 @@ fn settle_split(state: &mut State, charge_id: &str, now: i64) {
             destination,
             group,
         );
-        state.put(owner.clone(), t);
+        state.put(None, t);
     }
-    if let (Some(fee), Some(fee_amount)) = (
+    if let (Some(fee), Some(fee_amount), Some(account)) = (
         charge["application_fee"].as_str(),
         charge["application_fee_amount"].as_i64(),
+        account,
     ) {
-        let f = payments::application_fee(fee, now, fee_amount, currency, charge_id, destination);
-        state.put(owner, f);
+        let f = payments::application_fee(fee, now, fee_amount, currency, charge_id, &account);
+        // Application fees are the platform's, whoever made the charge.
+        state.put(None, f);
     }
 }
 

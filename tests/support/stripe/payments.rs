@@ -31,10 +31,7 @@ impl PaymentIds {
             charge: new_id("ch"),
             payment_method: new_id("pm"),
             transfer: split.destination.as_ref().map(|_| new_id("tr")),
-            application_fee: split
-                .application_fee_amount
-                .filter(|_| split.destination.is_some())
-                .map(|_| new_id("fee")),
+            application_fee: split.application_fee_amount.map(|_| new_id("fee")),
         }
     }
 }
