@@ -24,11 +24,18 @@ fn code(error: &stripe_shared::ApiErrors) -> String {
 async fn an_express_account_onboards_through_its_single_use_link() {
     let fake = fake().await;
     let client = client(&fake);
+    let mut profile = stripe_connect::account::CreateAccountBusinessProfile::new();
+    profile.name = Some("Acme School".to_owned());
     let account = create_account("teacher@example.com")
+        .business_profile(profile)
         .send(&client)
         .await
         .unwrap();
     assert!(account.id.as_str().starts_with("acct_"));
+    assert_eq!(
+        account.business_profile.as_ref().unwrap().name.as_deref(),
+        Some("Acme School")
+    );
     assert_eq!(account.charges_enabled, Some(false));
     assert_eq!(account.payouts_enabled, Some(false));
     assert_eq!(account.details_submitted, Some(false));
@@ -59,6 +66,16 @@ async fn an_express_account_onboards_through_its_single_use_link() {
     .unwrap();
     assert!(link.url.starts_with(fake.base_url()), "{}", link.url);
     assert_eq!(link.expires_at - link.created, 300);
+    let update = CreateAccountLink::new(account.id.as_str(), CreateAccountLinkType::AccountUpdate)
+        .refresh_url("https://shop.lyceum.test/onboarding/refresh")
+        .return_url("https://shop.lyceum.test/onboarding/done")
+        .send(&client)
+        .await;
+    assert_eq!(
+        stripe_error(update).1.param.as_deref(),
+        Some("type"),
+        "Stripe collects an Express account's updates itself"
+    );
 
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

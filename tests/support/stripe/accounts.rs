@@ -19,7 +19,11 @@ const PARAMS: &[&str] = &[
 ];
 #[rustfmt::skip]
 const IMPLEMENTED: &[&str] = &[
-    "capabilities", "country", "email", "expand", "metadata", "type",
+    "business_profile", "capabilities", "country", "email", "expand", "metadata", "type",
+];
+#[rustfmt::skip]
+const BUSINESS_PROFILE: &[&str] = &[
+    "mcc", "name", "product_description", "support_email", "support_phone", "support_url", "url",
 ];
 #[rustfmt::skip]
 const LINK_PARAMS: &[&str] = &[
@@ -76,10 +80,18 @@ pub fn create(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
             opt_bool(capability, "requested", &format!("{at}[requested]"))?;
         }
     }
+    if let Some(profile) = p.get("business_profile") {
+        known(profile, BUSINESS_PROFILE, "business_profile")?;
+    }
     let metadata = metadata(p, "metadata", "metadata")?;
     let id = objects::new_id("acct");
     let mut account = objects::account(&id, cx.now, p);
     account["metadata"] = json!(metadata);
+    if let Some(given) = p["business_profile"].as_object() {
+        for (key, value) in given {
+            account["business_profile"][key] = value.clone();
+        }
+    }
     cx.state.put(None, account.clone());
     Ok(expanded(cx, account, &expand(p)))
 }
@@ -105,7 +117,21 @@ pub fn create_link(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
         ));
     }
     match req_str(p, "type", "type")? {
-        "account_onboarding" | "account_update" => {}
+        "account_onboarding" => {}
+        "account_update" => {
+            // Stripe collects an Express or Standard account's updates itself.
+            let kind = cx
+                .state
+                .find(account, "account")
+                .map(|s| s.value["type"].clone());
+            if kind.is_some_and(|k| k != "custom") {
+                return Err(ApiError::invalid(
+                    None,
+                    "type",
+                    "Account Links of type `account_update` are only for accounts whose requirements the platform collects (Custom accounts).",
+                ));
+            }
+        }
         other => {
             return Err(ApiError::invalid(
                 None,
