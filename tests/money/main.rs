@@ -15,5 +15,6 @@ mod permutations;
 mod pricing;
 mod reconcile;
 mod replay;
-// mod stripe;
+mod stripe;
+mod stripe_fake;
 mod verification;

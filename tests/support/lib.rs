@@ -23,6 +23,7 @@ pub use serde_json;
 
 pub mod money;
 pub mod staff;
+pub mod stripe;
 pub mod web;
 
 /// Which database a test runs on.
