@@ -45,6 +45,18 @@ pub(crate) fn stripe_amount(money: Money) -> Result<i64, GatewayError> {
     Ok(amount)
 }
 
+/// The platform's fee as Stripe takes it. In three-decimal currencies Stripe's amounts end in
+/// 0, so the fee is rounded down to ten minor units there: the storefront gets the few
+/// minor units more, the buyer pays exactly the price.
+pub(crate) fn application_fee(fee: Money) -> i64 {
+    let amount = fee.amount.get();
+    if fee.currency.exponent() == 3 {
+        amount - amount.rem_euclid(10)
+    } else {
+        amount
+    }
+}
+
 /// Where Stripe sends the buyer after paying: our status page, told the session.
 fn success_url(url: &str) -> String {
     let sep = if url.contains('?') { '&' } else { '?' };
@@ -84,7 +96,7 @@ pub(crate) async fn create(
         ("tenant_id".to_owned(), request.tenant_id.to_string()),
     ]);
     let mut payment = CreateCheckoutSessionPaymentIntentData::new();
-    let fee = stripe_amount(request.split.platform_fee)?;
+    let fee = application_fee(request.split.platform_fee);
     if fee > 0 {
         payment.application_fee_amount = Some(fee);
     }
@@ -158,6 +170,14 @@ mod tests {
             stripe_amount(money(5124, "KWD")),
             Err(GatewayError::Rejected(_))
         ));
+    }
+
+    #[test]
+    fn three_decimal_fees_are_rounded_down_to_tens() {
+        assert_eq!(application_fee(money(512, "KWD")), 510);
+        assert_eq!(application_fee(money(510, "KWD")), 510);
+        assert_eq!(application_fee(money(513, "USD")), 513);
+        assert_eq!(application_fee(money(7, "JPY")), 7);
     }
 
     #[test]
