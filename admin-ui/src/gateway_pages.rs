@@ -67,9 +67,8 @@ where
     }
 }
 
-fn gateway_named(name: &str) -> Result<GatewayId, Response> {
-    name.parse()
-        .map_err(|_| shop::message_page(AppError::NotFound("gateway"), "/"))
+fn no_such_gateway() -> Response {
+    shop::message_page(AppError::NotFound("gateway"), "/")
 }
 
 /// The owner is back from the provider's onboarding: what the provider now says.
@@ -80,9 +79,8 @@ pub async fn onboarding_return(
     Path(gateway): Path<String>,
     Query(query): Query<OnboardingQuery>,
 ) -> Response {
-    let gateway = match gateway_named(&gateway) {
-        Ok(g) => g,
-        Err(page) => return page,
+    let Ok(gateway) = gateway.parse::<GatewayId>() else {
+        return no_such_gateway();
     };
     let (tenant, proof, _) = match owner::<action::Read>(state, req, &query).await {
         Ok(found) => found,
@@ -116,9 +114,8 @@ pub async fn onboarding_refresh(
     Path(gateway): Path<String>,
     Query(query): Query<OnboardingQuery>,
 ) -> Response {
-    let gateway = match gateway_named(&gateway) {
-        Ok(g) => g,
-        Err(page) => return page,
+    let Ok(gateway) = gateway.parse::<GatewayId>() else {
+        return no_such_gateway();
     };
     let (tenant, proof, email) = match owner::<action::Update>(state, req, &query).await {
         Ok(found) => found,

@@ -50,8 +50,8 @@ pub enum ApiTags {
     Admin,
 }
 
-/// All operations, as one tuple for the OpenAPI service.
-pub fn all() -> (
+/// Every `#[OpenApi]` struct, in the document's order.
+pub type Apis = (
     AuthApi,
     AccountApi,
     TenantsApi,
@@ -65,7 +65,10 @@ pub fn all() -> (
     OrdersApi,
     AdminApi,
     CourseAccessDoc,
-) {
+);
+
+/// All operations, as one tuple for the OpenAPI service.
+pub fn all() -> Apis {
     (
         AuthApi,
         AccountApi,
