@@ -8,6 +8,9 @@
 //! 2. Applying `payment_succeeded` webhook events through `pipeline::apply` on PostgreSQL
 //!    versus the same inserts and updates as raw SQL in one transaction per event, in
 //!    alternating batches. Target ≥ 0.50×.
+//! 3. One provider delivery of a payment below HTTP — verify the signature over the raw
+//!    bytes, read the event, apply it — through the Stripe crate versus the sandbox crate, on
+//!    PostgreSQL, real pending orders of each, in alternating batches. Target ≥ 0.80×.
 //!
 //! Tunables (environment): `LYCEUM_BENCH_SECS` (seconds per endpoint and round, 1),
 //! `LYCEUM_BENCH_ROUNDS` (9), `LYCEUM_BENCH_CONCURRENCY` (32), `LYCEUM_BENCH_ORDERS` (orders
@@ -15,6 +18,7 @@
 //! code stays 0, since this is a measurement.
 
 mod breakdown;
+mod gateways;
 mod load;
 mod webhook;
 
@@ -22,6 +26,8 @@ use std::time::{Duration, Instant};
 
 use lyceum_e2e::{Backend, TestApp, spawn_app};
 use reqwest::header::HeaderValue;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
 
 /// Counts heap allocations while [`alloc_count::ON`] is set (diagnostics only; off during the
 /// timed rounds, where it would cost a shared atomic per allocation).
@@ -68,6 +74,7 @@ static ALLOCATOR: alloc_count::Counting = alloc_count::Counting;
 
 const ACCESS_TARGET: f64 = 0.80;
 const PIPELINE_TARGET: f64 = 0.50;
+const STRIPE_TARGET: f64 = 0.80;
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -127,6 +134,8 @@ fn main() {
     println!(
         "     {orders} real pending orders per side, sequential, {batches} alternating batches"
     );
+    println!("  3. a payment delivery (verify + read + apply) through the Stripe crate");
+    println!("     vs the sandbox crate (PostgreSQL): target ≥ {STRIPE_TARGET:.2}×");
     println!("=====================================================================");
 
     let mut summary = Vec::new();
@@ -137,6 +146,9 @@ fn main() {
         let started = Instant::now();
         summary.push(pipeline_vs_raw(orders, batches).await);
         println!("(part 2 took {:.1} s)\n", started.elapsed().as_secs_f64());
+        let started = Instant::now();
+        summary.push(stripe_vs_sandbox(orders, batches).await);
+        println!("(part 3 took {:.1} s)\n", started.elapsed().as_secs_f64());
     });
     // The PostgreSQL test database is dropped by then; nothing else outlives the runtime.
     runtime.shutdown_timeout(Duration::from_secs(5));
@@ -431,6 +443,137 @@ async fn pipeline_vs_raw(orders: usize, batches: usize) -> Outcome {
         detail: format!("pipeline {pipeline_rate:.0} events/s, raw SQL {raw_rate:.0} events/s"),
         ratio: Some(ratio),
         target: PIPELINE_TARGET,
+        note: format!("per-batch ratios {}", per_batch.join(", ")),
+    }
+}
+
+async fn stripe_vs_sandbox(orders: usize, batches: usize) -> Outcome {
+    println!("\n--- 3. a payment delivery: Stripe crate vs sandbox crate, PostgreSQL --");
+    let what = "stripe/sandbox (deliveries/s)";
+    if !lyceum_e2e::postgres_available() {
+        let url = lyceum_e2e::postgres_admin_url();
+        println!("SKIPPED: PostgreSQL is unreachable at {url} (set LYCEUM_TEST_POSTGRES_URL)");
+        return Outcome {
+            what,
+            detail: format!("PostgreSQL unreachable at {url}"),
+            ratio: None,
+            target: STRIPE_TARGET,
+            note: String::new(),
+        };
+    }
+    let fake =
+        lyceum_e2e::stripe::FakeStripe::start(gateways::KEY, vec![gateways::WHSEC.into()]).await;
+    let base = url::Url::parse(fake.base_url()).expect("fake URL");
+    let app = lyceum_e2e::spawn_app_with(Backend::Postgres, |s| {
+        s.gateways.stripe_api_base = Some(base);
+        s.gateways.stripe_secret_key = Some(secrecy::SecretString::from(gateways::KEY));
+        s.gateways.stripe_webhook_secret = Some(secrecy::SecretString::from(gateways::WHSEC));
+        // Both providers side by side in one storefront.
+        s.sandbox_everywhere = true;
+    })
+    .await
+    .expect("PostgreSQL app");
+    fake.set_webhook_target(app.url("/webhooks/stripe"));
+    let shop = app.shop().await;
+    let onboarding = app
+        .post(
+            "/api/v1/tenants/shop/gateways/stripe/onboarding",
+            Some(&shop.owner),
+            serde_json::json!({}),
+        )
+        .await
+        .expect(201);
+    fake.complete_onboarding(onboarding["account_id"].as_str().expect("account"))
+        .await;
+
+    let setup = Instant::now();
+    let stripe_set = gateways::pending_orders(&app, "stripe", "stripe", orders).await;
+    let sandbox_set = gateways::pending_orders(&app, "sbx", "sandbox", orders).await;
+    println!(
+        "setup: {} pending orders (Stripe sessions at the fake, sandbox sessions) in {:.1} s",
+        2 * orders,
+        setup.elapsed().as_secs_f64()
+    );
+    let secret = app.sandbox_secret().await;
+    let warm_stripe = gateways::pending_orders(&app, "warm-stripe", "stripe", 5).await;
+    let warm_sandbox = gateways::pending_orders(&app, "warm-sbx", "sandbox", 5).await;
+    let warm: Vec<_> = warm_stripe
+        .iter()
+        .map(|o| gateways::stripe_delivery(&fake, o))
+        .collect();
+    gateways::receive(&app, lyceum_gateway_core::GatewayId::Stripe, &warm).await;
+    let warm: Vec<_> = warm_sandbox
+        .iter()
+        .map(|o| gateways::sandbox_delivery(o, &secret))
+        .collect();
+    gateways::receive(&app, lyceum_gateway_core::GatewayId::Sandbox, &warm).await;
+
+    let chunk = orders.div_ceil(batches);
+    let (mut stripe_time, mut sandbox_time) = (Duration::ZERO, Duration::ZERO);
+    let mut per_batch = Vec::new();
+    for (batch, (stripe, sandbox)) in stripe_set
+        .chunks(chunk)
+        .zip(sandbox_set.chunks(chunk))
+        .enumerate()
+    {
+        // Signed just before they are received, as a provider does, well inside 300 s.
+        let stripe: Vec<_> = stripe
+            .iter()
+            .map(|o| gateways::stripe_delivery(&fake, o))
+            .collect();
+        let sandbox: Vec<_> = sandbox
+            .iter()
+            .map(|o| gateways::sandbox_delivery(o, &secret))
+            .collect();
+        let (ts, tb) = if batch % 2 == 0 {
+            let ts = gateways::receive(&app, lyceum_gateway_core::GatewayId::Stripe, &stripe).await;
+            let tb =
+                gateways::receive(&app, lyceum_gateway_core::GatewayId::Sandbox, &sandbox).await;
+            (ts, tb)
+        } else {
+            let tb =
+                gateways::receive(&app, lyceum_gateway_core::GatewayId::Sandbox, &sandbox).await;
+            let ts = gateways::receive(&app, lyceum_gateway_core::GatewayId::Stripe, &stripe).await;
+            (ts, tb)
+        };
+        stripe_time += ts;
+        sandbox_time += tb;
+        let (rs, rb) = (
+            stripe.len() as f64 / ts.as_secs_f64(),
+            sandbox.len() as f64 / tb.as_secs_f64(),
+        );
+        println!(
+            "batch {}: stripe {rs:>6.0} deliveries/s, sandbox {rb:>6.0} deliveries/s",
+            batch + 1
+        );
+        per_batch.push(format!("{:.2}", rs / rb));
+    }
+    for (set, gateway) in [(&stripe_set, "stripe"), (&sandbox_set, "sandbox")] {
+        let ids: Vec<Uuid> = set.iter().map(|o| o.id).collect();
+        let paid = lyceum::entities::orders::Entity::find()
+            .filter(lyceum::entities::orders::Column::Id.is_in(ids))
+            .all(&app.state.db)
+            .await
+            .expect("orders")
+            .into_iter()
+            .filter(|o| o.status.as_str() == "paid")
+            .count();
+        assert_eq!(paid, set.len(), "every {gateway} order paid");
+    }
+    let stripe_rate = orders as f64 / stripe_time.as_secs_f64();
+    let sandbox_rate = orders as f64 / sandbox_time.as_secs_f64();
+    let ratio = stripe_rate / sandbox_rate;
+    println!(
+        "overall: stripe {stripe_rate:.0} deliveries/s, sandbox {sandbox_rate:.0} deliveries/s; ratio {ratio:.2} (target ≥ {STRIPE_TARGET:.2}) {}",
+        verdict(ratio, STRIPE_TARGET)
+    );
+    app.stop().await;
+    fake.stop().await;
+    Outcome {
+        what,
+        detail: format!("stripe {stripe_rate:.0}/s, sandbox {sandbox_rate:.0}/s"),
+        ratio: Some(ratio),
+        target: STRIPE_TARGET,
         note: format!("per-batch ratios {}", per_batch.join(", ")),
     }
 }
