@@ -7,7 +7,8 @@
 use std::time::Duration;
 
 use lyceum::services::commerce::reconcile;
-use lyceum_e2e::stripe::{DisputeOutcome, FakeStripe};
+use lyceum_e2e::stripe::fixtures::{self, Values};
+use lyceum_e2e::stripe::{AccountStatus, DisputeOutcome, FakeStripe};
 use lyceum_e2e::{Backend, TestApp, spawn_app_with};
 use reqwest::Method;
 use secrecy::SecretString;
@@ -410,5 +411,93 @@ stripe_tests! {
         fake.flush().await;
         app.wait_for_status(&shop.student, &order, "expired").await;
         assert!(fake.requests().iter().any(|r| r.path == format!("/v1/checkout/sessions/{session}/expire")));
+    }
+
+    async fn delayed_payments_settle_or_fail(app, fake) {
+        let shop = app.shop().await;
+        onboarded(&app, &fake, "shop", &shop.owner).await;
+        let (order, session) = checkout(&app, "shop", &shop.student, "paid").await;
+        // Completed but unpaid (a bank debit on its way): nothing granted yet.
+        let started = fake.pay_async(&session).await;
+        assert!(started.events.iter().all(|e| e.status() == Some(200)));
+        assert_eq!(order_status(&app, "shop", &shop.student, &order).await["status"], "pending");
+        fake.settle_async(&session, true).await;
+        app.wait_for_status(&shop.student, &order, "paid").await;
+        assert_eq!(app.access(Some(&shop.student), "paid").await["access"], true);
+
+        let other = app.buyer("other@example.com").await;
+        let (order, session) = checkout(&app, "shop", &other, "paid").await;
+        fake.pay_async(&session).await;
+        fake.settle_async(&session, false).await;
+        app.wait_for_status(&other, &order, "failed").await;
+        assert_eq!(app.access(Some(&other), "paid").await["access"], false);
+    }
+
+    async fn a_missed_payment_event_is_found_by_the_reconciler(app, fake) {
+        let shop = app.shop().await;
+        onboarded(&app, &fake, "shop", &shop.owner).await;
+        let (order, session) = checkout(&app, "shop", &shop.student, "paid").await;
+        // Stripe cannot reach the platform while the buyer pays.
+        fake.set_webhook_target("http://127.0.0.1:9/unreachable");
+        let paid = fake.pay(&session).await;
+        assert!(paid.events.iter().all(|e| e.status().is_none()), "nothing was delivered");
+        assert_eq!(order_status(&app, "shop", &shop.student, &order).await["status"], "pending");
+        let pass = reconcile::run_once(&app.state, Duration::ZERO).await.unwrap();
+        assert_eq!((pass.asked, pass.events_applied), (1, 1), "{pass:?}");
+        app.wait_for_status(&shop.student, &order, "paid").await;
+        assert_eq!(app.order_row(&order).await.payment_id.as_deref(), Some(paid.payment_intent.as_str()));
+        // Asking again records nothing twice.
+        reconcile::run_once(&app.state, Duration::ZERO).await.unwrap();
+        assert_eq!(app.order_trail(&order).await.0, 1);
+    }
+
+    async fn account_news_keeps_the_storefronts_state(app, fake) {
+        let shop = app.shop().await;
+        let account = onboarded(&app, &fake, "shop", &shop.owner).await;
+        let restricted = AccountStatus {
+            charges_enabled: false,
+            payouts_enabled: false,
+            details_submitted: true,
+            currently_due: vec!["individual.verification.document".to_owned()],
+            past_due: vec!["external_account".to_owned()],
+            disabled_reason: Some("requirements.past_due".to_owned()),
+        };
+        assert_eq!(fake.update_account(&account, restricted).await.status(), Some(200));
+        let stripe = gateway_state(&app, "shop", &shop.owner).await;
+        assert_eq!(stripe["state"], "restricted", "{stripe}");
+        assert_eq!(stripe["requirements"], json!(["external_account", "individual.verification.document"]));
+        let refused = app
+            .post("/api/v1/tenants/shop/checkout", Some(&shop.student), json!({"items": [{"course": "paid", "quantity": 1}]}))
+            .await
+            .expect_problem(409);
+        assert!(refused["detail"].as_str().unwrap().contains("individual.verification.document"), "{refused}");
+        // News of an account no storefront has is answered and changes nothing.
+        let stranger = fake.build_event("account.updated", json!({"id": "acct_Nobody", "object": "account", "charges_enabled": true}), Some("acct_Nobody"));
+        assert_eq!(fake.send_event(stranger).await.status(), Some(200));
+        assert_eq!(gateway_state(&app, "shop", &shop.owner).await["state"], "restricted");
+    }
+
+    async fn every_recorded_event_is_answered_and_read(app, fake) {
+        let shop = app.shop().await;
+        let account = onboarded(&app, &fake, "shop", &shop.owner).await;
+        let (order, session) = checkout(&app, "shop", &shop.student, "paid").await;
+        let paid = fake.pay(&session).await;
+        app.wait_for_status(&shop.student, &order, "paid").await;
+        let values = Values {
+            order_id: order.clone(),
+            tenant_id: shop.tenant_id.to_string(),
+            session_id: session.clone(),
+            payment_intent: paid.payment_intent.clone(),
+            account,
+            ..Values::default()
+        };
+        for name in fixtures::event_names() {
+            let event: Value = serde_json::from_str(&values.fill(&fixtures::raw_event(&name))).unwrap();
+            let sent = fake.send_event(event).await;
+            assert_eq!(sent.status(), Some(200), "{name} answered {:?}", sent.answers);
+        }
+        // The older version's completion is the same payment: recorded, not paid twice.
+        let row = app.order_row(&order).await;
+        assert_eq!(row.paid_amount, 4900, "{row:?}");
     }
 }
