@@ -141,13 +141,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             command: SecretsCommand::Rotate,
         } => {
             let state = crate::AppState::build(settings).await?;
-            let (resealed, total) =
-                lyceum_domain::services::gateway_accounts::reseal_all(&state).await?;
+            let done = lyceum_domain::services::gateway_accounts::reseal_all(&state).await?;
             println!(
-                "resealed {resealed} of {total} stored credentials under key {}",
-                state.sealing.current_key_id()
+                "resealed {} stored credentials under key {} ({} were already)",
+                done.resealed,
+                state.sealing.current_key_id(),
+                done.current
             );
-            Ok(())
+            if done.failed.is_empty() {
+                Ok(())
+            } else {
+                for id in &done.failed {
+                    println!("  does not open with any configured key: gateway account {id}");
+                }
+                anyhow::bail!(
+                    "{} stored credentials open with no configured key; keep the key that sealed them in LYCEUM_SECRETS_PREVIOUS_KEYS",
+                    done.failed.len()
+                )
+            }
         }
     }
 }

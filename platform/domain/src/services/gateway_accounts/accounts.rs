@@ -106,8 +106,9 @@ impl GatewayAccount {
     }
 }
 
-/// What the associated data binds a tenant's sealed credentials to.
-fn seal_context(tenant: TenantId, gateway: GatewayId) -> String {
+/// What a tenant's sealed credentials at `gateway` are bound to (the associated data): a
+/// value sealed for one storefront and provider opens for no other.
+pub fn credentials_context(tenant: TenantId, gateway: GatewayId) -> String {
     format!("gateway_account:{tenant}:{gateway}")
 }
 
@@ -218,7 +219,9 @@ fn seal(
         .collect();
     let clear = zeroize::Zeroizing::new(serde_json::to_vec(&clear)?);
     Ok(Some(
-        state.sealing.seal(&clear, &seal_context(tenant, gateway)),
+        state
+            .sealing
+            .seal(&clear, &credentials_context(tenant, gateway)),
     ))
 }
 
@@ -233,7 +236,7 @@ fn open(state: &AppState, row: &rows::Model) -> AppResult<BTreeMap<String, Secre
         .map_err(|e| AppError::corrupt_field("gateway account", row.id, "gateway", e))?;
     let clear = state
         .sealing
-        .open(sealed, &seal_context(row.tenant_id, gateway))?;
+        .open(sealed, &credentials_context(row.tenant_id, gateway))?;
     let map: BTreeMap<String, String> = serde_json::from_slice(&clear)
         .map_err(|e| AppError::corrupt_field("gateway account", row.id, "sealed_credentials", e))?;
     Ok(map
@@ -598,34 +601,53 @@ pub async fn onboarding(
     Ok(started)
 }
 
-/// Reseals every stored credential under the current key (after a key rotation); returns how
-/// many were resealed and how many there are.
-pub async fn reseal_all(state: &AppState) -> AppResult<(usize, usize)> {
+/// What `reseal_all` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resealed {
+    /// Values sealed by an older key, now sealed by the current one.
+    pub resealed: usize,
+    /// Values already sealed by the current key.
+    pub current: usize,
+    /// Rows whose value opens with no key of the ring (sealed by a key no longer configured,
+    /// or altered): left as they are, for an operator to look at.
+    pub failed: Vec<Uuid>,
+}
+
+/// Reseals every stored credential under the current key (after a key rotation). A value
+/// that does not open is reported, not fatal: the others are still resealed.
+pub async fn reseal_all(state: &AppState) -> AppResult<Resealed> {
     let sealed = rows::Entity::find()
         .filter(rows::Column::SealedCredentials.is_not_null())
         .all(&state.db)
         .await?;
-    let total = sealed.len();
-    let mut resealed = 0;
+    let mut outcome = Resealed::default();
     for row in sealed {
         let Some(value) = &row.sealed_credentials else {
             continue;
         };
         if state.sealing.is_current(value) {
+            outcome.current += 1;
             continue;
         }
         let gateway: GatewayId = row
             .gateway
             .parse()
             .map_err(|e| AppError::corrupt_field("gateway account", row.id, "gateway", e))?;
-        let context = seal_context(row.tenant_id, gateway);
-        let clear = state.sealing.open(value, &context)?;
+        let context = credentials_context(row.tenant_id, gateway);
+        let clear = match state.sealing.open(value, &context) {
+            Ok(clear) => clear,
+            Err(e) => {
+                tracing::error!(row = %row.id, error = %crate::error::report(&e), "a sealed credential does not open; left as it is");
+                outcome.failed.push(row.id);
+                continue;
+            }
+        };
         let mut active: rows::ActiveModel = row.into();
         active.sealed_credentials = Set(Some(state.sealing.seal(&clear, &context)));
         active.update(&state.db).await?;
-        resealed += 1;
+        outcome.resealed += 1;
     }
-    Ok((resealed, total))
+    Ok(outcome)
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@
 mod accounts;
 
 pub use accounts::{
-    GatewayAccount, account_for, checkout_account, configure, disable, list, offered, onboarding,
-    owns_seller_account, record_status, refresh_status, reseal_all,
+    GatewayAccount, Resealed, account_for, checkout_account, configure, credentials_context,
+    disable, list, offered, onboarding, owns_seller_account, record_status, refresh_status,
+    reseal_all,
 };
