@@ -21,7 +21,7 @@ pub async fn access_steps(app: &TestApp, token: &str) {
         .await
         .expect("token")
         .expect("known token");
-    let principal = Principal::User(user.id.into());
+    let principal = Principal::User(user.id);
     let tenant = tenants::find_selling(state, "shop").await.expect("tenant");
     let course = courses::find_cached(state, &tenant, "paid")
         .await

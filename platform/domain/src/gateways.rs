@@ -7,8 +7,6 @@
 
 use std::collections::BTreeMap;
 
-use uuid::Uuid;
-
 use lyceum_gateway_core::{
     Acknowledgement, Capabilities, CheckoutRequest, CheckoutSession, GatewayError, GatewayEvent,
     GatewayId, PaymentGateway, PaymentLookup, RefundAccepted, RefundRequest, TenantAccount,
@@ -18,6 +16,7 @@ use lyceum_gateway_sandbox::{DeliveryOptions, Sandbox, SandboxConfig};
 
 use crate::config::Settings;
 use crate::error::{AppError, AppResult};
+use crate::ids::TenantId;
 
 /// One configured provider.
 #[derive(Clone)]
@@ -141,7 +140,7 @@ impl Gateways {
     /// account, which each gateway reads from its configuration, so this is always the empty
     /// account. Per-tenant accounts (stored encrypted, decrypted here) arrive with the first
     /// real provider, and change this function only.
-    pub fn account_for(&self, _gateway: GatewayId, _tenant: Option<Uuid>) -> TenantAccount {
+    pub fn account_for(&self, _gateway: GatewayId, _tenant: Option<TenantId>) -> TenantAccount {
         TenantAccount::default()
     }
 

@@ -95,7 +95,7 @@ impl LearningApi {
                 tenant.domain(),
             )
             .await?;
-        let link = content::issue(state, &proof, &tenant, *lesson).await?;
+        let link = content::issue(state, &proof, &tenant, lesson.0.into()).await?;
         Ok(ContentResponse::Ok(Json(ContentLink {
             url: link.url,
             expires_at: link.expires_at,
@@ -147,7 +147,7 @@ async fn access_answer(req: &Request) -> AppResult<Vec<u8>> {
         .authorize::<resource::Access, action::Read>(&state.db, &principal, tenant.domain())
         .await?;
     let course = courses::find_cached(state, &tenant, course).await?;
-    let decision = access::decide(state, user.map(Into::into), &course).await?;
+    let decision = access::decide(state, user, &course).await?;
     if !course.published && !decision.access {
         // Drafts stay hidden; a course taken off the catalog stays open to its buyers.
         return Err(AppError::NotFound("course"));

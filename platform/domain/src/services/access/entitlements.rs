@@ -207,12 +207,12 @@ pub async fn reconcile_lines(
         let key = AccessKey {
             tenant: tenant_id,
             user: buyer_id,
-            course: line.course_id.into(),
+            course: line.course_id,
         };
         match existing {
             Some(e) if e.status == wanted => {}
             Some(e) => {
-                let id = EntitlementId::from(e.id);
+                let id = e.id;
                 let mut active: entitlements::ActiveModel = e.into();
                 active.status = Set(wanted);
                 active.updated_at = Set(now());
@@ -231,9 +231,9 @@ pub async fn reconcile_lines(
                 let granted_at = paid_at.unwrap_or_else(now);
                 let id = EntitlementId::new_v7();
                 entitlements::ActiveModel {
-                    id: Set(id.into()),
-                    tenant_id: Set(tenant_id.into()),
-                    user_id: Set(buyer_id.into()),
+                    id: Set(id),
+                    tenant_id: Set(tenant_id),
+                    user_id: Set(buyer_id),
                     course_id: Set(line.course_id),
                     source: Set(EntitlementSource::Purchase),
                     order_line_id: Set(Some(line.id)),

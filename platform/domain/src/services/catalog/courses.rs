@@ -7,11 +7,11 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder,
 };
-use uuid::Uuid;
 
 use super::{Course, CourseDescription, CourseTitle, Curriculum};
 use crate::entities::courses;
 use crate::error::{AppError, AppResult, is_unique_violation};
+use crate::ids::CourseId;
 use crate::services::invalidation::Invalidations;
 use crate::services::now;
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
@@ -74,8 +74,8 @@ pub async fn create(
     let access_days = check_access_days(input.access_days)?;
     let at = now();
     let inserted = courses::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        tenant_id: Set(tenant.id.into_uuid()),
+        id: Set(CourseId::new_v7()),
+        tenant_id: Set(tenant.id),
         slug: Set(input.slug.as_str().to_owned()),
         title: Set(input.title.into_inner()),
         description: Set(input.description.into_inner()),
@@ -110,7 +110,7 @@ pub async fn update(
     ensure_covers(auth, tenant)?;
     let course = find(&state.db, tenant, slug).await?;
     let mut active = courses::ActiveModel {
-        id: Set(course.id.into()),
+        id: Set(course.id),
         updated_at: Set(now()),
         ..Default::default()
     };
@@ -129,7 +129,7 @@ pub async fn update(
     }
     let updated = active.update(&state.db).await?.try_into();
     state
-        .invalidate(Invalidations::course(tenant.id.into_uuid(), slug))
+        .invalidate(Invalidations::course(tenant.id, slug))
         .await;
     updated
 }
@@ -146,7 +146,7 @@ pub async fn set_published(
     let course = find(&state.db, tenant, slug).await?;
     let at = now();
     let updated = courses::ActiveModel {
-        id: Set(course.id.into()),
+        id: Set(course.id),
         published: Set(published),
         published_at: Set(if published {
             course.published_at.or(Some(at))
@@ -160,7 +160,7 @@ pub async fn set_published(
     .await?;
     // After the write, not before: a storefront read in between would cache the old state.
     state
-        .invalidate(Invalidations::course(tenant.id.into_uuid(), slug))
+        .invalidate(Invalidations::course(tenant.id, slug))
         .await;
     updated.try_into()
 }
@@ -218,7 +218,7 @@ pub async fn find_cached(
     tenant: &Tenant,
     slug: &str,
 ) -> AppResult<std::sync::Arc<Course>> {
-    let key = (tenant.id.into_uuid(), slug.to_owned());
+    let key = (tenant.id, slug.to_owned());
     crate::state::cached(&state.caches.courses, &key, |(_, slug)| async move {
         find(&state.db, tenant, &slug)
             .await
