@@ -17,6 +17,7 @@ use crate::render::{error_page, page, render};
 use crate::{shop, signin};
 use lyceum_domain::error::{AppError, AppResult};
 use lyceum_domain::ids::OrderId;
+use lyceum_domain::services::access;
 use lyceum_domain::services::accounts::SessionScope;
 use lyceum_domain::services::catalog::public::{self, CatalogQuery};
 use lyceum_domain::services::commerce::OrderStatus;
@@ -281,14 +282,16 @@ async fn course_detail(
         .collect();
     let course = &detail.course;
     let viewer = shop::viewer(state, req, shop.scope()).await;
-    let owned = match &viewer {
-        Some(v) => {
-            lyceum_domain::services::access::decide(state, Some(v.user.id), course)
-                .await?
-                .access
-        }
-        None => course.is_free(),
-    };
+    // Whether the viewer may study it, asked as the API's access check asks it: under the
+    // viewer's own proof (a visitor's is anonymous, and opens the published free courses).
+    let principal = viewer
+        .as_ref()
+        .map_or(Principal::Anonymous, |v| Principal::User(v.user.id));
+    let learner = state
+        .policy
+        .authorize::<resource::Access, action::Read>(&state.db, &principal, tenant.domain())
+        .await?;
+    let owned = access::decide(state, &learner, course).await?.access;
     render(
         "course.html",
         context! {

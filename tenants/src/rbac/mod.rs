@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 pub use action::Verb;
 pub use grant::{Grant, Role, UnknownRole};
-pub use resource::Resource;
+pub use resource::{ReadsCourses, Resource};
 
 /// An error of the casbin engine.
 pub type EngineError = casbin::Error;

@@ -8,6 +8,7 @@
 use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Duration, Utc};
+use lyceum_tenants::rbac::{Authorized, ReadsCourses, action};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
@@ -19,6 +20,7 @@ use crate::ids::{CourseId, EntitlementId, OrderId, TenantId, UserId};
 use crate::services::catalog::Course;
 use crate::services::commerce::state::Access;
 use crate::services::now;
+use crate::services::tenancy::tenants::ensure_covers_id;
 use crate::state::AppState;
 
 /// Why someone has access.
@@ -78,17 +80,21 @@ pub struct AccessKey {
     pub course: CourseId,
 }
 
-/// Whether `user` may study `course` now.
+/// Whether the one `auth` was given to may study `course` now: the decision is always about
+/// the proof's principal (anonymous callers get free courses only), and the proof must be a
+/// learner's read (of access, content or the catalog; see [`ReadsCourses`]) covering the
+/// course's storefront, else 403 as for any proof used on another tenant.
 ///
 /// A free course is free to study only while it is published: a draft priced at zero is
 /// unfinished work, and answering `free` for it would serve its content and confirm its slug
 /// to anyone who guesses it. Entitlements (a course once sold, then made free and taken off
 /// the catalog) still count.
-pub async fn decide(
+pub async fn decide<R: ReadsCourses>(
     state: &AppState,
-    user: Option<UserId>,
+    auth: &Authorized<R, action::Read>,
     course: &Course,
 ) -> AppResult<Decision> {
+    ensure_covers_id(auth, course.tenant_id)?;
     if course.is_free() && course.published {
         return Ok(Decision {
             access: true,
@@ -96,7 +102,7 @@ pub async fn decide(
             expires_at: None,
         });
     }
-    let Some(user) = user else {
+    let Some(user) = auth.user_id() else {
         return Ok(Decision::DENIED);
     };
     let key = AccessKey {

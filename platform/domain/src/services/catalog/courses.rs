@@ -2,7 +2,7 @@
 
 use lyceum_gateway_core::Money;
 use lyceum_tenants::Slug;
-use lyceum_tenants::rbac::{Authorized, action, resource};
+use lyceum_tenants::rbac::{Authorized, ReadsCourses, action, resource};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder,
@@ -195,8 +195,8 @@ pub async fn get_for_staff(
 }
 
 /// The course with this slug in this tenant, drafts included, for services that already hold
-/// a proof (checkout, curriculum); handlers read courses through [`get_for_staff`] or
-/// [`super::public::get`], which take one.
+/// a proof (checkout, curriculum); handlers read courses through [`get_for_staff`],
+/// [`super::public::get`] or [`find_cached`], which take one.
 pub(crate) async fn find(
     conn: &impl ConnectionTrait,
     tenant: &Tenant,
@@ -212,12 +212,16 @@ pub(crate) async fn find(
 }
 
 /// A course by slug (published or not), from a short-lived cache: the access check's hot path
-/// reads it on every request.
-pub async fn find_cached(
+/// reads it on every request. The caller holds a learner's read of the tenant (access, content
+/// or catalog; see [`ReadsCourses`]): whether a draft is shown is the caller's decision, made
+/// with [`access::decide`](crate::services::access::decide) under the same proof.
+pub async fn find_cached<R: ReadsCourses>(
     state: &AppState,
+    auth: &Authorized<R, action::Read>,
     tenant: &Tenant,
     slug: &str,
 ) -> AppResult<std::sync::Arc<Course>> {
+    ensure_covers(auth, tenant)?;
     let key = (tenant.id, slug.to_owned());
     crate::state::cached(&state.caches.courses, &key, |(_, slug)| async move {
         find(&state.db, tenant, &slug)

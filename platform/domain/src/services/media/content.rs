@@ -5,7 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, KeyInit, Mac};
-use lyceum_tenants::rbac::{Authorized, action, resource};
+use lyceum_tenants::rbac::{Authorized, Domain, Principal, action, resource};
 use object_store::path::Path;
 use object_store::{GetOptions, GetRange};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
@@ -153,7 +153,7 @@ pub async fn issue(
     // The link is signed for the one the proof was given to.
     let user = auth.user_id();
     let (lesson, course) = lesson_of(state, tenant.id, lesson_id).await?;
-    let decision = access::decide(state, user, &course).await?;
+    let decision = access::decide(state, auth, &course).await?;
     if !course.published && !decision.access {
         // Drafts stay hidden; a course taken off the catalog stays open to its buyers.
         return Err(AppError::NotFound("lesson"));
@@ -194,6 +194,10 @@ pub async fn issue(
 
 /// The content behind a signed URL, if it is intact, unexpired, and its user still has
 /// access; every successful fetch is logged.
+///
+/// The link itself is no permission: the policy is asked again, for the user and storefront
+/// its claims name, and the access decision is made under that proof. A denial is the same
+/// 403 as an altered link.
 #[tracing::instrument(skip_all, fields(tenant.id = tracing::field::Empty, user.id = tracing::field::Empty))]
 pub async fn fetch(state: &AppState, token: &str, address: Option<String>) -> AppResult<Content> {
     let denied = || AppError::Forbidden("this link is expired, altered or no longer valid".into());
@@ -203,10 +207,23 @@ pub async fn fetch(state: &AppState, token: &str, address: Option<String>) -> Ap
     if let Some(user) = claims.user {
         span.record("user.id", tracing::field::display(user));
     }
+    let principal = claims.user.map_or(Principal::Anonymous, Principal::User);
+    let proof = state
+        .policy
+        .authorize::<resource::Content, action::Read>(
+            &state.db,
+            &principal,
+            Domain::Tenant(claims.tenant),
+        )
+        .await
+        .map_err(|e| match e {
+            AppError::Unauthenticated(_) | AppError::Forbidden(_) => denied(),
+            other => other,
+        })?;
     let (lesson, course) = lesson_of(state, claims.tenant, claims.lesson)
         .await
         .map_err(|_| denied())?;
-    if !lesson.free_preview && !access::decide(state, claims.user, &course).await?.access {
+    if !lesson.free_preview && !access::decide(state, &proof, &course).await?.access {
         return Err(denied());
     }
     content_fetches::ActiveModel {

@@ -408,7 +408,15 @@ pub fn ensure_covers<R: lyceum_tenants::rbac::Resource, A: lyceum_tenants::rbac:
     auth: &Authorized<R, A>,
     tenant: &Tenant,
 ) -> AppResult<()> {
-    if auth.covers_tenant(tenant.id) {
+    ensure_covers_id(auth, tenant.id)
+}
+
+/// [`ensure_covers`] for a tenant known by its id only (a course's, a signed link's).
+pub fn ensure_covers_id<R: lyceum_tenants::rbac::Resource, A: lyceum_tenants::rbac::Verb>(
+    auth: &Authorized<R, A>,
+    tenant: TenantId,
+) -> AppResult<()> {
+    if auth.covers_tenant(tenant) {
         Ok(())
     } else {
         Err(AppError::Forbidden(
