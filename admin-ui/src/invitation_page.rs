@@ -49,7 +49,7 @@ pub async fn accept(
         let user = shop::form_user(state, req, &form.csrf, SessionScope::Platform).await?;
         let proof = crate::own_account::<action::Update>(
             state,
-            &lyceum_tenants::rbac::Principal::User(user.id.into()),
+            &lyceum_tenants::rbac::Principal::User(user.id),
         )
         .await?;
         invitations::accept(state, &proof, &token).await

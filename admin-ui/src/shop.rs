@@ -9,11 +9,11 @@ use poem::http::StatusCode;
 use poem::web::{Data, Form, Html, Redirect};
 use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::context::{scope_of, shop_of};
 use crate::render;
 use lyceum_domain::error::AppError;
+use lyceum_domain::ids::LessonId;
 use lyceum_domain::services::accounts::{self, CurrentUser, SessionScope};
 use lyceum_domain::services::commerce::checkout::{self, Input, Item};
 use lyceum_domain::services::media::content;
@@ -104,7 +104,7 @@ pub async fn buy(
             .policy
             .authorize::<resource::Checkout, action::Create>(
                 &state.db,
-                &Principal::User(user.id.into()),
+                &Principal::User(user.id),
                 shop.tenant.domain(),
             )
             .await?;
@@ -133,7 +133,7 @@ pub async fn open_lesson(req: &Request, Data(state): Data<&Arc<AppState>>) -> Re
     };
     let Some(lesson) = req
         .raw_path_param("lesson")
-        .and_then(|l| l.parse::<Uuid>().ok())
+        .and_then(|l| l.parse::<LessonId>().ok())
     else {
         return render::error_page(AppError::NotFound("lesson"));
     };
@@ -142,9 +142,7 @@ pub async fn open_lesson(req: &Request, Data(state): Data<&Arc<AppState>>) -> Re
     } else {
         shop.base.clone()
     };
-    let user = viewer(state, req, shop.scope())
-        .await
-        .map(|v| v.user.id.into_uuid());
+    let user = viewer(state, req, shop.scope()).await.map(|v| v.user.id);
     let result = async {
         let proof = state
             .policy

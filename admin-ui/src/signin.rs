@@ -19,6 +19,7 @@ use super::shop::{self, urlencode};
 use crate::render::render_page;
 use lyceum_domain::domain::{Email, Password};
 use lyceum_domain::error::AppError;
+use lyceum_domain::ids::UserId;
 use lyceum_domain::services::accounts::handoffs;
 use lyceum_domain::services::accounts::{
     self, IssuedSession, PersonName, Registration, SessionScope,
@@ -327,7 +328,7 @@ async fn signed_in(
     let target = match (site_named(state, to.site).await, to.browser_state) {
         (Some(site), Some(nonce)) => {
             match accounts::session_user(state, &session.cookie, SessionScope::Platform).await {
-                Ok(Some((user, _))) => handoff_url(state, user.id.into(), &site, nonce, next).await,
+                Ok(Some((user, _))) => handoff_url(state, user.id, &site, nonce, next).await,
                 _ => Err(AppError::Unauthenticated(
                     "the session has expired; sign in again",
                 )),
@@ -351,7 +352,7 @@ async fn signed_in(
 
 async fn handoff_url(
     state: &AppState,
-    user_id: uuid::Uuid,
+    user_id: UserId,
     site: &StorefrontHost,
     browser_state: &str,
     next: &str,
@@ -455,7 +456,7 @@ pub async fn handoff_consent(
                 "start from the storefront's sign-in",
             ));
         }
-        handoff_url(state, user.id.into(), &site, &form.state, &next).await
+        handoff_url(state, user.id, &site, &form.state, &next).await
     }
     .await;
     match result {

@@ -16,6 +16,8 @@ use crate::context::{Shop, shop_of};
 use crate::render::{error_page, page, render};
 use crate::{shop, signin};
 use lyceum_domain::error::{AppError, AppResult};
+use lyceum_domain::ids::OrderId;
+use lyceum_domain::services::access;
 use lyceum_domain::services::accounts::SessionScope;
 use lyceum_domain::services::catalog::public::{self, CatalogQuery};
 use lyceum_domain::services::commerce::OrderStatus;
@@ -92,7 +94,7 @@ struct StatusQuery {
 async fn order_status(
     req: &Request,
     Data(state): Data<&Arc<AppState>>,
-    Path((order_id, outcome)): Path<(uuid::Uuid, String)>,
+    Path((order_id, outcome)): Path<(OrderId, String)>,
     Query(query): Query<StatusQuery>,
 ) -> Response {
     let by_token = match query.t.as_deref() {
@@ -110,7 +112,7 @@ async fn order_status(
     };
     let pending = order.status == OrderStatus::Pending;
     let message = status_message(order.status, outcome == "cancelled");
-    let tenant_base = match tenants::find_by_id(state, order.tenant_id.into()).await {
+    let tenant_base = match tenants::find_by_id(state, order.tenant_id).await {
         Ok(tenant) => storefront_link(state, &tenant),
         Err(e) => return error_page(e),
     };
@@ -136,13 +138,13 @@ async fn order_status(
 async fn own_order(
     state: &AppState,
     req: &Request,
-    order_id: uuid::Uuid,
+    order_id: OrderId,
 ) -> AppResult<Option<orders::Order>> {
     let Some(buyer) = shop::viewer(state, req, SessionScope::Platform).await else {
         return Ok(None);
     };
     let Ok(proof) =
-        crate::own_account::<action::Read>(state, &Principal::User(buyer.user.id.into())).await
+        crate::own_account::<action::Read>(state, &Principal::User(buyer.user.id)).await
     else {
         return Ok(None);
     };
@@ -282,14 +284,16 @@ async fn course_detail(
         .collect();
     let course = &detail.course;
     let viewer = shop::viewer(state, req, shop.scope()).await;
-    let owned = match &viewer {
-        Some(v) => {
-            lyceum_domain::services::access::decide(state, Some(v.user.id), course)
-                .await?
-                .access
-        }
-        None => course.is_free(),
-    };
+    // Whether the viewer may study it, asked as the API's access check asks it: under the
+    // viewer's own proof (a visitor's is anonymous, and opens the published free courses).
+    let principal = viewer
+        .as_ref()
+        .map_or(Principal::Anonymous, |v| Principal::User(v.user.id));
+    let learner = state
+        .policy
+        .authorize::<resource::Access, action::Read>(&state.db, &principal, tenant.domain())
+        .await?;
+    let owned = access::decide(state, &learner, course).await?.access;
     render(
         "course.html",
         context! {

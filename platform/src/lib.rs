@@ -22,7 +22,7 @@ pub use lyceum_admin_ui as pages;
 #[cfg(feature = "test-entities")]
 pub use lyceum_domain::entities;
 pub use lyceum_domain::{
-    config, db, demo, domain, error, gateways, io, metrics, sealing, services, state, storage,
+    config, db, demo, domain, error, gateways, ids, io, metrics, sealing, services, state, storage,
     telemetry,
 };
 pub use lyceum_http as http;

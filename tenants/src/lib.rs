@@ -8,7 +8,9 @@
 //!   [`rbac::Authorizer::authorize`] and gets an [`rbac::Authorized`] proof back.
 //!
 //! This crate knows nothing of the database: the platform loads the persisted grants and hands
-//! them to the authorizer.
+//! them to the authorizer. Principals and domains name users and tenants by the typed ids of
+//! `lyceum-kernel` (`UserId`, `TenantId`), the same the domain's rows carry; they become
+//! casbin's `user:<uuid>` and `tenant:<uuid>` strings only inside [`rbac`].
 
 pub mod host;
 pub mod rbac;

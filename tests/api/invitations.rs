@@ -138,7 +138,7 @@ db_tests! {
         let members = app.get("/api/v1/tenants/school/members", Some(&owner)).await.expect(200);
         assert!(members.as_array().unwrap().iter().any(|m| m["email"] == "new.editor@example.com" && m["role"] == "editor"), "{members}");
         let row = staff_invitations::Entity::find().one(&app.state.db).await.unwrap().unwrap();
-        assert_eq!((row.accepted_by, row.pending_email), (Some(invitee_id), None));
+        assert_eq!((row.accepted_by, row.pending_email), (Some(invitee_id.into()), None));
         assert!(row.accepted_at.is_some());
         // A link works once, and accepted invitations leave the pending list.
         assert_eq!(problem(&accept(&app, &token, &invitee).await.expect_problem(404)), problem(&unknown));

@@ -21,14 +21,14 @@ db_tests! {
         // Even a storefront that got such a name before it was reserved is not served under it:
         // `www.{base domain}` stays the platform's front page.
         tenants::ActiveModel {
-            id: Set(uuid::Uuid::now_v7()),
+            id: Set(uuid::Uuid::now_v7().into()),
             slug: Set("www".into()),
             name: Set("Impostor".into()),
             currency: Set("USD".into()),
             status: Set(tenants::StoredTenantStatus::Active),
             fee_bps: Set(None),
             custom_domain: Set(None),
-            owner_id: Set(user_id),
+            owner_id: Set(user_id.into()),
             created_at: Set(chrono::Utc::now()),
             approved_at: Set(Some(chrono::Utc::now())),
             pending_domain: Set(None),

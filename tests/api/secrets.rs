@@ -51,7 +51,7 @@ mod sealed {
             let sealed = app.state.sealing.seal(clear, &credentials_context(tenant.into(), gateway));
             let now = chrono::Utc::now();
             let row = gateway_accounts::ActiveModel {
-                id: Set(Uuid::now_v7()),
+                id: Set(lyceum::ids::GatewayAccountId::new_v7()),
                 tenant_id: Set(tenant.into()),
                 gateway: Set(gateway.as_str().to_owned()),
                 enabled: Set(true),
@@ -82,7 +82,7 @@ mod sealed {
             let other_owner = app.active_tenant("other", "other@example.com", &admin).await;
             let other: Uuid = app.get("/api/v1/tenants/other", Some(&other_owner)).await.expect(200)["id"].as_str().unwrap().parse().unwrap();
             let mut moved: gateway_accounts::ActiveModel = row.clone().into();
-            moved.id = Set(Uuid::now_v7());
+            moved.id = Set(lyceum::ids::GatewayAccountId::new_v7());
             moved.tenant_id = Set(other.into());
             moved.insert(&app.state.db).await.unwrap();
             assert!(account_for(&app.state, gateway, other.into()).await.is_err(), "bound to its storefront");

@@ -66,14 +66,14 @@ pub async fn pending_orders(
 /// The sandbox's signed `payment.succeeded` for `order`.
 pub fn sandbox_delivery(order: &orders::Model, secret: &str) -> Delivery {
     let body = TestApp::sandbox_event(
-        &format!("evt_bench_sbx_{}", order.id.simple()),
+        &format!("evt_bench_sbx_{}", order.id.into_uuid().simple()),
         "payment.succeeded",
         &order.id.to_string(),
-        order.tenant_id,
+        order.tenant_id.into_uuid(),
         order.session_ref.as_deref().unwrap(),
         order.total_amount,
         &order.currency,
-        json!({"payment_id": format!("sbp_bench_{}", order.id.simple())}),
+        json!({"payment_id": format!("sbp_bench_{}", order.id.into_uuid().simple())}),
     );
     let header =
         signature::sign(&[secret.as_bytes()], chrono::Utc::now().timestamp(), &body).unwrap();
@@ -90,7 +90,7 @@ pub fn stripe_delivery(fake: &FakeStripe, order: &orders::Model) -> Delivery {
     let mut object = fake.object(session).expect("the session at the fake");
     object["status"] = json!("complete");
     object["payment_status"] = json!("paid");
-    object["payment_intent"] = json!(format!("pi_bench_{}", order.id.simple()));
+    object["payment_intent"] = json!(format!("pi_bench_{}", order.id.into_uuid().simple()));
     let event = fake.build_event("checkout.session.completed", object, None);
     let body = serde_json::to_vec(&event).unwrap();
     let header =

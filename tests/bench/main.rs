@@ -549,7 +549,7 @@ async fn stripe_vs_sandbox(orders: usize, batches: usize) -> Outcome {
         per_batch.push(format!("{:.2}", rs / rb));
     }
     for (set, gateway) in [(&stripe_set, "stripe"), (&sandbox_set, "sandbox")] {
-        let ids: Vec<Uuid> = set.iter().map(|o| o.id).collect();
+        let ids: Vec<Uuid> = set.iter().map(|o| o.id.into_uuid()).collect();
         let paid = lyceum::entities::orders::Entity::find()
             .filter(lyceum::entities::orders::Column::Id.is_in(ids))
             .all(&app.state.db)

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use lyceum::entities::{entitlements, order_audit, order_lines, orders, outbox, payment_events};
+use lyceum::ids::{OrderId, UserId};
 use lyceum::services::commerce::OrderStatus;
 use lyceum::services::commerce::pipeline::{self, Applied, Source};
 use lyceum_e2e::TestApp;
@@ -51,13 +52,13 @@ pub async fn pending_orders(app: &TestApp, prefix: &str, n: usize) -> Vec<orders
 pub fn succeeded(order: &orders::Model, tag: &str) -> GatewayEvent {
     let usd = Currency::parse(&order.currency).expect("currency");
     GatewayEvent {
-        provider_event_id: format!("evt_bench_{tag}_{}", order.id.simple()),
+        provider_event_id: format!("evt_bench_{tag}_{}", order.id.into_uuid().simple()),
         kind: EventKind::PaymentSucceeded,
-        order_id: order.id,
-        tenant_id: Some(order.tenant_id),
+        order_id: order.id.into(),
+        tenant_id: Some(order.tenant_id.into()),
         seller_account: None,
         session_ref: order.session_ref.clone(),
-        provider_payment_id: format!("sbp_bench_{}", order.id.simple()),
+        provider_payment_id: format!("sbp_bench_{}", order.id.into_uuid().simple()),
         refund_id: None,
         dispute_id: None,
         amount: Money::new(order.total_amount, usd).expect("money"),
@@ -306,7 +307,7 @@ async fn raw_apply(db: &DatabaseConnection, event: &GatewayEvent) -> Result<(), 
 /// one recorded event, one audit row, one receipt and no pending key left.
 pub async fn verify(app: &TestApp, set: &[orders::Model], what: &str) {
     let db = &app.state.db;
-    let ids: Vec<Uuid> = set.iter().map(|o| o.id).collect();
+    let ids: Vec<OrderId> = set.iter().map(|o| o.id).collect();
     let n = set.len() as u64;
     let rows = orders::Entity::find()
         .filter(orders::Column::Id.is_in(ids.clone()))
@@ -340,7 +341,7 @@ pub async fn verify(app: &TestApp, set: &[orders::Model], what: &str) {
                 && e.source == entitlements::EntitlementSource::Purchase),
         "{what}: entitlements active"
     );
-    let buyers: HashSet<Uuid> = set.iter().map(|o| o.buyer_id).collect();
+    let buyers: HashSet<UserId> = set.iter().map(|o| o.buyer_id).collect();
     assert!(
         ents.iter().all(|e| buyers.contains(&e.user_id)),
         "{what}: entitlements belong to the buyers"

@@ -68,4 +68,52 @@ db_tests! {
         let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
         assert!(metrics.contains(r#"operation="get_course_access""#), "{metrics}");
     }
+
+    async fn a_decision_is_made_under_a_proof_for_whom_it_names_and_where(app) {
+        use lyceum::error::AppError;
+        use lyceum::ids::{TenantId, UserId};
+        use lyceum::services::access;
+        use lyceum::services::catalog::courses;
+        use lyceum::services::tenancy::tenants;
+        use lyceum_tenants::rbac::{Domain, Principal, action, resource};
+
+        let shop = app.shop().await;
+        app.buy(&shop.student, "paid").await;
+        let state = &app.state;
+        let tenant = tenants::find_selling(state, "shop").await.unwrap();
+        let ask = |principal: Principal, domain: Domain| async move {
+            state.policy.authorize::<resource::Access, action::Read>(&state.db, &principal, domain).await.unwrap()
+        };
+        let buyer = ask(Principal::User(UserId::from(shop.student_id)), tenant.domain()).await;
+        let course = courses::find_cached(state, &buyer, &tenant, "paid").await.unwrap();
+        assert!(access::decide(state, &buyer, &course).await.unwrap().access);
+        // The decision is about the proof's principal: a visitor's proof opens no paid course.
+        let visitor = ask(Principal::Anonymous, tenant.domain()).await;
+        assert!(!access::decide(state, &visitor, &course).await.unwrap().access);
+        // The buyer's proof for another storefront reads nothing here.
+        let elsewhere = ask(Principal::User(UserId::from(shop.student_id)), Domain::Tenant(TenantId::new_v7())).await;
+        assert!(matches!(courses::find_cached(state, &elsewhere, &tenant, "paid").await, Err(AppError::Forbidden(_))));
+        assert!(matches!(access::decide(state, &elsewhere, &course).await, Err(AppError::Forbidden(_))));
+    }
+
+    async fn a_signed_link_is_fetched_under_the_policy_of_now(app) {
+        use lyceum::ids::UserId;
+        use lyceum::services::tenancy::policy::Policy;
+        use lyceum_tenants::rbac::{Domain, Grant, Role};
+        use sea_orm::TransactionTrait;
+
+        let shop = app.shop().await;
+        app.buy(&shop.student, "paid").await;
+        let link = app.get(&format!("/api/v1/tenants/shop/lessons/{}/content", shop.lesson), Some(&shop.student)).await.expect(200);
+        let url = link["url"].as_str().unwrap().to_owned();
+        assert_eq!(app.client.get(&url).send().await.unwrap().status(), 200);
+        // The link names the buyer; once the buyer may no longer read content at all, the
+        // fetch is refused although the link is intact and the purchase stands.
+        let student = Grant::new(UserId::from(shop.student_id), Role::Student, Domain::Platform);
+        let txn = app.state.db.begin().await.unwrap();
+        let revoked = Policy::delete_grant(&txn, &student).await.unwrap();
+        txn.commit().await.unwrap();
+        app.state.invalidate(revoked).await;
+        assert_eq!(app.client.get(&url).send().await.unwrap().status(), 403);
+    }
 }

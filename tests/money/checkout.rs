@@ -103,7 +103,7 @@ db_tests! {
         // card, so a late payment can still arrive.
         let expiry = lyceum::services::commerce::checkout::local_event_for(
             first_id.parse().unwrap(),
-            shop.tenant_id,
+            shop.tenant_id.into(),
             lyceum_gateway_core::Currency::parse("USD").unwrap(),
             lyceum_gateway_core::EventKind::PaymentExpired,
             "expired",

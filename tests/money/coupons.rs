@@ -124,8 +124,8 @@ async fn abandoned_checkouts_give_their_coupon_use_back(backend: Backend) {
     let payment = GatewayEvent {
         provider_event_id: "evt_late_payment_again".to_owned(),
         kind: EventKind::PaymentSucceeded,
-        order_id: row.id,
-        tenant_id: Some(row.tenant_id),
+        order_id: row.id.into(),
+        tenant_id: Some(row.tenant_id.into()),
         seller_account: None,
         session_ref: row.session_ref.clone(),
         provider_payment_id: row.payment_id.clone().unwrap(),

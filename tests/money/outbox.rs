@@ -82,8 +82,8 @@ async fn an_unknown_kind_blocks_nothing(backend: Backend) {
     let unknown = uuid::Uuid::now_v7();
     let past = chrono::Utc::now() - chrono::Duration::minutes(5);
     outbox::Entity::insert(outbox::ActiveModel {
-        id: Set(unknown),
-        tenant_id: Set(Some(shop.tenant_id)),
+        id: Set(unknown.into()),
+        tenant_id: Set(Some(shop.tenant_id.into())),
         kind: Set(outbox::OutboxKind::PurchaseReceipt),
         dedupe_key: Set(format!("from-a-newer-build:{unknown}")),
         payload: Set(serde_json::json!({ "to": "someone@example.com" })),

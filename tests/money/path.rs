@@ -146,8 +146,8 @@ db_tests! {
         let account = lyceum::services::gateway_accounts::account_for(&app.state, GatewayId::Sandbox, row.tenant_id.into()).await.unwrap();
         gateway
             .refund(&account, &RefundRequest {
-                order_id: row.id,
-                tenant_id: row.tenant_id,
+                order_id: row.id.into(),
+                tenant_id: row.tenant_id.into(),
                 provider_payment_id: row.payment_id.clone().unwrap(),
                 amount: Money::new(700, Currency::parse("USD").unwrap()).unwrap(),
                 idempotency_key: request_id.to_string(),

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use lyceum::entities::{entitlements, order_audit, orders, payment_events};
+use lyceum::ids::{OrderLineId, RefundId};
 use lyceum_gateway_core::signature;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
@@ -245,7 +246,7 @@ impl TestApp {
             .count(db)
             .await
             .unwrap();
-        let lines: Vec<Uuid> = lyceum::entities::order_lines::Entity::find()
+        let lines: Vec<OrderLineId> = lyceum::entities::order_lines::Entity::find()
             .filter(lyceum::entities::order_lines::Column::OrderId.eq(id))
             .all(db)
             .await
@@ -286,7 +287,7 @@ impl TestApp {
         use sea_orm::ActiveModelTrait;
         use sea_orm::ActiveValue::Set;
         let row = self.order_row(order).await;
-        let id = Uuid::now_v7();
+        let id = RefundId::new_v7();
         let long_ago = chrono::Utc::now() - chrono::Duration::minutes(10);
         lyceum::entities::refunds::ActiveModel {
             id: Set(id),
@@ -296,7 +297,7 @@ impl TestApp {
             currency: Set(row.currency.clone()),
             status: Set(lyceum::entities::refunds::RefundStatus::Requested),
             provider_refund_id: Set(None),
-            requested_by: Set(requested_by),
+            requested_by: Set(requested_by.into()),
             error: Set(None),
             created_at: Set(long_ago),
             updated_at: Set(long_ago),
@@ -304,7 +305,7 @@ impl TestApp {
         .insert(&self.state.db)
         .await
         .unwrap();
-        id
+        id.into()
     }
 
     /// A buyer registered through the accounts service rather than over HTTP, so a test that

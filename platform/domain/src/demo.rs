@@ -178,7 +178,7 @@ pub async fn seed(state: &AppState) -> AppResult<Logins> {
         };
         let user = match accounts::find_by_email(&state.db, &input.email).await? {
             Some(existing) => existing.id,
-            None => accounts::register(state, input).await?.0.id.into(),
+            None => accounts::register(state, input).await?.0.id,
         };
         ids.push(user);
     }

@@ -141,15 +141,16 @@ impl AppError {
 }
 
 impl AppError {
-    /// A stored `what` with id `id` that does not parse back, because of `source`.
+    /// A stored `what` with id `id` (any entity's typed id) that does not parse back, because
+    /// of `source`.
     pub fn corrupt(
         what: &'static str,
-        id: Uuid,
+        id: impl Into<Uuid>,
         source: impl Into<Box<dyn Error + Send + Sync>>,
     ) -> Self {
         Self::Corrupt {
             what,
-            id,
+            id: id.into(),
             source: source.into(),
         }
     }
@@ -157,7 +158,7 @@ impl AppError {
     /// A stored `what` with id `id` whose column `field` does not parse, because of `source`.
     pub fn corrupt_field(
         what: &'static str,
-        id: Uuid,
+        id: impl Into<Uuid>,
         field: &'static str,
         source: impl Into<Box<dyn Error + Send + Sync>>,
     ) -> Self {

@@ -17,7 +17,6 @@ pub mod entities;
 pub(crate) mod entities;
 pub mod error;
 pub mod gateways;
-pub mod ids;
 pub mod io;
 pub mod metrics;
 pub mod sealing;
@@ -25,6 +24,9 @@ pub mod services;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+
+/// The typed ids of every entity; they live in `lyceum-kernel`, below the casbin wrapper too.
+pub use lyceum_kernel::ids;
 
 pub use config::Settings;
 pub use state::AppState;

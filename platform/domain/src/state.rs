@@ -61,7 +61,7 @@ pub struct Caches {
     /// Bumped by every access invalidation, before it drops keys; see `access::decide`.
     pub access_epoch: Arc<AtomicU64>,
     /// `(tenant, course slug)` → course, briefly (price and publication change rarely).
-    pub courses: Cache<(uuid::Uuid, String), Arc<crate::services::catalog::Course>>,
+    pub courses: Cache<(crate::ids::TenantId, String), Arc<crate::services::catalog::Course>>,
 }
 
 impl Caches {

@@ -7,10 +7,10 @@ use poem::Request;
 use poem::http::Method;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::{ApiKey, Bearer};
-use uuid::Uuid;
 
 use super::problem::ProblemResponse;
 use lyceum_domain::error::AppResult;
+use lyceum_domain::ids::UserId;
 use lyceum_domain::services::accounts::{self, CurrentUser};
 use lyceum_domain::state::AppState;
 
@@ -49,7 +49,7 @@ impl Auth {
     }
 
     pub fn principal(&self) -> Principal {
-        Principal::User(self.user().id.into())
+        Principal::User(self.user().id)
     }
 }
 
@@ -72,14 +72,14 @@ impl MaybeAuth {
 
     pub fn principal(&self) -> Principal {
         self.user()
-            .map_or(Principal::Anonymous, |u| Principal::User(u.id.into()))
+            .map_or(Principal::Anonymous, |u| Principal::User(u.id))
     }
 }
 
 /// The id of the signed-in caller, if any, resolved as [`MaybeAuth`] resolves callers for
 /// OpenAPI operations: a live bearer token, else a live session cookie, else nobody. For the
 /// plain poem handlers that serve API paths.
-pub async fn caller_id(state: &AppState, req: &Request) -> AppResult<Option<Uuid>> {
+pub async fn caller_id(state: &AppState, req: &Request) -> AppResult<Option<UserId>> {
     let bearer = req
         .header(poem::http::header::AUTHORIZATION)
         .and_then(|value| value.split_once(' '))
@@ -88,7 +88,7 @@ pub async fn caller_id(state: &AppState, req: &Request) -> AppResult<Option<Uuid
     if let Some(token) = bearer
         && let Some(user) = accounts::authenticate_token(state, token).await?
     {
-        return Ok(Some(user.id.into()));
+        return Ok(Some(user.id));
     }
     let Some(cookie) = req.cookie().get(SESSION_COOKIE) else {
         return Ok(None);
@@ -97,7 +97,7 @@ pub async fn caller_id(state: &AppState, req: &Request) -> AppResult<Option<Uuid
     // Boxed: the session lookup queries the database, and its future would otherwise sit in
     // every bearer request's future too.
     let user = Box::pin(session_user(state, req, cookie.value_str())).await;
-    Ok(user.ok().map(|u| u.id.into()))
+    Ok(user.ok().map(|u| u.id))
 }
 
 /// The user of a session cookie; unsafe methods must also echo its CSRF token.

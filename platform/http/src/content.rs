@@ -11,11 +11,11 @@ use futures_util::TryStreamExt;
 use poem::http::{HeaderName, HeaderValue, StatusCode, header};
 use poem::web::{Data, Path, RemoteAddr};
 use poem::{Body, Endpoint, IntoResponse, Request, Response, handler};
-use uuid::Uuid;
 
 use super::range::{self, Ranged};
 use crate::problem::{ProblemResponse, problem_response};
 use lyceum_domain::error::AppError;
+use lyceum_domain::ids::LessonId;
 use lyceum_domain::services::media::AssetType;
 use lyceum_domain::services::media::content::{self, Asset, Content};
 use lyceum_domain::state::AppState;
@@ -138,7 +138,7 @@ async fn asset_response(
 
 /// `inline` for media a browser plays or draws, `attachment` for everything else, with a
 /// name that says nothing the uploader chose.
-fn disposition(lesson: Uuid, extension: &str, inline: bool) -> String {
+fn disposition(lesson: LessonId, extension: &str, inline: bool) -> String {
     let how = if inline { "inline" } else { "attachment" };
     format!("{how}; filename=\"lesson-{lesson}.{extension}\"")
 }

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use lyceum_kernel::ids::UserId;
 use uuid::Uuid;
 
 use super::{Domain, Rule, user_subject};
@@ -61,13 +62,13 @@ impl FromStr for Role {
 /// `user` holds `role` in `domain`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Grant {
-    pub user: Uuid,
+    pub user: UserId,
     pub role: Role,
     pub domain: Domain,
 }
 
 impl Grant {
-    pub fn new(user: Uuid, role: Role, domain: Domain) -> Self {
+    pub fn new(user: UserId, role: Role, domain: Domain) -> Self {
         Self { user, role, domain }
     }
 
@@ -94,7 +95,8 @@ impl Grant {
         Some(Self {
             user: subject
                 .strip_prefix("user:")
-                .and_then(|id| Uuid::parse_str(id).ok())?,
+                .and_then(|id| Uuid::parse_str(id).ok())
+                .map(UserId::from)?,
             role: role.parse().ok()?,
             domain: Domain::from_casbin(domain)?,
         })

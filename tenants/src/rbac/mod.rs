@@ -16,13 +16,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter, MgmtApi};
+use lyceum_kernel::ids::{TenantId, UserId};
 use moka::future::Cache;
 use tokio::sync::RwLock;
 use uuid::Uuid;
 
 pub use action::Verb;
 pub use grant::{Grant, Role, UnknownRole};
-pub use resource::Resource;
+pub use resource::{ReadsCourses, Resource};
 
 /// An error of the casbin engine.
 pub type EngineError = casbin::Error;
@@ -36,7 +37,7 @@ pub const PERMISSIONS: &str = include_str!("policy.csv");
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Principal {
     Anonymous,
-    User(Uuid),
+    User(UserId),
 }
 
 impl Principal {
@@ -48,7 +49,7 @@ impl Principal {
     }
 }
 
-fn user_subject(id: Uuid) -> String {
+fn user_subject(id: UserId) -> String {
     format!("user:{id}")
 }
 
@@ -56,7 +57,7 @@ fn user_subject(id: Uuid) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Domain {
     Platform,
-    Tenant(Uuid),
+    Tenant(TenantId),
 }
 
 impl Domain {
@@ -74,7 +75,7 @@ impl Domain {
         value
             .strip_prefix("tenant:")
             .and_then(|id| Uuid::parse_str(id).ok())
-            .map(Self::Tenant)
+            .map(|id| Self::Tenant(id.into()))
     }
 }
 
@@ -150,7 +151,7 @@ impl<R: Resource, A: Verb> Authorized<R, A> {
     }
 
     /// The signed-in user, if the proof was given to one.
-    pub fn user_id(&self) -> Option<Uuid> {
+    pub fn user_id(&self) -> Option<UserId> {
         match self.principal {
             Principal::User(id) => Some(id),
             Principal::Anonymous => None,
@@ -158,7 +159,7 @@ impl<R: Resource, A: Verb> Authorized<R, A> {
     }
 
     /// Whether this proof covers `tenant`: granted inside it, or platform-wide.
-    pub fn covers_tenant(&self, tenant: Uuid) -> bool {
+    pub fn covers_tenant(&self, tenant: TenantId) -> bool {
         match self.domain {
             Domain::Tenant(id) => id == tenant,
             Domain::Platform => true,
@@ -303,7 +304,7 @@ impl Authorizer {
     }
 
     /// The roles `user` holds in `domain` (not counting platform-wide roles).
-    pub async fn roles_in(&self, user: Uuid, domain: Domain) -> Vec<Role> {
+    pub async fn roles_in(&self, user: UserId, domain: Domain) -> Vec<Role> {
         let subject = user_subject(user);
         let dom = domain.as_casbin();
         self.enforcer

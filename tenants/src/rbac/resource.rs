@@ -53,3 +53,44 @@ resources! {
     /// Teams and their seats.
     Team => "team",
 }
+
+mod sealed {
+    /// Keeps [`ReadsCourses`](super::ReadsCourses) closed to the three markers below.
+    pub trait Sealed {}
+}
+
+/// A resource whose `Read` proof lets a learner's read of a course go ahead: asking whether
+/// one may study it ([`Access`]), opening its lessons ([`Content`]), browsing the storefront
+/// ([`Catalog`]). The access decision and the cached course lookup take
+/// `&Authorized<R, action::Read>` for such an `R`. Sealed: a staff proof (`Course`), or a proof
+/// for anything else, is not one and does not compile there:
+///
+/// ```compile_fail
+/// use lyceum_tenants::rbac::resource::{self, ReadsCourses};
+///
+/// fn decide<R: ReadsCourses>() {}
+///
+/// decide::<resource::Course>(); // error: `Course` does not implement `ReadsCourses`
+/// ```
+///
+/// ```
+/// use lyceum_tenants::rbac::resource::{self, ReadsCourses};
+///
+/// fn decide<R: ReadsCourses>() {}
+///
+/// decide::<resource::Access>();
+/// decide::<resource::Content>();
+/// decide::<resource::Catalog>();
+/// ```
+pub trait ReadsCourses: Resource + sealed::Sealed {}
+
+macro_rules! reads_courses {
+    ($($ty:ident),*) => {
+        $(
+            impl sealed::Sealed for $ty {}
+            impl ReadsCourses for $ty {}
+        )*
+    };
+}
+
+reads_courses!(Access, Content, Catalog);

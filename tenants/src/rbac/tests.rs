@@ -1,3 +1,5 @@
+use lyceum_kernel::ids::{TenantId, UserId};
+
 use super::*;
 
 async fn authorizer(grants: &[Grant]) -> Authorizer {
@@ -8,8 +10,8 @@ async fn authorizer(grants: &[Grant]) -> Authorizer {
 
 #[tokio::test]
 async fn owners_manage_their_tenant_only() {
-    let (alice, bob) = (Uuid::now_v7(), Uuid::now_v7());
-    let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+    let (alice, bob) = (UserId::new_v7(), UserId::new_v7());
+    let (a, b) = (TenantId::new_v7(), TenantId::new_v7());
     let authz = authorizer(&[
         Grant::new(alice, Role::Owner, Domain::Tenant(a)),
         Grant::new(bob, Role::Owner, Domain::Tenant(b)),
@@ -38,7 +40,7 @@ async fn owners_manage_their_tenant_only() {
 
 #[tokio::test]
 async fn platform_admins_hold_everywhere() {
-    let admin = Uuid::now_v7();
+    let admin = UserId::new_v7();
     let authz = authorizer(&[Grant::new(admin, Role::PlatformAdmin, Domain::Platform)]).await;
     let p = Principal::User(admin);
     assert!(
@@ -49,7 +51,7 @@ async fn platform_admins_hold_everywhere() {
     );
     assert!(
         authz
-            .authorize::<resource::Course, action::Delete>(&p, Domain::Tenant(Uuid::now_v7()))
+            .authorize::<resource::Course, action::Delete>(&p, Domain::Tenant(TenantId::new_v7()))
             .await
             .is_ok()
     );
@@ -57,7 +59,7 @@ async fn platform_admins_hold_everywhere() {
 
 #[tokio::test]
 async fn editors_cannot_manage_members_and_anonymous_only_reads_the_catalog() {
-    let (editor, tenant) = (Uuid::now_v7(), Uuid::now_v7());
+    let (editor, tenant) = (UserId::new_v7(), TenantId::new_v7());
     let authz = authorizer(&[Grant::new(editor, Role::Editor, Domain::Tenant(tenant))]).await;
     let dom = Domain::Tenant(tenant);
     let p = Principal::User(editor);
@@ -89,7 +91,7 @@ async fn editors_cannot_manage_members_and_anonymous_only_reads_the_catalog() {
 
 #[tokio::test]
 async fn grants_can_be_added_and_removed_while_running() {
-    let (user, tenant) = (Uuid::now_v7(), Uuid::now_v7());
+    let (user, tenant) = (UserId::new_v7(), TenantId::new_v7());
     let authz = authorizer(&[]).await;
     let grant = Grant::new(user, Role::Owner, Domain::Tenant(tenant));
     let p = Principal::User(user);
@@ -121,7 +123,11 @@ async fn grants_can_be_added_and_removed_while_running() {
 
 #[test]
 fn grants_round_trip_through_rules_and_every_permission_names_a_known_resource() {
-    let grant = Grant::new(Uuid::now_v7(), Role::Grader, Domain::Tenant(Uuid::now_v7()));
+    let grant = Grant::new(
+        UserId::new_v7(),
+        Role::Grader,
+        Domain::Tenant(TenantId::new_v7()),
+    );
     assert_eq!(Grant::from_rule(&grant.to_rule()), Some(grant));
     for rule in permission_rules() {
         assert_eq!(rule.values.len(), 4, "{rule:?}");
@@ -135,7 +141,7 @@ fn grants_round_trip_through_rules_and_every_permission_names_a_known_resource()
 
 #[tokio::test]
 async fn cached_answers_follow_every_policy_change() {
-    let (user, tenant) = (Uuid::now_v7(), Uuid::now_v7());
+    let (user, tenant) = (UserId::new_v7(), TenantId::new_v7());
     let authz = authorizer(&[]).await;
     let p = Principal::User(user);
     let dom = Domain::Tenant(tenant);
@@ -189,7 +195,7 @@ fn type_of<T: 'static>(_: &T) -> std::any::TypeId {
 
 #[tokio::test]
 async fn a_proof_is_typed_by_its_action_as_well_as_its_resource() {
-    let (grader, editor, tenant) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    let (grader, editor, tenant) = (UserId::new_v7(), UserId::new_v7(), TenantId::new_v7());
     let dom = Domain::Tenant(tenant);
     let authz = authorizer(&[
         Grant::new(grader, Role::Grader, dom),

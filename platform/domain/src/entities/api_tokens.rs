@@ -1,11 +1,13 @@
 use sea_orm::entity::prelude::*;
 
+use crate::ids::{ApiTokenId, UserId};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "api_tokens")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub user_id: Uuid,
+    pub id: ApiTokenId,
+    pub user_id: UserId,
     /// SHA-256 of the token, hex; the token itself is never stored.
     pub token_hash: String,
     pub created_at: DateTimeUtc,

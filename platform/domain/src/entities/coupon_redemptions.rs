@@ -1,18 +1,20 @@
 use sea_orm::entity::prelude::*;
 
+use crate::ids::{CouponId, CouponRedemptionId, OrderId, TenantId, UserId};
+
 /// One coupon use, by one order: `reserved` while the order can still be paid, `redeemed`
 /// once any payment is recorded (for good), `released` when the order can no longer be paid.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "coupon_redemptions")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    pub coupon_id: Uuid,
+    pub id: CouponRedemptionId,
+    pub tenant_id: TenantId,
+    pub coupon_id: CouponId,
     /// At most one use per order.
     #[sea_orm(unique)]
-    pub order_id: Uuid,
-    pub buyer_id: Uuid,
+    pub order_id: OrderId,
+    pub buyer_id: UserId,
     pub status: RedemptionStatus,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

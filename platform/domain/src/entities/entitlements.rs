@@ -1,16 +1,18 @@
 use sea_orm::entity::prelude::*;
 
+use crate::ids::{CourseId, EntitlementId, OrderLineId, TenantId, UserId};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "entitlements")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    pub user_id: Uuid,
-    pub course_id: Uuid,
+    pub id: EntitlementId,
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
+    pub course_id: CourseId,
     pub source: EntitlementSource,
     /// The order line that created it (purchases).
-    pub order_line_id: Option<Uuid>,
+    pub order_line_id: Option<OrderLineId>,
     pub status: EntitlementStatus,
     pub expires_at: Option<DateTimeUtc>,
     pub granted_at: DateTimeUtc,

@@ -1,12 +1,12 @@
 use sea_orm::entity::prelude::*;
 
-use crate::ids::TenantId;
+use crate::ids::{GatewayAccountId, TenantId};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "gateway_accounts")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
+    pub id: GatewayAccountId,
     pub tenant_id: TenantId,
     pub gateway: String,
     /// Off once the owner disabled the gateway (the row and its history stay).

@@ -1,15 +1,17 @@
 use sea_orm::entity::prelude::*;
 
+use crate::ids::{CourseId, LessonId, SectionId, TenantId};
+
 pub use crate::services::catalog::LessonKind;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "lessons")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    pub course_id: Uuid,
-    pub section_id: Uuid,
+    pub id: LessonId,
+    pub tenant_id: TenantId,
+    pub course_id: CourseId,
+    pub section_id: SectionId,
     pub title: String,
     pub kind: LessonKind,
     pub free_preview: bool,

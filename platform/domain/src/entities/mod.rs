@@ -1,5 +1,7 @@
 //! sea-orm models of the tables in `lyceum-migrations`. They stay inside the service layer:
-//! handlers never bind a request to an entity, nor return one.
+//! handlers never bind a request to an entity, nor return one. Every id column is one of the
+//! typed ids of [`crate::ids`] (stored in the same `uuid` column a bare `Uuid` was), so a row's
+//! `tenant_id` cannot be compared with, or filtered by, a user's id.
 
 pub mod api_tokens;
 pub mod casbin_rule;

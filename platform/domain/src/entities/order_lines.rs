@@ -1,13 +1,15 @@
 use sea_orm::entity::prelude::*;
 
+use crate::ids::{CourseId, OrderId, OrderLineId, TenantId};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "order_lines")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    pub order_id: Uuid,
-    pub course_id: Uuid,
+    pub id: OrderLineId,
+    pub tenant_id: TenantId,
+    pub order_id: OrderId,
+    pub course_id: CourseId,
     pub quantity: i32,
     pub unit_amount: i64,
     pub total_amount: i64,

@@ -1,14 +1,16 @@
 use sea_orm::entity::prelude::*;
 
+use crate::ids::{CouponId, OrderId, TenantId, UserId};
+
 pub use crate::services::commerce::OrderStatus;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "orders")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    pub buyer_id: Uuid,
+    pub id: OrderId,
+    pub tenant_id: TenantId,
+    pub buyer_id: UserId,
     pub status: OrderStatus,
     pub currency: String,
     /// Minor units before the discount.
@@ -24,7 +26,7 @@ pub struct Model {
     pub fee_bps: i32,
     /// The platform fee computed at checkout, in minor units (`None` for older orders).
     pub fee_amount: Option<i64>,
-    pub coupon_id: Option<Uuid>,
+    pub coupon_id: Option<CouponId>,
     /// `None` for zero-total orders, fulfilled without a gateway.
     pub gateway: Option<String>,
     pub session_ref: Option<String>,

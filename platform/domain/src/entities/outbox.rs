@@ -1,11 +1,13 @@
 use sea_orm::entity::prelude::*;
 
+use crate::ids::{OutboxMessageId, TenantId};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "outbox")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub tenant_id: Option<Uuid>,
+    pub id: OutboxMessageId,
+    pub tenant_id: Option<TenantId>,
     /// What to do.
     pub kind: OutboxKind,
     /// Makes the same side effect impossible to enqueue twice.

@@ -1,15 +1,17 @@
 use lyceum_gateway_core::EventKind;
 use sea_orm::entity::prelude::*;
 
+use crate::ids::{OrderId, PaymentEventId, TenantId};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "payment_events")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
+    pub id: PaymentEventId,
     pub gateway: String,
     pub provider_event_id: String,
-    pub tenant_id: Uuid,
-    pub order_id: Uuid,
+    pub tenant_id: TenantId,
+    pub order_id: OrderId,
     pub kind: PaymentEventKind,
     pub amount: i64,
     pub currency: String,

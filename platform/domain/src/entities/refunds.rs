@@ -1,17 +1,19 @@
 use sea_orm::entity::prelude::*;
 
+use crate::ids::{OrderId, RefundId, TenantId, UserId};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "refunds")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    pub order_id: Uuid,
+    pub id: RefundId,
+    pub tenant_id: TenantId,
+    pub order_id: OrderId,
     pub amount: i64,
     pub currency: String,
     pub status: RefundStatus,
     pub provider_refund_id: Option<String>,
-    pub requested_by: Uuid,
+    pub requested_by: UserId,
     pub error: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -1,12 +1,14 @@
 use sea_orm::entity::prelude::*;
 
+use crate::ids::{CourseId, SectionId, TenantId};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "sections")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    pub course_id: Uuid,
+    pub id: SectionId,
+    pub tenant_id: TenantId,
+    pub course_id: CourseId,
     pub title: String,
     /// Order within the course, from 0.
     pub position: i32,

@@ -1,12 +1,14 @@
 use lyceum_tenants::rbac::Role;
 use sea_orm::entity::prelude::*;
 
+use crate::ids::{InvitationId, TenantId, UserId};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "staff_invitations")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub tenant_id: Uuid,
+    pub id: InvitationId,
+    pub tenant_id: TenantId,
     /// The invited address, lower-cased.
     pub email: String,
     /// The address while the invitation waits; NULL once accepted (unique per tenant).
@@ -14,11 +16,11 @@ pub struct Model {
     pub role: InvitedRole,
     /// SHA-256 (hex) of the token sent by e-mail; the token itself is never stored here.
     pub token_hash: String,
-    pub invited_by: Uuid,
+    pub invited_by: UserId,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
     pub accepted_at: Option<DateTimeUtc>,
-    pub accepted_by: Option<Uuid>,
+    pub accepted_by: Option<UserId>,
 }
 
 /// The roles an owner can invite to (a database CHECK holds the same two); the tenants

@@ -1,11 +1,13 @@
 use lyceum_tenants::TenantStatus;
 use sea_orm::entity::prelude::*;
 
+use crate::ids::{TenantId, UserId};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "tenants")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
+    pub id: TenantId,
     pub slug: String,
     pub name: String,
     /// ISO 4217 code every price of the storefront is in.
@@ -15,7 +17,7 @@ pub struct Model {
     pub fee_bps: Option<i32>,
     /// The verified custom domain the storefront is served on.
     pub custom_domain: Option<String>,
-    pub owner_id: Uuid,
+    pub owner_id: UserId,
     pub created_at: DateTimeUtc,
     pub approved_at: Option<DateTimeUtc>,
     /// A domain the owner asked for, served once verified.
@@ -25,8 +27,9 @@ pub struct Model {
     pub domain_verified_at: Option<DateTimeUtc>,
 }
 
-/// The stored form of a [`TenantStatus`]: `lyceum-tenants` stays free of sea-orm, so the
-/// column has its own enum, converted both ways by exhaustive matches.
+/// The stored form of a [`TenantStatus`]: `lyceum-tenants` names no sea-orm type (only the
+/// kernel's ids it uses are column values), so the column has its own enum, converted both
+/// ways by exhaustive matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 pub enum StoredTenantStatus {

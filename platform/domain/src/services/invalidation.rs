@@ -20,8 +20,8 @@
 use std::sync::atomic::Ordering;
 
 use lyceum_tenants::rbac::Grant;
-use uuid::Uuid;
 
+use crate::ids::TenantId;
 use crate::services::access::AccessKey;
 use crate::services::accounts::TokenDigest;
 use crate::services::tenancy::tenants::Tenant;
@@ -38,7 +38,7 @@ pub enum Invalidation {
         domain: Option<String>,
     },
     /// A course, cached by `(tenant, slug)`.
-    Course { tenant: Uuid, slug: String },
+    Course { tenant: TenantId, slug: String },
     /// A bearer token (by digest): revoked.
     Token(TokenDigest),
     /// A role grant was stored or deleted: the running enforcer follows.
@@ -81,7 +81,7 @@ impl Invalidations {
     }
 
     /// A course of a tenant, by the slug it is cached under.
-    pub fn course(tenant: Uuid, slug: &str) -> Self {
+    pub fn course(tenant: TenantId, slug: &str) -> Self {
         Self::one(Invalidation::Course {
             tenant,
             slug: slug.to_owned(),
@@ -180,7 +180,7 @@ mod tests {
     use lyceum_tenants::{Slug, TenantStatus};
 
     use super::*;
-    use crate::ids::{CourseId, TenantId, UserId};
+    use crate::ids::{CourseId, UserId};
     use crate::services::catalog::Course;
 
     fn tenant(slug: &str, domain: Option<&str>) -> Tenant {
@@ -199,10 +199,10 @@ mod tests {
         }
     }
 
-    fn course(tenant: Uuid, slug: &str) -> Course {
+    fn course(tenant: TenantId, slug: &str) -> Course {
         Course {
             id: CourseId::new_v7(),
-            tenant_id: tenant.into(),
+            tenant_id: tenant,
             slug: Slug::parse(slug).unwrap(),
             title: slug.to_owned(),
             description: String::new(),
@@ -237,10 +237,8 @@ mod tests {
             tenant("acme", Some("learn.acme.test")),
             tenant("other", None),
         );
-        let (stale_course, kept_course) = (
-            (acme.id.into_uuid(), "rust".to_owned()),
-            (acme.id.into_uuid(), "go".to_owned()),
-        );
+        let (stale_course, kept_course) =
+            ((acme.id, "rust".to_owned()), (acme.id, "go".to_owned()));
         let (stale_token, kept_token) = ([1u8; 32], [2u8; 32]);
         for k in [stale_access, kept_access] {
             caches.access.insert(k, YES).await;
@@ -268,7 +266,7 @@ mod tests {
 
         let invalidations = Invalidations::access([stale_access])
             .and(Invalidations::tenant(&acme))
-            .and(Invalidations::course(acme.id.into_uuid(), "rust"))
+            .and(Invalidations::course(acme.id, "rust"))
             .and(Invalidations::token(stale_token));
         assert_eq!(invalidations.events().len(), 4);
         apply(&caches, invalidations).await;

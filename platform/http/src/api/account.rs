@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::ApiTags;
 use crate::auth::Auth;
 use crate::problem::ApiResult;
+use lyceum_domain::ids::TenantId;
 use lyceum_domain::services::accounts;
 use lyceum_domain::state::AppState;
 
@@ -52,7 +53,7 @@ impl AccountApi {
         let proof = super::own_account::<action::Read>(state, &auth.principal()).await?;
         let user = auth.user();
         let grants = accounts::roles_of(state, &proof).await?;
-        let slugs: HashMap<Uuid, String> = accounts::tenant_slugs(state, &grants).await?;
+        let slugs: HashMap<TenantId, String> = accounts::tenant_slugs(state, &grants).await?;
         let roles = grants
             .into_iter()
             .map(|g| RoleBody {

@@ -113,7 +113,7 @@ impl CouponsApi {
             Discount::Amount(m) => (None, Some(m.into())),
         };
         Ok(Created::Created(Json(CouponBody {
-            id: coupon.id,
+            id: coupon.id.into(),
             code: coupon.code,
             percent_off,
             amount_off,
@@ -122,7 +122,7 @@ impl CouponsApi {
             redemptions: coupon.redemptions,
             reserved: coupon.reserved,
             expires_at: coupon.expires_at,
-            course_ids: coupon.course_ids,
+            course_ids: coupon.course_ids.into_iter().map(Into::into).collect(),
         })))
     }
 }

@@ -50,7 +50,7 @@ pub struct InvitationBody {
 impl From<Invitation> for InvitationBody {
     fn from(i: Invitation) -> Self {
         Self {
-            id: i.id,
+            id: i.id.into(),
             email: i.email,
             role: i.role.as_str().to_owned(),
             status: i.status.as_str().to_owned(),
@@ -116,7 +116,7 @@ impl InvitationsApi {
         let (tenant, proof) =
             in_tenant::<resource::Member, action::Delete>(state, &auth.principal(), &tenant)
                 .await?;
-        invitations::cancel(state, &proof, &tenant, *invitation).await?;
+        invitations::cancel(state, &proof, &tenant, invitation.0.into()).await?;
         Ok(NoContent::NoContent)
     }
 

@@ -95,7 +95,7 @@ impl LearningApi {
                 tenant.domain(),
             )
             .await?;
-        let link = content::issue(state, &proof, &tenant, *lesson).await?;
+        let link = content::issue(state, &proof, &tenant, lesson.0.into()).await?;
         Ok(ContentResponse::Ok(Json(ContentLink {
             url: link.url,
             expires_at: link.expires_at,
@@ -142,12 +142,12 @@ async fn access_answer(req: &Request) -> AppResult<Vec<u8>> {
     let user = auth::caller_id(state, req).await?;
     let principal = user.map_or(Principal::Anonymous, Principal::User);
     let tenant = tenants::find_selling(state, tenant).await?;
-    state
+    let proof = state
         .policy
         .authorize::<resource::Access, action::Read>(&state.db, &principal, tenant.domain())
         .await?;
-    let course = courses::find_cached(state, &tenant, course).await?;
-    let decision = access::decide(state, user.map(Into::into), &course).await?;
+    let course = courses::find_cached(state, &proof, &tenant, course).await?;
+    let decision = access::decide(state, &proof, &course).await?;
     if !course.published && !decision.access {
         // Drafts stay hidden; a course taken off the catalog stays open to its buyers.
         return Err(AppError::NotFound("course"));

@@ -187,7 +187,7 @@ impl OrdersApi {
         if body.coupon.is_some() {
             state
                 .limits
-                .coupon(client_ip(req, &state.settings), auth.user().id.into())?;
+                .coupon(client_ip(req, &state.settings), auth.user().id)?;
         }
         let tenant = tenants::find_selling(state, &tenant).await?;
         let proof = state
@@ -248,7 +248,7 @@ impl OrdersApi {
         let principal = auth.principal();
         // The buyer reads their own order through their account…
         if let Ok(mine) = super::own_account::<action::Read>(state, &principal).await
-            && let Some(order) = orders::load_own(&state.db, &mine, *order).await?
+            && let Some(order) = orders::load_own(&state.db, &mine, order.0.into()).await?
             && order.tenant_id == tenant.id
         {
             return Ok(OrderResponse::Ok(Json(order.into())));
@@ -259,7 +259,7 @@ impl OrdersApi {
             .policy
             .authorize::<resource::Order, action::Read>(&state.db, &principal, tenant.domain())
             .await?;
-        let order = orders::load(&state.db, &proof, &tenant, *order).await?;
+        let order = orders::load(&state.db, &proof, &tenant, order.0.into()).await?;
         Ok(OrderResponse::Ok(Json(order.into())))
     }
 
@@ -306,10 +306,10 @@ impl OrdersApi {
             .as_ref()
             .map(|m| m.parse("amount"))
             .transpose()?;
-        let refund = refunds::request(state, &proof, &tenant, *order, amount).await?;
+        let refund = refunds::request(state, &proof, &tenant, order.0.into(), amount).await?;
         Ok(RefundAccepted::Accepted(Json(RefundBody {
-            id: refund.id,
-            order_id: refund.order_id,
+            id: refund.id.into(),
+            order_id: refund.order_id.into(),
             amount: refund.amount.into(),
             status: refund.status.as_str().to_owned(),
         })))

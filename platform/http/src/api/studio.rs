@@ -189,7 +189,7 @@ impl StudioApi {
                 .await?;
         let title = SectionTitle::parse("title", &body.title)?;
         let id = curriculum::add_section(state, &proof, &tenant, &course, title).await?;
-        Ok(Created::Created(Json(CreatedId { id })))
+        Ok(Created::Created(Json(CreatedId { id: id.into() })))
     }
 
     /// Put a course's sections in order.
@@ -209,7 +209,8 @@ impl StudioApi {
         let (tenant, proof) =
             in_tenant::<resource::Course, action::Update>(state, &auth.principal(), &tenant)
                 .await?;
-        curriculum::reorder_sections(state, &proof, &tenant, &course, body.ids).await?;
+        let order = body.ids.into_iter().map(Into::into).collect();
+        curriculum::reorder_sections(state, &proof, &tenant, &course, order).await?;
         Ok(NoContent::NoContent)
     }
 
@@ -241,8 +242,9 @@ impl StudioApi {
                 .map(|b| LessonText::parse("body", b))
                 .transpose()?,
         };
-        let id = curriculum::add_lesson(state, &proof, &tenant, &course, *section, input).await?;
-        Ok(Created::Created(Json(CreatedId { id })))
+        let id = curriculum::add_lesson(state, &proof, &tenant, &course, section.0.into(), input)
+            .await?;
+        Ok(Created::Created(Json(CreatedId { id: id.into() })))
     }
 
     /// Put a section's lessons in order.
@@ -263,7 +265,9 @@ impl StudioApi {
         let (tenant, proof) =
             in_tenant::<resource::Course, action::Update>(state, &auth.principal(), &tenant)
                 .await?;
-        curriculum::reorder_lessons(state, &proof, &tenant, &course, *section, body.ids).await?;
+        let order = body.ids.into_iter().map(Into::into).collect();
+        curriculum::reorder_lessons(state, &proof, &tenant, &course, section.0.into(), order)
+            .await?;
         Ok(NoContent::NoContent)
     }
 
@@ -310,7 +314,7 @@ impl StudioApi {
             state,
             &proof,
             &tenant,
-            *lesson,
+            lesson.0.into(),
             req.content_type(),
             Box::pin(stream),
             limit,

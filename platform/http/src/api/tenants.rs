@@ -58,7 +58,7 @@ pub struct MemberBody {
 impl From<Member> for MemberBody {
     fn from(m: Member) -> Self {
         Self {
-            user_id: m.user_id,
+            user_id: m.user_id.into(),
             email: m.email,
             name: m.name,
             role: m.role.as_str().to_owned(),
@@ -231,7 +231,7 @@ impl TenantsApi {
         let (tenant, proof) =
             in_tenant::<resource::Member, action::Delete>(state, &auth.principal(), &tenant)
                 .await?;
-        tenants::remove_member(state, &proof, &tenant, *user_id).await?;
+        tenants::remove_member(state, &proof, &tenant, user_id.0.into()).await?;
         Ok(NoContent::NoContent)
     }
 }

@@ -223,7 +223,7 @@ impl CourseDetailBody {
                 .map(|a| a.content_type.clone()),
             asset_size: l.asset.as_ref().filter(|_| staff).map(|a| a.size),
             body: l.body.filter(|_| staff),
-            id: l.id,
+            id: l.id.into(),
             title: l.title,
             kind: l.kind.as_str().to_owned(),
             free_preview: l.free_preview,
@@ -235,7 +235,7 @@ impl CourseDetailBody {
                 .sections
                 .into_iter()
                 .map(|s| SectionBody {
-                    id: s.id,
+                    id: s.id.into(),
                     title: s.title,
                     position: s.position,
                     lessons: s.lessons.into_iter().map(lesson).collect(),

@@ -8,6 +8,7 @@
 use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Duration, Utc};
+use lyceum_tenants::rbac::{Authorized, ReadsCourses, action};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
@@ -19,6 +20,7 @@ use crate::ids::{CourseId, EntitlementId, OrderId, TenantId, UserId};
 use crate::services::catalog::Course;
 use crate::services::commerce::state::Access;
 use crate::services::now;
+use crate::services::tenancy::tenants::ensure_covers_id;
 use crate::state::AppState;
 
 /// Why someone has access.
@@ -78,17 +80,21 @@ pub struct AccessKey {
     pub course: CourseId,
 }
 
-/// Whether `user` may study `course` now.
+/// Whether the one `auth` was given to may study `course` now: the decision is always about
+/// the proof's principal (anonymous callers get free courses only), and the proof must be a
+/// learner's read (of access, content or the catalog; see [`ReadsCourses`]) covering the
+/// course's storefront, else 403 as for any proof used on another tenant.
 ///
 /// A free course is free to study only while it is published: a draft priced at zero is
 /// unfinished work, and answering `free` for it would serve its content and confirm its slug
 /// to anyone who guesses it. Entitlements (a course once sold, then made free and taken off
 /// the catalog) still count.
-pub async fn decide(
+pub async fn decide<R: ReadsCourses>(
     state: &AppState,
-    user: Option<UserId>,
+    auth: &Authorized<R, action::Read>,
     course: &Course,
 ) -> AppResult<Decision> {
+    ensure_covers_id(auth, course.tenant_id)?;
     if course.is_free() && course.published {
         return Ok(Decision {
             access: true,
@@ -96,7 +102,7 @@ pub async fn decide(
             expires_at: None,
         });
     }
-    let Some(user) = user else {
+    let Some(user) = auth.user_id() else {
         return Ok(Decision::DENIED);
     };
     let key = AccessKey {
@@ -207,12 +213,12 @@ pub async fn reconcile_lines(
         let key = AccessKey {
             tenant: tenant_id,
             user: buyer_id,
-            course: line.course_id.into(),
+            course: line.course_id,
         };
         match existing {
             Some(e) if e.status == wanted => {}
             Some(e) => {
-                let id = EntitlementId::from(e.id);
+                let id = e.id;
                 let mut active: entitlements::ActiveModel = e.into();
                 active.status = Set(wanted);
                 active.updated_at = Set(now());
@@ -231,9 +237,9 @@ pub async fn reconcile_lines(
                 let granted_at = paid_at.unwrap_or_else(now);
                 let id = EntitlementId::new_v7();
                 entitlements::ActiveModel {
-                    id: Set(id.into()),
-                    tenant_id: Set(tenant_id.into()),
-                    user_id: Set(buyer_id.into()),
+                    id: Set(id),
+                    tenant_id: Set(tenant_id),
+                    user_id: Set(buyer_id),
                     course_id: Set(line.course_id),
                     source: Set(EntitlementSource::Purchase),
                     order_line_id: Set(Some(line.id)),

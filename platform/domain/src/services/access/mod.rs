@@ -2,7 +2,9 @@
 //!
 //! This area owns the `entitlements` table and is its only writer: the payment pipeline
 //! changes who holds a course only through [`reconcile_lines`], and every "may this user read
-//! this course" question goes through [`decide`] (cached per tenant, user and course).
+//! this course" question goes through [`decide`] (cached per tenant, user and course), asked
+//! under the caller's read proof of access, content or the catalog, and answered for the user
+//! that proof names.
 
 mod entitlements;
 

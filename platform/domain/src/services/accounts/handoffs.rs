@@ -8,11 +8,11 @@
 use chrono::Duration;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
-use uuid::Uuid;
 
 use super::users::{self as accounts, IssuedSession, SessionScope};
 use crate::entities::session_handoffs;
 use crate::error::AppResult;
+use crate::ids::{SessionHandoffId, UserId};
 use crate::services::now;
 use crate::state::AppState;
 
@@ -23,7 +23,7 @@ pub const CODE_LIFETIME: Duration = Duration::minutes(2);
 /// by the browser that holds the nonce `browser_state`.
 pub async fn issue(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     host: &str,
     browser_state: &str,
     next_path: &str,
@@ -31,7 +31,7 @@ pub async fn issue(
     let code = accounts::random_secret();
     let at = now();
     session_handoffs::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(SessionHandoffId::new_v7()),
         code_hash: Set(accounts::sha256_hex(&code)),
         user_id: Set(user_id),
         host: Set(host.to_owned()),

@@ -15,10 +15,10 @@ use std::time::Duration;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use crate::config::RateLimits;
 use crate::error::{AppError, AppResult};
+use crate::ids::UserId;
 
 /// A client address as counted: IPv4 whole, IPv6 down to its /64.
 type Address = IpAddr;
@@ -38,7 +38,7 @@ pub struct Limits {
     signin_account_total: DefaultKeyedRateLimiter<Account>,
     register_address: DefaultKeyedRateLimiter<Address>,
     coupon_address: DefaultKeyedRateLimiter<Address>,
-    coupon_user: DefaultKeyedRateLimiter<Uuid>,
+    coupon_user: DefaultKeyedRateLimiter<UserId>,
     config: RateLimits,
 }
 
@@ -98,7 +98,7 @@ impl Limits {
     }
 
     /// One checkout carrying a coupon code, by `user` from `client`.
-    pub fn coupon(&self, client: IpAddr, user: Uuid) -> AppResult<()> {
+    pub fn coupon(&self, client: IpAddr, user: UserId) -> AppResult<()> {
         check(&self.coupon_address, &address(client), "coupon_per_address")?;
         check(&self.coupon_user, &user, "coupon_per_user")
     }

@@ -15,13 +15,12 @@ use sea_orm::{
 use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use uuid::Uuid;
 
 use super::passwords::PasswordHashing;
 use crate::domain::{BoundedText, Email, Password};
 use crate::entities::{api_tokens, users, web_sessions};
 use crate::error::{AppError, AppResult, is_unique_violation};
-use crate::ids::UserId;
+use crate::ids::{ApiTokenId, TenantId, UserId, WebSessionId};
 use crate::services::invalidation::Invalidations;
 use crate::services::now;
 use crate::services::tenancy::policy::Policy;
@@ -41,7 +40,7 @@ pub struct CurrentUser {
 impl From<users::Model> for CurrentUser {
     fn from(u: users::Model) -> Self {
         Self {
-            id: u.id.into(),
+            id: u.id,
             email: u.email,
             name: u.name,
         }
@@ -80,7 +79,7 @@ pub async fn register(
     let (user, granted) = insert_user(&state.db, &state.hashing, &input).await?;
     state.invalidate(granted).await;
     tracing::Span::current().record("user.id", tracing::field::display(user.id));
-    let token = issue_token(state, user.id.into()).await?;
+    let token = issue_token(state, user.id).await?;
     Ok((user, token))
 }
 
@@ -94,7 +93,7 @@ async fn insert_user(
     let password_hash = hashing
         .hash(input.password.secret().expose_secret().to_owned())
         .await?;
-    let id = Uuid::now_v7();
+    let id = UserId::new_v7();
     let student = Grant::new(id, Role::Student, Domain::Platform);
     let txn = db.begin().await?;
     let inserted = users::ActiveModel {
@@ -152,12 +151,12 @@ async fn verify_credentials(
     }
 }
 
-async fn issue_token(state: &AppState, user_id: Uuid) -> AppResult<IssuedToken> {
+async fn issue_token(state: &AppState, user_id: UserId) -> AppResult<IssuedToken> {
     let token = format!("lyc_{}", random_secret());
     let created_at = now();
     let expires_at = created_at + state.settings.token_ttl;
     api_tokens::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(ApiTokenId::new_v7()),
         user_id: Set(user_id),
         token_hash: Set(sha256_hex(&token)),
         created_at: Set(created_at),
@@ -268,14 +267,14 @@ pub async fn register_with_session(
     let (user, granted) = insert_user(&state.db, &state.hashing, &input).await?;
     state.invalidate(granted).await;
     tracing::Span::current().record("user.id", tracing::field::display(user.id));
-    let session = open_session(state, user.id.into(), SessionScope::Platform).await?;
+    let session = open_session(state, user.id, SessionScope::Platform).await?;
     Ok((user, session))
 }
 
 /// A new web session of `user_id`, valid in `scope` only.
 pub(crate) async fn open_session(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     scope: SessionScope<'_>,
 ) -> AppResult<IssuedSession> {
     let cookie = random_secret();
@@ -283,7 +282,7 @@ pub(crate) async fn open_session(
     let created_at = now();
     let expires_at = created_at + chrono::Duration::hours(12);
     web_sessions::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(WebSessionId::new_v7()),
         user_id: Set(user_id),
         session_hash: Set(sha256_hex(&cookie)),
         csrf_token: Set(csrf_token.clone()),
@@ -399,7 +398,7 @@ pub async fn ensure_admin(
             (user, true, granted)
         }
     };
-    let admin = Grant::new(user.id.into(), Role::PlatformAdmin, Domain::Platform);
+    let admin = Grant::new(user.id, Role::PlatformAdmin, Domain::Platform);
     let txn = db.begin().await?;
     let granted = granted.and(Policy::store_grant(&txn, &admin).await?);
     txn.commit().await?;
@@ -461,9 +460,9 @@ pub async fn roles_of(
 pub async fn tenant_slugs(
     state: &AppState,
     grants: &[Grant],
-) -> AppResult<std::collections::HashMap<Uuid, String>> {
+) -> AppResult<std::collections::HashMap<TenantId, String>> {
     use crate::entities::tenants;
-    let ids: Vec<Uuid> = grants
+    let ids: Vec<TenantId> = grants
         .iter()
         .filter_map(|g| match g.domain {
             Domain::Tenant(id) => Some(id),

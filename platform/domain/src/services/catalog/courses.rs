@@ -2,16 +2,16 @@
 
 use lyceum_gateway_core::Money;
 use lyceum_tenants::Slug;
-use lyceum_tenants::rbac::{Authorized, action, resource};
+use lyceum_tenants::rbac::{Authorized, ReadsCourses, action, resource};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder,
 };
-use uuid::Uuid;
 
 use super::{Course, CourseDescription, CourseTitle, Curriculum};
 use crate::entities::courses;
 use crate::error::{AppError, AppResult, is_unique_violation};
+use crate::ids::CourseId;
 use crate::services::invalidation::Invalidations;
 use crate::services::now;
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
@@ -74,8 +74,8 @@ pub async fn create(
     let access_days = check_access_days(input.access_days)?;
     let at = now();
     let inserted = courses::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        tenant_id: Set(tenant.id.into_uuid()),
+        id: Set(CourseId::new_v7()),
+        tenant_id: Set(tenant.id),
         slug: Set(input.slug.as_str().to_owned()),
         title: Set(input.title.into_inner()),
         description: Set(input.description.into_inner()),
@@ -110,7 +110,7 @@ pub async fn update(
     ensure_covers(auth, tenant)?;
     let course = find(&state.db, tenant, slug).await?;
     let mut active = courses::ActiveModel {
-        id: Set(course.id.into()),
+        id: Set(course.id),
         updated_at: Set(now()),
         ..Default::default()
     };
@@ -129,7 +129,7 @@ pub async fn update(
     }
     let updated = active.update(&state.db).await?.try_into();
     state
-        .invalidate(Invalidations::course(tenant.id.into_uuid(), slug))
+        .invalidate(Invalidations::course(tenant.id, slug))
         .await;
     updated
 }
@@ -146,7 +146,7 @@ pub async fn set_published(
     let course = find(&state.db, tenant, slug).await?;
     let at = now();
     let updated = courses::ActiveModel {
-        id: Set(course.id.into()),
+        id: Set(course.id),
         published: Set(published),
         published_at: Set(if published {
             course.published_at.or(Some(at))
@@ -160,7 +160,7 @@ pub async fn set_published(
     .await?;
     // After the write, not before: a storefront read in between would cache the old state.
     state
-        .invalidate(Invalidations::course(tenant.id.into_uuid(), slug))
+        .invalidate(Invalidations::course(tenant.id, slug))
         .await;
     updated.try_into()
 }
@@ -195,8 +195,8 @@ pub async fn get_for_staff(
 }
 
 /// The course with this slug in this tenant, drafts included, for services that already hold
-/// a proof (checkout, curriculum); handlers read courses through [`get_for_staff`] or
-/// [`super::public::get`], which take one.
+/// a proof (checkout, curriculum); handlers read courses through [`get_for_staff`],
+/// [`super::public::get`] or [`find_cached`], which take one.
 pub(crate) async fn find(
     conn: &impl ConnectionTrait,
     tenant: &Tenant,
@@ -212,13 +212,17 @@ pub(crate) async fn find(
 }
 
 /// A course by slug (published or not), from a short-lived cache: the access check's hot path
-/// reads it on every request.
-pub async fn find_cached(
+/// reads it on every request. The caller holds a learner's read of the tenant (access, content
+/// or catalog; see [`ReadsCourses`]): whether a draft is shown is the caller's decision, made
+/// with [`access::decide`](crate::services::access::decide) under the same proof.
+pub async fn find_cached<R: ReadsCourses>(
     state: &AppState,
+    auth: &Authorized<R, action::Read>,
     tenant: &Tenant,
     slug: &str,
 ) -> AppResult<std::sync::Arc<Course>> {
-    let key = (tenant.id.into_uuid(), slug.to_owned());
+    ensure_covers(auth, tenant)?;
+    let key = (tenant.id, slug.to_owned());
     crate::state::cached(&state.caches.courses, &key, |(_, slug)| async move {
         find(&state.db, tenant, &slug)
             .await

@@ -1,13 +1,13 @@
 //! Sections and lessons: adding them and putting them in order.
 
 use std::collections::{BTreeMap, HashSet};
+use std::hash::Hash;
 
 use lyceum_tenants::rbac::{Authorized, action, resource};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, TransactionTrait,
 };
-use uuid::Uuid;
 
 use super::courses::find as find_course;
 use super::{
@@ -15,6 +15,7 @@ use super::{
 };
 use crate::entities::{lessons, sections};
 use crate::error::{AppError, AppResult};
+use crate::ids::{LessonId, SectionId};
 use crate::services::now;
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
@@ -35,7 +36,7 @@ pub async fn add_section(
     tenant: &Tenant,
     course_slug: &str,
     title: SectionTitle,
-) -> AppResult<Uuid> {
+) -> AppResult<SectionId> {
     ensure_covers(auth, tenant)?;
     let txn = state.db.begin().await?;
     let course = find_course(&txn, tenant, course_slug).await?;
@@ -44,11 +45,11 @@ pub async fn add_section(
         .filter(sections::Column::CourseId.eq(course.id))
         .count(&txn)
         .await?;
-    let id = Uuid::now_v7();
+    let id = SectionId::new_v7();
     sections::ActiveModel {
         id: Set(id),
-        tenant_id: Set(tenant.id.into_uuid()),
-        course_id: Set(course.id.into()),
+        tenant_id: Set(tenant.id),
+        course_id: Set(course.id),
         title: Set(title.into_inner()),
         position: Set(position_of(position)?),
         created_at: Set(now()),
@@ -65,9 +66,9 @@ pub async fn add_lesson(
     auth: &Authorized<resource::Course, action::Update>,
     tenant: &Tenant,
     course_slug: &str,
-    section_id: Uuid,
+    section_id: SectionId,
     input: NewLesson,
-) -> AppResult<Uuid> {
+) -> AppResult<LessonId> {
     ensure_covers(auth, tenant)?;
     let txn = state.db.begin().await?;
     let course = find_course(&txn, tenant, course_slug).await?;
@@ -77,12 +78,12 @@ pub async fn add_lesson(
         .filter(lessons::Column::SectionId.eq(section_id))
         .count(&txn)
         .await?;
-    let id = Uuid::now_v7();
+    let id = LessonId::new_v7();
     let at = now();
     lessons::ActiveModel {
         id: Set(id),
-        tenant_id: Set(tenant.id.into_uuid()),
-        course_id: Set(course.id.into()),
+        tenant_id: Set(tenant.id),
+        course_id: Set(course.id),
         section_id: Set(section_id),
         title: Set(input.title.into_inner()),
         kind: Set(input.kind),
@@ -107,12 +108,12 @@ pub async fn reorder_sections(
     auth: &Authorized<resource::Course, action::Update>,
     tenant: &Tenant,
     course_slug: &str,
-    order: Vec<Uuid>,
+    order: Vec<SectionId>,
 ) -> AppResult<()> {
     ensure_covers(auth, tenant)?;
     let txn = state.db.begin().await?;
     let course = find_course(&txn, tenant, course_slug).await?;
-    let existing: Vec<Uuid> = sections::Entity::find()
+    let existing: Vec<SectionId> = sections::Entity::find()
         .filter(sections::Column::TenantId.eq(tenant.id))
         .filter(sections::Column::CourseId.eq(course.id))
         .all(&txn)
@@ -140,14 +141,14 @@ pub async fn reorder_lessons(
     auth: &Authorized<resource::Course, action::Update>,
     tenant: &Tenant,
     course_slug: &str,
-    section_id: Uuid,
-    order: Vec<Uuid>,
+    section_id: SectionId,
+    order: Vec<LessonId>,
 ) -> AppResult<()> {
     ensure_covers(auth, tenant)?;
     let txn = state.db.begin().await?;
     let course = find_course(&txn, tenant, course_slug).await?;
     find_section(&txn, tenant, &course, section_id).await?;
-    let existing: Vec<Uuid> = lessons::Entity::find()
+    let existing: Vec<LessonId> = lessons::Entity::find()
         .filter(lessons::Column::TenantId.eq(tenant.id))
         .filter(lessons::Column::SectionId.eq(section_id))
         .all(&txn)
@@ -184,7 +185,7 @@ pub async fn load(conn: &impl ConnectionTrait, course: Course) -> AppResult<Curr
         .order_by_asc(lessons::Column::Position)
         .all(conn)
         .await?;
-    let mut by_section: BTreeMap<Uuid, Vec<Lesson>> = BTreeMap::new();
+    let mut by_section: BTreeMap<SectionId, Vec<Lesson>> = BTreeMap::new();
     for row in lesson_rows {
         let lesson = Lesson::try_from(row)?;
         by_section
@@ -208,7 +209,7 @@ async fn find_section(
     conn: &impl ConnectionTrait,
     tenant: &Tenant,
     course: &Course,
-    section_id: Uuid,
+    section_id: SectionId,
 ) -> AppResult<sections::Model> {
     sections::Entity::find_by_id(section_id)
         .filter(sections::Column::TenantId.eq(tenant.id))
@@ -218,9 +219,9 @@ async fn find_section(
         .ok_or(AppError::NotFound("section"))
 }
 
-fn check_permutation(existing: &[Uuid], order: &[Uuid]) -> AppResult<()> {
-    let wanted: HashSet<&Uuid> = order.iter().collect();
-    let have: HashSet<&Uuid> = existing.iter().collect();
+fn check_permutation<Id: Eq + Hash>(existing: &[Id], order: &[Id]) -> AppResult<()> {
+    let wanted: HashSet<&Id> = order.iter().collect();
+    let have: HashSet<&Id> = existing.iter().collect();
     if wanted.len() != order.len() || wanted != have {
         return Err(AppError::invalid(
             "ids",

@@ -11,12 +11,11 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use lyceum_gateway_core::{Currency, Money};
 use lyceum_tenants::Slug;
-use uuid::Uuid;
 
 use crate::domain::BoundedText;
 use crate::entities::{courses as course_rows, lessons as lesson_rows};
 use crate::error::AppError;
-use crate::ids::{CourseId, TenantId};
+use crate::ids::{CourseId, LessonId, SectionId, TenantId};
 
 pub type CourseTitle = BoundedText<1, 200>;
 pub type CourseDescription = BoundedText<0, 20_000>;
@@ -62,8 +61,8 @@ impl TryFrom<course_rows::Model> for Course {
                 .map(u32::try_from)
                 .transpose()
                 .map_err(|e| corrupt("access_days", e.into()))?,
-            id: m.id.into(),
-            tenant_id: m.tenant_id.into(),
+            id: m.id,
+            tenant_id: m.tenant_id,
             title: m.title,
             description: m.description,
             published: m.published,
@@ -123,8 +122,8 @@ impl FromStr for LessonKind {
 /// A lesson in a curriculum.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lesson {
-    pub id: Uuid,
-    pub section_id: Uuid,
+    pub id: LessonId,
+    pub section_id: SectionId,
     pub title: String,
     pub kind: LessonKind,
     pub free_preview: bool,
@@ -163,7 +162,7 @@ impl TryFrom<lesson_rows::Model> for Lesson {
 /// A section with its lessons in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Section {
-    pub id: Uuid,
+    pub id: SectionId,
     pub title: String,
     pub position: i32,
     pub lessons: Vec<Lesson>,

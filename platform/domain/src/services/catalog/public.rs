@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::{Course, Curriculum};
 use crate::entities::courses;
 use crate::error::{AppError, AppResult};
+use crate::ids::CourseId;
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
 
@@ -80,7 +81,8 @@ pub async fn list(
     let has_more = rows.len() as u64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let next_cursor = if has_more {
-        rows.last().map(|c| URL_SAFE_NO_PAD.encode(c.id.as_bytes()))
+        rows.last()
+            .map(|c| URL_SAFE_NO_PAD.encode(c.id.into_uuid().as_bytes()))
     } else {
         None
     };
@@ -116,11 +118,12 @@ pub async fn get(
     Ok(curriculum)
 }
 
-fn decode_cursor(cursor: &str) -> AppResult<Uuid> {
+fn decode_cursor(cursor: &str) -> AppResult<CourseId> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
         .and_then(|bytes| Uuid::from_slice(&bytes).ok())
+        .map(CourseId::from)
         .ok_or_else(|| AppError::invalid("cursor", "not a cursor this API handed out"))
 }
 

@@ -22,7 +22,7 @@ use super::{pricing, redemptions};
 use crate::entities::{order_lines, orders};
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::gateways::Gateway;
-use crate::ids::{CourseId, UserId};
+use crate::ids::{CourseId, OrderId, OrderLineId, TenantId, UserId};
 use crate::services::accounts::CurrentUser;
 use crate::services::catalog::{Course, courses as course_service};
 use crate::services::gateway_accounts;
@@ -83,7 +83,7 @@ pub async fn start(
         None => None,
     };
     if let Some(existing) = existing {
-        if existing.tenant_id != tenant.id.into_uuid() {
+        if existing.tenant_id != tenant.id {
             return Err(AppError::conflict(
                 "this Idempotency-Key was used for another storefront",
             ));
@@ -97,7 +97,7 @@ pub async fn start(
     }
     let gateway = pick_gateway(state, tenant, input.gateway).await?;
 
-    let lines: Vec<(Uuid, Money)> = courses.iter().map(|c| (c.id.into(), c.price)).collect();
+    let lines: Vec<(CourseId, Money)> = courses.iter().map(|c| (c.id, c.price)).collect();
     let coupon = match &input.coupon {
         Some(code) => Some(coupons::usable(&state.db, tenant, code).await?),
         None => None,
@@ -105,7 +105,7 @@ pub async fn start(
     let fee_bps = tenant.fee_bps.unwrap_or(state.settings.default_fee_bps);
     let priced = pricing::price(tenant.currency, &lines, coupon.as_ref(), fee_bps)?;
     let total = priced.total.amount.get();
-    let order_id = Uuid::now_v7();
+    let order_id = OrderId::new_v7();
     tracing::Span::current().record("order.id", tracing::field::display(order_id));
     let at = now();
     let expires_at = at + Duration::minutes(i64::from(state.settings.order_ttl_minutes));
@@ -120,8 +120,8 @@ pub async fn start(
     let txn = state.db.begin().await?;
     let inserted = orders::ActiveModel {
         id: Set(order_id),
-        tenant_id: Set(tenant.id.into_uuid()),
-        buyer_id: Set(buyer.id.into()),
+        tenant_id: Set(tenant.id),
+        buyer_id: Set(buyer.id),
         status: Set(OrderStatus::Pending),
         currency: Set(tenant.currency.code().to_owned()),
         subtotal_amount: Set(priced.subtotal.amount.get()),
@@ -153,21 +153,14 @@ pub async fn start(
     }
     // The coupon's use is reserved with the order: both commit, or neither does.
     if let Some(coupon) = &coupon {
-        redemptions::reserve(
-            &txn,
-            tenant.id.into_uuid(),
-            coupon,
-            buyer.id.into(),
-            order_id,
-        )
-        .await?;
+        redemptions::reserve(&txn, tenant.id, coupon, buyer.id, order_id).await?;
     }
     for course in &courses {
         let line = order_lines::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            tenant_id: Set(tenant.id.into_uuid()),
+            id: Set(OrderLineId::new_v7()),
+            tenant_id: Set(tenant.id),
             order_id: Set(order_id),
-            course_id: Set(course.id.into()),
+            course_id: Set(course.id),
             quantity: Set(1),
             unit_amount: Set(course.price.amount.get()),
             total_amount: Set(course.price.amount.get()),
@@ -207,8 +200,7 @@ pub async fn start(
             &local_event(order_id, tenant, EventKind::PaymentSucceeded, "free"),
         )
         .await?;
-        let order =
-            super::orders::load_in_tenant(&state.db, tenant.id.into_uuid(), order_id).await?;
+        let order = super::orders::load_in_tenant(&state.db, tenant.id, order_id).await?;
         return Ok(Started {
             redirect_url: status_url(state, order_id, true),
             order,
@@ -216,20 +208,21 @@ pub async fn start(
     }
 
     let account = account.unwrap_or_default();
+    // The gateway contract knows no typed ids: they become bare uuids here, at its edge.
     let request = CheckoutRequest {
-        order_id,
+        order_id: order_id.into_uuid(),
         tenant_id: tenant.id.into_uuid(),
         lines: courses
             .iter()
             .map(|c| CheckoutLine {
-                course_id: c.id.into(),
+                course_id: c.id.into_uuid(),
                 title: c.title.clone(),
                 quantity: 1,
                 unit_price: c.price,
             })
             .collect(),
         total: priced.total,
-        buyer_id: buyer.id.into(),
+        buyer_id: buyer.id.into_uuid(),
         buyer_email: buyer.email.clone(),
         success_url: status_url(state, order_id, true),
         cancel_url: status_url(state, order_id, false),
@@ -269,7 +262,7 @@ pub async fn start(
     .update(&state.db)
     .await?;
     Ok(Started {
-        order: super::orders::load_in_tenant(&state.db, tenant.id.into_uuid(), order_id).await?,
+        order: super::orders::load_in_tenant(&state.db, tenant.id, order_id).await?,
         redirect_url: session.redirect_url,
     })
 }
@@ -375,7 +368,7 @@ async fn open_order(
         .filter(order_lines::Column::PendingKey.is_in(keys))
         .all(conn)
         .await?;
-    let order_ids: BTreeSet<Uuid> = lines.iter().map(|l| l.order_id).collect();
+    let order_ids: BTreeSet<OrderId> = lines.iter().map(|l| l.order_id).collect();
     let Some(order_id) = order_ids.first().copied() else {
         return Ok(None);
     };
@@ -387,7 +380,7 @@ async fn open_order(
         && all_lines.len() == courses.len()
         && all_lines
             .iter()
-            .all(|l| courses.iter().any(|c| c.id.into_uuid() == l.course_id));
+            .all(|l| courses.iter().any(|c| c.id == l.course_id));
     if !same {
         return Err(AppError::conflict(
             "an open order already holds some of these courses; pay or let it expire first",
@@ -411,7 +404,7 @@ async fn resume(state: &AppState, row: orders::Model) -> AppResult<Started> {
 /// The page that shows an order's status after the provider sends the buyer back. It carries
 /// a token only this platform can make, so the page shows the order to whoever holds the link
 /// (the buyer, back from the provider) and to nobody who merely guesses an order id.
-pub fn status_url(state: &AppState, order: Uuid, success: bool) -> String {
+pub fn status_url(state: &AppState, order: OrderId, success: bool) -> String {
     let base = state.settings.public_url.as_str().trim_end_matches('/');
     format!(
         "{base}/checkout/{order}/{}?t={}",
@@ -421,12 +414,12 @@ pub fn status_url(state: &AppState, order: Uuid, success: bool) -> String {
 }
 
 /// The token of an order's status page.
-pub fn status_token(state: &AppState, order: Uuid) -> String {
+pub fn status_token(state: &AppState, order: OrderId) -> String {
     crate::services::signing::tag(&state.content_key, "order-status", &order.to_string())
 }
 
 /// Whether `token` opens the status page of `order`.
-pub fn status_token_valid(state: &AppState, order: Uuid, token: &str) -> bool {
+pub fn status_token_valid(state: &AppState, order: OrderId, token: &str) -> bool {
     crate::services::signing::verify(
         &state.content_key,
         "order-status",
@@ -436,14 +429,19 @@ pub fn status_token_valid(state: &AppState, order: Uuid, token: &str) -> bool {
 }
 
 /// An event the platform tells itself (zero-total fulfilment, failed checkout, expiry).
-pub fn local_event(order_id: Uuid, tenant: &Tenant, kind: EventKind, what: &str) -> GatewayEvent {
-    local_event_for(order_id, tenant.id.into_uuid(), tenant.currency, kind, what)
+pub fn local_event(
+    order_id: OrderId,
+    tenant: &Tenant,
+    kind: EventKind,
+    what: &str,
+) -> GatewayEvent {
+    local_event_for(order_id, tenant.id, tenant.currency, kind, what)
 }
 
 /// [`local_event`] for an order known by its row.
 pub fn local_event_for(
-    order_id: Uuid,
-    tenant_id: Uuid,
+    order_id: OrderId,
+    tenant_id: TenantId,
     currency: lyceum_gateway_core::Currency,
     kind: EventKind,
     what: &str,
@@ -451,8 +449,8 @@ pub fn local_event_for(
     GatewayEvent {
         provider_event_id: format!("{what}:{order_id}"),
         kind,
-        order_id,
-        tenant_id: Some(tenant_id),
+        order_id: order_id.into_uuid(),
+        tenant_id: Some(tenant_id.into_uuid()),
         seller_account: None,
         session_ref: None,
         provider_payment_id: format!("{what}:{order_id}"),

@@ -8,10 +8,10 @@ use lyceum_tenants::rbac::{Authorized, action, resource};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
-use uuid::Uuid;
 
 use crate::entities::{coupons, courses};
 use crate::error::{AppError, AppResult, is_unique_violation};
+use crate::ids::{CouponId, CourseId};
 use crate::services::now;
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
@@ -41,7 +41,7 @@ pub struct NewCoupon {
 /// A coupon as staff see it.
 #[derive(Debug, Clone)]
 pub struct Coupon {
-    pub id: Uuid,
+    pub id: CouponId,
     pub code: String,
     pub discount: Discount,
     /// Uses in all, final and reserved together.
@@ -53,7 +53,7 @@ pub struct Coupon {
     /// Uses held by orders that can still be paid.
     pub reserved: u32,
     pub expires_at: Option<DateTime<Utc>>,
-    pub course_ids: Vec<Uuid>,
+    pub course_ids: Vec<CourseId>,
 }
 
 /// Normalizes a code: trimmed, upper case, 3–32 of `A-Z 0-9 - _`.
@@ -143,8 +143,8 @@ pub async fn create(
         }
     };
     let inserted = coupons::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        tenant_id: Set(tenant.id.into_uuid()),
+        id: Set(CouponId::new_v7()),
+        tenant_id: Set(tenant.id),
         code: Set(input.code.clone()),
         percent_off: Set(percent),
         amount_off: Set(amount),

@@ -6,13 +6,12 @@ use lyceum_tenants::rbac::{Authorized, action, resource};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use uuid::Uuid;
 
 use super::OrderStatus;
 
 use crate::entities::{courses, order_lines, orders};
 use crate::error::{AppError, AppResult};
-use crate::ids::{OrderId, TenantId, UserId};
+use crate::ids::{CourseId, OrderId, OrderLineId, TenantId, UserId};
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
 
@@ -38,8 +37,8 @@ pub struct Order {
 /// One line of an order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderLine {
-    pub id: Uuid,
-    pub course_id: Uuid,
+    pub id: OrderLineId,
+    pub course_id: CourseId,
     pub course_slug: String,
     pub course_title: String,
     pub quantity: u32,
@@ -52,8 +51,8 @@ pub struct OrderLine {
 /// connection already serializes them).
 pub(crate) async fn lock(
     txn: &impl ConnectionTrait,
-    tenant_id: Option<Uuid>,
-    order_id: Uuid,
+    tenant_id: Option<TenantId>,
+    order_id: OrderId,
 ) -> AppResult<Option<orders::Model>> {
     let mut query = orders::Entity::find_by_id(order_id);
     if let Some(tenant_id) = tenant_id {
@@ -74,10 +73,10 @@ pub async fn load(
     conn: &impl ConnectionTrait,
     auth: &Authorized<resource::Order, action::Read>,
     tenant: &Tenant,
-    order_id: Uuid,
+    order_id: OrderId,
 ) -> AppResult<Order> {
     ensure_covers(auth, tenant)?;
-    load_in_tenant(conn, tenant.id.into_uuid(), order_id).await
+    load_in_tenant(conn, tenant.id, order_id).await
 }
 
 /// The signed-in buyer's own order, in whichever storefront; `None` when there is no such
@@ -85,7 +84,7 @@ pub async fn load(
 pub async fn load_own(
     conn: &impl ConnectionTrait,
     auth: &Authorized<resource::Account, action::Read>,
-    order_id: Uuid,
+    order_id: OrderId,
 ) -> AppResult<Option<Order>> {
     let Some(buyer) = auth.user_id() else {
         return Ok(None);
@@ -103,8 +102,8 @@ pub async fn load_own(
 /// Loads an order of a tenant with its lines, for services already holding a proof for it.
 pub(super) async fn load_in_tenant(
     conn: &impl ConnectionTrait,
-    tenant_id: Uuid,
-    order_id: Uuid,
+    tenant_id: TenantId,
+    order_id: OrderId,
 ) -> AppResult<Order> {
     let row = orders::Entity::find_by_id(order_id)
         .filter(orders::Column::TenantId.eq(tenant_id))
@@ -141,9 +140,9 @@ pub async fn assemble(conn: &impl ConnectionTrait, row: orders::Model) -> AppRes
         })
         .collect::<AppResult<Vec<_>>>()?;
     Ok(Order {
-        id: row.id.into(),
-        tenant_id: row.tenant_id.into(),
-        buyer_id: row.buyer_id.into(),
+        id: row.id,
+        tenant_id: row.tenant_id,
+        buyer_id: row.buyer_id,
         status: row.status,
         subtotal: money(row.subtotal_amount, currency)?,
         discount: money(row.discount_amount, currency)?,
@@ -182,7 +181,7 @@ pub async fn list_for_buyer(
 /// signed token is the permission, so `None` unless `token` is the order's.
 pub async fn find_by_status_token(
     state: &AppState,
-    order_id: Uuid,
+    order_id: OrderId,
     token: &str,
 ) -> AppResult<Option<Order>> {
     if !super::checkout::status_token_valid(state, order_id, token) {

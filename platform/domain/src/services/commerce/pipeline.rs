@@ -9,7 +9,6 @@ use sea_orm::{
     EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde_json::json;
-use uuid::Uuid;
 
 use super::redemptions;
 use super::state::{Fact, OrderFacts, OrderStatus};
@@ -17,6 +16,7 @@ use crate::entities::payment_events::EventOutcome;
 use crate::entities::refunds::RefundStatus;
 use crate::entities::{order_audit, order_lines, orders, payment_events, refunds, users};
 use crate::error::AppResult;
+use crate::ids::{OrderAuditId, OrderId, PaymentEventId, TenantId};
 use crate::services::access;
 use crate::services::invalidation::Invalidations;
 use crate::services::notify::outbox;
@@ -92,8 +92,9 @@ async fn apply_in_transaction(
     received_at: DateTime<Utc>,
 ) -> AppResult<(Applied, Invalidations)> {
     let txn = db.begin().await?;
-    // Deliveries of one order's events take turns; different orders do not wait.
-    let Some(order) = super::orders::lock(&txn, None, event.order_id).await? else {
+    // Deliveries of one order's events take turns; different orders do not wait. The event
+    // speaks the gateway contract's bare uuids; from here on the ids are typed.
+    let Some(order) = super::orders::lock(&txn, None, OrderId::from(event.order_id)).await? else {
         return Ok((Applied::Ignored("unknown order"), Invalidations::none()));
     };
     if let Some(reason) = mismatch(&order, source, event) {
@@ -117,7 +118,7 @@ async fn apply_in_transaction(
         }
     }
     let currency_ok = event.amount.currency.code() == order.currency;
-    let event_row_id = Uuid::now_v7();
+    let event_row_id = PaymentEventId::new_v7();
     let inserted = payment_events::Entity::insert(payment_events::ActiveModel {
         id: Set(event_row_id),
         gateway: Set(source.name().to_owned()),
@@ -158,9 +159,9 @@ async fn apply_in_transaction(
     let to = facts.status(order.total_amount);
     let changes = access::reconcile_lines(
         &txn,
-        order.tenant_id.into(),
-        order.buyer_id.into(),
-        order.id.into(),
+        order.tenant_id,
+        order.buyer_id,
+        order.id,
         to.access(),
         facts.paid_at(),
     )
@@ -193,14 +194,14 @@ async fn apply_in_transaction(
         settle_refund_request(&txn, &order, refund_id, event.amount.amount.get()).await?;
     }
     order_audit::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(OrderAuditId::new_v7()),
         tenant_id: Set(order.tenant_id),
         order_id: Set(order.id),
         event_id: Set(Some(event_row_id)),
         from_status: Set(from),
         to_status: Set(to),
         payment_id: Set(Some(event.provider_payment_id.clone()).filter(|p| !p.is_empty())),
-        entitlement_id: Set(changes.first().map(|c| c.entitlement_id.into_uuid())),
+        entitlement_id: Set(changes.first().map(|c| c.entitlement_id)),
         event_time: Set(event.occurred_at),
         received_at: Set(received_at),
     }
@@ -275,7 +276,10 @@ fn mismatch(
     source: Source<'_>,
     event: &GatewayEvent,
 ) -> Option<&'static str> {
-    if event.tenant_id.is_some_and(|t| t != order.tenant_id) {
+    if event
+        .tenant_id
+        .is_some_and(|t| TenantId::from(t) != order.tenant_id)
+    {
         return Some("the event names another tenant than the order's");
     }
     match source {
@@ -297,8 +301,8 @@ fn mismatch(
 /// The facts of every applied event of an order.
 async fn applied_facts(
     conn: &impl ConnectionTrait,
-    tenant_id: Uuid,
-    order_id: Uuid,
+    tenant_id: TenantId,
+    order_id: OrderId,
 ) -> AppResult<OrderFacts> {
     let rows = payment_events::Entity::find()
         .filter(payment_events::Column::TenantId.eq(tenant_id))

@@ -3,10 +3,10 @@
 //! not fit is a 422 naming `items`, never a wrapped number or a panic.
 
 use lyceum_gateway_core::{Currency, Money, MoneyError};
-use uuid::Uuid;
 
 use super::coupons::{Coupon, Discount};
 use crate::error::{AppError, AppResult};
+use crate::ids::CourseId;
 
 /// What an order costs, all in the storefront's currency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +26,7 @@ pub struct Pricing {
 /// so a checkout never spends a use on nothing.
 pub fn price(
     currency: Currency,
-    lines: &[(Uuid, Money)],
+    lines: &[(CourseId, Money)],
     coupon: Option<&Coupon>,
     fee_bps: u16,
 ) -> AppResult<Pricing> {
@@ -46,11 +46,11 @@ pub fn price(
 }
 
 /// Whether `coupon` takes anything off `course`.
-pub fn applies(coupon: &Coupon, course: &Uuid) -> bool {
+pub fn applies(coupon: &Coupon, course: &CourseId) -> bool {
     coupon.course_ids.is_empty() || coupon.course_ids.contains(course)
 }
 
-fn discount(currency: Currency, coupon: &Coupon, lines: &[(Uuid, Money)]) -> AppResult<Money> {
+fn discount(currency: Currency, coupon: &Coupon, lines: &[(CourseId, Money)]) -> AppResult<Money> {
     let eligible: Vec<Money> = lines
         .iter()
         .filter(|(course, _)| applies(coupon, course))
@@ -92,14 +92,15 @@ fn refused(e: MoneyError) -> AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::CouponId;
 
     fn usd(amount: i64) -> Money {
         Money::new(amount, Currency::parse("USD").unwrap()).unwrap()
     }
 
-    fn coupon(discount: Discount, course_ids: Vec<Uuid>) -> Coupon {
+    fn coupon(discount: Discount, course_ids: Vec<CourseId>) -> Coupon {
         Coupon {
-            id: Uuid::now_v7(),
+            id: CouponId::new_v7(),
             code: "TEST".into(),
             discount,
             max_redemptions: None,
@@ -120,7 +121,7 @@ mod tests {
 
     #[test]
     fn percentages_round_down_per_line_and_fees_round_down() {
-        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let (a, b) = (CourseId::new_v7(), CourseId::new_v7());
         let lines = [(a, usd(999)), (b, usd(999))];
         let p = price(
             usd(0).currency,
@@ -137,7 +138,7 @@ mod tests {
 
     #[test]
     fn amounts_off_never_exceed_the_eligible_lines() {
-        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let (a, b) = (CourseId::new_v7(), CourseId::new_v7());
         let lines = [(a, usd(1000)), (b, usd(3000))];
         let only_a = coupon(Discount::Amount(usd(5000)), vec![a]);
         let p = price(usd(0).currency, &lines, Some(&only_a), 0).unwrap();
@@ -146,19 +147,22 @@ mod tests {
 
     #[test]
     fn a_coupon_for_other_courses_is_refused() {
-        let lines = [(Uuid::now_v7(), usd(1000))];
-        let elsewhere = coupon(Discount::Percent(10), vec![Uuid::now_v7()]);
+        let lines = [(CourseId::new_v7(), usd(1000))];
+        let elsewhere = coupon(Discount::Percent(10), vec![CourseId::new_v7()]);
         let err = price(usd(0).currency, &lines, Some(&elsewhere), 0).unwrap_err();
         assert_eq!(field(err), "coupon");
     }
 
     #[test]
     fn overflowing_sums_are_a_422_not_a_wrapped_number() {
-        let lines = [(Uuid::now_v7(), usd(i64::MAX)), (Uuid::now_v7(), usd(1))];
+        let lines = [
+            (CourseId::new_v7(), usd(i64::MAX)),
+            (CourseId::new_v7(), usd(1)),
+        ];
         let err = price(usd(0).currency, &lines, None, 0).unwrap_err();
         assert_eq!(field(err), "items");
         // A single huge line: the percentage and the fee are computed without wrapping.
-        let lines = [(Uuid::now_v7(), usd(i64::MAX))];
+        let lines = [(CourseId::new_v7(), usd(i64::MAX))];
         let p = price(
             usd(0).currency,
             &lines,

@@ -7,7 +7,6 @@ use std::time::Duration;
 use chrono::Utc;
 use lyceum_gateway_core::{Currency, EventKind, GatewayError, Money, PaymentLookup};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, Iterable, QueryFilter, QuerySelect};
-use uuid::Uuid;
 
 use super::checkout::local_event_for;
 use super::pipeline::{self, Source};
@@ -17,6 +16,7 @@ use crate::entities::entitlements::EntitlementStatus;
 use crate::entities::refunds::RefundStatus;
 use crate::entities::{entitlements, order_lines, orders, refunds as refund_rows};
 use crate::error::{AppError, AppResult};
+use crate::ids::{EntitlementId, OrderId, OrderLineId};
 use crate::services::gateway_accounts;
 use crate::state::AppState;
 
@@ -37,11 +37,11 @@ pub async fn run_once(state: &AppState, after: Duration) -> AppResult<Pass> {
     let cutoff = Utc::now() - after;
     // Open orders: pending ones, and declined ones whose session still takes another card;
     // both still hold their courses.
-    let holding: BTreeSet<Uuid> = order_lines::Entity::find()
+    let holding: BTreeSet<OrderId> = order_lines::Entity::find()
         .select_only()
         .column(order_lines::Column::OrderId)
         .filter(order_lines::Column::PendingKey.is_not_null())
-        .into_tuple::<Uuid>()
+        .into_tuple::<OrderId>()
         .all(&state.db)
         .await?
         .into_iter()
@@ -81,9 +81,10 @@ async fn settle(state: &AppState, order: orders::Model, pass: &mut Pass) -> AppR
     };
     if let Some(gateway) = state.gateways.named(&gateway_name) {
         pass.asked += 1;
+        // The gateway contract's bare uuids.
         let lookup = PaymentLookup {
-            order_id: order.id,
-            tenant_id: order.tenant_id,
+            order_id: order.id.into_uuid(),
+            tenant_id: order.tenant_id.into_uuid(),
             session_ref: order.session_ref.clone(),
             provider_payment_id: order.payment_id.clone(),
         };
@@ -206,9 +207,9 @@ pub async fn work(state: std::sync::Arc<AppState>) {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Report {
     /// Paid orders (`paid`, `partially_refunded`) with a line that has no active entitlement.
-    pub paid_without_entitlement: Vec<Uuid>,
+    pub paid_without_entitlement: Vec<OrderId>,
     /// Active purchase entitlements whose order is not paid.
-    pub entitled_without_payment: Vec<Uuid>,
+    pub entitled_without_payment: Vec<EntitlementId>,
 }
 
 impl Report {
@@ -224,13 +225,14 @@ pub async fn report(db: &DatabaseConnection) -> AppResult<Report> {
         .find_also_related(orders::Entity)
         .all(db)
         .await?;
-    let active: std::collections::HashMap<Uuid, entitlements::Model> = entitlements::Entity::find()
-        .filter(entitlements::Column::OrderLineId.is_not_null())
-        .all(db)
-        .await?
-        .into_iter()
-        .filter_map(|e| e.order_line_id.map(|l| (l, e)))
-        .collect();
+    let active: std::collections::HashMap<OrderLineId, entitlements::Model> =
+        entitlements::Entity::find()
+            .filter(entitlements::Column::OrderLineId.is_not_null())
+            .all(db)
+            .await?
+            .into_iter()
+            .filter_map(|e| e.order_line_id.map(|l| (l, e)))
+            .collect();
     for (line, order) in lines {
         let Some(order) = order else { continue };
         // Paid, and not disputed: the statuses whose lines must be entitled.

@@ -14,12 +14,12 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
     PaginatorTrait, QueryFilter,
 };
-use uuid::Uuid;
 
 use super::coupons::Coupon;
 use crate::entities::coupon_redemptions::RedemptionStatus::{self, Redeemed, Released, Reserved};
 use crate::entities::{coupon_redemptions, coupons, orders};
 use crate::error::{AppError, AppResult};
+use crate::ids::{CouponId, CouponRedemptionId, OrderId, TenantId, UserId};
 use crate::services::now;
 
 /// Takes one use of `coupon` for a new order, inside the checkout's transaction (after the
@@ -27,10 +27,10 @@ use crate::services::now;
 /// expired meanwhile, or the buyer holds as many uses as the coupon allows one buyer.
 pub async fn reserve(
     txn: &impl ConnectionTrait,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     coupon: &Coupon,
-    buyer_id: Uuid,
-    order_id: Uuid,
+    buyer_id: UserId,
+    order_id: OrderId,
 ) -> AppResult<()> {
     let at = now();
     let taken = coupons::Entity::update_many()
@@ -95,7 +95,7 @@ pub async fn reserve(
         }
     }
     coupon_redemptions::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(CouponRedemptionId::new_v7()),
         tenant_id: Set(tenant_id),
         coupon_id: Set(coupon.id),
         order_id: Set(order_id),
@@ -156,7 +156,7 @@ async fn transition(
 async fn count(
     conn: &impl ConnectionTrait,
     order: &orders::Model,
-    coupon_id: Uuid,
+    coupon_id: CouponId,
     redeemed: i32,
     reserved: i32,
 ) -> AppResult<()> {

@@ -6,13 +6,13 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
     TransactionTrait,
 };
-use uuid::Uuid;
 
 use super::OrderStatus;
 use crate::entities::refunds::RefundStatus;
 use crate::entities::{orders, payment_events, refunds};
 use crate::error::{AppError, AppResult};
 use crate::gateways::Gateway;
+use crate::ids::{OrderId, RefundId, TenantId};
 use crate::services::now;
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
@@ -20,8 +20,8 @@ use crate::state::AppState;
 /// A refund as requested.
 #[derive(Debug, Clone)]
 pub struct Refund {
-    pub id: Uuid,
-    pub order_id: Uuid,
+    pub id: RefundId,
+    pub order_id: OrderId,
     pub amount: Money,
     /// `Requested` until the gateway confirms, then `Succeeded`.
     pub status: RefundStatus,
@@ -36,7 +36,7 @@ pub async fn request(
     state: &AppState,
     auth: &Authorized<resource::Refund, action::Create>,
     tenant: &Tenant,
-    order_id: Uuid,
+    order_id: OrderId,
     amount: Option<Money>,
 ) -> AppResult<Refund> {
     ensure_covers(auth, tenant)?;
@@ -44,7 +44,7 @@ pub async fn request(
         .user_id()
         .ok_or(AppError::Unauthenticated("sign in to refund"))?;
     let txn = state.db.begin().await?;
-    let order = super::orders::lock(&txn, Some(tenant.id.into_uuid()), order_id)
+    let order = super::orders::lock(&txn, Some(tenant.id), order_id)
         .await?
         .ok_or(AppError::NotFound("order"))?;
     let status = order.status;
@@ -96,10 +96,10 @@ pub async fn request(
             format!("at most {refundable} minor units of this order can be refunded"),
         ));
     }
-    let id = Uuid::now_v7();
+    let id = RefundId::new_v7();
     refunds::ActiveModel {
         id: Set(id),
-        tenant_id: Set(tenant.id.into_uuid()),
+        tenant_id: Set(tenant.id),
         order_id: Set(order.id),
         amount: Set(amount),
         currency: Set(order.currency.clone()),
@@ -123,7 +123,7 @@ pub async fn request(
     let account =
         crate::services::gateway_accounts::account_for(state, gateway.id(), tenant.id).await?;
     let result = ask(gateway, &account, &order, id, money).await;
-    let status = record_answer(state, tenant.id.into_uuid(), order.id, id, result).await?;
+    let status = record_answer(state, tenant.id, order.id, id, result).await?;
     tracing::info!(order.id = %order.id, refund.id = %id, amount, status = status.as_str(), "refund requested");
     Ok(Refund {
         id,
@@ -139,15 +139,16 @@ pub(super) async fn ask(
     gateway: &Gateway,
     account: &TenantAccount,
     order: &orders::Model,
-    id: Uuid,
+    id: RefundId,
     amount: Money,
 ) -> Result<RefundAccepted, GatewayError> {
     gateway
         .refund(
             account,
+            // The gateway contract's bare uuids.
             &RefundRequest {
-                order_id: order.id,
-                tenant_id: order.tenant_id,
+                order_id: order.id.into_uuid(),
+                tenant_id: order.tenant_id.into_uuid(),
                 provider_payment_id: order.payment_id.clone().unwrap_or_default(),
                 amount,
                 idempotency_key: id.to_string(),
@@ -172,9 +173,9 @@ pub(super) async fn ask(
 )]
 pub(super) async fn record_answer(
     state: &AppState,
-    tenant_id: Uuid,
-    order_id: Uuid,
-    id: Uuid,
+    tenant_id: TenantId,
+    order_id: OrderId,
+    id: RefundId,
     answer: Result<RefundAccepted, GatewayError>,
 ) -> AppResult<RefundStatus> {
     let txn = state.db.begin().await?;

@@ -13,12 +13,11 @@ use sea_orm::{
     EntityTrait, QueryFilter,
 };
 use secrecy::{ExposeSecret, SecretString};
-use uuid::Uuid;
 
 use crate::entities::gateway_accounts as rows;
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::gateways::Gateway;
-use crate::ids::TenantId;
+use crate::ids::{GatewayAccountId, TenantId};
 use crate::services::now;
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
@@ -169,7 +168,9 @@ pub async fn configure(
     let at = now();
     let existing = find(&state.db, tenant.id, gateway).await?;
     let row = rows::ActiveModel {
-        id: Set(existing.as_ref().map_or_else(Uuid::now_v7, |r| r.id)),
+        id: Set(existing
+            .as_ref()
+            .map_or_else(GatewayAccountId::new_v7, |r| r.id)),
         tenant_id: Set(tenant.id),
         gateway: Set(gateway.as_str().to_owned()),
         enabled: Set(true),
@@ -289,7 +290,7 @@ pub async fn disable(
         }
         None => {
             let inserted = rows::ActiveModel {
-                id: Set(Uuid::now_v7()),
+                id: Set(GatewayAccountId::new_v7()),
                 tenant_id: Set(tenant.id),
                 gateway: Set(gateway.as_str().to_owned()),
                 enabled: Set(false),
@@ -567,7 +568,9 @@ pub async fn onboarding(
     if !same_account {
         let at = now();
         let row = rows::ActiveModel {
-            id: Set(existing.as_ref().map_or_else(Uuid::now_v7, |r| r.id)),
+            id: Set(existing
+                .as_ref()
+                .map_or_else(GatewayAccountId::new_v7, |r| r.id)),
             tenant_id: Set(tenant.id),
             gateway: Set(gateway.as_str().to_owned()),
             enabled: Set(true),
@@ -610,7 +613,7 @@ pub struct Resealed {
     pub current: usize,
     /// Rows whose value opens with no key of the ring (sealed by a key no longer configured,
     /// or altered): left as they are, for an operator to look at.
-    pub failed: Vec<Uuid>,
+    pub failed: Vec<GatewayAccountId>,
 }
 
 /// Reseals every stored credential under the current key (after a key rotation). A value

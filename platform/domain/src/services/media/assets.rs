@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::types::AssetType;
 use crate::entities::lessons;
 use crate::error::{AppError, AppResult};
+use crate::ids::LessonId;
 use crate::services::now;
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
@@ -24,7 +25,7 @@ pub async fn upload<S>(
     state: &AppState,
     auth: &Authorized<resource::Course, action::Update>,
     tenant: &Tenant,
-    lesson_id: Uuid,
+    lesson_id: LessonId,
     content_type: Option<&str>,
     mut body: S,
     limit: usize,
@@ -51,6 +52,7 @@ where
         "tenants/{}/lessons/{}/{}",
         tenant.id,
         lesson.id,
+        // A fresh name per upload: the object, not a row, so no typed id.
         Uuid::now_v7()
     ));
     let mut writer = BufWriter::new(state.assets.clone(), key.clone());

@@ -5,7 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, KeyInit, Mac};
-use lyceum_tenants::rbac::{Authorized, action, resource};
+use lyceum_tenants::rbac::{Authorized, Domain, Principal, action, resource};
 use object_store::path::Path;
 use object_store::{GetOptions, GetRange};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::entities::{content_fetches, courses, lessons};
 use crate::error::{AppError, AppResult};
+use crate::ids::{ContentFetchId, LessonId, TenantId, UserId};
 use crate::services::access;
 use crate::services::catalog::Course;
 use crate::services::now;
@@ -52,7 +53,7 @@ impl std::fmt::Debug for Content {
 /// An uploaded asset a fetch found, not yet read.
 #[derive(Debug, Clone)]
 pub struct Asset {
-    pub lesson: Uuid,
+    pub lesson: LessonId,
     /// As stored at upload; assets stored before the allow-list may hold any string.
     pub content_type: String,
     /// In bytes, when recorded.
@@ -66,9 +67,9 @@ pub type AssetStream =
 
 #[derive(Debug, PartialEq, Eq)]
 struct Claims {
-    tenant: Uuid,
-    lesson: Uuid,
-    user: Option<Uuid>,
+    tenant: TenantId,
+    lesson: LessonId,
+    user: Option<UserId>,
     expires: i64,
 }
 
@@ -81,11 +82,11 @@ impl Claims {
     fn decode(s: &str) -> Option<Self> {
         let mut parts = s.split('.');
         let claims = Self {
-            tenant: parts.next()?.parse().ok()?,
-            lesson: parts.next()?.parse().ok()?,
+            tenant: parts.next()?.parse::<Uuid>().ok()?.into(),
+            lesson: parts.next()?.parse::<Uuid>().ok()?.into(),
             user: match parts.next()? {
                 "-" => None,
-                id => Some(id.parse().ok()?),
+                id => Some(id.parse::<Uuid>().ok()?.into()),
             },
             expires: parts.next()?.parse().ok()?,
         };
@@ -119,8 +120,8 @@ fn verify(state: &AppState, token: &str) -> Option<Claims> {
 /// The lesson and its course, inside the tenant.
 async fn lesson_of(
     state: &AppState,
-    tenant_id: Uuid,
-    lesson_id: Uuid,
+    tenant_id: TenantId,
+    lesson_id: LessonId,
 ) -> AppResult<(lessons::Model, Course)> {
     let lesson = lessons::Entity::find_by_id(lesson_id)
         .filter(lessons::Column::TenantId.eq(tenant_id))
@@ -146,13 +147,13 @@ pub async fn issue(
     state: &AppState,
     auth: &Authorized<resource::Content, action::Read>,
     tenant: &Tenant,
-    lesson_id: Uuid,
+    lesson_id: LessonId,
 ) -> AppResult<SignedUrl> {
     ensure_covers(auth, tenant)?;
     // The link is signed for the one the proof was given to.
     let user = auth.user_id();
-    let (lesson, course) = lesson_of(state, tenant.id.into_uuid(), lesson_id).await?;
-    let decision = access::decide(state, user.map(Into::into), &course).await?;
+    let (lesson, course) = lesson_of(state, tenant.id, lesson_id).await?;
+    let decision = access::decide(state, auth, &course).await?;
     if !course.published && !decision.access {
         // Drafts stay hidden; a course taken off the catalog stays open to its buyers.
         return Err(AppError::NotFound("lesson"));
@@ -172,7 +173,7 @@ pub async fn issue(
     let token = sign(
         state,
         &Claims {
-            tenant: tenant.id.into_uuid(),
+            tenant: tenant.id,
             lesson: lesson.id,
             user,
             expires: expires_at.timestamp(),
@@ -193,6 +194,10 @@ pub async fn issue(
 
 /// The content behind a signed URL, if it is intact, unexpired, and its user still has
 /// access; every successful fetch is logged.
+///
+/// The link itself is no permission: the policy is asked again, for the user and storefront
+/// its claims name, and the access decision is made under that proof. A denial is the same
+/// 403 as an altered link.
 #[tracing::instrument(skip_all, fields(tenant.id = tracing::field::Empty, user.id = tracing::field::Empty))]
 pub async fn fetch(state: &AppState, token: &str, address: Option<String>) -> AppResult<Content> {
     let denied = || AppError::Forbidden("this link is expired, altered or no longer valid".into());
@@ -202,18 +207,27 @@ pub async fn fetch(state: &AppState, token: &str, address: Option<String>) -> Ap
     if let Some(user) = claims.user {
         span.record("user.id", tracing::field::display(user));
     }
+    let principal = claims.user.map_or(Principal::Anonymous, Principal::User);
+    let proof = state
+        .policy
+        .authorize::<resource::Content, action::Read>(
+            &state.db,
+            &principal,
+            Domain::Tenant(claims.tenant),
+        )
+        .await
+        .map_err(|e| match e {
+            AppError::Unauthenticated(_) | AppError::Forbidden(_) => denied(),
+            other => other,
+        })?;
     let (lesson, course) = lesson_of(state, claims.tenant, claims.lesson)
         .await
         .map_err(|_| denied())?;
-    if !lesson.free_preview
-        && !access::decide(state, claims.user.map(Into::into), &course)
-            .await?
-            .access
-    {
+    if !lesson.free_preview && !access::decide(state, &proof, &course).await?.access {
         return Err(denied());
     }
     content_fetches::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(ContentFetchId::new_v7()),
         tenant_id: Set(claims.tenant),
         user_id: Set(claims.user),
         lesson_id: Set(lesson.id),
@@ -259,16 +273,16 @@ mod tests {
     #[test]
     fn claims_round_trip() {
         let c = Claims {
-            tenant: Uuid::now_v7(),
-            lesson: Uuid::now_v7(),
-            user: Some(Uuid::now_v7()),
+            tenant: TenantId::new_v7(),
+            lesson: LessonId::new_v7(),
+            user: Some(UserId::new_v7()),
             expires: 42,
         };
         assert_eq!(Claims::decode(&c.encode()), Some(c));
         let anonymous = Claims {
             user: None,
-            tenant: Uuid::nil(),
-            lesson: Uuid::nil(),
+            tenant: Uuid::nil().into(),
+            lesson: Uuid::nil().into(),
             expires: 1,
         };
         assert_eq!(Claims::decode(&anonymous.encode()), Some(anonymous));

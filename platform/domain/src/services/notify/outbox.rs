@@ -14,11 +14,11 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
-use uuid::Uuid;
 
 use super::mail::{MailError, Mailer};
 use crate::entities::outbox;
 use crate::error::AppResult;
+use crate::ids::{OutboxMessageId, TenantId};
 use crate::services::now;
 use crate::state::AppState;
 
@@ -28,13 +28,13 @@ const BATCH: usize = 20;
 /// Adds a side effect to the caller's transaction; the same `dedupe_key` twice is one row.
 pub async fn enqueue(
     conn: &impl ConnectionTrait,
-    tenant_id: Option<Uuid>,
+    tenant_id: Option<TenantId>,
     kind: outbox::OutboxKind,
     dedupe_key: &str,
     payload: serde_json::Value,
 ) -> AppResult<()> {
     outbox::Entity::insert(outbox::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(OutboxMessageId::new_v7()),
         tenant_id: Set(tenant_id),
         kind: Set(kind),
         dedupe_key: Set(dedupe_key.to_owned()),

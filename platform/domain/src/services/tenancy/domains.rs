@@ -103,7 +103,7 @@ pub async fn verify(
         ));
     }
     let updated = tenants::ActiveModel {
-        id: Set(tenant.id.into_uuid()),
+        id: Set(tenant.id),
         custom_domain: Set(Some(pending.domain.clone())),
         domain_verified_at: Set(Some(now())),
         pending_domain: Set(None),

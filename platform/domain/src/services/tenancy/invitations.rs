@@ -14,13 +14,13 @@ use sea_orm::{
     QuerySelect, TransactionTrait,
 };
 use serde_json::json;
-use uuid::Uuid;
 
 use super::policy::Policy;
 use super::tenants::{Member, Tenant, ensure_covers};
 use crate::domain::Email;
 use crate::entities::{staff_invitations as rows, users};
 use crate::error::{AppError, AppResult};
+use crate::ids::InvitationId;
 use crate::services::accounts::{random_secret, sha256_hex};
 use crate::services::notify::outbox;
 use crate::services::now;
@@ -56,7 +56,7 @@ impl InvitationStatus {
 /// An invitation, as the owner sees it: nothing about any account.
 #[derive(Debug, Clone)]
 pub struct Invitation {
-    pub id: Uuid,
+    pub id: InvitationId,
     pub email: String,
     pub role: Role,
     pub status: InvitationStatus,
@@ -107,8 +107,8 @@ pub async fn invite(
     let expires_at = created_at + LIFETIME;
     let txn = state.db.begin().await?;
     rows::Entity::insert(rows::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        tenant_id: Set(tenant.id.into_uuid()),
+        id: Set(InvitationId::new_v7()),
+        tenant_id: Set(tenant.id),
         email: Set(email.as_str().to_owned()),
         pending_email: Set(Some(email.as_str().to_owned())),
         role: Set(stored_role),
@@ -163,14 +163,7 @@ async fn enqueue_mail(
         "expires_at": row.expires_at.format("%Y-%m-%d %H:%M UTC").to_string(),
     });
     let dedupe = format!("invitation:{}:{}", row.id, row.token_hash);
-    outbox::enqueue(
-        conn,
-        Some(tenant.id.into_uuid()),
-        MAIL_KIND,
-        &dedupe,
-        payload,
-    )
-    .await
+    outbox::enqueue(conn, Some(tenant.id), MAIL_KIND, &dedupe, payload).await
 }
 
 /// The tenant's invitations that are not accepted yet (expired ones included, so the owner
@@ -199,7 +192,7 @@ pub async fn cancel(
     state: &AppState,
     auth: &Authorized<resource::Member, action::Delete>,
     tenant: &Tenant,
-    id: Uuid,
+    id: InvitationId,
 ) -> AppResult<()> {
     ensure_covers(auth, tenant)?;
     let deleted = rows::Entity::delete_many()

@@ -63,7 +63,7 @@ impl PendingDomain {
 
 impl Tenant {
     pub fn domain(&self) -> Domain {
-        Domain::Tenant(self.id.into_uuid())
+        Domain::Tenant(self.id)
     }
 }
 
@@ -83,14 +83,14 @@ impl TryFrom<tenants::Model> for Tenant {
                 .map(u16::try_from)
                 .transpose()
                 .map_err(|e| corrupt("fee", e.into()))?,
-            id: m.id.into(),
+            id: m.id,
             name: m.name,
             custom_domain: m.custom_domain,
             pending_domain: match (m.pending_domain, m.domain_token) {
                 (Some(domain), Some(token)) => Some(PendingDomain { domain, token }),
                 _ => None,
             },
-            owner_id: m.owner_id.into(),
+            owner_id: m.owner_id,
             created_at: m.created_at,
             approved_at: m.approved_at,
         })
@@ -115,7 +115,7 @@ pub async fn apply(
     let owner = auth.user_id().ok_or(AppError::Unauthenticated(
         "sign in to apply for a storefront",
     ))?;
-    let id = Uuid::now_v7();
+    let id = TenantId::new_v7();
     tracing::Span::current().record("tenant.id", tracing::field::display(id));
     let grant = Grant::new(owner, Role::Owner, Domain::Tenant(id));
     let txn = state.db.begin().await?;
@@ -224,7 +224,7 @@ pub async fn set_status(
     status: TenantStatus,
 ) -> AppResult<Tenant> {
     let mut active = tenants::ActiveModel {
-        id: Set(tenant.id.into_uuid()),
+        id: Set(tenant.id),
         status: Set(status.into()),
         ..Default::default()
     };
@@ -248,7 +248,7 @@ pub async fn set_fee_plan(
         return Err(AppError::invalid("fee_bps", "must be between 0 and 10000"));
     }
     let updated = tenants::ActiveModel {
-        id: Set(tenant.id.into_uuid()),
+        id: Set(tenant.id),
         fee_bps: Set(Some(i32::from(fee_bps))),
         ..Default::default()
     }
@@ -277,7 +277,7 @@ pub async fn update(
 ) -> AppResult<Tenant> {
     ensure_covers(auth, tenant)?;
     let mut active = tenants::ActiveModel {
-        id: Set(tenant.id.into_uuid()),
+        id: Set(tenant.id),
         ..Default::default()
     };
     if let Some(name) = patch.name {
@@ -313,7 +313,7 @@ pub async fn update(
 /// A member of a tenant's staff.
 #[derive(Debug, Clone)]
 pub struct Member {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub email: String,
     pub name: String,
     pub role: Role,
@@ -334,10 +334,10 @@ pub async fn remove_member(
     state: &AppState,
     auth: &Authorized<resource::Member, action::Delete>,
     tenant: &Tenant,
-    user_id: Uuid,
+    user_id: UserId,
 ) -> AppResult<()> {
     ensure_covers(auth, tenant)?;
-    if user_id == tenant.owner_id.into_uuid() {
+    if user_id == tenant.owner_id {
         return Err(AppError::conflict(
             "the owner cannot be removed from their storefront",
         ));
@@ -383,6 +383,7 @@ pub async fn list_members(
             .v0
             .strip_prefix("user:")
             .and_then(|id| Uuid::parse_str(id).ok())
+            .map(UserId::from)
         else {
             continue;
         };
@@ -407,7 +408,15 @@ pub fn ensure_covers<R: lyceum_tenants::rbac::Resource, A: lyceum_tenants::rbac:
     auth: &Authorized<R, A>,
     tenant: &Tenant,
 ) -> AppResult<()> {
-    if auth.covers_tenant(tenant.id.into_uuid()) {
+    ensure_covers_id(auth, tenant.id)
+}
+
+/// [`ensure_covers`] for a tenant known by its id only (a course's, a signed link's).
+pub fn ensure_covers_id<R: lyceum_tenants::rbac::Resource, A: lyceum_tenants::rbac::Verb>(
+    auth: &Authorized<R, A>,
+    tenant: TenantId,
+) -> AppResult<()> {
+    if auth.covers_tenant(tenant) {
         Ok(())
     } else {
         Err(AppError::Forbidden(
@@ -430,7 +439,7 @@ pub async fn list_active(state: &AppState) -> AppResult<Vec<Tenant>> {
 }
 
 /// A tenant by id, whatever its status.
-pub async fn find_by_id(state: &AppState, tenant_id: Uuid) -> AppResult<Tenant> {
+pub async fn find_by_id(state: &AppState, tenant_id: TenantId) -> AppResult<Tenant> {
     tenants::Entity::find_by_id(tenant_id)
         .one(&state.db)
         .await?
@@ -439,7 +448,7 @@ pub async fn find_by_id(state: &AppState, tenant_id: Uuid) -> AppResult<Tenant> 
 }
 
 /// The slug of a tenant, by id.
-pub async fn slug_of(db: &DatabaseConnection, tenant_id: Uuid) -> AppResult<String> {
+pub async fn slug_of(db: &DatabaseConnection, tenant_id: TenantId) -> AppResult<String> {
     Ok(tenants::Entity::find_by_id(tenant_id)
         .one(db)
         .await?
