@@ -54,7 +54,7 @@ where
             .policy
             .authorize::<resource::GatewayAccount, A>(
                 &state.db,
-                &Principal::User(viewer.user.id.into()),
+                &Principal::User(viewer.user.id),
                 tenant.domain(),
             )
             .await?;
@@ -121,7 +121,9 @@ pub async fn onboarding_refresh(
         Ok(found) => found,
         Err(page) => return page,
     };
-    match gateway_accounts::onboarding(state, &proof, &tenant, &email, gateway).await {
+    // Only ever a new link to the storefront's existing account: a GET followed from
+    // anywhere must not open an account.
+    match gateway_accounts::continue_onboarding(state, &proof, &tenant, &email, gateway).await {
         // The provider's own page, from the provider's answer: not a visitor's input.
         Ok(started) => Redirect::see_other(started.url).into_response(),
         Err(e) => shop::message_page(e, "/"),

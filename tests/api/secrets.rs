@@ -37,7 +37,6 @@ mod sealed {
     use lyceum_e2e::db_tests;
     use lyceum_gateway_core::GatewayId;
     use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
-    use secrecy::SecretString;
     use uuid::Uuid;
 
     db_tests! {
@@ -88,7 +87,7 @@ mod sealed {
             assert!(account_for(&app.state, gateway, other.into()).await.is_err(), "bound to its storefront");
 
             // Rotation: a new key, the old one kept as previous, reseal, drop the old one.
-            let old_key = SecretString::from(std::fs::read_to_string(app.settings.data_dir.join("secrets.key")).unwrap().trim().to_owned());
+            let old_key = app.settings.secrets_key.clone().expect("tests configure a sealing key");
             let new_key = KeyRing::generate_key();
             let mut rotating = app.settings.clone();
             rotating.secrets_key = Some(new_key.clone());

@@ -143,7 +143,7 @@ db_tests! {
         let owner_id = app.get("/api/v1/me", Some(&shop.owner)).await.expect(200)["id"].as_str().unwrap().parse().unwrap();
         let request_id = app.unanswered_refund_request(&order, 700, owner_id).await;
         let gateway = app.state.gateways.get(GatewayId::Sandbox).unwrap();
-        let account = lyceum::services::gateway_accounts::account_for(&app.state, GatewayId::Sandbox, row.tenant_id.into()).await.unwrap();
+        let account = lyceum::services::gateway_accounts::account_for(&app.state, GatewayId::Sandbox, row.tenant_id).await.unwrap();
         gateway
             .refund(&account, &RefundRequest {
                 order_id: row.id.into(),

@@ -500,4 +500,62 @@ stripe_tests! {
         let row = app.order_row(&order).await;
         assert_eq!(row.paid_amount, 4900, "{row:?}");
     }
+
+    async fn a_coupon_order_is_charged_its_discounted_total(app, fake) {
+        let shop = app.shop().await;
+        onboarded(&app, &fake, "shop", &shop.owner).await;
+        app.post("/api/v1/tenants/shop/coupons", Some(&shop.owner), json!({"code": "TENOFF", "percent_off": 10}))
+            .await
+            .expect(201);
+        let started = app
+            .post(
+                "/api/v1/tenants/shop/checkout",
+                Some(&shop.student),
+                json!({"items": [{"course": "paid", "quantity": 1}], "coupon": "TENOFF", "gateway": "stripe"}),
+            )
+            .await
+            .expect(201);
+        assert_eq!(started["order"]["total"]["amount"], 4410);
+        let order = started["order"]["id"].as_str().unwrap().to_owned();
+        let created = last_post(&fake, "/v1/checkout/sessions");
+        assert_eq!(created.params["line_items"][0]["price_data"]["unit_amount"], "4410");
+        let session = app.order_row(&order).await.session_ref.unwrap();
+        assert_eq!(fake.object(&session).unwrap()["amount_total"], 4410);
+        fake.pay(&session).await;
+        let paid = app.wait_for_status(&shop.student, &order, "paid").await;
+        assert_eq!(paid["paid"]["amount"], 4410, "{paid}");
+    }
+
+    async fn a_connected_accounts_own_refund_naming_an_order_changes_nothing(app, fake) {
+        let shop = app.shop().await;
+        let account = onboarded(&app, &fake, "shop", &shop.owner).await;
+        let (order, session) = checkout(&app, "shop", &shop.student, "paid").await;
+        let paid = fake.pay(&session).await;
+        app.wait_for_status(&shop.student, &order, "paid").await;
+        // The seller's own account refunds something of its own, with our order in metadata.
+        let forged = fake.build_event(
+            "refund.created",
+            json!({
+                "id": "re_sellers_own", "object": "refund", "amount": 4900, "currency": "usd",
+                "status": "succeeded", "payment_intent": paid.payment_intent,
+                "metadata": {"order_id": order, "tenant_id": shop.tenant_id.to_string()}
+            }),
+            Some(&account),
+        );
+        assert_eq!(fake.send_event(forged).await.status(), Some(200));
+        assert_eq!(order_status(&app, "shop", &shop.student, &order).await["status"], "paid");
+        assert_eq!(app.access(Some(&shop.student), "paid").await["access"], true);
+        // A platform refund of another payment naming this order does not count either.
+        let other = fake.build_event(
+            "refund.updated",
+            json!({
+                "id": "re_other_payment", "object": "refund", "amount": 4900, "currency": "usd",
+                "status": "succeeded", "payment_intent": "pi_not_this_orders",
+                "metadata": {"order_id": order, "tenant_id": shop.tenant_id.to_string()}
+            }),
+            None,
+        );
+        assert_eq!(fake.send_event(other).await.status(), Some(200));
+        assert_eq!(order_status(&app, "shop", &shop.student, &order).await["status"], "paid");
+    }
 }

@@ -175,6 +175,8 @@ pub fn test_settings(db: &TestDb) -> Settings {
     // Port 0: the server puts the port it got into the public URL when it binds.
     settings.public_url = Url::parse("http://127.0.0.1:0").expect("url");
     settings.database = db.target.clone();
+    // A database server needs a configured sealing key (as production does).
+    settings.secrets_key = Some(lyceum::sealing::KeyRing::generate_key());
     settings.base_domain = Some("lyceum.test".to_owned());
     settings.max_body_bytes = 1024 * 1024;
     settings.max_upload_bytes = 4 * 1024 * 1024;

@@ -119,6 +119,9 @@ pub struct AccountStatus {
     /// Requirements the seller has not met yet (the provider's names, e.g.
     /// `individual.verification.document`), due now or past due.
     pub requirements: Vec<String>,
+    /// The storefront the provider's records say the account was opened for (Lyceum's
+    /// onboarding writes it; Stripe's `metadata.tenant_id`), if they say.
+    pub opened_for: Option<uuid::Uuid>,
 }
 
 #[cfg(test)]

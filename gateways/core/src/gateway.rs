@@ -222,6 +222,7 @@ pub trait PaymentGateway: Send + Sync {
             charges_enabled: true,
             payouts_enabled: true,
             requirements: Vec::new(),
+            opened_for: None,
         };
         std::future::ready(Ok(status))
     }

@@ -11,6 +11,14 @@ use crate::WebhookError;
 /// The default tolerance, in seconds, either side of now.
 pub const TOLERANCE_SECS: i64 = 300;
 
+/// The longest header read. A provider sends one `v1` per active secret (two during a
+/// rotation); anything much longer is not a provider's.
+pub const MAX_HEADER_BYTES: usize = 4096;
+
+/// The most `v1` entries compared. Each secret's MAC is computed once whatever their number,
+/// so this bounds the comparisons, not the hashing.
+pub const MAX_CANDIDATES: usize = 16;
+
 fn mac(secret: &[u8], timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
     #[expect(clippy::expect_used, reason = "HMAC takes keys of any length")]
     let mut mac =
@@ -58,6 +66,9 @@ pub fn verify(
     let header = header
         .filter(|h| !h.trim().is_empty())
         .ok_or(WebhookError::MissingSignature)?;
+    if header.len() > MAX_HEADER_BYTES {
+        return Err(WebhookError::MalformedSignature);
+    }
     usable(secrets)?;
     let mut timestamp = None;
     let mut candidates = Vec::new();
@@ -75,7 +86,11 @@ pub fn verify(
                 )
             }
             "v1" => {
-                if let Ok(bytes) = hex::decode(value) {
+                // Only what could be an HMAC-SHA256 is kept; anything else cannot match.
+                if let Ok(bytes) = <[u8; 32]>::try_from(hex::decode(value).unwrap_or_default()) {
+                    if candidates.len() == MAX_CANDIDATES {
+                        return Err(WebhookError::MalformedSignature);
+                    }
                     candidates.push(bytes);
                 }
             }
@@ -84,10 +99,17 @@ pub fn verify(
         }
     }
     let timestamp = timestamp.ok_or(WebhookError::MalformedSignature)?;
+    // One MAC over the body per secret, compared in constant time with every candidate: the
+    // cost of a delivery does not grow with the number of `v1` entries it carries.
     let matches = secrets.iter().any(|secret| {
-        candidates
-            .iter()
-            .any(|candidate| mac(secret, timestamp, body).verify_slice(candidate).is_ok())
+        let expected = mac(secret, timestamp, body).finalize().into_bytes();
+        candidates.iter().fold(false, |found, candidate| {
+            found
+                | bool::from(subtle::ConstantTimeEq::ct_eq(
+                    expected.as_slice(),
+                    candidate,
+                ))
+        })
     });
     if !matches {
         return Err(WebhookError::BadSignature);
@@ -119,6 +141,34 @@ mod tests {
             verify(Some(&header), b"{\"a\":1}", &[b"whsec_two"], NOW, 300),
             Err(WebhookError::BadSignature)
         );
+    }
+
+    #[test]
+    fn a_flood_of_candidates_or_an_oversized_header_is_refused_cheaply() {
+        let body = vec![b'x'; 256 * 1024];
+        let mut header = format!("t={NOW}");
+        for _ in 0..MAX_CANDIDATES + 1 {
+            header.push_str(&format!(",v1={}", "00".repeat(32)));
+        }
+        assert_eq!(
+            verify(Some(&header), &body, &[b"s"], NOW, 300),
+            Err(WebhookError::MalformedSignature)
+        );
+        let long = format!("t={NOW},v1={}", "0".repeat(MAX_HEADER_BYTES));
+        assert_eq!(
+            verify(Some(&long), &body, &[b"s"], NOW, 300),
+            Err(WebhookError::MalformedSignature)
+        );
+        // Short or odd candidates are dropped before any hashing, and never match.
+        let odd = format!("t={NOW},v1=00,v1=abc,v1={}", "00".repeat(31));
+        assert_eq!(
+            verify(Some(&odd), &body, &[b"s"], NOW, 300),
+            Err(WebhookError::BadSignature)
+        );
+        // A real signature among decoys still verifies.
+        let real = sign(&[b"s"], NOW, &body).unwrap();
+        let mixed = format!("{real},v1={}", "11".repeat(32));
+        assert!(verify(Some(&mixed), &body, &[b"s"], NOW, 300).is_ok());
     }
 
     #[test]

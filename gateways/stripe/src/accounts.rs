@@ -95,6 +95,11 @@ fn status_of(account: &stripe_shared::Account) -> AccountStatus {
         charges_enabled: account.charges_enabled.unwrap_or(false),
         payouts_enabled: account.payouts_enabled.unwrap_or(false),
         requirements,
+        opened_for: account
+            .metadata
+            .as_ref()
+            .and_then(|m| m.get("tenant_id"))
+            .and_then(|t| t.parse().ok()),
     }
 }
 

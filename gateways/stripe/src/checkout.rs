@@ -32,10 +32,25 @@ pub(crate) fn stripe_currency(currency: Currency) -> Result<stripe_types::Curren
     Ok(parsed)
 }
 
-/// An amount as Stripe takes it: integer minor units, which for three-decimal currencies
-/// (KWD, BHD, …) Stripe accepts only in multiples of 10.
+/// How many of Stripe's units make one of our minor units. Stripe follows ISO 4217's
+/// exponents except for ISK, which ISO gives no decimals and Stripe two (an amount of 100 is
+/// one króna), so ISK amounts are scaled by 100 on the way to Stripe and back.
+pub(crate) fn stripe_scale(currency: Currency) -> i64 {
+    match currency.code() {
+        "ISK" => 100,
+        _ => 1,
+    }
+}
+
+/// An amount as Stripe takes it: integer minor units (scaled where Stripe's exponent differs,
+/// see [`stripe_scale`]), which for three-decimal currencies (KWD, BHD, …) Stripe accepts
+/// only in multiples of 10.
 pub(crate) fn stripe_amount(money: Money) -> Result<i64, GatewayError> {
-    let amount = money.amount.get();
+    let amount = money
+        .amount
+        .get()
+        .checked_mul(stripe_scale(money.currency))
+        .ok_or_else(|| GatewayError::Rejected(format!("{money} is too large for Stripe")))?;
     if money.currency.exponent() == 3 && amount % 10 != 0 {
         return Err(GatewayError::Rejected(format!(
             "Stripe takes {} amounts in multiples of 10 minor units; {money} is not",
@@ -45,11 +60,85 @@ pub(crate) fn stripe_amount(money: Money) -> Result<i64, GatewayError> {
     Ok(amount)
 }
 
+/// The lines as Stripe charges them — `(title, unit amount, quantity)` — adding up to exactly
+/// the order's total: the catalog prices, or, when a discount applies, each line's share of
+/// the discounted total (in proportion to its price, the remainder to the largest lines;
+/// in ten-unit steps for three-decimal currencies), so the buyer pays what the order says.
+fn charged_lines(request: &CheckoutRequest) -> Result<Vec<(String, i64, u32)>, GatewayError> {
+    let total = stripe_amount(request.total)?;
+    let full: Vec<i64> = request
+        .lines
+        .iter()
+        .map(|l| {
+            stripe_amount(l.unit_price)?
+                .checked_mul(i64::from(l.quantity))
+                .ok_or_else(|| GatewayError::Rejected("a line's amount overflows".into()))
+        })
+        .collect::<Result<_, _>>()?;
+    if full.iter().sum::<i64>() == total {
+        return request
+            .lines
+            .iter()
+            .map(|l| Ok((l.title.clone(), stripe_amount(l.unit_price)?, l.quantity)))
+            .collect();
+    }
+    let step = if request.total.currency.exponent() == 3 {
+        10
+    } else {
+        1
+    };
+    let shares = allocate(&full, total, step).ok_or_else(|| {
+        GatewayError::Rejected("the order's total cannot be split over its lines".into())
+    })?;
+    Ok(request
+        .lines
+        .iter()
+        .zip(shares)
+        .map(|(l, share)| match l.quantity {
+            1 => (l.title.clone(), share, 1),
+            n if share % i64::from(n) == 0 => (l.title.clone(), share / i64::from(n), n),
+            // A share that does not divide evenly is charged as one line of `n ×` the course.
+            n => (format!("{n} × {}", l.title), share, 1),
+        })
+        .collect())
+}
+
+/// Splits `total` over lines in proportion to `weights`, in multiples of `step`, remainders to
+/// the largest weights first; `None` when it cannot be done exactly.
+fn allocate(weights: &[i64], total: i64, step: i64) -> Option<Vec<i64>> {
+    let sum: i128 = weights.iter().map(|w| i128::from(*w)).sum();
+    if sum <= 0 || total < 0 || total % step != 0 {
+        return None;
+    }
+    let units = i128::from(total / step);
+    let mut shares: Vec<i128> = weights
+        .iter()
+        .map(|w| i128::from(*w) * units / sum)
+        .collect();
+    let mut left = units - shares.iter().sum::<i128>();
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(weights[i]));
+    for &i in order.iter().cycle().take(weights.len() * 2) {
+        if left == 0 {
+            break;
+        }
+        shares[i] += 1;
+        left -= 1;
+    }
+    if left != 0 {
+        return None;
+    }
+    shares
+        .into_iter()
+        .map(|units| i64::try_from(units * i128::from(step)).ok())
+        .collect()
+}
+
 /// The platform's fee as Stripe takes it. In three-decimal currencies Stripe's amounts end in
 /// 0, so the fee is rounded down to ten minor units there: the storefront gets the few
 /// minor units more, the buyer pays exactly the price.
 pub(crate) fn application_fee(fee: Money) -> i64 {
-    let amount = fee.amount.get();
+    let amount = fee.amount.get().saturating_mul(stripe_scale(fee.currency));
     if fee.currency.exponent() == 3 {
         amount - amount.rem_euclid(10)
     } else {
@@ -82,13 +171,13 @@ pub(crate) async fn create(
     })?;
     let currency = stripe_currency(request.total.currency)?;
     let mut line_items = Vec::with_capacity(request.lines.len());
-    for line in &request.lines {
+    for (title, unit_amount, quantity) in charged_lines(request)? {
         let mut price = CreateCheckoutSessionLineItemsPriceData::new(currency.clone());
-        price.unit_amount = Some(stripe_amount(line.unit_price)?);
-        price.product_data = Some(ProductData::new(line.title.as_str()));
+        price.unit_amount = Some(unit_amount);
+        price.product_data = Some(ProductData::new(title));
         let mut item = CreateCheckoutSessionLineItems::new();
         item.price_data = Some(price);
-        item.quantity = Some(u64::from(line.quantity));
+        item.quantity = Some(u64::from(quantity));
         line_items.push(item);
     }
     let metadata = HashMap::from([
@@ -170,6 +259,38 @@ mod tests {
             stripe_amount(money(5124, "KWD")),
             Err(GatewayError::Rejected(_))
         ));
+    }
+
+    #[test]
+    fn isk_is_two_decimal_at_stripe() {
+        assert_eq!(stripe_amount(money(5000, "ISK")), Ok(500_000));
+        assert_eq!(application_fee(money(500, "ISK")), 50_000);
+        assert_eq!(stripe_amount(money(5000, "HUF")), Ok(5000));
+    }
+
+    #[test]
+    fn a_discounted_total_is_spread_over_the_lines_exactly() {
+        assert_eq!(allocate(&[4900], 4410, 1), Some(vec![4410]));
+        assert_eq!(allocate(&[1000, 3000], 3000, 1), Some(vec![750, 2250]));
+        assert_eq!(
+            allocate(&[999, 999, 999], 1000, 1),
+            Some(vec![334, 333, 333])
+        );
+        assert_eq!(allocate(&[5120, 1000], 5000, 10), Some(vec![4190, 810]));
+        assert_eq!(
+            allocate(&[5120], 5005, 10),
+            None,
+            "not a multiple of ten fils"
+        );
+        assert_eq!(allocate(&[0], 100, 1), None);
+        for (weights, total) in [
+            (vec![1, 1, 1], 2),
+            (vec![7, 3, 90], 99),
+            (vec![4900, 100], 0),
+        ] {
+            let shares = allocate(&weights, total, 1).unwrap();
+            assert_eq!(shares.iter().sum::<i64>(), total, "{weights:?}");
+        }
     }
 
     #[test]

@@ -25,10 +25,23 @@ pub(crate) async fn order_of(
     stripe: &Stripe,
     payment_intent: &str,
 ) -> Result<Option<OrderRef>, GatewayError> {
-    let intent = RetrievePaymentIntent::new(payment_intent)
+    let intent = match RetrievePaymentIntent::new(payment_intent)
         .send(stripe.client())
         .await
-        .map_err(gateway_error)?;
+        .map_err(gateway_error)
+    {
+        Ok(intent) => intent,
+        // Stripe knows no such payment on the platform's account: not ours.
+        Err(GatewayError::Rejected(why)) => {
+            tracing::info!(
+                payment_intent,
+                why,
+                "a PaymentIntent Stripe does not show us; not ours"
+            );
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
     Ok(OrderRef::from_metadata(Some(&intent.metadata)))
 }
 
@@ -38,12 +51,24 @@ pub(crate) async fn refunds_of(
     stripe: &Stripe,
     payment_intent: &str,
 ) -> Result<Vec<WireRefund>, GatewayError> {
-    let list = ListRefund::new()
+    let list = match ListRefund::new()
         .payment_intent(payment_intent)
         .limit(100)
         .send(stripe.client())
         .await
-        .map_err(gateway_error)?;
+        .map_err(gateway_error)
+    {
+        Ok(list) => list,
+        Err(GatewayError::Rejected(why)) => {
+            tracing::info!(
+                payment_intent,
+                why,
+                "refunds Stripe does not show us; not ours"
+            );
+            return Ok(Vec::new());
+        }
+        Err(e) => return Err(e),
+    };
     Ok(list
         .data
         .into_iter()

@@ -22,7 +22,9 @@
 //! metadata the platform set (`order_id`, `tenant_id` on the session, its PaymentIntent and
 //! our refunds); an object without it (a refund or dispute made in Stripe's dashboard) is
 //! traced through its PaymentIntent, fetched from Stripe. Connect events carry the seller
-//! account (`account`), which the platform checks against the order's storefront.
+//! account (`account`): only `account.updated` is read from them — Lyceum charges on the
+//! platform's account, so a connected account's own payments, refunds and disputes are never
+//! an order of ours, whatever metadata they carry.
 
 use std::collections::HashMap;
 
@@ -136,6 +138,8 @@ struct WireDispute {
 struct WireAccount {
     id: String,
     #[serde(default)]
+    metadata: Option<HashMap<String, String>>,
+    #[serde(default)]
     charges_enabled: Option<bool>,
     #[serde(default)]
     payouts_enabled: Option<bool>,
@@ -168,10 +172,16 @@ impl OrderRef {
     }
 }
 
-/// Stripe's lower-case currency and an amount in minor units, as our `Money`.
+/// Stripe's lower-case currency and an amount in its units, as our `Money` (unscaled where
+/// Stripe's exponent differs from ISO's, see `checkout::stripe_scale`); `None` for an amount
+/// that is not a whole number of our minor units.
 pub(crate) fn money(amount: i64, currency: &str) -> Option<Money> {
     let currency = Currency::parse(&currency.to_ascii_uppercase()).ok()?;
-    Money::new(amount, currency).ok()
+    let scale = crate::checkout::stripe_scale(currency);
+    if amount % scale != 0 {
+        return None;
+    }
+    Money::new(amount / scale, currency).ok()
 }
 
 fn at(seconds: i64) -> DateTime<Utc> {
@@ -212,6 +222,13 @@ pub(crate) async fn read(stripe: &Stripe, event: WireEvent) -> Result<Delivery, 
     let unavailable = |e: GatewayError| WebhookError::Unavailable(e.to_string());
     let object = event.data.object.clone();
     let mut delivery = Delivery::default();
+    // Lyceum charges on the platform's account (destination charges): a payment, refund or
+    // dispute that happened on a connected account is the seller's own business, never an
+    // order of ours, whatever its metadata says. Only news of the account itself counts.
+    if event.account.is_some() && event.kind != "account.updated" {
+        tracing::info!(event.id = %event.id, kind = %event.kind, "a connected account's own event; not ours");
+        return Ok(delivery);
+    }
     match event.kind.as_str() {
         "checkout.session.completed"
         | "checkout.session.async_payment_succeeded"
@@ -417,6 +434,11 @@ fn account_status(account: WireAccount) -> AccountStatus {
         charges_enabled: account.charges_enabled.unwrap_or(false),
         payouts_enabled: account.payouts_enabled.unwrap_or(false),
         requirements,
+        opened_for: account
+            .metadata
+            .as_ref()
+            .and_then(|m| m.get("tenant_id"))
+            .and_then(|t| t.parse().ok()),
     }
 }
 
@@ -495,6 +517,8 @@ mod tests {
         assert_eq!(money(1500, "jpy").unwrap().currency.code(), "JPY");
         assert_eq!(money(5120, "kwd").unwrap().currency.exponent(), 3);
         assert!(money(1, "zzz").is_none());
+        assert_eq!(money(500_000, "isk").unwrap().amount.get(), 5000);
+        assert!(money(50, "isk").is_none(), "not a whole króna");
     }
 
     #[test]

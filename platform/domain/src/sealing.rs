@@ -38,6 +38,11 @@ pub enum SealError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "LYCEUM_SECRETS_KEY is required with a database server (DATABASE_URL): every instance \
+         must seal with the same key; `lyceum secrets new-key` prints one"
+    )]
+    KeyRequired,
     #[error("the sealed value is malformed")]
     Malformed,
     #[error("the value was sealed with key `{0}`, which is not in the key ring")]
@@ -102,10 +107,14 @@ impl KeyRing {
     }
 
     /// The configured ring, or one made of the key in `{data_dir}/secrets.key`, generated
-    /// there when missing.
+    /// there when missing — but only for the embedded SQLite database: instances sharing a
+    /// database server would each make their own key and open none of each other's values.
     pub fn from_settings(settings: &crate::config::Settings) -> Result<Self, SealError> {
         match &settings.secrets_key {
             Some(key) => Self::from_keys(key, &settings.secrets_previous_keys),
+            None if matches!(settings.database, crate::config::DatabaseTarget::Url(_)) => {
+                Err(SealError::KeyRequired)
+            }
             None => {
                 let key = key_file(&settings.data_dir.join("secrets.key"))?;
                 Self::from_keys(&key, &settings.secrets_previous_keys)
@@ -218,7 +227,16 @@ fn key_file(path: &Path) -> Result<SecretString, SealError> {
         source,
     };
     match std::fs::read_to_string(path) {
-        Ok(key) => return Ok(SecretString::from(key.trim().to_owned())),
+        Ok(key) => {
+            #[cfg(unix)]
+            if let Ok(meta) = std::fs::metadata(path) {
+                use std::os::unix::fs::PermissionsExt;
+                if meta.permissions().mode() & 0o077 != 0 {
+                    tracing::warn!(path = %path.display(), "the sealing key file is readable by other users; chmod 600 it");
+                }
+            }
+            return Ok(SecretString::from(key.trim().to_owned()));
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(failed(e)),
     }
@@ -331,6 +349,25 @@ mod tests {
                 Err(SealError::BadKey { .. })
             ));
         }
+    }
+
+    #[test]
+    fn a_database_server_needs_a_configured_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = crate::config::Settings::for_data_dir(dir.path().to_owned()).unwrap();
+        assert!(
+            KeyRing::from_settings(&settings).is_ok(),
+            "SQLite: a key file"
+        );
+        settings.database = crate::config::DatabaseTarget::Url(SecretString::from(
+            "postgres://db.example/lyceum".to_owned(),
+        ));
+        assert!(matches!(
+            KeyRing::from_settings(&settings),
+            Err(SealError::KeyRequired)
+        ));
+        settings.secrets_key = Some(KeyRing::generate_key());
+        assert!(KeyRing::from_settings(&settings).is_ok());
     }
 
     #[test]

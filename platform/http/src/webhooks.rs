@@ -80,7 +80,7 @@ pub async fn receive(
     };
     let name = gateway.id().as_str();
     for status in &delivery.accounts {
-        if let Err(e) = gateway_accounts::record_status(&state.db, gateway.id(), status).await {
+        if let Err(e) = gateway_accounts::record_news(state, gateway.id(), status).await {
             tracing::error!(gateway = name, error = %lyceum_domain::error::report(&e), "seller account status not recorded; the provider will retry");
             return problem_response(
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -105,7 +105,7 @@ async fn apply_in_transaction(
     if let (Some(account), Source::Provider(gateway)) = (&event.seller_account, source) {
         let owns = crate::services::gateway_accounts::owns_seller_account(
             &txn,
-            order.tenant_id.into(),
+            order.tenant_id,
             gateway,
             account,
         )
@@ -290,7 +290,24 @@ fn mismatch(
             }
             match (&event.session_ref, &order.session_ref) {
                 (Some(theirs), Some(ours)) if theirs != ours => {
-                    Some("the event names another checkout session")
+                    return Some("the event names another checkout session");
+                }
+                // The provider never opened a session for this order (it refused, or never
+                // answered): nothing of its can have been paid there.
+                (Some(_), None) => return Some("the order has no checkout session there"),
+                _ => {}
+            }
+            // Money going back is about the payment the order was paid with, and no other.
+            let reversal = matches!(
+                event.kind,
+                EventKind::RefundSucceeded
+                    | EventKind::DisputeOpened
+                    | EventKind::DisputeWon
+                    | EventKind::DisputeLost
+            );
+            match &order.payment_id {
+                Some(paid_with) if reversal && *paid_with != event.provider_payment_id => {
+                    Some("the event is about another payment than the order's")
                 }
                 _ => None,
             }

@@ -88,8 +88,7 @@ async fn settle(state: &AppState, order: orders::Model, pass: &mut Pass) -> AppR
             session_ref: order.session_ref.clone(),
             provider_payment_id: order.payment_id.clone(),
         };
-        let account =
-            gateway_accounts::account_for(state, gateway.id(), order.tenant_id.into()).await?;
+        let account = gateway_accounts::account_for(state, gateway.id(), order.tenant_id).await?;
         match gateway.fetch_payment(&account, &lookup).await {
             Ok(events) => {
                 for event in events {
@@ -133,10 +132,15 @@ async fn close_session(state: &AppState, order: &orders::Model) -> AppResult<boo
     let Some(gateway) = state.gateways.named(name) else {
         return Ok(true);
     };
-    let account =
-        gateway_accounts::account_for(state, gateway.id(), order.tenant_id.into()).await?;
+    let account = gateway_accounts::account_for(state, gateway.id(), order.tenant_id).await?;
     match gateway.cancel_checkout(&account, session).await {
         Ok(()) | Err(GatewayError::Unsupported(_)) => Ok(true),
+        // The provider does not know the session (lost, or another mode's key): nothing is
+        // open there to pay.
+        Err(e @ (GatewayError::Rejected(_) | GatewayError::UnknownPayment)) => {
+            tracing::warn!(order.id = %order.id, error = %crate::error::report(&e), "the provider refused to close the checkout; expiring the order anyway");
+            Ok(true)
+        }
         Err(e) => {
             tracing::warn!(order.id = %order.id, error = %crate::error::report(&e), "the provider could not close the checkout; the order expires on a later pass");
             Ok(false)
@@ -175,8 +179,7 @@ async fn retry_unanswered_refunds(
         };
         let amount = Money::new(request.amount, currency)
             .map_err(|e| AppError::corrupt_field("refund", request.id, "amount", e))?;
-        let account =
-            gateway_accounts::account_for(state, gateway.id(), order.tenant_id.into()).await?;
+        let account = gateway_accounts::account_for(state, gateway.id(), order.tenant_id).await?;
         let answer = refunds::ask(gateway, &account, &order, request.id, amount).await;
         asked += 1;
         if let Err(e) =

@@ -157,12 +157,27 @@ pub async fn configure(
         .check_account(&account)
         .await
         .map_err(|e| match e {
-            GatewayError::Rejected(why) => AppError::invalid(
-                "account",
-                format!("{gateway} does not accept this account: {why}"),
-            ),
+            GatewayError::Rejected(why) => {
+                // The provider's words stay in the log: they may describe the platform's own
+                // account and keys.
+                tracing::info!(why, "the provider refused the account");
+                AppError::invalid(
+                    "account",
+                    format!(
+                        "{gateway} does not know this account, or it is not connected to this platform"
+                    ),
+                )
+            }
             other => AppError::Gateway(other),
         })?;
+    if status
+        .opened_for
+        .is_some_and(|opened_for| opened_for != tenant.id.into_uuid())
+    {
+        return Err(AppError::conflict(format!(
+            "this {gateway} account was opened for another storefront"
+        )));
+    }
     let sealed = seal(state, tenant.id, gateway, &setup)?;
     let names: Vec<&String> = setup.credentials.keys().collect();
     let at = now();
@@ -429,8 +444,33 @@ pub async fn checkout_account(
     }
 }
 
-/// Records what a provider says of a seller account (from a verified delivery or a fresh
-/// look-up); false when no storefront has that account.
+/// Records a delivery's news of a seller account as the provider tells it now: deliveries
+/// arrive in any order, so the account is looked up afresh rather than an older snapshot
+/// written over a newer one. False when no storefront has the account.
+pub async fn record_news(
+    state: &AppState,
+    gateway: GatewayId,
+    told: &AccountStatus,
+) -> AppResult<bool> {
+    let known = rows::Entity::find()
+        .filter(rows::Column::Gateway.eq(gateway.as_str()))
+        .filter(rows::Column::ProviderAccountId.eq(told.provider_account_id.as_str()))
+        .one(&state.db)
+        .await?;
+    let Some(row) = known else {
+        tracing::info!(gateway = %gateway, account = %told.provider_account_id, "news of a seller account no storefront has");
+        return Ok(false);
+    };
+    let provider = platform_gateway(state, gateway)?;
+    let fresh = provider
+        .check_account(&to_tenant_account(state, &row)?)
+        .await
+        .map_err(AppError::Gateway)?;
+    record_status(&state.db, gateway, &fresh).await
+}
+
+/// Records what a provider says of a seller account (from a fresh look-up); false when no
+/// storefront has that account.
 #[tracing::instrument(skip_all, fields(gateway = %gateway, account = %status.provider_account_id))]
 pub async fn record_status(
     db: &DatabaseConnection,
@@ -470,6 +510,25 @@ pub async fn record_status(
         tracing::warn!("news of a seller account no storefront has; nothing recorded");
     }
     Ok(found)
+}
+
+/// A fresh onboarding link for the storefront's existing seller account at `gateway`; never
+/// opens a new account (a link followed from elsewhere must not make one).
+pub async fn continue_onboarding(
+    state: &AppState,
+    auth: &Authorized<resource::GatewayAccount, action::Update>,
+    tenant: &Tenant,
+    owner_email: &str,
+    gateway: GatewayId,
+) -> AppResult<Onboarding> {
+    ensure_covers(auth, tenant)?;
+    let has_account = find(&state.db, tenant.id, gateway)
+        .await?
+        .is_some_and(|r| r.provider_account_id.is_some());
+    if !has_account {
+        return Err(AppError::NotFound("gateway account"));
+    }
+    onboarding(state, auth, tenant, owner_email, gateway).await
 }
 
 /// Asks the provider about the storefront's account now (the owner came back from its

@@ -4,7 +4,8 @@
 //! the provider about the account; secrets are sealed with the platform's key ring and never
 //! shown again), or opens a seller account through the provider's onboarding (`onboarding`);
 //! lists them (`list`, never a secret) and disables one (`disable`). What the provider later
-//! says of an account (Stripe's `account.updated`) is recorded by `record_status`.
+//! says of an account (Stripe's `account.updated`) is recorded by `record_news`, which looks the
+//! account up afresh (deliveries arrive in any order).
 //!
 //! For the money path this module answers two questions: which gateways a storefront's buyers
 //! may pick ([`offered`]) and which seller account a gateway call for a tenant acts for
@@ -14,7 +15,7 @@
 mod accounts;
 
 pub use accounts::{
-    GatewayAccount, Resealed, account_for, checkout_account, configure, credentials_context,
-    disable, list, offered, onboarding, owns_seller_account, record_status, refresh_status,
-    reseal_all,
+    GatewayAccount, Resealed, account_for, checkout_account, configure, continue_onboarding,
+    credentials_context, disable, list, offered, onboarding, owns_seller_account, record_news,
+    record_status, refresh_status, reseal_all,
 };
