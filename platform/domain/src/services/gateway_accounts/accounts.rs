@@ -111,6 +111,58 @@ pub fn credentials_context(tenant: TenantId, gateway: GatewayId) -> String {
     format!("gateway_account:{tenant}:{gateway}")
 }
 
+/// A row of `tenant` at `gateway` with nothing configured: off, no account, no settings, no
+/// secrets, unable to take payments. It keeps `existing`'s id and creation time (replacing
+/// it), or gets new ones.
+fn fresh_row(
+    existing: Option<&rows::Model>,
+    tenant: TenantId,
+    gateway: GatewayId,
+    at: DateTime<Utc>,
+) -> rows::ActiveModel {
+    rows::ActiveModel {
+        id: Set(existing.map_or_else(GatewayAccountId::new_v7, |r| r.id)),
+        tenant_id: Set(tenant),
+        gateway: Set(gateway.as_str().to_owned()),
+        enabled: Set(false),
+        provider_account_id: Set(None),
+        test_mode: Set(false),
+        settings: Set("{}".to_owned()),
+        sealed_credentials: Set(None),
+        credential_names: Set("[]".to_owned()),
+        charges_enabled: Set(false),
+        payouts_enabled: Set(false),
+        requirements: Set("[]".to_owned()),
+        checked_at: Set(None),
+        created_at: Set(existing.map_or(at, |r| r.created_at)),
+        updated_at: Set(at),
+    }
+}
+
+/// Writes a row over the existing one (`replace`) or as a new one; a conflict when the
+/// provider's account is already another storefront's.
+async fn save(
+    db: &DatabaseConnection,
+    replace: bool,
+    row: rows::ActiveModel,
+    gateway: GatewayId,
+) -> AppResult<rows::Model> {
+    let saved = if replace {
+        row.update(db).await
+    } else {
+        row.insert(db).await
+    };
+    saved.map_err(|e| {
+        if is_unique_violation(&e) {
+            AppError::conflict(format!(
+                "this {gateway} account is connected to another storefront"
+            ))
+        } else {
+            e.into()
+        }
+    })
+}
+
 fn platform_gateway(state: &AppState, gateway: GatewayId) -> AppResult<&Gateway> {
     state
         .gateways
@@ -182,38 +234,18 @@ pub async fn configure(
     let names: Vec<&String> = setup.credentials.keys().collect();
     let at = now();
     let existing = find(&state.db, tenant.id, gateway).await?;
-    let row = rows::ActiveModel {
-        id: Set(existing
-            .as_ref()
-            .map_or_else(GatewayAccountId::new_v7, |r| r.id)),
-        tenant_id: Set(tenant.id),
-        gateway: Set(gateway.as_str().to_owned()),
-        enabled: Set(true),
-        provider_account_id: Set(setup.provider_account_id.clone()),
-        test_mode: Set(setup.test_mode),
-        settings: Set(serde_json::to_string(&setup.settings)?),
-        sealed_credentials: Set(sealed),
-        credential_names: Set(serde_json::to_string(&names)?),
-        charges_enabled: Set(status.charges_enabled),
-        payouts_enabled: Set(status.payouts_enabled),
-        requirements: Set(serde_json::to_string(&status.requirements)?),
-        checked_at: Set(Some(at)),
-        created_at: Set(existing.as_ref().map_or(at, |r| r.created_at)),
-        updated_at: Set(at),
-    };
-    let saved = match existing {
-        Some(_) => row.update(&state.db).await,
-        None => row.insert(&state.db).await,
-    };
-    let saved = saved.map_err(|e| {
-        if is_unique_violation(&e) {
-            AppError::conflict(format!(
-                "this {gateway} account is connected to another storefront"
-            ))
-        } else {
-            e.into()
-        }
-    })?;
+    let mut row = fresh_row(existing.as_ref(), tenant.id, gateway, at);
+    row.enabled = Set(true);
+    row.provider_account_id = Set(setup.provider_account_id.clone());
+    row.test_mode = Set(setup.test_mode);
+    row.settings = Set(serde_json::to_string(&setup.settings)?);
+    row.sealed_credentials = Set(sealed);
+    row.credential_names = Set(serde_json::to_string(&names)?);
+    row.charges_enabled = Set(status.charges_enabled);
+    row.payouts_enabled = Set(status.payouts_enabled);
+    row.requirements = Set(serde_json::to_string(&status.requirements)?);
+    row.checked_at = Set(Some(at));
+    let saved = save(&state.db, existing.is_some(), row, gateway).await?;
     tracing::info!(state = ?status.charges_enabled, "gateway account configured");
     GatewayAccount::from_row(&saved, provider.capabilities().seller_account_required)
 }
@@ -304,25 +336,9 @@ pub async fn disable(
             row.update(&state.db).await?;
         }
         None => {
-            let inserted = rows::ActiveModel {
-                id: Set(GatewayAccountId::new_v7()),
-                tenant_id: Set(tenant.id),
-                gateway: Set(gateway.as_str().to_owned()),
-                enabled: Set(false),
-                provider_account_id: Set(None),
-                test_mode: Set(false),
-                settings: Set("{}".to_owned()),
-                sealed_credentials: Set(None),
-                credential_names: Set("[]".to_owned()),
-                charges_enabled: Set(false),
-                payouts_enabled: Set(false),
-                requirements: Set("[]".to_owned()),
-                checked_at: Set(None),
-                created_at: Set(at),
-                updated_at: Set(at),
-            }
-            .insert(&state.db)
-            .await;
+            let inserted = fresh_row(None, tenant.id, gateway, at)
+                .insert(&state.db)
+                .await;
             match inserted {
                 Ok(_) => {}
                 // Disabled at the same moment by another request: the same outcome.
@@ -626,38 +642,10 @@ pub async fn onboarding(
         == Some(started.provider_account_id.as_str());
     if !same_account {
         let at = now();
-        let row = rows::ActiveModel {
-            id: Set(existing
-                .as_ref()
-                .map_or_else(GatewayAccountId::new_v7, |r| r.id)),
-            tenant_id: Set(tenant.id),
-            gateway: Set(gateway.as_str().to_owned()),
-            enabled: Set(true),
-            provider_account_id: Set(Some(started.provider_account_id.clone())),
-            test_mode: Set(false),
-            settings: Set("{}".to_owned()),
-            sealed_credentials: Set(None),
-            credential_names: Set("[]".to_owned()),
-            charges_enabled: Set(false),
-            payouts_enabled: Set(false),
-            requirements: Set("[]".to_owned()),
-            checked_at: Set(None),
-            created_at: Set(existing.as_ref().map_or(at, |r| r.created_at)),
-            updated_at: Set(at),
-        };
-        let saved = match existing {
-            Some(_) => row.update(&state.db).await,
-            None => row.insert(&state.db).await,
-        };
-        saved.map_err(|e| {
-            if is_unique_violation(&e) {
-                AppError::conflict(format!(
-                    "this {gateway} account is connected to another storefront"
-                ))
-            } else {
-                AppError::from(e)
-            }
-        })?;
+        let mut row = fresh_row(existing.as_ref(), tenant.id, gateway, at);
+        row.enabled = Set(true);
+        row.provider_account_id = Set(Some(started.provider_account_id.clone()));
+        save(&state.db, existing.is_some(), row, gateway).await?;
         tracing::info!(account = %started.provider_account_id, "seller account opened");
     }
     Ok(started)
