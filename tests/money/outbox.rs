@@ -7,7 +7,9 @@ use lyceum::entities::outbox;
 use lyceum::services::notify::outbox as worker;
 use lyceum_e2e::{Backend, spawn_app_with};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+};
 
 async fn an_unreachable_mail_server_delays_receipts(backend: Backend) {
     // Nothing listens on port 9 of this machine.
@@ -81,6 +83,9 @@ async fn an_unknown_kind_blocks_nothing(backend: Backend) {
     let shop = app.shop().await;
     let unknown = uuid::Uuid::now_v7();
     let past = chrono::Utc::now() - chrono::Duration::minutes(5);
+    // Written and given its unknown kind in one transaction: the outbox worker, polling every
+    // second, must never see the row under the kind it was inserted with.
+    let txn = app.state.db.begin().await.unwrap();
     outbox::Entity::insert(outbox::ActiveModel {
         id: Set(unknown.into()),
         tenant_id: Set(Some(shop.tenant_id.into())),
@@ -94,15 +99,16 @@ async fn an_unknown_kind_blocks_nothing(backend: Backend) {
         created_at: Set(past),
         sent_at: Set(None),
     })
-    .exec_without_returning(&app.state.db)
+    .exec_without_returning(&txn)
     .await
     .unwrap();
     outbox::Entity::update_many()
         .col_expr(outbox::Column::Kind, Expr::value("certificate"))
         .filter(outbox::Column::Id.eq(unknown))
-        .exec(&app.state.db)
+        .exec(&txn)
         .await
         .unwrap();
+    txn.commit().await.unwrap();
 
     app.buy(&shop.student, "paid").await;
     let mut sent = false;
