@@ -25,23 +25,29 @@ pub(crate) struct OnboardingQuery {
     tenant: String,
 }
 
-/// The signed-in owner's storefront and a proof of `A` on its gateway accounts, or the page
-/// to send the visitor to instead.
+/// Who may see a storefront's onboarding page: its owner, signed in, with a proof of `A` on
+/// the storefront's gateway accounts.
+struct Owner<A> {
+    gateway: GatewayId,
+    tenant: Arc<Tenant>,
+    proof: lyceum_tenants::rbac::Authorized<resource::GatewayAccount, A>,
+    email: String,
+}
+
+/// The gateway the path names and the signed-in owner of the storefront the query names, or
+/// the page to send the visitor to instead (no such gateway, sign in first, not yours).
 async fn owner<A: Verb>(
     state: &AppState,
     req: &Request,
+    gateway: &str,
     query: &OnboardingQuery,
-) -> Result<
-    (
-        Arc<Tenant>,
-        lyceum_tenants::rbac::Authorized<resource::GatewayAccount, A>,
-        String,
-    ),
-    Response,
->
+) -> Result<Owner<A>, Response>
 where
     resource::GatewayAccount: Resource,
 {
+    let Ok(gateway) = gateway.parse::<GatewayId>() else {
+        return Err(shop::message_page(AppError::NotFound("gateway"), "/"));
+    };
     let here = format!("{}?tenant={}", req.uri().path(), urlencode(&query.tenant));
     let Some(viewer) = shop::viewer(state, req, SessionScope::Platform).await else {
         return Err(
@@ -62,13 +68,14 @@ where
     }
     .await;
     match proof {
-        Ok((tenant, proof)) => Ok((tenant, proof, viewer.user.email)),
+        Ok((tenant, proof)) => Ok(Owner {
+            gateway,
+            tenant,
+            proof,
+            email: viewer.user.email,
+        }),
         Err(e) => Err(shop::message_page(e, "/")),
     }
-}
-
-fn no_such_gateway() -> Response {
-    shop::message_page(AppError::NotFound("gateway"), "/")
 }
 
 /// The owner is back from the provider's onboarding: what the provider now says.
@@ -79,10 +86,12 @@ pub async fn onboarding_return(
     Path(gateway): Path<String>,
     Query(query): Query<OnboardingQuery>,
 ) -> Response {
-    let Ok(gateway) = gateway.parse::<GatewayId>() else {
-        return no_such_gateway();
-    };
-    let (tenant, proof, _) = match owner::<action::Read>(state, req, &query).await {
+    let Owner {
+        gateway,
+        tenant,
+        proof,
+        ..
+    } = match owner::<action::Read>(state, req, &gateway, &query).await {
         Ok(found) => found,
         Err(page) => return page,
     };
@@ -114,10 +123,12 @@ pub async fn onboarding_refresh(
     Path(gateway): Path<String>,
     Query(query): Query<OnboardingQuery>,
 ) -> Response {
-    let Ok(gateway) = gateway.parse::<GatewayId>() else {
-        return no_such_gateway();
-    };
-    let (tenant, proof, email) = match owner::<action::Update>(state, req, &query).await {
+    let Owner {
+        gateway,
+        tenant,
+        proof,
+        email,
+    } = match owner::<action::Update>(state, req, &gateway, &query).await {
         Ok(found) => found,
         Err(page) => return page,
     };

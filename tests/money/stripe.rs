@@ -558,4 +558,36 @@ stripe_tests! {
         assert_eq!(fake.send_event(other).await.status(), Some(200));
         assert_eq!(order_status(&app, "shop", &shop.student, &order).await["status"], "paid");
     }
+
+    async fn the_owner_comes_back_from_onboarding_to_its_state(app, fake) {
+        let shop = app.shop().await;
+        let account = onboarded(&app, &fake, "shop", &shop.owner).await;
+        let resp = app.web_sign_in("owner@example.com", "correct horse battery", "/").await;
+        assert_eq!(resp.status(), 303);
+        let cookie = lyceum_e2e::web::set_cookie(&resp, "lyceum_session").expect("a session");
+        let back = app
+            .client
+            .get(app.url("/gateways/stripe/onboarding/return?tenant=shop"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(back.status(), 200);
+        let page = back.text().await.unwrap();
+        assert!(page.contains(&account) && page.contains("can take payments through stripe"), "{page}");
+        // An expired link: a fresh one for the same account, straight to Stripe.
+        let again = app
+            .client
+            .get(app.url("/gateways/stripe/onboarding/refresh?tenant=shop"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 303);
+        let to = again.headers()["location"].to_str().unwrap().to_owned();
+        assert!(to.starts_with(fake.base_url()), "{to}");
+        assert_eq!(last_post(&fake, "/v1/account_links").params["account"], account.as_str());
+        // No account was opened by following it.
+        assert_eq!(fake.requests().iter().filter(|r| r.method == "POST" && r.path == "/v1/accounts").count(), 1);
+    }
 }
