@@ -56,7 +56,6 @@ pub fn succeeded(order: &orders::Model, tag: &str) -> GatewayEvent {
         kind: EventKind::PaymentSucceeded,
         order_id: order.id.into(),
         tenant_id: Some(order.tenant_id.into()),
-        seller_account: None,
         session_ref: order.session_ref.clone(),
         provider_payment_id: format!("sbp_bench_{}", order.id.into_uuid().simple()),
         refund_id: None,

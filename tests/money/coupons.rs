@@ -126,7 +126,6 @@ async fn abandoned_checkouts_give_their_coupon_use_back(backend: Backend) {
         kind: EventKind::PaymentSucceeded,
         order_id: row.id.into(),
         tenant_id: Some(row.tenant_id.into()),
-        seller_account: None,
         session_ref: row.session_ref.clone(),
         provider_payment_id: row.payment_id.clone().unwrap(),
         refund_id: None,

@@ -89,9 +89,6 @@ pub struct GatewayEvent {
     pub order_id: Uuid,
     /// The tenant the provider associates with the payment, when it says.
     pub tenant_id: Option<Uuid>,
-    /// The seller account the provider says the event happened on (a Stripe Connect event's
-    /// `account`): the order's tenant must own it, or the event changes nothing.
-    pub seller_account: Option<String>,
     /// The provider's checkout session or invoice reference, when it says.
     pub session_ref: Option<String>,
     /// The provider's payment id.

@@ -38,7 +38,6 @@ pub(crate) fn payment_events(
         kind,
         order_id: session.order_id,
         tenant_id: Some(session.tenant_id),
-        seller_account: None,
         session_ref: Some(session.id.clone()),
         provider_payment_id: payment_id.to_owned(),
         refund_id: None,

@@ -167,7 +167,6 @@ impl TryFrom<WireEvent> for GatewayEvent {
             kind,
             order_id,
             tenant_id,
-            seller_account: None,
             session_ref: Some(data.session),
             provider_payment_id: data.payment_id,
             refund_id: data.refund_id,

@@ -125,7 +125,6 @@ pub(crate) async fn fetch(
             kind,
             order_id: lookup.order_id,
             tenant_id: Some(lookup.tenant_id),
-            seller_account: None,
             session_ref: Some(session_ref.clone()),
             provider_payment_id: payment_id,
             refund_id,

@@ -451,7 +451,6 @@ pub fn local_event_for(
         kind,
         order_id: order_id.into_uuid(),
         tenant_id: Some(tenant_id.into_uuid()),
-        seller_account: None,
         session_ref: None,
         provider_payment_id: format!("{what}:{order_id}"),
         refund_id: None,

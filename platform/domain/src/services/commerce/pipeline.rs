@@ -100,23 +100,6 @@ async fn apply_in_transaction(
     if let Some(reason) = mismatch(&order, source, event) {
         return Ok((Applied::Ignored(reason), Invalidations::none()));
     }
-    // An event that names a seller account (a Stripe Connect event) counts only for the
-    // storefront that owns that account.
-    if let (Some(account), Source::Provider(gateway)) = (&event.seller_account, source) {
-        let owns = crate::services::gateway_accounts::owns_seller_account(
-            &txn,
-            order.tenant_id,
-            gateway,
-            account,
-        )
-        .await?;
-        if !owns {
-            return Ok((
-                Applied::Ignored("the event's seller account is not the order's storefront's"),
-                Invalidations::none(),
-            ));
-        }
-    }
     let currency_ok = event.amount.currency.code() == order.currency;
     let event_row_id = PaymentEventId::new_v7();
     let inserted = payment_events::Entity::insert(payment_events::ActiveModel {

@@ -573,23 +573,6 @@ pub async fn refresh_status(
     GatewayAccount::from_row(&row, provider.capabilities().seller_account_required)
 }
 
-/// Whether `tenant`'s account at `gateway` is `seller_account` (a payment event that names a
-/// seller account counts only for the storefront that owns it).
-pub async fn owns_seller_account(
-    conn: &impl ConnectionTrait,
-    tenant: TenantId,
-    gateway: &str,
-    seller_account: &str,
-) -> AppResult<bool> {
-    Ok(rows::Entity::find()
-        .filter(rows::Column::TenantId.eq(tenant))
-        .filter(rows::Column::Gateway.eq(gateway))
-        .filter(rows::Column::ProviderAccountId.eq(seller_account))
-        .one(conn)
-        .await?
-        .is_some())
-}
-
 /// Opens (or continues) the storefront's seller account at `gateway` and returns the
 /// provider's onboarding page; the account is on file, not yet able to take payments, until
 /// the provider says it is.

@@ -9,13 +9,12 @@
 //!
 //! For the money path this module answers two questions: which gateways a storefront's buyers
 //! may pick ([`offered`]) and which seller account a gateway call for a tenant acts for
-//! ([`account_for`], credentials opened here and nowhere else). A payment event that names a
-//! seller account counts only for the storefront that owns it ([`owns_seller_account`]).
+//! ([`account_for`], credentials opened here and nowhere else).
 
 mod accounts;
 
 pub use accounts::{
     GatewayAccount, Resealed, account_for, checkout_account, configure, continue_onboarding,
-    credentials_context, disable, list, offered, onboarding, owns_seller_account, record_news,
-    record_status, refresh_status, reseal_all,
+    credentials_context, disable, list, offered, onboarding, record_news, record_status,
+    refresh_status, reseal_all,
 };
