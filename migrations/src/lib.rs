@@ -15,6 +15,7 @@ mod m20261129_000002_coupon_reservations;
 mod m20261129_000003_staff_invitations;
 mod m20261129_000004_host_bound_sessions;
 mod m20261129_000005_gateway_accounts;
+mod m20261129_000006_order_numbers;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_staff_invitations::Migration),
             Box::new(m20261129_000004_host_bound_sessions::Migration),
             Box::new(m20261129_000005_gateway_accounts::Migration),
+            Box::new(m20261129_000006_order_numbers::Migration),
         ]
     }
 }

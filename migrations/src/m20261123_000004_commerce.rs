@@ -39,7 +39,7 @@ enum Coupons {
 }
 
 #[derive(DeriveIden)]
-enum Orders {
+pub(crate) enum Orders {
     Table,
     Id,
     TenantId,
@@ -177,7 +177,7 @@ enum PlatformSecrets {
     CreatedAt,
 }
 
-fn tenant_fk(table: impl IntoIden) -> ForeignKeyCreateStatement {
+pub(crate) fn tenant_fk(table: impl IntoIden) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .from(table, Alias::new("tenant_id"))
         .to(Tenants::Table, Tenants::Id)
@@ -187,7 +187,7 @@ fn tenant_fk(table: impl IntoIden) -> ForeignKeyCreateStatement {
 
 /// A foreign key `(tenant_id, column)` → `(tenant_id, id)` of `parent`: a row can only point at
 /// a parent of its own tenant.
-fn same_tenant(
+pub(crate) fn same_tenant(
     table: impl IntoIden,
     column: impl IntoIden,
     parent: impl IntoIden,

@@ -134,7 +134,7 @@ db_tests! {
         // The process stopped right after the provider took a refund: our request row never
         // learned the provider's refund id. The refund event must still settle it, or it would
         // count as in flight for ever and "refund the rest" would come out short.
-        use lyceum_gateway_core::{Currency, GatewayId, Money, RefundRequest};
+        use lyceum_gateway_core::{Currency, GatewayId, Money, RefundRequest, RefundedOrder};
 
         let shop = app.shop().await;
         let order = app.buy(&shop.student, "paid").await;
@@ -151,6 +151,14 @@ db_tests! {
                 provider_payment_id: row.payment_id.clone().unwrap(),
                 amount: Money::new(700, Currency::parse("USD").unwrap()).unwrap(),
                 idempotency_key: request_id.to_string(),
+                order: RefundedOrder {
+                    lines: Vec::new(),
+                    total: Money::new(row.total_amount, Currency::parse("USD").unwrap()).unwrap(),
+                    platform_fee: Money::new(0, Currency::parse("USD").unwrap()).unwrap(),
+                    buyer_email: String::new(),
+                    invoice_number: 0,
+                    session_ref: row.session_ref.clone(),
+                },
             })
             .await
             .unwrap();

@@ -299,6 +299,7 @@ impl TestApp {
             provider_refund_id: Set(None),
             requested_by: Set(requested_by.into()),
             error: Set(None),
+            manual: Set(false),
             created_at: Set(long_ago),
             updated_at: Set(long_ago),
         }

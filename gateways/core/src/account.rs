@@ -22,6 +22,9 @@ pub struct TenantAccount {
     /// Whether these are the provider's test-mode credentials; a gateway must not mix test and
     /// live objects.
     pub test_mode: bool,
+    /// Settings that are not secret (a hash algorithm, receipt settings), as the provider's
+    /// crate wrote them in [`AccountSetup::settings`].
+    pub settings: BTreeMap<String, String>,
     credentials: BTreeMap<String, SecretString>,
 }
 
@@ -36,8 +39,20 @@ impl TenantAccount {
         Self {
             provider_account_id,
             test_mode,
+            settings: BTreeMap::new(),
             credentials: credentials.into_iter().collect(),
         }
+    }
+
+    /// The same account with its non-secret settings.
+    pub fn with_settings(mut self, settings: BTreeMap<String, String>) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// The setting called `name`, if the account has it.
+    pub fn setting(&self, name: &str) -> Option<&str> {
+        self.settings.get(name).map(String::as_str)
     }
 
     /// Whether the tenant has no account of its own (no id, no credentials).
@@ -61,6 +76,7 @@ impl fmt::Debug for TenantAccount {
         f.debug_struct("TenantAccount")
             .field("provider_account_id", &self.provider_account_id)
             .field("test_mode", &self.test_mode)
+            .field("settings", &self.settings)
             .field("credentials", &self.credentials.keys().collect::<Vec<_>>())
             .finish()
     }

@@ -68,13 +68,16 @@ impl EventKind {
 pub struct Delivery {
     pub events: Vec<GatewayEvent>,
     pub accounts: Vec<crate::AccountStatus>,
+    /// The provider's own reference of what it delivered, for providers whose acknowledgement
+    /// must echo it (Robokassa's `OK{InvId}`).
+    pub reference: Option<String>,
 }
 
 impl From<Vec<GatewayEvent>> for Delivery {
     fn from(events: Vec<GatewayEvent>) -> Self {
         Self {
             events,
-            accounts: Vec::new(),
+            ..Self::default()
         }
     }
 }

@@ -60,6 +60,46 @@ pub struct CheckoutRequest {
     pub expires_at: DateTime<Utc>,
     /// Sent to providers that honour one, so a retried request makes one session.
     pub idempotency_key: String,
+    /// The order's number: positive and unique on the platform, for providers that know a
+    /// payment by a number of the shop's (Robokassa's `InvId`).
+    pub invoice_number: i64,
+}
+
+impl CheckoutRequest {
+    /// What each line is charged once the order's discount is spread over the lines in
+    /// proportion to their full price, in multiples of `step` minor units; the amounts sum to
+    /// the total exactly (what a provider's line items and a 54-FZ receipt must show).
+    pub fn charged_amounts(&self, step: i64) -> Result<Vec<Money>, GatewayError> {
+        charged_amounts(&self.lines, self.total, step)
+    }
+}
+
+/// `total` spread over `lines` in proportion to their full price (unit price × quantity), in
+/// multiples of `step` minor units, remainders to the largest lines first.
+pub fn charged_amounts(
+    lines: &[CheckoutLine],
+    total: Money,
+    step: i64,
+) -> Result<Vec<Money>, GatewayError> {
+    let full: Vec<i64> = lines
+        .iter()
+        .map(|l| {
+            l.unit_price
+                .checked_mul(l.quantity)
+                .map(|m| m.amount.get())
+                .map_err(|_| GatewayError::Rejected("a line's amount overflows".into()))
+        })
+        .collect::<Result<_, _>>()?;
+    let shares = crate::money::allocate(&full, total.amount.get(), step).ok_or_else(|| {
+        GatewayError::Rejected("the order's total cannot be split over its lines".into())
+    })?;
+    shares
+        .into_iter()
+        .map(|share| {
+            Money::new(share, total.currency)
+                .map_err(|e| GatewayError::Rejected(format!("a line's share: {e}")))
+        })
+        .collect()
 }
 
 /// A hosted checkout the buyer is redirected to.
@@ -110,12 +150,71 @@ pub struct RefundRequest {
     pub amount: Money,
     /// Our refund id: the same refund asked twice is one refund.
     pub idempotency_key: String,
+    /// The order as it was paid, for providers that return the platform's fee in proportion
+    /// or print a refund receipt: its lines, its total, the fee it was priced with, the
+    /// buyer's e-mail and its number.
+    pub order: RefundedOrder,
 }
 
-/// The provider took the refund request; the refund event confirms it.
+/// What a refund needs to know of the order it returns money of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundedOrder {
+    pub lines: Vec<CheckoutLine>,
+    pub total: Money,
+    pub platform_fee: Money,
+    pub buyer_email: String,
+    pub invoice_number: i64,
+    /// The provider's reference of the order's checkout (a Robokassa `InvId`).
+    pub session_ref: Option<String>,
+}
+
+impl From<&CheckoutRequest> for RefundedOrder {
+    /// The order as its checkout asked for it.
+    fn from(request: &CheckoutRequest) -> Self {
+        Self {
+            lines: request.lines.clone(),
+            total: request.total,
+            platform_fee: request.split.platform_fee,
+            buyer_email: request.buyer_email.clone(),
+            invoice_number: request.invoice_number,
+            session_ref: None,
+        }
+    }
+}
+
+/// The provider took the refund request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefundAccepted {
     pub provider_refund_id: String,
+    /// Events about the refund the provider's answer already settles (a refund it made at
+    /// once): the platform applies them as if delivered. Empty when an event (or
+    /// reconciliation through [`PaymentGateway::fetch_refund`]) will tell.
+    pub settled: Vec<GatewayEvent>,
+    /// The provider cannot return the money through its API: the seller must do it by hand in
+    /// the provider's cabinet. `settled` then holds the refund event that ends the buyer's
+    /// access at once.
+    pub manual: bool,
+}
+
+impl RefundAccepted {
+    /// A refund the provider took and will confirm with an event.
+    pub fn pending(provider_refund_id: impl Into<String>) -> Self {
+        Self {
+            provider_refund_id: provider_refund_id.into(),
+            settled: Vec::new(),
+            manual: false,
+        }
+    }
+}
+
+/// A refund to ask the provider about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundLookup {
+    pub order_id: Uuid,
+    pub tenant_id: Uuid,
+    pub provider_payment_id: String,
+    pub provider_refund_id: String,
+    pub amount: Money,
 }
 
 /// A seller account to open at the provider and the page where its owner completes it.
@@ -272,12 +371,24 @@ pub trait PaymentGateway: Send + Sync {
         lookup: &PaymentLookup,
     ) -> impl Future<Output = Result<Vec<GatewayEvent>, GatewayError>> + Send;
 
-    /// Asks for a refund; the state changes when the refund event arrives.
+    /// Asks for a refund; the state changes when the refund event arrives (or at once, for
+    /// events the answer carries in [`RefundAccepted::settled`]).
     fn refund(
         &self,
         account: &TenantAccount,
         request: &RefundRequest,
     ) -> impl Future<Output = Result<RefundAccepted, GatewayError>> + Send;
+
+    /// Asks the provider what became of a refund it took, as events (for reconciliation of
+    /// refunds whose event never came). The default knows nothing: the provider's own event
+    /// settles it.
+    fn fetch_refund(
+        &self,
+        _account: &TenantAccount,
+        _lookup: &RefundLookup,
+    ) -> impl Future<Output = Result<Vec<GatewayEvent>, GatewayError>> + Send {
+        std::future::ready(Ok(Vec::new()))
+    }
 
     /// What to answer once the delivery's events are committed.
     fn acknowledge(&self, _delivery: &Delivery) -> Acknowledgement {

@@ -48,6 +48,10 @@ macro_rules! gateway_ids {
 gateway_ids! {
     /// Stripe Connect (destination charges to the storefront's connected account).
     Stripe => "stripe",
+    /// YooKassa (API v3): a storefront's own shop, or split payments through the platform's.
+    Yookassa => "yookassa",
+    /// Robokassa: signed payment links and ResultURL callbacks, per storefront shop.
+    Robokassa => "robokassa",
     /// The offline test provider built into Lyceum.
     Sandbox => "sandbox",
 }

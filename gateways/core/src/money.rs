@@ -234,6 +234,40 @@ impl fmt::Display for Money {
     }
 }
 
+/// Splits `total` over parts in proportion to `weights`, in multiples of `step`, remainders
+/// one step at a time to the largest weights first (the first of equal ones); `None` when it
+/// cannot be done exactly (no weight, or a total that is not a multiple of `step`). The parts
+/// always sum to `total`: nothing is created or lost by rounding.
+pub fn allocate(weights: &[i64], total: i64, step: i64) -> Option<Vec<i64>> {
+    let sum: i128 = weights.iter().map(|w| i128::from(*w)).sum();
+    if sum <= 0 || total < 0 || step <= 0 || total % step != 0 || weights.iter().any(|w| *w < 0) {
+        return None;
+    }
+    let units = i128::from(total / step);
+    let mut shares: Vec<i128> = weights
+        .iter()
+        .map(|w| i128::from(*w) * units / sum)
+        .collect();
+    let mut left = units - shares.iter().sum::<i128>();
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(weights[i]));
+    // Each share was rounded down by less than one unit, so fewer than `len` units are left.
+    for &i in &order {
+        if left == 0 {
+            break;
+        }
+        shares[i] += 1;
+        left -= 1;
+    }
+    if left != 0 {
+        return None;
+    }
+    shares
+        .into_iter()
+        .map(|units| i64::try_from(units * i128::from(step)).ok())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,5 +382,29 @@ mod tests {
     fn serializes_as_the_contract_says() {
         let json = serde_json::to_value(Money::new(1999, currency("EUR")).unwrap()).unwrap();
         assert_eq!(json, serde_json::json!({"amount": 1999, "currency": "EUR"}));
+    }
+    #[test]
+    fn a_discounted_total_is_spread_over_the_lines_exactly() {
+        assert_eq!(allocate(&[4900], 4410, 1), Some(vec![4410]));
+        assert_eq!(allocate(&[1000, 3000], 3000, 1), Some(vec![750, 2250]));
+        assert_eq!(
+            allocate(&[999, 999, 999], 1000, 1),
+            Some(vec![334, 333, 333])
+        );
+        assert_eq!(allocate(&[5120, 1000], 5000, 10), Some(vec![4190, 810]));
+        assert_eq!(
+            allocate(&[5120], 5005, 10),
+            None,
+            "not a multiple of ten fils"
+        );
+        assert_eq!(allocate(&[0], 100, 1), None);
+        for (weights, total) in [
+            (vec![1, 1, 1], 2),
+            (vec![7, 3, 90], 99),
+            (vec![4900, 100], 0),
+        ] {
+            let shares = allocate(&weights, total, 1).unwrap();
+            assert_eq!(shares.iter().sum::<i64>(), total, "{weights:?}");
+        }
     }
 }

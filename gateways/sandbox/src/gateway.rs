@@ -99,7 +99,7 @@ impl PaymentGateway for Sandbox {
             "sandbox refund accepted"
         );
         self.emit(emissions, now);
-        Ok(RefundAccepted { provider_refund_id })
+        Ok(RefundAccepted::pending(provider_refund_id))
     }
 }
 

@@ -166,6 +166,7 @@ mod tests {
             provider_payment_id: payment_id,
             amount: usd(500),
             idempotency_key: "refund-1".to_owned(),
+            order: (&request).into(),
         };
         (state, refund)
     }

@@ -51,5 +51,6 @@ pub(crate) fn checkout_request(key: &str) -> CheckoutRequest {
         },
         expires_at: chrono::Utc::now() + chrono::TimeDelta::hours(1),
         idempotency_key: key.to_owned(),
+        invoice_number: 1,
     }
 }

@@ -99,6 +99,7 @@ async fn a_refused_event_is_retried_signed_afresh_until_accepted() {
         provider_payment_id: event.provider_payment_id.clone(),
         amount: Money::new(500, request.total.currency).unwrap(),
         idempotency_key: "refund-1".to_owned(),
+        order: (&request).into(),
     };
     let refund_id = app
         .sandbox

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use lyceum_gateway_core::{
-    CheckoutRequest, CheckoutSession, Currency, GatewayError, Money, TenantAccount,
+    CheckoutRequest, CheckoutSession, Currency, GatewayError, Money, TenantAccount, allocate,
 };
 use stripe::{IdempotencyKey, RequestStrategy, StripeRequest};
 use stripe_checkout::checkout_session::{
@@ -101,37 +101,6 @@ fn charged_lines(request: &CheckoutRequest) -> Result<Vec<(String, i64, u32)>, G
             n => (format!("{n} × {}", l.title), share, 1),
         })
         .collect())
-}
-
-/// Splits `total` over lines in proportion to `weights`, in multiples of `step`, remainders to
-/// the largest weights first; `None` when it cannot be done exactly.
-fn allocate(weights: &[i64], total: i64, step: i64) -> Option<Vec<i64>> {
-    let sum: i128 = weights.iter().map(|w| i128::from(*w)).sum();
-    if sum <= 0 || total < 0 || total % step != 0 {
-        return None;
-    }
-    let units = i128::from(total / step);
-    let mut shares: Vec<i128> = weights
-        .iter()
-        .map(|w| i128::from(*w) * units / sum)
-        .collect();
-    let mut left = units - shares.iter().sum::<i128>();
-    let mut order: Vec<usize> = (0..weights.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(weights[i]));
-    for &i in order.iter().cycle().take(weights.len() * 2) {
-        if left == 0 {
-            break;
-        }
-        shares[i] += 1;
-        left -= 1;
-    }
-    if left != 0 {
-        return None;
-    }
-    shares
-        .into_iter()
-        .map(|units| i64::try_from(units * i128::from(step)).ok())
-        .collect()
 }
 
 /// The platform's fee as Stripe takes it. In three-decimal currencies Stripe's amounts end in
@@ -266,31 +235,6 @@ mod tests {
         assert_eq!(stripe_amount(money(5000, "ISK")), Ok(500_000));
         assert_eq!(application_fee(money(500, "ISK")), 50_000);
         assert_eq!(stripe_amount(money(5000, "HUF")), Ok(5000));
-    }
-
-    #[test]
-    fn a_discounted_total_is_spread_over_the_lines_exactly() {
-        assert_eq!(allocate(&[4900], 4410, 1), Some(vec![4410]));
-        assert_eq!(allocate(&[1000, 3000], 3000, 1), Some(vec![750, 2250]));
-        assert_eq!(
-            allocate(&[999, 999, 999], 1000, 1),
-            Some(vec![334, 333, 333])
-        );
-        assert_eq!(allocate(&[5120, 1000], 5000, 10), Some(vec![4190, 810]));
-        assert_eq!(
-            allocate(&[5120], 5005, 10),
-            None,
-            "not a multiple of ten fils"
-        );
-        assert_eq!(allocate(&[0], 100, 1), None);
-        for (weights, total) in [
-            (vec![1, 1, 1], 2),
-            (vec![7, 3, 90], 99),
-            (vec![4900, 100], 0),
-        ] {
-            let shares = allocate(&weights, total, 1).unwrap();
-            assert_eq!(shares.iter().sum::<i64>(), total, "{weights:?}");
-        }
     }
 
     #[test]

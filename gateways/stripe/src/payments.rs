@@ -207,7 +207,5 @@ pub(crate) async fn refund(
         .await
         .map_err(gateway_error)?;
     tracing::info!(order.id = %request.order_id, refund = %created.id.as_str(), "Stripe refund requested");
-    Ok(RefundAccepted {
-        provider_refund_id: created.id.as_str().to_owned(),
-    })
+    Ok(RefundAccepted::pending(created.id.as_str()))
 }

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use lyceum_gateway_core::{
     AccountInputError, AccountSetup, AccountStatus, Acknowledgement, Capabilities, CheckoutRequest,
     CheckoutSession, Delivery, GatewayError, GatewayEvent, GatewayId, Onboarding,
-    OnboardingRequest, PaymentGateway, PaymentLookup, RefundAccepted, RefundRequest, TenantAccount,
-    WebhookError, WebhookRequest,
+    OnboardingRequest, PaymentGateway, PaymentLookup, RefundAccepted, RefundLookup, RefundRequest,
+    TenantAccount, WebhookError, WebhookRequest,
 };
 use lyceum_gateway_sandbox::{DeliveryOptions, Sandbox, SandboxConfig};
 use lyceum_gateway_stripe::{Stripe, StripeConfig};
@@ -113,6 +113,14 @@ impl Gateway {
         dispatch!(self, g => g.refund(account, request).await)
     }
 
+    pub async fn fetch_refund(
+        &self,
+        account: &TenantAccount,
+        lookup: &RefundLookup,
+    ) -> Result<Vec<GatewayEvent>, GatewayError> {
+        dispatch!(self, g => g.fetch_refund(account, lookup).await)
+    }
+
     pub fn acknowledge(&self, delivery: &Delivery) -> Acknowledgement {
         dispatch!(self, g => g.acknowledge(delivery))
     }
@@ -172,6 +180,8 @@ impl Gateways {
                     })?;
                     Gateway::Stripe(stripe)
                 }
+                // Wired by their crates' own commits.
+                GatewayId::Yookassa | GatewayId::Robokassa => continue,
                 GatewayId::Sandbox => {
                     if !settings.sandbox_enabled {
                         continue;

@@ -55,6 +55,10 @@ pub fn platform_api_routes(state: &AppState) -> Route {
         .at("/readyz", get(health::readyz))
         .at("/metrics", get(health::metrics))
         .at("/webhooks/:gateway", post(webhooks::receive))
+        .at(
+            "/webhooks/:gateway/:tenant",
+            get(webhooks::receive_for_tenant).post(webhooks::receive_for_tenant),
+        )
         .at("/content/:token", get(content::fetch))
 }
 

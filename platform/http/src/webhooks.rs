@@ -1,47 +1,113 @@
-//! `POST /webhooks/{gateway}`: one path for every provider.
+//! `POST /webhooks/{gateway}` and `/webhooks/{gateway}/{tenant}`: one path for every provider.
 //!
 //! Raw body → verify (400 on failure; nothing stored but a log line) → each event through the
 //! pipeline, in its own transaction → the provider's acknowledgement, only after commit.
 //! A failure while applying answers 500, so the provider delivers again.
+//!
+//! The tenant form is for providers whose deliveries are verified with, or re-fetched through,
+//! a storefront's own shop (YooKassa, Robokassa): the storefront's account verifies the
+//! delivery, and an event about another storefront's order is dropped. Robokassa may send its
+//! ResultURL as a GET: the query string is then the body the gateway reads. The sender's
+//! address is the client address as the operator's trusted proxies vouch for it.
 
 use std::sync::Arc;
 
-use lyceum_gateway_core::{TenantAccount, WebhookError, WebhookRequest};
-use poem::http::StatusCode;
-use poem::web::{Data, Path, RemoteAddr};
+use lyceum_gateway_core::{GatewayEvent, TenantAccount, WebhookError, WebhookRequest};
+use poem::http::{Method, StatusCode};
+use poem::web::{Data, Path};
 use poem::{Body, IntoResponse, Request, Response, handler};
 
 use super::problem::problem_response;
+use lyceum_domain::error::AppError;
+use lyceum_domain::gateways::Gateway;
+use lyceum_domain::ids::TenantId;
 use lyceum_domain::services::commerce::pipeline::{self, Source};
 use lyceum_domain::services::gateway_accounts;
+use lyceum_domain::services::tenancy::tenants;
 use lyceum_domain::state::AppState;
+use lyceum_web::client::client_ip;
 
 /// The largest webhook body accepted.
 const MAX_BODY: usize = 256 * 1024;
 
+/// A delivery to the platform's own account at the provider.
 #[handler]
 pub async fn receive(
     req: &Request,
     Data(state): Data<&Arc<AppState>>,
     Path(gateway): Path<String>,
-    remote: &RemoteAddr,
     body: Body,
 ) -> Response {
     let Some(gateway) = state.gateways.named(&gateway) else {
-        return problem_response(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            "no such gateway is enabled",
-        );
+        return no_gateway();
     };
-    let body = match body.into_bytes_limit(MAX_BODY).await {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            return problem_response(
-                StatusCode::BAD_REQUEST,
-                "bad-request",
-                format!("unreadable body: {e}"),
-            );
+    // The path names no tenant: the gateway's own configured secret verifies the delivery,
+    // on the platform's account.
+    deliver(state, req, gateway, None, body).await
+}
+
+/// A delivery to a storefront's own shop at the provider.
+#[handler]
+pub async fn receive_for_tenant(
+    req: &Request,
+    Data(state): Data<&Arc<AppState>>,
+    Path((gateway, tenant)): Path<(String, String)>,
+    body: Body,
+) -> Response {
+    let Some(gateway) = state.gateways.named(&gateway) else {
+        return no_gateway();
+    };
+    let tenant = match tenants::find_by_slug(state, &tenant).await {
+        Ok(tenant) => tenant,
+        Err(AppError::NotFound(_)) => {
+            return problem_response(StatusCode::NOT_FOUND, "not-found", "no such storefront");
+        }
+        Err(e) => return internal(gateway, &e),
+    };
+    deliver(state, req, gateway, Some(tenant.id), body).await
+}
+
+fn no_gateway() -> Response {
+    problem_response(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        "no such gateway is enabled",
+    )
+}
+
+fn internal(gateway: &Gateway, e: &AppError) -> Response {
+    tracing::error!(gateway = %gateway.id(), error = %lyceum_domain::error::report(e), "webhook not applied; the provider will retry");
+    problem_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "not applied; deliver again",
+    )
+}
+
+async fn deliver(
+    state: &AppState,
+    req: &Request,
+    gateway: &Gateway,
+    tenant: Option<TenantId>,
+    body: Body,
+) -> Response {
+    let body = if req.method() == Method::GET {
+        req.uri()
+            .query()
+            .unwrap_or_default()
+            .as_bytes()
+            .to_vec()
+            .into()
+    } else {
+        match body.into_bytes_limit(MAX_BODY).await {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                return problem_response(
+                    StatusCode::BAD_REQUEST,
+                    "bad-request",
+                    format!("unreadable body: {e}"),
+                );
+            }
         }
     };
     let headers: Vec<(String, String)> = req
@@ -49,17 +115,21 @@ pub async fn receive(
         .iter()
         .filter_map(|(k, v)| Some((k.as_str().to_ascii_lowercase(), v.to_str().ok()?.to_owned())))
         .collect();
-    let peer = remote.as_socket_addr().map(|a| a.ip());
+    let peer = client_ip(req, &state.settings);
     let delivery = WebhookRequest {
         headers: &headers,
         body: &body,
-        peer,
+        peer: Some(peer),
         now: chrono::Utc::now(),
     };
-    // The path names no tenant: the gateway's own configured secret verifies the delivery,
-    // on the platform's account.
-    let account = TenantAccount::default();
-    let delivery = match gateway.verify_webhook(&account, &delivery).await {
+    let account = match tenant {
+        None => TenantAccount::default(),
+        Some(tenant) => match gateway_accounts::account_for(state, gateway.id(), tenant).await {
+            Ok(account) => account,
+            Err(e) => return internal(gateway, &e),
+        },
+    };
+    let mut delivery = match gateway.verify_webhook(&account, &delivery).await {
         Ok(delivery) => delivery,
         Err(e @ WebhookError::Unavailable(_)) => {
             tracing::warn!(gateway = %gateway.id(), error = %lyceum_domain::error::report(&e), "webhook verified but not readable yet; the provider will retry");
@@ -70,7 +140,7 @@ pub async fn receive(
             );
         }
         Err(e) => {
-            tracing::warn!(gateway = %gateway.id(), peer = ?peer, error = %lyceum_domain::error::report(&e), "webhook refused");
+            tracing::warn!(gateway = %gateway.id(), %peer, error = %lyceum_domain::error::report(&e), "webhook refused");
             return problem_response(
                 StatusCode::BAD_REQUEST,
                 "webhook-unverified",
@@ -78,25 +148,21 @@ pub async fn receive(
             );
         }
     };
+    if let Some(tenant) = tenant {
+        delivery
+            .events
+            .retain_mut(|event| for_tenant(event, tenant));
+    }
     let name = gateway.id().as_str();
     for status in &delivery.accounts {
         if let Err(e) = gateway_accounts::record_news(state, gateway.id(), status).await {
-            tracing::error!(gateway = name, error = %lyceum_domain::error::report(&e), "seller account status not recorded; the provider will retry");
-            return problem_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "not applied; deliver again",
-            );
+            return internal(gateway, &e);
         }
     }
     for event in &delivery.events {
         if let Err(e) = pipeline::apply(state, Source::Provider(name), event).await {
-            tracing::error!(gateway = name, event.id = %event.provider_event_id, error = %lyceum_domain::error::report(&e), "webhook not applied; the provider will retry");
-            return problem_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "not applied; deliver again",
-            );
+            tracing::error!(gateway = name, event.id = %event.provider_event_id, "webhook event not applied");
+            return internal(gateway, &e);
         }
     }
     let ack = gateway.acknowledge(&delivery);
@@ -105,4 +171,21 @@ pub async fn receive(
         ack.body.with_content_type(ack.content_type),
     )
         .into_response()
+}
+
+/// Whether an event delivered to `tenant`'s shop may be applied: it is about that storefront
+/// (an event that names no tenant is taken to be, and the pipeline then drops it when the
+/// order is another storefront's).
+fn for_tenant(event: &mut GatewayEvent, tenant: TenantId) -> bool {
+    let tenant = tenant.into_uuid();
+    match event.tenant_id {
+        Some(named) if named != tenant => {
+            tracing::warn!(order.id = %event.order_id, event.id = %event.provider_event_id, "an event delivered to one storefront's shop names another; dropped");
+            false
+        }
+        _ => {
+            event.tenant_id = Some(tenant);
+            true
+        }
+    }
 }

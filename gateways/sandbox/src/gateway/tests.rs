@@ -76,6 +76,7 @@ async fn refunds_are_limited_and_idempotent_through_the_gateway() {
         provider_payment_id: payment_id,
         amount: usd(1000),
         idempotency_key: "refund-1".to_owned(),
+        order: (&request).into(),
     };
     let first = sandbox
         .refund(&TenantAccount::default(), &refund)
@@ -137,6 +138,7 @@ async fn fetch_describes_open_paid_refunded_and_disputed_payments() {
         provider_payment_id: payment_id.clone(),
         amount: usd(300),
         idempotency_key: "r".to_owned(),
+        order: (&request).into(),
     };
     let refund_id = sandbox
         .refund(&TenantAccount::default(), &refund)

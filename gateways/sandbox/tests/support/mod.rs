@@ -151,5 +151,6 @@ pub fn checkout_request() -> CheckoutRequest {
         },
         expires_at: chrono::Utc::now() + chrono::TimeDelta::hours(1),
         idempotency_key: Uuid::now_v7().to_string(),
+        invoice_number: 1,
     }
 }

@@ -14,6 +14,7 @@ pub mod gateway_accounts;
 pub mod lessons;
 pub mod order_audit;
 pub mod order_lines;
+pub mod order_numbers;
 pub mod orders;
 pub mod outbox;
 pub mod payment_events;

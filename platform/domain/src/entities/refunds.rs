@@ -15,6 +15,9 @@ pub struct Model {
     pub provider_refund_id: Option<String>,
     pub requested_by: UserId,
     pub error: Option<String>,
+    /// The provider cannot make it through its API: the seller returns the money in the
+    /// provider's cabinet (access already ended when it was recorded).
+    pub manual: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -23,13 +23,16 @@ use lyceum_domain::services::gateway_accounts::{self, GatewayAccount};
 use lyceum_domain::state::AppState;
 
 /// A gateway's settings. Which fields apply depends on the gateway, and a gateway refuses the
-/// fields it does not take: `stripe` takes `account_id`; `yookassa` `shop_id` and
-/// `secret_key`; `robokassa` `merchant_login`, `password1`, `password2`, `password3`, `hash`
-/// and `test`. Secrets are write-only: stored sealed, never shown again.
+/// fields it does not take: `stripe` takes `account_id`; `yookassa` either `shop_id` and
+/// `secret_key` (the storefront's own shop) or `account_id` (the storefront's shop inside the
+/// platform's, for split payments), and `receipt`; `robokassa` `merchant_login`, `password1`,
+/// `password2`, `password3`, `hash`, `test` and `receipt`. Secrets are write-only: stored
+/// sealed, never shown again.
 #[derive(Debug, Default, Object)]
 #[oai(rename = "GatewaySettings")]
 pub struct GatewaySettingsBody {
-    /// Stripe: the storefront's connected account (`acct_…`).
+    /// Stripe: the storefront's connected account (`acct_…`). YooKassa: the storefront's
+    /// shop id inside the platform's split-payment shop.
     account_id: Option<String>,
     /// YooKassa: the shop's id.
     shop_id: Option<String>,
@@ -47,6 +50,57 @@ pub struct GatewaySettingsBody {
     hash: Option<String>,
     /// Robokassa: whether these are test-mode passwords.
     test: Option<bool>,
+    /// YooKassa and Robokassa: the 54-FZ receipts sent with payments and refunds.
+    receipt: Option<ReceiptSettingsBody>,
+}
+
+/// A storefront's 54-FZ receipt settings. Shown back in the account's `settings` as
+/// `receipt.*`.
+#[derive(Debug, Default, Object)]
+#[oai(rename = "ReceiptSettings")]
+pub struct ReceiptSettingsBody {
+    /// Whether receipts are sent (default true; off for a shop that fiscalizes elsewhere).
+    enabled: Option<bool>,
+    /// `osn`, `usn_income`, `usn_income_outcome`, `envd`, `esn` or `patent`.
+    tax_system: Option<String>,
+    /// The courses' VAT rate: `none` (default), `vat0`, `vat5`, `vat7`, `vat10`, `vat20`,
+    /// `vat22`, `vat105`, `vat107`, `vat110`, `vat120` or `vat122`.
+    vat: Option<String>,
+    /// What is sold: `service` (default), `intellectual_activity`, `commodity`, `job`,
+    /// `payment`, `agent_commission`, `property_right`, `composite` or `another`.
+    payment_subject: Option<String>,
+    /// How it is paid: `full_payment` (default), `full_prepayment`, `prepayment`, `advance`,
+    /// `partial_payment`, `credit` or `credit_payment`.
+    payment_mode: Option<String>,
+    /// The seller the platform sells for, printed on the platform's receipts (split payments).
+    supplier_name: Option<String>,
+    /// The seller's INN: 10 or 12 digits.
+    supplier_inn: Option<String>,
+    /// The seller's phone, `+` and digits.
+    supplier_phone: Option<String>,
+}
+
+impl ReceiptSettingsBody {
+    fn into_value(self) -> Value {
+        let mut object = Map::new();
+        if let Some(enabled) = self.enabled {
+            object.insert("enabled".to_owned(), Value::Bool(enabled));
+        }
+        for (name, value) in [
+            ("tax_system", self.tax_system),
+            ("vat", self.vat),
+            ("payment_subject", self.payment_subject),
+            ("payment_mode", self.payment_mode),
+            ("supplier_name", self.supplier_name),
+            ("supplier_inn", self.supplier_inn),
+            ("supplier_phone", self.supplier_phone),
+        ] {
+            if let Some(value) = value {
+                object.insert(name.to_owned(), Value::String(value));
+            }
+        }
+        Value::Object(object)
+    }
 }
 
 impl GatewaySettingsBody {
@@ -68,6 +122,9 @@ impl GatewaySettingsBody {
             .collect();
         if let Some(test) = self.test {
             fields.insert("test".to_owned(), Value::Bool(test));
+        }
+        if let Some(receipt) = self.receipt {
+            fields.insert("receipt".to_owned(), receipt.into_value());
         }
         fields
     }

@@ -189,6 +189,11 @@ pub async fn start(
         txn.rollback().await?;
         return Err(owned);
     }
+    let invoice_number = if free {
+        None
+    } else {
+        Some(super::orders::take_number(&txn, tenant.id, order_id).await?)
+    };
     txn.commit().await?;
     tracing::info!(order.id = %order_id, tenant.id = %tenant.id, total, "order created");
 
@@ -232,6 +237,7 @@ pub async fn start(
         },
         expires_at,
         idempotency_key: order_id.to_string(),
+        invoice_number: invoice_number.unwrap_or_default(),
     };
     let session = match gateway.create_checkout(&account, &request).await {
         Ok(session) => session,

@@ -3,13 +3,15 @@
 use chrono::{DateTime, Utc};
 use lyceum_gateway_core::{Currency, Money};
 use lyceum_tenants::rbac::{Authorized, action, resource};
+use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 use super::OrderStatus;
 
-use crate::entities::{courses, order_lines, orders};
+use crate::entities::{courses, order_lines, order_numbers, orders};
 use crate::error::{AppError, AppResult};
 use crate::ids::{CourseId, OrderId, OrderLineId, TenantId, UserId};
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
@@ -62,6 +64,37 @@ pub(crate) async fn lock(
         query = query.lock_exclusive();
     }
     Ok(query.one(txn).await?)
+}
+
+/// Gives a new order its number (see [`order_numbers`]), inside the transaction that creates
+/// the order: the number is the table's auto-increment key, so no checkout waits for another.
+pub(super) async fn take_number(
+    txn: &impl ConnectionTrait,
+    tenant_id: TenantId,
+    order_id: OrderId,
+) -> AppResult<i64> {
+    let row = order_numbers::ActiveModel {
+        number: NotSet,
+        tenant_id: Set(tenant_id),
+        order_id: Set(order_id),
+    }
+    .insert(txn)
+    .await?;
+    Ok(row.number)
+}
+
+/// The order's number, when it was given one (orders paid through a provider are).
+pub(crate) async fn number(
+    conn: &impl ConnectionTrait,
+    tenant_id: TenantId,
+    order_id: OrderId,
+) -> AppResult<Option<i64>> {
+    Ok(order_numbers::Entity::find()
+        .filter(order_numbers::Column::TenantId.eq(tenant_id))
+        .filter(order_numbers::Column::OrderId.eq(order_id))
+        .one(conn)
+        .await?
+        .map(|row| row.number))
 }
 
 pub(super) fn money(amount: i64, currency: Currency) -> AppResult<Money> {

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use chrono::Utc;
-use lyceum_gateway_core::{Currency, EventKind, GatewayError, Money, PaymentLookup};
+use lyceum_gateway_core::{Currency, EventKind, GatewayError, Money, PaymentLookup, RefundLookup};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, Iterable, QueryFilter, QuerySelect};
 
 use super::checkout::local_event_for;
@@ -28,6 +28,8 @@ pub struct Pass {
     pub expired: usize,
     /// Refund requests asked about again.
     pub refunds_asked: usize,
+    /// Refunds the provider took, asked about again.
+    pub refunds_checked: usize,
 }
 
 /// Settles pending orders older than `after`: asks their gateway, then expires those past
@@ -57,6 +59,7 @@ pub async fn run_once(state: &AppState, after: Duration) -> AppResult<Pass> {
         settle(state, order, &mut pass).await?;
     }
     pass.refunds_asked = retry_unanswered_refunds(state, cutoff).await?;
+    pass.refunds_checked = check_taken_refunds(state, cutoff).await?;
     Ok(pass)
 }
 
@@ -180,15 +183,73 @@ async fn retry_unanswered_refunds(
         let amount = Money::new(request.amount, currency)
             .map_err(|e| AppError::corrupt_field("refund", request.id, "amount", e))?;
         let account = gateway_accounts::account_for(state, gateway.id(), order.tenant_id).await?;
-        let answer = refunds::ask(gateway, &account, &order, request.id, amount).await;
+        let answer = refunds::ask(state, gateway, &account, &order, request.id, amount).await?;
         asked += 1;
-        if let Err(e) =
-            refunds::record_answer(state, order.tenant_id, order.id, request.id, answer).await
+        if let Err(e) = refunds::record_answer(
+            state,
+            gateway,
+            order.tenant_id,
+            order.id,
+            request.id,
+            answer,
+        )
+        .await
         {
             tracing::warn!(refund.id = %request.id, error = %crate::error::report(&e), "refund asked again, still not taken");
         }
     }
     Ok(asked)
+}
+
+/// Asks about refunds a provider took but never confirmed (its event was lost, or it sends
+/// none): what it says settles them through the pipeline, like a delivered event.
+async fn check_taken_refunds(state: &AppState, cutoff: chrono::DateTime<Utc>) -> AppResult<usize> {
+    let taken = refund_rows::Entity::find()
+        .filter(refund_rows::Column::Status.eq(RefundStatus::Requested))
+        .filter(refund_rows::Column::ProviderRefundId.is_not_null())
+        .filter(refund_rows::Column::UpdatedAt.lte(cutoff))
+        .all(&state.db)
+        .await?;
+    let mut checked = 0;
+    for request in taken {
+        let Some(order) = orders::Entity::find_by_id(request.order_id)
+            .filter(orders::Column::TenantId.eq(request.tenant_id))
+            .one(&state.db)
+            .await?
+        else {
+            continue;
+        };
+        let Some(name) = order.gateway.clone() else {
+            continue;
+        };
+        let (Some(gateway), Ok(currency)) = (
+            state.gateways.named(&name),
+            Currency::parse(&request.currency),
+        ) else {
+            continue;
+        };
+        let lookup = RefundLookup {
+            order_id: order.id.into_uuid(),
+            tenant_id: order.tenant_id.into_uuid(),
+            provider_payment_id: order.payment_id.clone().unwrap_or_default(),
+            provider_refund_id: request.provider_refund_id.clone().unwrap_or_default(),
+            amount: Money::new(request.amount, currency)
+                .map_err(|e| AppError::corrupt_field("refund", request.id, "amount", e))?,
+        };
+        let account = gateway_accounts::account_for(state, gateway.id(), order.tenant_id).await?;
+        checked += 1;
+        match gateway.fetch_refund(&account, &lookup).await {
+            Ok(events) => {
+                for event in events {
+                    pipeline::apply(state, Source::Provider(&name), &event).await?;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(refund.id = %request.id, error = %crate::error::report(&e), "reconciler could not ask about a refund")
+            }
+        }
+    }
+    Ok(checked)
 }
 
 /// The reconciler task: a pass every minute.

@@ -1,6 +1,9 @@
 //! Refunds: asked of the gateway; the order changes when the gateway's refund event arrives.
 
-use lyceum_gateway_core::{GatewayError, Money, RefundAccepted, RefundRequest, TenantAccount};
+use lyceum_gateway_core::{
+    CheckoutLine, EventKind, GatewayError, Money, RefundAccepted, RefundRequest, RefundedOrder,
+    TenantAccount,
+};
 use lyceum_tenants::rbac::{Authorized, action, resource};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -8,8 +11,9 @@ use sea_orm::{
 };
 
 use super::OrderStatus;
+use super::pipeline::{self, Source};
 use crate::entities::refunds::RefundStatus;
-use crate::entities::{orders, payment_events, refunds};
+use crate::entities::{orders, payment_events, refunds, users};
 use crate::error::{AppError, AppResult};
 use crate::gateways::Gateway;
 use crate::ids::{OrderId, RefundId, TenantId};
@@ -107,6 +111,7 @@ pub async fn request(
         provider_refund_id: Set(None),
         requested_by: Set(requested_by),
         error: Set(None),
+        manual: Set(false),
         created_at: Set(now()),
         updated_at: Set(now()),
     }
@@ -122,8 +127,8 @@ pub async fn request(
         .ok_or_else(|| AppError::GatewayDisabled(gateway_name.clone()))?;
     let account =
         crate::services::gateway_accounts::account_for(state, gateway.id(), tenant.id).await?;
-    let result = ask(gateway, &account, &order, id, money).await;
-    let status = record_answer(state, tenant.id, order.id, id, result).await?;
+    let result = ask(state, gateway, &account, &order, id, money).await?;
+    let status = record_answer(state, gateway, tenant.id, order.id, id, result).await?;
     tracing::info!(order.id = %order.id, refund.id = %id, amount, status = status.as_str(), "refund requested");
     Ok(Refund {
         id,
@@ -134,15 +139,18 @@ pub async fn request(
 }
 
 /// Asks `gateway` (as the tenant's `account`) to refund `amount` of `order` for our request
-/// `id`, its idempotency key: the same request asked again is one refund.
+/// `id`, its idempotency key: the same request asked again is one refund. The outer error is
+/// ours (the order could not be read); the inner one the provider's.
 pub(super) async fn ask(
+    state: &AppState,
     gateway: &Gateway,
     account: &TenantAccount,
     order: &orders::Model,
     id: RefundId,
     amount: Money,
-) -> Result<RefundAccepted, GatewayError> {
-    gateway
+) -> AppResult<Result<RefundAccepted, GatewayError>> {
+    let paid = refunded_order(state, order).await?;
+    Ok(gateway
         .refund(
             account,
             // The gateway contract's bare uuids.
@@ -152,9 +160,40 @@ pub(super) async fn ask(
                 provider_payment_id: order.payment_id.clone().unwrap_or_default(),
                 amount,
                 idempotency_key: id.to_string(),
+                order: paid,
             },
         )
-        .await
+        .await)
+}
+
+/// What a refund's provider knows of the order: its lines as charged, its total and fee, the
+/// buyer's address and its number.
+async fn refunded_order(state: &AppState, row: &orders::Model) -> AppResult<RefundedOrder> {
+    let order = super::orders::assemble(&state.db, row.clone()).await?;
+    let buyer = users::Entity::find_by_id(row.buyer_id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::Internal("an order's buyer is gone"))?;
+    let currency = order.total.currency;
+    Ok(RefundedOrder {
+        lines: order
+            .lines
+            .iter()
+            .map(|l| CheckoutLine {
+                course_id: l.course_id.into_uuid(),
+                title: l.course_title.clone(),
+                quantity: l.quantity,
+                unit_price: l.unit_price,
+            })
+            .collect(),
+        total: order.total,
+        platform_fee: Money::new(row.fee_amount.unwrap_or(0), currency)?,
+        buyer_email: buyer.email,
+        invoice_number: super::orders::number(&state.db, row.tenant_id, row.id)
+            .await?
+            .unwrap_or_default(),
+        session_ref: row.session_ref.clone(),
+    })
 }
 
 /// Records the gateway's answer to refund request `id` and returns the request's status.
@@ -173,6 +212,7 @@ pub(super) async fn ask(
 )]
 pub(super) async fn record_answer(
     state: &AppState,
+    gateway: &Gateway,
     tenant_id: TenantId,
     order_id: OrderId,
     id: RefundId,
@@ -190,8 +230,13 @@ pub(super) async fn record_answer(
         updated_at: Set(now()),
         ..Default::default()
     };
+    let mut settled = Vec::new();
     let outcome = match answer {
         Ok(accepted) => {
+            settled = accepted.settled;
+            if accepted.manual {
+                row.manual = Set(true);
+            }
             let confirmed = payment_events::Entity::find()
                 .filter(payment_events::Column::TenantId.eq(tenant_id))
                 .filter(payment_events::Column::RefundId.eq(accepted.provider_refund_id.as_str()))
@@ -219,5 +264,16 @@ pub(super) async fn record_answer(
     };
     let saved = row.update(&txn).await?;
     txn.commit().await?;
-    outcome.map(|()| saved.status)
+    outcome?;
+    // What the answer settled is applied as if the provider had delivered it: the refund
+    // request is marked by the pipeline when it records the refund.
+    let name = gateway.id().as_str();
+    let mut status = saved.status;
+    for event in &settled {
+        pipeline::apply(state, Source::Provider(name), event).await?;
+        if event.kind == EventKind::RefundSucceeded {
+            status = RefundStatus::Succeeded;
+        }
+    }
+    Ok(status)
 }

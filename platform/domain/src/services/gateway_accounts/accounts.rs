@@ -204,7 +204,8 @@ pub async fn configure(
             .credentials
             .iter()
             .map(|(k, v)| (k.clone(), v.clone())),
-    );
+    )
+    .with_settings(setup.settings.clone());
     let status = provider
         .check_account(&account)
         .await
@@ -394,7 +395,9 @@ pub fn offered_gateways(
         .filter(|id| !disabled.contains(id))
         .filter(|id| match id {
             GatewayId::Sandbox => everywhere || !real_connected,
-            GatewayId::Stripe => connected.contains(id),
+            GatewayId::Stripe | GatewayId::Yookassa | GatewayId::Robokassa => {
+                connected.contains(id)
+            }
         })
         .collect()
 }
@@ -414,11 +417,14 @@ pub async fn account_for(
 }
 
 fn to_tenant_account(state: &AppState, row: &rows::Model) -> AppResult<TenantAccount> {
+    let settings = serde_json::from_str(&row.settings)
+        .map_err(|e| AppError::corrupt_field("gateway account", row.id, "settings", Box::new(e)))?;
     Ok(TenantAccount::new(
         row.provider_account_id.clone(),
         row.test_mode,
         open(state, row)?,
-    ))
+    )
+    .with_settings(settings))
 }
 
 /// The account a new checkout at `provider` acts for; a conflict, saying what is missing,
