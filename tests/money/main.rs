@@ -18,3 +18,4 @@ mod replay;
 mod stripe;
 mod stripe_fake;
 mod verification;
+mod yookassa;

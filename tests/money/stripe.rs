@@ -31,39 +31,6 @@ async fn stripe_app(backend: Backend) -> Option<(TestApp, FakeStripe)> {
     Some((app, fake))
 }
 
-macro_rules! stripe_tests {
-    ($(async fn $name:ident($app:ident, $fake:ident) $body:block)*) => {
-        mod sqlite {
-            #[allow(unused_imports)]
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let ($app, $fake) = stripe_app(Backend::Sqlite).await.expect("sqlite app");
-                    $body
-                    $app.stop().await;
-                    $fake.stop().await;
-                }
-            )*
-        }
-        mod postgres {
-            #[allow(unused_imports)]
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(($app, $fake)) = stripe_app(Backend::Postgres).await else {
-                        return;
-                    };
-                    $body
-                    $app.stop().await;
-                    $fake.stop().await;
-                }
-            )*
-        }
-    };
-}
-
 /// The owner opens an Express account for `tenant` and finishes onboarding; returns it.
 async fn onboarded(app: &TestApp, fake: &FakeStripe, tenant: &str, owner: &str) -> String {
     let started = app
@@ -181,7 +148,8 @@ async fn wait_in(app: &TestApp, tenant: &str, token: &str, order: &str, status: 
     panic!("order {order} at {tenant} never became {status}");
 }
 
-stripe_tests! {
+lyceum_e2e::provider_tests! {
+    stripe_app:
     async fn onboarding_checkout_payment_and_refunds(app, fake) {
         let shop = app.shop().await;
         let started = app

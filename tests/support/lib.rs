@@ -25,6 +25,7 @@ pub mod money;
 pub mod staff;
 pub mod stripe;
 pub mod web;
+pub mod yookassa;
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -306,6 +307,10 @@ impl TestApp {
         self.call(Method::POST, path, token, Some(body)).await
     }
 
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(Method::PUT, path, token, Some(body)).await
+    }
+
     /// Registers a user; returns `(token, user id)`.
     pub async fn register(&self, email: &str) -> (String, Uuid) {
         let body = self
@@ -440,6 +445,43 @@ macro_rules! db_tests {
                     };
                     $body
                     $app.stop().await;
+                }
+            )*
+        }
+    };
+}
+
+/// Declares tests against the real server and a fake payment provider, once on SQLite and once
+/// on PostgreSQL: `$setup(backend)` returns `Option<(TestApp, Fake)>` (`None` when PostgreSQL is
+/// not configured), and both are stopped after the body.
+#[macro_export]
+macro_rules! provider_tests {
+    ($setup:ident: $(async fn $name:ident($app:ident, $fake:ident) $body:block)*) => {
+        mod sqlite {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let ($app, $fake) = $setup($crate::Backend::Sqlite).await.expect("sqlite app");
+                    $body
+                    $app.stop().await;
+                    $fake.stop().await;
+                }
+            )*
+        }
+        mod postgres {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(($app, $fake)) = $setup($crate::Backend::Postgres).await else {
+                        return;
+                    };
+                    $body
+                    $app.stop().await;
+                    $fake.stop().await;
                 }
             )*
         }

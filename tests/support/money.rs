@@ -29,14 +29,31 @@ pub const ASSET: &[u8] = b"the secret bytes of lesson one";
 
 impl TestApp {
     pub async fn shop(&self) -> Shop {
+        self.shop_priced("USD", PRICE).await
+    }
+
+    /// [`Self::shop`] selling in `currency`, its course `paid` at `price` minor units.
+    pub async fn shop_priced(&self, currency: &str, price: i64) -> Shop {
         let admin = self.admin("root@example.com").await;
-        let owner = self
-            .active_tenant("shop", "owner@example.com", &admin)
-            .await;
+        let (owner, _) = self.register("owner@example.com").await;
+        self.post(
+            "/api/v1/tenants",
+            Some(&owner),
+            json!({"slug": "shop", "name": "School", "currency": currency}),
+        )
+        .await
+        .expect(201);
+        self.post(
+            "/api/v1/admin/tenants/shop/approve",
+            Some(&admin),
+            json!({}),
+        )
+        .await
+        .expect(200);
         self.post(
             "/api/v1/tenants/shop/courses",
             Some(&owner),
-            json!({"slug": "paid", "title": "Paid course", "price": {"amount": PRICE, "currency": "USD"}}),
+            json!({"slug": "paid", "title": "Paid course", "price": {"amount": price, "currency": currency}}),
         )
         .await
         .expect(201);

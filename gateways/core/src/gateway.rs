@@ -265,6 +265,10 @@ pub enum WebhookError {
     MalformedBody(String),
     #[error("no webhook secret is configured")]
     NotConfigured,
+    /// The delivery came from an address the provider does not send from (a provider that
+    /// signs nothing, like YooKassa, is trusted by its networks and a re-fetch).
+    #[error("the delivery came from an address the provider does not send from")]
+    UntrustedSource,
     /// The delivery verified, but reading it needs the provider, which did not answer: the
     /// provider should deliver again later.
     #[error("the provider could not be asked about the delivery: {0}")]

@@ -18,6 +18,8 @@ pub enum MoneyError {
     CurrencyMismatch(Currency, Currency),
     #[error("the amount is too large")]
     Overflow,
+    #[error("`{0}` is not a decimal amount of this currency")]
+    BadDecimal(String),
 }
 
 /// An ISO 4217 currency usable for payments: one that has a defined minor unit.
@@ -171,10 +173,11 @@ impl Money {
         self.checked_fraction(u64::from(bps), 10_000)
     }
 
-    /// `amount × numerator ÷ denominator`, rounded down. The product is computed in `i128`,
-    /// where it cannot overflow (`i64::MAX × u64::MAX < i128::MAX`); only a result that does
-    /// not fit an `i64` is an error. `denominator` is a non-zero constant of the callers.
-    fn checked_fraction(self, numerator: u64, denominator: u64) -> Result<Money, MoneyError> {
+    /// `amount × numerator ÷ denominator`, rounded down (e.g. the part of a fee a partial
+    /// refund returns). The product is computed in `i128`, where it cannot overflow
+    /// (`i64::MAX × u64::MAX < i128::MAX`); a result that does not fit an `i64`, or a zero
+    /// denominator, is an error.
+    pub fn checked_fraction(self, numerator: u64, denominator: u64) -> Result<Money, MoneyError> {
         let product = i128::from(self.amount.0) * i128::from(numerator);
         let amount = product
             .checked_div(i128::from(denominator))
@@ -217,6 +220,38 @@ impl Money {
             amount % scale,
             width = exponent as usize
         )
+    }
+
+    /// Reads a decimal amount as providers write it (`1490.00`, `100.000000`, `5`): digits,
+    /// optionally a dot and more digits; no sign, exponent or separators. Digits past the
+    /// currency's exponent must be zeros: an amount is never rounded.
+    pub fn parse_decimal(text: &str, currency: Currency) -> Result<Money, MoneyError> {
+        let bad = || MoneyError::BadDecimal(text.chars().take(40).collect());
+        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty() || whole.len() > 18 || !digits(whole) || !digits(fraction) {
+            return Err(bad());
+        }
+        if text.contains('.') && fraction.is_empty() {
+            return Err(bad());
+        }
+        let exponent = currency.exponent() as usize;
+        let (kept, rest) = fraction.split_at(fraction.len().min(exponent));
+        if rest.bytes().any(|b| b != b'0') {
+            return Err(bad());
+        }
+        let scale = 10_i64.pow(currency.exponent());
+        let whole: i64 = whole.parse().map_err(|_| bad())?;
+        let kept: i64 = if kept.is_empty() {
+            0
+        } else {
+            format!("{kept:0<exponent$}").parse().map_err(|_| bad())?
+        };
+        let amount = whole
+            .checked_mul(scale)
+            .and_then(|w| w.checked_add(kept))
+            .ok_or(MoneyError::Overflow)?;
+        Money::new(amount, currency)
     }
 
     fn same_currency(&self, other: Money) -> Result<(), MoneyError> {
@@ -405,6 +440,43 @@ mod tests {
         ] {
             let shares = allocate(&weights, total, 1).unwrap();
             assert_eq!(shares.iter().sum::<i64>(), total, "{weights:?}");
+        }
+    }
+
+    #[test]
+    fn decimals_are_read_exactly_or_refused() {
+        let rub = currency("RUB");
+        let read = |s: &str| Money::parse_decimal(s, rub).map(|m| m.amount.get());
+        assert_eq!(read("1490.00"), Ok(149_000));
+        assert_eq!(read("0.01"), Ok(1));
+        assert_eq!(read("100.000000"), Ok(10_000));
+        assert_eq!(read("5"), Ok(500));
+        assert_eq!(read("5.5"), Ok(550));
+        for bad in [
+            "",
+            ".5",
+            "5.",
+            "-1.00",
+            "1,00",
+            "1e3",
+            "0.001",
+            "１.00",
+            " 1.00",
+            "99999999999999999999",
+        ] {
+            assert!(read(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            Money::parse_decimal("1500", currency("JPY")).map(|m| m.amount.get()),
+            Ok(1500)
+        );
+        assert!(Money::parse_decimal("1500.5", currency("JPY")).is_err());
+        for amount in [0, 1, 99, 149_000, 123_456_789] {
+            let money = Money::new(amount, rub).unwrap();
+            assert_eq!(
+                Money::parse_decimal(&money.to_decimal_string(), rub),
+                Ok(money)
+            );
         }
     }
 }

@@ -34,6 +34,12 @@ pub const KEYS: &[(&str, &str)] = &[
     ("stripe_secret_key", "STRIPE_SECRET_KEY"),
     ("stripe_webhook_secret", "STRIPE_WEBHOOK_SECRET"),
     ("yookassa_api_base", "LYCEUM_YOOKASSA_API_BASE"),
+    (
+        "yookassa_trusted_sources",
+        "LYCEUM_YOOKASSA_TRUSTED_SOURCES",
+    ),
+    ("yookassa_shop_id", "YOOKASSA_SHOP_ID"),
+    ("yookassa_secret_key", "YOOKASSA_SECRET_KEY"),
     ("robokassa_pay_url", "LYCEUM_ROBOKASSA_PAY_URL"),
     ("robokassa_api_base", "LYCEUM_ROBOKASSA_API_BASE"),
     ("content_key", "LYCEUM_CONTENT_KEY"),
@@ -241,6 +247,11 @@ pub struct GatewayEndpoints {
     pub stripe_secret_key: Option<SecretString>,
     pub stripe_webhook_secret: Option<SecretString>,
     pub yookassa_api_base: Option<Url>,
+    /// Where YooKassa notifications may come from; `None` is YooKassa's published networks.
+    pub yookassa_trusted_sources: Option<Vec<IpNet>>,
+    /// The platform's own YooKassa shop, for split payments.
+    pub yookassa_shop_id: Option<String>,
+    pub yookassa_secret_key: Option<SecretString>,
     pub robokassa_pay_url: Option<Url>,
     pub robokassa_api_base: Option<Url>,
 }
@@ -510,6 +521,12 @@ impl Raw {
                 stripe_secret_key: self.secret("stripe_secret_key"),
                 stripe_webhook_secret: self.secret("stripe_webhook_secret"),
                 yookassa_api_base: self.url("yookassa_api_base")?,
+                yookassa_trusted_sources: match self.get("yookassa_trusted_sources") {
+                    Some(_) => Some(self.networks("yookassa_trusted_sources")?),
+                    None => None,
+                },
+                yookassa_shop_id: self.get("yookassa_shop_id").map(str::to_owned),
+                yookassa_secret_key: self.secret("yookassa_secret_key"),
                 robokassa_pay_url: self.url("robokassa_pay_url")?,
                 robokassa_api_base: self.url("robokassa_api_base")?,
             },

@@ -15,6 +15,7 @@ use lyceum_gateway_core::{
 };
 use lyceum_gateway_sandbox::{DeliveryOptions, Sandbox, SandboxConfig};
 use lyceum_gateway_stripe::{Stripe, StripeConfig};
+use lyceum_gateway_yookassa::{ShopCredentials, Yookassa, YookassaConfig, YookassaConfigError};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::Settings;
@@ -24,6 +25,7 @@ use crate::error::{AppError, AppResult};
 #[derive(Clone)]
 pub enum Gateway {
     Stripe(Stripe),
+    Yookassa(Yookassa),
     Sandbox(Sandbox),
 }
 
@@ -37,6 +39,7 @@ macro_rules! dispatch {
     ($self:ident, $g:ident => $body:expr) => {
         match $self {
             Gateway::Stripe($g) => $body,
+            Gateway::Yookassa($g) => $body,
             Gateway::Sandbox($g) => $body,
         }
     };
@@ -149,6 +152,36 @@ fn stripe_webhook_secrets(settings: &Settings) -> Vec<SecretString> {
         .unwrap_or_default()
 }
 
+/// YooKassa, always on: a storefront sells through it once it connected a shop of its own, or
+/// as a seller in the platform's shop when the platform has one (`YOOKASSA_SHOP_ID`,
+/// `YOOKASSA_SECRET_KEY`).
+fn yookassa(settings: &Settings) -> AppResult<Yookassa> {
+    let endpoints = &settings.gateways;
+    let startup = |e: YookassaConfigError| AppError::GatewayStartup {
+        gateway: "yookassa",
+        source: Box::new(e),
+    };
+    let platform_shop = match (&endpoints.yookassa_shop_id, &endpoints.yookassa_secret_key) {
+        (Some(shop_id), Some(secret_key)) => Some(ShopCredentials {
+            shop_id: shop_id.clone(),
+            secret_key: secret_key.clone(),
+        }),
+        (None, None) => None,
+        _ => return Err(startup(YookassaConfigError::HalfAShop)),
+    };
+    let mut config = YookassaConfig {
+        platform_shop,
+        ..YookassaConfig::default()
+    };
+    if let Some(base) = &endpoints.yookassa_api_base {
+        config.api_base = base.as_str().trim_end_matches('/').to_owned();
+    }
+    if let Some(sources) = &endpoints.yookassa_trusted_sources {
+        config.trusted_sources = sources.clone();
+    }
+    Yookassa::new(config).map_err(startup)
+}
+
 /// Secrets the registry needs that may be generated and stored by the platform.
 #[derive(Debug, Clone)]
 pub struct GatewaySecrets {
@@ -181,7 +214,8 @@ impl Gateways {
                     Gateway::Stripe(stripe)
                 }
                 // Wired by their crates' own commits.
-                GatewayId::Yookassa | GatewayId::Robokassa => continue,
+                GatewayId::Yookassa => Gateway::Yookassa(yookassa(settings)?),
+                GatewayId::Robokassa => continue,
                 GatewayId::Sandbox => {
                     if !settings.sandbox_enabled {
                         continue;
