@@ -629,6 +629,45 @@ mod tests {
     }
 
     #[test]
+    fn yookassa_sources_and_shop_are_read() {
+        let s = Settings::from_sources(None, env(&[])).unwrap();
+        assert_eq!(
+            s.gateways.yookassa_trusted_sources, None,
+            "unset: YooKassa's own list"
+        );
+        let s = Settings::from_sources(
+            None,
+            env(&[
+                (
+                    "LYCEUM_YOOKASSA_TRUSTED_SOURCES",
+                    "127.0.0.1/32, 2a02:5180::/32",
+                ),
+                ("YOOKASSA_SHOP_ID", "100500"),
+                ("YOOKASSA_SECRET_KEY", "live_x"),
+            ]),
+        )
+        .unwrap();
+        let nets: Vec<String> = s
+            .gateways
+            .yookassa_trusted_sources
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(nets, ["127.0.0.1/32", "2a02:5180::/32"]);
+        assert_eq!(s.gateways.yookassa_shop_id.as_deref(), Some("100500"));
+        let err = Settings::from_sources(
+            None,
+            env(&[("LYCEUM_YOOKASSA_TRUSTED_SOURCES", "185.71.76.0/33")]),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("LYCEUM_YOOKASSA_TRUSTED_SOURCES"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn limits_and_trusted_proxies_are_read() {
         let s = Settings::from_sources(None, env(&[])).unwrap();
         assert_eq!(s.rate_limits, RateLimits::default());
