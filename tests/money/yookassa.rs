@@ -346,4 +346,61 @@ lyceum_e2e::provider_tests! {
         assert_eq!(capture.body["amount"]["value"], "1490.00");
         assert_eq!(fake.payment(&payment).unwrap()["status"], "succeeded");
     }
+
+    async fn a_refund_yookassa_gives_up_fails_and_can_be_asked_again(app, fake) {
+        let shop = app.shop_priced("RUB", PRICE).await;
+        own_shop(&app, &shop.owner).await;
+        let (order, payment) = checkout(&app, &fake, &shop.student).await;
+        assert_eq!(fake.pay(&payment).await, 200);
+        app.wait_for_status(&shop.student, &order, "paid").await;
+        fake.set_refund_status("pending");
+        let refunds = format!("/api/v1/tenants/shop/orders/{order}/refunds");
+        app.post(&refunds, Some(&shop.owner), json!({})).await.expect(202);
+        let first = fake.refunds_of(&payment)[0]["id"].as_str().unwrap().to_owned();
+        fake.cancel_refund(&first);
+        reconcile::run_once(&app.state, Duration::ZERO).await.unwrap();
+        assert_eq!(app.refund_rows(&order).await, vec![(PRICE, "failed".to_owned())]);
+        assert_eq!(app.access(Some(&shop.student), "paid").await["access"], true);
+        // The amount is free again: the owner asks once more, and this time it is made.
+        fake.set_refund_status("succeeded");
+        app.post(&refunds, Some(&shop.owner), json!({})).await.expect(202);
+        app.wait_for_status(&shop.student, &order, "refunded").await;
+        assert_eq!(fake.refunds_of(&payment).len(), 2);
+    }
+
+    async fn a_refund_retried_after_a_lost_answer_is_made_once(app, fake) {
+        let shop = app.shop_priced("RUB", PRICE).await;
+        own_shop(&app, &shop.owner).await;
+        let (order, payment) = checkout(&app, &fake, &shop.student).await;
+        assert_eq!(fake.pay(&payment).await, 200);
+        app.wait_for_status(&shop.student, &order, "paid").await;
+        // YooKassa makes the refund, but its answer is lost.
+        fake.lose_next_answers(1);
+        let asked = app
+            .post(&format!("/api/v1/tenants/shop/orders/{order}/refunds"), Some(&shop.owner), json!({}))
+            .await
+            .expect(202);
+        assert_eq!(asked["status"], "requested");
+        // Meanwhile the receipt settings change, so the retried request's body differs.
+        app.put(
+            "/api/v1/tenants/shop/gateways/yookassa",
+            Some(&shop.owner),
+            json!({"shop_id": SHOP, "secret_key": KEY, "receipt": {"vat": "vat20"}}),
+        )
+        .await
+        .expect(200);
+        reconcile::run_once(&app.state, Duration::ZERO).await.unwrap();
+        app.wait_for_status(&shop.student, &order, "refunded").await;
+        assert_eq!(fake.refunds_of(&payment).len(), 1, "one refund at YooKassa");
+        assert_eq!(app.refund_rows(&order).await, vec![(PRICE, "succeeded".to_owned())]);
+    }
+
+    async fn payments_lyceum_did_not_make_are_left_alone(app, fake) {
+        let shop = app.shop_priced("RUB", PRICE).await;
+        own_shop(&app, &shop.owner).await;
+        let theirs = fake.foreign_payment(SHOP, "waiting_for_capture", json!({"booking": "42"}));
+        assert_eq!(fake.notify("payment.waiting_for_capture", &theirs).await, 200);
+        assert_eq!(fake.payment(&theirs).unwrap()["status"], "waiting_for_capture");
+        assert!(!fake.requests().iter().any(|r| r.method == "POST" && r.path.contains(&theirs)));
+    }
 }

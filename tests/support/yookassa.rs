@@ -56,6 +56,8 @@ struct State {
     refund_status: String,
     /// Answer this many API calls with 500 first.
     failures: usize,
+    /// Do this many API calls, then answer them with 500 (the answer is lost).
+    lost_answers: usize,
 }
 
 /// The fake YooKassa. Dropping it stops the server.
@@ -288,6 +290,7 @@ impl State {
             "amount": body["amount"],
             "created_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             "sources": body.get("sources").cloned().unwrap_or(json!([])),
+            "metadata": body.get("metadata").cloned().unwrap_or(json!({})),
         });
         if status == "succeeded" {
             self.add_refunded(payment_id, amount);
@@ -340,6 +343,7 @@ impl State {
         shop: &str,
         method: &str,
         path: &str,
+        query: &HashMap<String, String>,
         body: &Value,
         base: &str,
     ) -> (u16, Value) {
@@ -358,6 +362,20 @@ impl State {
                 self.transition(shop, id, action, body)
             }
             ("POST", ["refunds"]) => self.create_refund(shop, body),
+            ("GET", ["refunds"]) => {
+                let items: Vec<Value> = self
+                    .refunds
+                    .values()
+                    .filter(|(owner, r)| {
+                        owner == shop
+                            && query
+                                .get("payment_id")
+                                .is_none_or(|p| r["payment_id"] == p.as_str())
+                    })
+                    .map(|(_, r)| r.clone())
+                    .collect();
+                (200, json!({"type": "list", "items": items}))
+            }
             ("GET", ["refunds", id]) => match self.refunds.get(*id) {
                 Some((owner, r)) if owner == shop => (200, r.clone()),
                 _ => error(StatusCode::NOT_FOUND, "not_found", "refund not found"),
@@ -370,6 +388,14 @@ impl State {
 async fn serve(state: &Mutex<State>, base: &str, mut req: Request) -> Response {
     let method = req.method().as_str().to_owned();
     let full = req.uri().path().to_owned();
+    let query: HashMap<String, String> = req
+        .uri()
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
     let key = req
         .headers()
         .get("idempotence-key")
@@ -429,7 +455,7 @@ async fn serve(state: &Mutex<State>, base: &str, mut req: Request) -> Response {
                         "the Idempotence-Key was used with other parameters",
                     ),
                     None => {
-                        let (status, value) = state.api(shop, &method, path, &body, base);
+                        let (status, value) = state.api(shop, &method, path, &query, &body, base);
                         state.keys.insert(
                             (shop.clone(), k.clone()),
                             (body.clone(), status, value.clone()),
@@ -439,7 +465,7 @@ async fn serve(state: &Mutex<State>, base: &str, mut req: Request) -> Response {
                 },
             }
         } else {
-            state.api(shop, &method, path, &body, base)
+            state.api(shop, &method, path, &query, &body, base)
         }
     } else {
         error(
@@ -447,6 +473,16 @@ async fn serve(state: &Mutex<State>, base: &str, mut req: Request) -> Response {
             "invalid_credentials",
             "Basic authorization is invalid",
         )
+    };
+    let (status, value) = if state.lost_answers > 0 && status == 200 {
+        state.lost_answers -= 1;
+        error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_server_error",
+            "the answer was lost",
+        )
+    } else {
+        (status, value)
     };
     record.status = status;
     state.requests.push(record);
@@ -532,6 +568,34 @@ impl FakeYookassa {
     /// Answer the next `n` API calls with 500.
     pub fn fail_next(&self, n: usize) {
         self.lock().failures = n;
+    }
+
+    /// Do the next `n` successful API calls, then answer them with 500 as if the answer was
+    /// lost on the way.
+    pub fn lose_next_answers(&self, n: usize) {
+        self.lock().lost_answers = n;
+    }
+
+    /// A payment made in `shop` by something other than Lyceum (the shop's other business),
+    /// with its own metadata; returns its id.
+    pub fn foreign_payment(&self, shop: &str, status: &str, metadata: Value) -> String {
+        let id = uuid::Uuid::new_v4().to_string();
+        let payment = json!({
+            "id": id, "status": status, "paid": status != "pending", "amount": rub(10_000),
+            "metadata": metadata, "created_at": chrono::Utc::now().to_rfc3339(),
+        });
+        self.lock()
+            .payments
+            .insert(id.clone(), (shop.to_owned(), payment));
+        id
+    }
+
+    /// YooKassa gives up a pending refund (`canceled`), without notifying.
+    pub fn cancel_refund(&self, refund: &str) {
+        let mut state = self.lock();
+        let (_, r) = state.refunds.get_mut(refund).expect("a refund of the fake");
+        r["status"] = json!("canceled");
+        r["cancellation_details"] = json!({"party": "yoo_money", "reason": "insufficient_funds"});
     }
 
     pub fn requests(&self) -> Vec<YooRequest> {

@@ -66,17 +66,22 @@ impl Yookassa {
                 )
             })
         };
-        match (&account.provider_account_id, account.credential(SECRET_KEY)) {
-            (Some(shop_id), Some(secret)) => Ok(Shop::Own(ShopCredentials {
-                shop_id: shop_id.clone(),
-                secret_key: SecretString::from(secret.to_owned()),
-            })),
-            (Some(seller), None) => Ok(Shop::Split {
+        let Some(id) = &account.provider_account_id else {
+            return Ok(Shop::Own(platform()?.clone()));
+        };
+        if account.setting(MODE) == Some(SPLIT) {
+            return Ok(Shop::Split {
                 platform: platform()?,
-                seller: seller.clone(),
-            }),
-            (None, _) => Ok(Shop::Own(platform()?.clone())),
+                seller: id.clone(),
+            });
         }
+        let secret = account.credential(SECRET_KEY).ok_or_else(|| {
+            GatewayError::Rejected("the storefront's shop has no secret key on file".into())
+        })?;
+        Ok(Shop::Own(ShopCredentials {
+            shop_id: id.clone(),
+            secret_key: SecretString::from(secret.to_owned()),
+        }))
     }
 }
 

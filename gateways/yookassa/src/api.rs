@@ -67,6 +67,14 @@ pub(crate) struct WireRefund {
     pub amount: WireAmount,
     pub created_at: Option<String>,
     pub cancellation_details: Option<WireCancellation>,
+    #[serde(default)]
+    pub metadata: serde_json::Map<String, Value>,
+}
+
+/// A list (`GET /refunds?payment_id=…`).
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct WireList<T> {
+    pub items: Vec<T>,
 }
 
 /// The shop the credentials open (`/me`).

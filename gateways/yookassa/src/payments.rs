@@ -17,12 +17,14 @@ use uuid::Uuid;
 
 use crate::Yookassa;
 use crate::accounts::Shop;
-use crate::api::{WirePayment, WireRefund, amount};
+use crate::api::{WireList, WirePayment, WireRefund, amount};
 use crate::receipts::receipt;
 
 /// The metadata key of the order's total as priced, checked before a two-stage payment is
 /// captured.
 const EXPECTED: &str = "lyceum_total";
+/// The metadata key of our refund request's id on a refund.
+const REFUND_KEY: &str = "lyceum_refund";
 
 /// YooKassa caps a payment's description at 128 characters.
 fn describe(request: &CheckoutRequest) -> String {
@@ -168,7 +170,12 @@ pub(crate) async fn settle_capture(
     shop: &Shop<'_>,
     payment: WirePayment,
 ) -> Result<WirePayment, GatewayError> {
-    if payment.status != "waiting_for_capture" {
+    // Only Lyceum's own payments: a shop may take other payments too, which are not ours to
+    // capture or cancel.
+    let ours = ["order_id", "tenant_id", EXPECTED]
+        .iter()
+        .all(|key| payment.metadata.get(*key).is_some_and(Value::is_string));
+    if payment.status != "waiting_for_capture" || !ours || !valid_id(&payment.id) {
         return Ok(payment);
     }
     let expected = payment.metadata.get(EXPECTED).and_then(Value::as_str);
@@ -276,6 +283,10 @@ pub(crate) async fn fetch_refund(
 ) -> Result<Vec<GatewayEvent>, GatewayError> {
     let shop = yookassa.shop(account)?;
     let (refund, payment) = get_refund(yookassa, &shop, &lookup.provider_refund_id).await?;
+    if refund.status == "canceled" {
+        // Final: YooKassa will not make it (the shop's balance did not cover it, say).
+        return Err(cancelled(&refund));
+    }
     Ok(refund_events(&refund, &payment)?
         .into_iter()
         .filter(|e| e.order_id == lookup.order_id)
@@ -309,6 +320,7 @@ pub(crate) async fn refund(
         "metadata": {
             "order_id": request.order_id.to_string(),
             "tenant_id": request.tenant_id.to_string(),
+            REFUND_KEY: request.idempotency_key,
         },
     });
     if let Some(receipt) = receipt(
@@ -328,7 +340,7 @@ pub(crate) async fn refund(
             "platform_fee_amount": amount(fee),
         }]);
     }
-    let refund: WireRefund = yookassa
+    let asked = yookassa
         .call(
             shop.credentials(),
             Method::POST,
@@ -336,17 +348,27 @@ pub(crate) async fn refund(
             Some(&request.idempotency_key),
             Some(&body),
         )
-        .await?;
+        .await;
+    let refund: WireRefund = match asked {
+        Ok(refund) => refund,
+        Err(refused @ GatewayError::Rejected(_)) => {
+            match made_before(
+                yookassa,
+                &shop,
+                &request.provider_payment_id,
+                &request.idempotency_key,
+            )
+            .await?
+            {
+                Some(refund) => refund,
+                None => return Err(refused),
+            }
+        }
+        Err(other) => return Err(other),
+    };
     tracing::info!(order.id = %request.order_id, refund = %refund.id, status = %refund.status, "YooKassa refund requested");
     match refund.status.as_str() {
-        "canceled" => Err(GatewayError::Rejected(format!(
-            "YooKassa cancelled the refund ({})",
-            refund
-                .cancellation_details
-                .as_ref()
-                .and_then(|c| c.reason.clone())
-                .unwrap_or_default()
-        ))),
+        "canceled" => Err(cancelled(&refund)),
         "succeeded" => {
             let payment = get_payment(yookassa, &shop, &refund.payment_id).await?;
             Ok(RefundAccepted {
@@ -356,6 +378,44 @@ pub(crate) async fn refund(
         }
         _ => Ok(RefundAccepted::pending(refund.id)),
     }
+}
+
+fn cancelled(refund: &WireRefund) -> GatewayError {
+    GatewayError::Rejected(format!(
+        "YooKassa cancelled the refund ({})",
+        refund
+            .cancellation_details
+            .as_ref()
+            .and_then(|c| c.reason.clone())
+            .unwrap_or_default()
+    ))
+}
+
+/// The refund YooKassa already made for our refund request `key`, if any: a retried request
+/// whose body changed since (the buyer's address, the receipt settings) is refused for its
+/// reused key, and the refund it made the first time is found by the key in its metadata.
+async fn made_before(
+    yookassa: &Yookassa,
+    shop: &Shop<'_>,
+    payment_id: &str,
+    key: &str,
+) -> Result<Option<WireRefund>, GatewayError> {
+    if !valid_id(payment_id) {
+        return Ok(None);
+    }
+    let list: WireList<WireRefund> = yookassa
+        .call(
+            shop.credentials(),
+            Method::GET,
+            &format!("/refunds?payment_id={payment_id}"),
+            None,
+            None,
+        )
+        .await?;
+    Ok(list.items.into_iter().find(|r| {
+        r.payment_id == payment_id
+            && r.metadata.get(REFUND_KEY).and_then(Value::as_str) == Some(key)
+    }))
 }
 
 /// Cancels a payment that waits for capture. A pending payment cannot be cancelled through

@@ -244,6 +244,23 @@ async fn check_taken_refunds(state: &AppState, cutoff: chrono::DateTime<Utc>) ->
                     pipeline::apply(state, Source::Provider(&name), &event).await?;
                 }
             }
+            // The provider will not make it: the request fails and its amount is free again.
+            Err(e @ GatewayError::Rejected(_)) => {
+                tracing::warn!(refund.id = %request.id, error = %crate::error::report(&e), "the provider gave up a refund it had taken");
+                let answer = Err(e);
+                if let Err(e) = refunds::record_answer(
+                    state,
+                    gateway,
+                    order.tenant_id,
+                    order.id,
+                    request.id,
+                    answer,
+                )
+                .await
+                {
+                    tracing::info!(refund.id = %request.id, error = %crate::error::report(&e), "refund marked failed");
+                }
+            }
             Err(e) => {
                 tracing::warn!(refund.id = %request.id, error = %crate::error::report(&e), "reconciler could not ask about a refund")
             }

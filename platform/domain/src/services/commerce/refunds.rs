@@ -270,8 +270,12 @@ pub(super) async fn record_answer(
     let name = gateway.id().as_str();
     let mut status = saved.status;
     for event in &settled {
-        pipeline::apply(state, Source::Provider(name), event).await?;
-        if event.kind == EventKind::RefundSucceeded {
+        let applied = pipeline::apply(state, Source::Provider(name), event).await?;
+        let counted = matches!(
+            applied,
+            pipeline::Applied::Recorded { .. } | pipeline::Applied::Duplicate
+        );
+        if counted && event.kind == EventKind::RefundSucceeded {
             status = RefundStatus::Succeeded;
         }
     }
