@@ -247,6 +247,53 @@ lyceum_e2e::provider_tests! {
             .expect(200);
         assert_eq!(connected["settings"]["mode"], "split");
         assert_eq!(connected["credentials"], json!([]));
+        // Nobody can check that the seller id is the storefront's: the operator confirms it
+        // first, and nothing is sold through it until then.
+        assert_eq!(connected["state"], "pending_approval", "{connected}");
+        assert_eq!(connected["requirements"], json!(["platform_approval"]));
+        app.post(
+            "/api/v1/tenants/shop/checkout",
+            Some(&shop.student),
+            json!({"items": [{"course": "paid", "quantity": 1}], "gateway": "yookassa"}),
+        )
+        .await
+        .expect_problem(422);
+        // Another storefront naming the same seller blocks nobody.
+        let (squatter, _) = app.register("squatter@example.com").await;
+        app.post("/api/v1/tenants", Some(&squatter), json!({"slug": "squat", "name": "Squat", "currency": "RUB"}))
+            .await
+            .expect(201);
+        app.post("/api/v1/admin/tenants/squat/approve", Some(&shop.admin), json!({})).await.expect(200);
+        app.put(
+            "/api/v1/tenants/squat/gateways/yookassa",
+            Some(&squatter),
+            json!({"account_id": "777001", "receipt": {"enabled": false}}),
+        )
+        .await
+        .expect(200);
+        app.post("/api/v1/admin/tenants/shop/gateways/yookassa/approve", Some(&shop.owner), json!({}))
+            .await
+            .expect_problem(403);
+        let approved = app
+            .post("/api/v1/admin/tenants/shop/gateways/yookassa/approve", Some(&shop.admin), json!({}))
+            .await
+            .expect(200);
+        assert_eq!(approved["state"], "active", "{approved}");
+        assert_eq!(approved["account_id"], "777001");
+        // The squatter's claim can no longer be confirmed; the shop's settings can change
+        // without losing the confirmation.
+        app.post("/api/v1/admin/tenants/squat/gateways/yookassa/approve", Some(&shop.admin), json!({}))
+            .await
+            .expect_problem(409);
+        let again = app
+            .put(
+                "/api/v1/tenants/shop/gateways/yookassa",
+                Some(&shop.owner),
+                json!({"account_id": "777001", "receipt": {"supplier_name": "ИП Петров П. П.", "supplier_inn": "123456789012", "vat": "vat20"}}),
+            )
+            .await
+            .expect(200);
+        assert_eq!(again["state"], "active", "{again}");
 
         let (order, payment) = checkout(&app, &fake, &shop.student).await;
         let created = last(&fake, "POST", "/payments");

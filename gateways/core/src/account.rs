@@ -94,6 +94,10 @@ pub struct AccountSetup {
     pub settings: BTreeMap<String, String>,
     /// Secrets (a secret key, a password): write-only.
     pub credentials: BTreeMap<String, SecretString>,
+    /// The account is a seller inside the platform's own account at the provider (YooKassa's
+    /// split payments), which the provider offers no way to check: the platform's operator
+    /// confirms it belongs to the storefront before the storefront sells through it.
+    pub needs_platform_approval: bool,
 }
 
 impl fmt::Debug for AccountSetup {
@@ -103,6 +107,7 @@ impl fmt::Debug for AccountSetup {
             .field("test_mode", &self.test_mode)
             .field("settings", &self.settings)
             .field("credentials", &self.credentials.keys().collect::<Vec<_>>())
+            .field("needs_platform_approval", &self.needs_platform_approval)
             .finish()
     }
 }

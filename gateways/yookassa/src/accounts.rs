@@ -152,11 +152,13 @@ pub(crate) fn parse(fields: &Map<String, Value>) -> Result<AccountSetup, Account
             ));
         }
     };
+    let split = settings.get(MODE).map(String::as_str) == Some(SPLIT);
     Ok(AccountSetup {
         provider_account_id: Some(account_id),
         test_mode,
         settings,
         credentials,
+        needs_platform_approval: split,
     })
 }
 
@@ -259,6 +261,10 @@ mod tests {
         assert!(setup.test_mode);
         assert_eq!(setup.settings.get(MODE).map(String::as_str), Some(OWN_SHOP));
         assert!(setup.credentials.contains_key(SECRET_KEY));
+        assert!(
+            !setup.needs_platform_approval,
+            "checked against the shop itself"
+        );
         assert!(!format!("{setup:?}").contains("test_abc"));
         let live = parse(&fields(json!({"shop_id": "1", "secret_key": "live_x"}))).unwrap();
         assert!(!live.test_mode);
@@ -275,6 +281,10 @@ mod tests {
         .unwrap();
         assert_eq!(setup.settings.get(MODE).map(String::as_str), Some(SPLIT));
         assert!(setup.credentials.is_empty());
+        assert!(
+            setup.needs_platform_approval,
+            "anyone could name any seller id"
+        );
         assert!(
             parse(&fields(
                 json!({"account_id": "42", "receipt": {"enabled": false}})

@@ -10,10 +10,12 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::ApiTags;
+use super::gateways::{GatewayAccountBody, gateway_named};
 use super::types::TenantBody;
 use crate::auth::Auth;
 use crate::problem::ApiResult;
 use lyceum_domain::error::{AppError, AppResult};
+use lyceum_domain::services::gateway_accounts;
 use lyceum_domain::services::tenancy::tenants;
 use lyceum_domain::state::AppState;
 
@@ -125,6 +127,36 @@ impl AdminApi {
         let updated = tenants::set_fee_plan(state, &proof, &tenant, body.fee_bps).await?;
         Ok(TenantResponse::Ok(Json(updated.into())))
     }
+
+    /// Confirm the seller account a storefront named inside the platform's own account at a
+    /// provider (YooKassa split payments: its `account_id` in the platform's shop), which the
+    /// provider offers no way to check. Until then the storefront's account is
+    /// `pending_approval` and sells nothing through it.
+    #[oai(
+        path = "/tenants/:tenant/gateways/:gateway/approve",
+        method = "post",
+        operation_id = "approve_seller_account"
+    )]
+    async fn approve_seller_account(
+        &self,
+        Data(state): Data<&Arc<AppState>>,
+        auth: Auth,
+        tenant: Path<String>,
+        gateway: Path<String>,
+    ) -> ApiResult<SellerApproved> {
+        let proof = admin_proof::<action::Approve>(state, &auth).await?;
+        let tenant = tenants::find_by_slug(state, &tenant).await?;
+        let gateway = gateway_named(&gateway)?;
+        let approved = gateway_accounts::approve_seller(state, &proof, &tenant, gateway).await?;
+        Ok(SellerApproved::Ok(Json(approved.into())))
+    }
+}
+
+#[derive(Debug, ApiResponse)]
+enum SellerApproved {
+    /// The storefront's account, now able to take payments.
+    #[oai(status = 200)]
+    Ok(Json<GatewayAccountBody>),
 }
 
 impl AdminApi {

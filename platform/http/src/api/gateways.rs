@@ -136,7 +136,9 @@ impl GatewaySettingsBody {
 pub struct GatewayAccountBody {
     pub gateway: String,
     /// `active`, `restricted` (connected, but the provider does not let it take payments
-    /// yet), `not_connected` or `disabled`.
+    /// yet), `pending_approval` (a seller account inside the platform's own account at the
+    /// provider, which the platform's operator has yet to confirm), `not_connected` or
+    /// `disabled`.
     pub state: String,
     /// Whether the storefront offers this gateway to its buyers.
     pub enabled: bool,
@@ -205,7 +207,7 @@ enum Listed {
     Ok(Json<Vec<GatewayAccountBody>>),
 }
 
-fn gateway_named(name: &str) -> Result<GatewayId, AppError> {
+pub(super) fn gateway_named(name: &str) -> Result<GatewayId, AppError> {
     name.parse().map_err(|_| AppError::NotFound("gateway"))
 }
 

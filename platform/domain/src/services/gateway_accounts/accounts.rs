@@ -51,7 +51,11 @@ impl GatewayAccount {
         if !self.enabled {
             "disabled"
         } else if self.seller_account_required && self.provider_account_id.is_none() {
-            "not_connected"
+            if self.settings.contains_key(PENDING_ACCOUNT) {
+                "pending_approval"
+            } else {
+                "not_connected"
+            }
         } else if !self.charges_enabled {
             "restricted"
         } else {
@@ -104,6 +108,12 @@ impl GatewayAccount {
         }
     }
 }
+
+/// The setting that holds a seller account the platform's operator has yet to confirm (see
+/// `AccountSetup::needs_platform_approval`); it becomes the provider account on approval.
+pub const PENDING_ACCOUNT: &str = "pending_account_id";
+/// The requirement shown while it waits.
+const PLATFORM_APPROVAL: &str = "platform_approval";
 
 /// What a tenant's sealed credentials at `gateway` are bound to (the associated data): a
 /// value sealed for one storefront and provider opens for no other.
@@ -236,10 +246,26 @@ pub async fn configure(
     let at = now();
     let existing = find(&state.db, tenant.id, gateway).await?;
     let mut row = fresh_row(existing.as_ref(), tenant.id, gateway, at);
+    let mut settings = setup.settings.clone();
+    let mut account_id = setup.provider_account_id.clone();
+    let mut status = status;
+    // A seller account nobody can check waits for the operator, unless it is the one the
+    // operator already confirmed for this storefront.
+    let approved = existing
+        .as_ref()
+        .is_some_and(|r| r.provider_account_id.is_some() && r.provider_account_id == account_id);
+    if setup.needs_platform_approval && !approved {
+        if let Some(id) = account_id.take() {
+            settings.insert(PENDING_ACCOUNT.to_owned(), id);
+        }
+        status.charges_enabled = false;
+        status.payouts_enabled = false;
+        status.requirements = vec![PLATFORM_APPROVAL.to_owned()];
+    }
     row.enabled = Set(true);
-    row.provider_account_id = Set(setup.provider_account_id.clone());
+    row.provider_account_id = Set(account_id);
     row.test_mode = Set(setup.test_mode);
-    row.settings = Set(serde_json::to_string(&setup.settings)?);
+    row.settings = Set(serde_json::to_string(&settings)?);
     row.sealed_credentials = Set(sealed);
     row.credential_names = Set(serde_json::to_string(&names)?);
     row.charges_enabled = Set(status.charges_enabled);
@@ -248,6 +274,41 @@ pub async fn configure(
     row.checked_at = Set(Some(at));
     let saved = save(&state.db, existing.is_some(), row, gateway).await?;
     tracing::info!(state = ?status.charges_enabled, "gateway account configured");
+    GatewayAccount::from_row(&saved, provider.capabilities().seller_account_required)
+}
+
+/// The operator confirms the seller account a storefront named at `gateway` (one inside the
+/// platform's own account there, which the provider cannot check): it becomes the storefront's
+/// account and can take payments. A conflict when another storefront holds that account.
+#[tracing::instrument(skip_all, fields(tenant.id = %tenant.id, gateway = %gateway))]
+pub async fn approve_seller(
+    state: &AppState,
+    _auth: &Authorized<resource::Platform, action::Approve>,
+    tenant: &Tenant,
+    gateway: GatewayId,
+) -> AppResult<GatewayAccount> {
+    let provider = platform_gateway(state, gateway)?;
+    let existing = find(&state.db, tenant.id, gateway)
+        .await?
+        .ok_or(AppError::NotFound("gateway account"))?;
+    let mut settings: BTreeMap<String, String> =
+        serde_json::from_str(&existing.settings).map_err(|e| {
+            AppError::corrupt_field("gateway account", existing.id, "settings", Box::new(e))
+        })?;
+    let Some(account_id) = settings.remove(PENDING_ACCOUNT) else {
+        return Err(AppError::conflict(format!(
+            "this storefront's {gateway} account waits for no approval"
+        )));
+    };
+    let mut row: rows::ActiveModel = existing.into();
+    row.provider_account_id = Set(Some(account_id));
+    row.settings = Set(serde_json::to_string(&settings)?);
+    row.charges_enabled = Set(true);
+    row.payouts_enabled = Set(true);
+    row.requirements = Set("[]".to_owned());
+    row.checked_at = Set(Some(now()));
+    let saved = save(&state.db, true, row, gateway).await?;
+    tracing::info!("seller account approved by the platform");
     GatewayAccount::from_row(&saved, provider.capabilities().seller_account_required)
 }
 
