@@ -15,9 +15,13 @@ db_tests! {
             .await
             .expect(200);
         let gateways = listed.as_array().unwrap();
-        assert_eq!(gateways.len(), 1, "{listed}");
-        let sandbox = &gateways[0];
-        assert_eq!(sandbox["gateway"], "sandbox");
+        let names: Vec<&str> = gateways.iter().map(|g| g["gateway"].as_str().unwrap()).collect();
+        // YooKassa is always on; a storefront has no shop there until its owner connects one.
+        assert_eq!(names, ["yookassa", "sandbox"], "{listed}");
+        let yookassa = &gateways[0];
+        assert_eq!(yookassa["state"], "not_connected");
+        assert_eq!(yookassa["seller_account_required"], true);
+        let sandbox = &gateways[1];
         assert_eq!(sandbox["state"], "active");
         assert_eq!(sandbox["enabled"], true);
         assert_eq!(sandbox["seller_account_required"], false);
@@ -37,7 +41,8 @@ db_tests! {
             .get("/api/v1/tenants/shop/gateways", Some(&shop.owner))
             .await
             .expect(200);
-        assert_eq!(listed[0]["state"], "disabled");
+        let sandbox = listed.as_array().unwrap().iter().find(|g| g["gateway"] == "sandbox").unwrap();
+        assert_eq!(sandbox["state"], "disabled");
         let refused = app
             .post(
                 "/api/v1/tenants/shop/checkout",
