@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 pub use serde_json;
 
+pub mod fake_server;
 pub mod money;
 pub mod staff;
 pub mod stripe;

@@ -16,7 +16,6 @@
 
 use std::sync::{Arc, Mutex};
 
-use poem::listener::{Acceptor, Listener, TcpListener};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -39,6 +38,7 @@ mod state;
 pub use objects::AccountStatus;
 pub use state::API_VERSION;
 
+use crate::fake_server::FakeServer;
 use delivery::{Job, Signing};
 use state::{Emit, State};
 
@@ -124,9 +124,7 @@ struct Shared {
 #[derive(Debug)]
 pub struct FakeStripe {
     shared: Arc<Shared>,
-    base: String,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    server: FakeServer,
     worker: tokio::task::JoinHandle<()>,
 }
 
@@ -142,47 +140,29 @@ impl FakeStripe {
             !webhook_secrets.is_empty() && webhook_secrets.iter().all(|s| !s.is_empty()),
             "the fake Stripe signs its events: give it at least one non-empty webhook secret"
         );
-        let acceptor = TcpListener::bind("127.0.0.1:0")
-            .into_acceptor()
-            .await
-            .expect("bind the fake Stripe");
-        let addr = *acceptor.local_addr()[0]
-            .as_socket_addr()
-            .expect("a socket address");
-        let base = format!("http://{addr}");
         let (queue, jobs) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             state: Mutex::new(State::new(
                 secret_key.to_owned(),
-                base.clone(),
+                String::new(),
                 webhook_secrets,
             )),
             queue,
             pending: watch::channel(0).0,
         });
         let worker = tokio::spawn(delivery::worker(Arc::clone(&shared), jobs));
-        let app = {
+        let server = {
             let shared = Arc::clone(&shared);
-            poem::endpoint::make(move |req| {
+            FakeServer::start(move |req| {
                 let shared = Arc::clone(&shared);
                 async move { http::serve(&shared, req).await }
             })
+            .await
         };
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(
-            poem::Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
-                app,
-                async move {
-                    let _ = stopped.await;
-                },
-                Some(std::time::Duration::from_secs(5)),
-            ),
-        );
+        shared.state.lock().unwrap().base = server.base.clone();
         Self {
             shared,
-            base,
-            stop: Some(stop),
-            server: Some(server),
+            server,
             worker,
         }
     }
@@ -190,7 +170,7 @@ impl FakeStripe {
     /// The base URL for async-stripe's `ClientBuilder::url`: `http://127.0.0.1:<port>`, no
     /// trailing slash and no `/v1` (the client appends `v1/…` to the URL it renders with a `/`).
     pub fn base_url(&self) -> &str {
-        &self.base
+        &self.server.base
     }
 
     /// Where events are POSTed (the server's `…/webhooks/stripe`); none until set.
@@ -406,12 +386,7 @@ impl FakeStripe {
 
     /// Stops the server (gracefully) and the delivery worker.
     pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            let _ = server.await;
-        }
+        self.server.stop().await;
         self.worker.abort();
     }
 
@@ -436,9 +411,6 @@ impl FakeStripe {
 
 impl Drop for FakeStripe {
     fn drop(&mut self) {
-        if let Some(server) = &self.server {
-            server.abort();
-        }
         self.worker.abort();
     }
 }

@@ -20,10 +20,10 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use poem::http::StatusCode;
-use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::{Request, Response};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
+
+use crate::fake_server::FakeServer;
 
 /// One API request as the fake received it.
 #[derive(Debug, Clone)]
@@ -58,15 +58,15 @@ struct State {
     failures: usize,
     /// Do this many API calls, then answer them with 500 (the answer is lost).
     lost_answers: usize,
+    /// The fake's own address (for confirmation URLs).
+    base: String,
 }
 
 /// The fake YooKassa. Dropping it stops the server.
 #[derive(Debug)]
 pub struct FakeYookassa {
     state: Arc<Mutex<State>>,
-    base: String,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    server: FakeServer,
 }
 
 fn error(status: StatusCode, code: &str, description: &str) -> (u16, Value) {
@@ -385,7 +385,7 @@ impl State {
     }
 }
 
-async fn serve(state: &Mutex<State>, base: &str, mut req: Request) -> Response {
+async fn serve(state: &Mutex<State>, mut req: Request) -> Response {
     let method = req.method().as_str().to_owned();
     let full = req.uri().path().to_owned();
     let query: HashMap<String, String> = req
@@ -411,6 +411,8 @@ async fn serve(state: &Mutex<State>, base: &str, mut req: Request) -> Response {
         }
     };
     let mut state = state.lock().unwrap();
+    let base = state.base.clone();
+    let base = base.as_str();
     let shop = state.shop_of(&req);
     let Some(path) = full.strip_prefix("/v3") else {
         return answer(404, json!({"type": "error", "code": "not_found"}));
@@ -499,49 +501,26 @@ fn answer(status: u16, value: Value) -> Response {
 impl FakeYookassa {
     /// Starts the fake on a random port with one shop.
     pub async fn start(shop_id: &str, secret_key: &str) -> Self {
-        let acceptor = TcpListener::bind("127.0.0.1:0")
-            .into_acceptor()
-            .await
-            .expect("bind the fake YooKassa");
-        let addr = *acceptor.local_addr()[0]
-            .as_socket_addr()
-            .expect("a socket address");
-        let base = format!("http://{addr}");
         let state = Arc::new(Mutex::new(State {
             shops: HashMap::from([(shop_id.to_owned(), secret_key.to_owned())]),
             refund_status: "succeeded".to_owned(),
             ..State::default()
         }));
-        let app = {
+        let server = {
             let state = Arc::clone(&state);
-            let base = base.clone();
-            poem::endpoint::make(move |req| {
+            FakeServer::start(move |req| {
                 let state = Arc::clone(&state);
-                let base = base.clone();
-                async move { serve(&state, &base, req).await }
+                async move { serve(&state, req).await }
             })
+            .await
         };
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(
-            poem::Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
-                app,
-                async move {
-                    let _ = stopped.await;
-                },
-                Some(std::time::Duration::from_secs(5)),
-            ),
-        );
-        Self {
-            state,
-            base,
-            stop: Some(stop),
-            server: Some(server),
-        }
+        state.lock().unwrap().base = server.base.clone();
+        Self { state, server }
     }
 
     /// The API base with its version, as `LYCEUM_YOOKASSA_API_BASE` takes it.
     pub fn api_base(&self) -> String {
-        format!("{}/v3", self.base)
+        format!("{}/v3", self.server.base)
     }
 
     /// Another shop; `split` makes it the one that may split payments (the platform's).
@@ -707,23 +686,10 @@ impl FakeYookassa {
     }
 
     pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            let _ = server.await;
-        }
+        self.server.stop().await;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap()
-    }
-}
-
-impl Drop for FakeYookassa {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
     }
 }

@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use chrono::Utc;
-use lyceum_gateway_core::{Currency, EventKind, GatewayError, Money, PaymentLookup, RefundLookup};
+use lyceum_gateway_core::{
+    Currency, EventKind, GatewayError, Money, PaymentLookup, RefundLookup, TenantAccount,
+};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, Iterable, QueryFilter, QuerySelect};
 
 use super::checkout::local_event_for;
@@ -16,6 +18,7 @@ use crate::entities::entitlements::EntitlementStatus;
 use crate::entities::refunds::RefundStatus;
 use crate::entities::{entitlements, order_lines, orders, refunds as refund_rows};
 use crate::error::{AppError, AppResult};
+use crate::gateways::Gateway;
 use crate::ids::{EntitlementId, OrderId, OrderLineId};
 use crate::services::gateway_accounts;
 use crate::state::AppState;
@@ -151,21 +154,35 @@ async fn close_session(state: &AppState, order: &orders::Model) -> AppResult<boo
     }
 }
 
-/// Asks again about refund requests the provider never answered (it was unreachable), with
-/// the same idempotency key: a refund it did take is not made twice, one it never saw is made
-/// now, and either way the refund event settles the request.
-async fn retry_unanswered_refunds(
+/// A refund request still `requested` after the cutoff, with what asking about it takes.
+struct OpenRefund<'s> {
+    request: refund_rows::Model,
+    order: orders::Model,
+    gateway: &'s Gateway,
+    amount: Money,
+    account: TenantAccount,
+}
+
+/// The refund requests still `requested` and untouched since `cutoff`: those the provider
+/// `answered` (it gave a refund id) or those it never answered.
+async fn open_refunds(
     state: &AppState,
     cutoff: chrono::DateTime<Utc>,
-) -> AppResult<usize> {
-    let unanswered = refund_rows::Entity::find()
+    answered: bool,
+) -> AppResult<Vec<OpenRefund<'_>>> {
+    let provider_id = refund_rows::Column::ProviderRefundId;
+    let rows = refund_rows::Entity::find()
         .filter(refund_rows::Column::Status.eq(RefundStatus::Requested))
-        .filter(refund_rows::Column::ProviderRefundId.is_null())
+        .filter(if answered {
+            provider_id.is_not_null()
+        } else {
+            provider_id.is_null()
+        })
         .filter(refund_rows::Column::UpdatedAt.lte(cutoff))
         .all(&state.db)
         .await?;
-    let mut asked = 0;
-    for request in unanswered {
+    let mut open = Vec::with_capacity(rows.len());
+    for request in rows {
         let Some(order) = orders::Entity::find_by_id(request.order_id)
             .filter(orders::Column::TenantId.eq(request.tenant_id))
             .one(&state.db)
@@ -183,8 +200,35 @@ async fn retry_unanswered_refunds(
         let amount = Money::new(request.amount, currency)
             .map_err(|e| AppError::corrupt_field("refund", request.id, "amount", e))?;
         let account = gateway_accounts::account_for(state, gateway.id(), order.tenant_id).await?;
+        open.push(OpenRefund {
+            request,
+            order,
+            gateway,
+            amount,
+            account,
+        });
+    }
+    Ok(open)
+}
+
+/// Asks again about refund requests the provider never answered (it was unreachable), with
+/// the same idempotency key: a refund it did take is not made twice, one it never saw is made
+/// now, and either way the refund event settles the request.
+async fn retry_unanswered_refunds(
+    state: &AppState,
+    cutoff: chrono::DateTime<Utc>,
+) -> AppResult<usize> {
+    let unanswered = open_refunds(state, cutoff, false).await?;
+    let asked = unanswered.len();
+    for open in unanswered {
+        let OpenRefund {
+            request,
+            order,
+            gateway,
+            amount,
+            account,
+        } = open;
         let answer = refunds::ask(state, gateway, &account, &order, request.id, amount).await?;
-        asked += 1;
         if let Err(e) = refunds::record_answer(
             state,
             gateway,
@@ -202,59 +246,42 @@ async fn retry_unanswered_refunds(
 }
 
 /// Asks about refunds a provider took but never confirmed (its event was lost, or it sends
-/// none): what it says settles them through the pipeline, like a delivered event.
+/// none): what it says settles them through the pipeline, like a delivered event; a refund it
+/// gave up fails, and its amount may be refunded again.
 async fn check_taken_refunds(state: &AppState, cutoff: chrono::DateTime<Utc>) -> AppResult<usize> {
-    let taken = refund_rows::Entity::find()
-        .filter(refund_rows::Column::Status.eq(RefundStatus::Requested))
-        .filter(refund_rows::Column::ProviderRefundId.is_not_null())
-        .filter(refund_rows::Column::UpdatedAt.lte(cutoff))
-        .all(&state.db)
-        .await?;
-    let mut checked = 0;
-    for request in taken {
-        let Some(order) = orders::Entity::find_by_id(request.order_id)
-            .filter(orders::Column::TenantId.eq(request.tenant_id))
-            .one(&state.db)
-            .await?
-        else {
-            continue;
-        };
-        let Some(name) = order.gateway.clone() else {
-            continue;
-        };
-        let (Some(gateway), Ok(currency)) = (
-            state.gateways.named(&name),
-            Currency::parse(&request.currency),
-        ) else {
-            continue;
-        };
+    let taken = open_refunds(state, cutoff, true).await?;
+    let checked = taken.len();
+    for open in taken {
+        let OpenRefund {
+            request,
+            order,
+            gateway,
+            amount,
+            account,
+        } = open;
         let lookup = RefundLookup {
             order_id: order.id.into_uuid(),
             tenant_id: order.tenant_id.into_uuid(),
             provider_payment_id: order.payment_id.clone().unwrap_or_default(),
             provider_refund_id: request.provider_refund_id.clone().unwrap_or_default(),
-            amount: Money::new(request.amount, currency)
-                .map_err(|e| AppError::corrupt_field("refund", request.id, "amount", e))?,
+            amount,
         };
-        let account = gateway_accounts::account_for(state, gateway.id(), order.tenant_id).await?;
-        checked += 1;
+        let name = gateway.id().as_str();
         match gateway.fetch_refund(&account, &lookup).await {
             Ok(events) => {
                 for event in events {
-                    pipeline::apply(state, Source::Provider(&name), &event).await?;
+                    pipeline::apply(state, Source::Provider(name), &event).await?;
                 }
             }
-            // The provider will not make it: the request fails and its amount is free again.
             Err(e @ GatewayError::Rejected(_)) => {
                 tracing::warn!(refund.id = %request.id, error = %crate::error::report(&e), "the provider gave up a refund it had taken");
-                let answer = Err(e);
                 if let Err(e) = refunds::record_answer(
                     state,
                     gateway,
                     order.tenant_id,
                     order.id,
                     request.id,
-                    answer,
+                    Err(e),
                 )
                 .await
                 {
