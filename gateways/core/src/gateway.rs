@@ -23,6 +23,11 @@ pub struct Capabilities {
     /// Whether a storefront must connect an account of its own before it can sell through
     /// this provider (the sandbox needs none; Stripe Connect needs the seller's `acct_…`).
     pub seller_account_required: bool,
+    /// Whether a payment must be for exactly the order's total: the provider has no partial
+    /// or over-payments, so a `PaymentSucceeded` for any other amount (Robokassa's `OutSum`
+    /// differing from the order's) is refused by the platform and changes nothing, rather
+    /// than recorded as a part payment.
+    pub exact_amounts: bool,
 }
 
 /// One line of an order, as the provider shows it to the buyer.

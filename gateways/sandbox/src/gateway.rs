@@ -24,6 +24,7 @@ impl PaymentGateway for Sandbox {
             subscriptions: false,
             currencies: None,
             seller_account_required: false,
+            exact_amounts: false,
         }
     }
 

@@ -90,6 +90,7 @@ impl PaymentGateway for Stripe {
             subscriptions: false,
             currencies: None,
             seller_account_required: true,
+            exact_amounts: false,
         }
     }
 

@@ -89,6 +89,7 @@ impl PaymentGateway for Yookassa {
             subscriptions: false,
             currencies: Currency::parse("RUB").ok().map(|rub| vec![rub]),
             seller_account_required: true,
+            exact_amounts: false,
         }
     }
 
