@@ -15,6 +15,7 @@ mod permutations;
 mod pricing;
 mod reconcile;
 mod replay;
+mod robokassa;
 mod stripe;
 mod stripe_fake;
 mod verification;

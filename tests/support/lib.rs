@@ -23,6 +23,7 @@ pub use serde_json;
 
 pub mod fake_server;
 pub mod money;
+pub mod robokassa;
 pub mod staff;
 pub mod stripe;
 pub mod web;

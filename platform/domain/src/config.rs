@@ -42,6 +42,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("yookassa_secret_key", "YOOKASSA_SECRET_KEY"),
     ("robokassa_pay_url", "LYCEUM_ROBOKASSA_PAY_URL"),
     ("robokassa_api_base", "LYCEUM_ROBOKASSA_API_BASE"),
+    (
+        "robokassa_refund_api_base",
+        "LYCEUM_ROBOKASSA_REFUND_API_BASE",
+    ),
     ("content_key", "LYCEUM_CONTENT_KEY"),
     ("secrets_key", "LYCEUM_SECRETS_KEY"),
     ("secrets_previous_keys", "LYCEUM_SECRETS_PREVIOUS_KEYS"),
@@ -254,6 +258,7 @@ pub struct GatewayEndpoints {
     pub yookassa_secret_key: Option<SecretString>,
     pub robokassa_pay_url: Option<Url>,
     pub robokassa_api_base: Option<Url>,
+    pub robokassa_refund_api_base: Option<Url>,
 }
 
 impl Settings {
@@ -529,6 +534,7 @@ impl Raw {
                 yookassa_secret_key: self.secret("yookassa_secret_key"),
                 robokassa_pay_url: self.url("robokassa_pay_url")?,
                 robokassa_api_base: self.url("robokassa_api_base")?,
+                robokassa_refund_api_base: self.url("robokassa_refund_api_base")?,
             },
         })
     }

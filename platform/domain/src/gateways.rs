@@ -13,6 +13,7 @@ use lyceum_gateway_core::{
     OnboardingRequest, PaymentGateway, PaymentLookup, RefundAccepted, RefundLookup, RefundRequest,
     TenantAccount, WebhookError, WebhookRequest,
 };
+use lyceum_gateway_robokassa::{Robokassa, RobokassaConfig};
 use lyceum_gateway_sandbox::{DeliveryOptions, Sandbox, SandboxConfig};
 use lyceum_gateway_stripe::{Stripe, StripeConfig};
 use lyceum_gateway_yookassa::{ShopCredentials, Yookassa, YookassaConfig, YookassaConfigError};
@@ -26,6 +27,7 @@ use crate::error::{AppError, AppResult};
 pub enum Gateway {
     Stripe(Stripe),
     Yookassa(Yookassa),
+    Robokassa(Robokassa),
     Sandbox(Sandbox),
 }
 
@@ -40,6 +42,7 @@ macro_rules! dispatch {
         match $self {
             Gateway::Stripe($g) => $body,
             Gateway::Yookassa($g) => $body,
+            Gateway::Robokassa($g) => $body,
             Gateway::Sandbox($g) => $body,
         }
     };
@@ -182,6 +185,26 @@ fn yookassa(settings: &Settings) -> AppResult<Yookassa> {
     Yookassa::new(config).map_err(startup)
 }
 
+/// Robokassa, always on: a storefront sells through it once it configured its own shop. The
+/// `LYCEUM_ROBOKASSA_*` settings move its endpoints (tests point them at a fake).
+fn robokassa(settings: &Settings) -> AppResult<Robokassa> {
+    let endpoints = &settings.gateways;
+    let mut config = RobokassaConfig::default();
+    if let Some(url) = &endpoints.robokassa_pay_url {
+        config.pay_url = url.as_str().to_owned();
+    }
+    if let Some(base) = &endpoints.robokassa_api_base {
+        config.api_base = base.as_str().trim_end_matches('/').to_owned();
+    }
+    if let Some(base) = &endpoints.robokassa_refund_api_base {
+        config.refund_base = base.as_str().trim_end_matches('/').to_owned();
+    }
+    Robokassa::new(config).map_err(|e| AppError::GatewayStartup {
+        gateway: "robokassa",
+        source: Box::new(e),
+    })
+}
+
 /// Secrets the registry needs that may be generated and stored by the platform.
 #[derive(Debug, Clone)]
 pub struct GatewaySecrets {
@@ -213,9 +236,8 @@ impl Gateways {
                     })?;
                     Gateway::Stripe(stripe)
                 }
-                // Wired by their crates' own commits.
                 GatewayId::Yookassa => Gateway::Yookassa(yookassa(settings)?),
-                GatewayId::Robokassa => continue,
+                GatewayId::Robokassa => Gateway::Robokassa(robokassa(settings)?),
                 GatewayId::Sandbox => {
                     if !settings.sandbox_enabled {
                         continue;

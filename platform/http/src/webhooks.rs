@@ -4,6 +4,10 @@
 //! pipeline, in its own transaction → the provider's acknowledgement, only after commit.
 //! A failure while applying answers 500, so the provider delivers again.
 //!
+//! For providers that take only exact amounts (`Capabilities::exact_amounts`, Robokassa), a
+//! payment for another amount than the order's total is refused (400) before anything of the
+//! delivery is applied.
+//!
 //! The tenant form is for providers whose deliveries are verified with, or re-fetched through,
 //! a storefront's own shop (YooKassa, Robokassa): the storefront's account verifies the
 //! delivery, and an event about another storefront's order is dropped. Robokassa may send its
@@ -152,6 +156,22 @@ async fn deliver(
         delivery
             .events
             .retain_mut(|event| for_tenant(event, tenant));
+    }
+    if gateway.capabilities().exact_amounts {
+        for event in &delivery.events {
+            match pipeline::pays_exact_total(state, event).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(gateway = %gateway.id(), order.id = %event.order_id, event.id = %event.provider_event_id, "a payment for another amount than the order's total; refused");
+                    return problem_response(
+                        StatusCode::BAD_REQUEST,
+                        "amount-mismatch",
+                        "the amount paid is not the order's total",
+                    );
+                }
+                Err(e) => return internal(gateway, &e),
+            }
+        }
     }
     let name = gateway.id().as_str();
     for status in &delivery.accounts {

@@ -130,6 +130,10 @@ pub struct RefundBody {
     pub amount: MoneyBody,
     /// `requested` until the gateway confirms it.
     pub status: String,
+    /// The gateway cannot return the money through its API (a Robokassa shop without
+    /// Password #3): the buyer's access has ended and the refund is recorded, but the
+    /// instructor must complete it in the provider's cabinet.
+    pub manual: bool,
 }
 
 #[derive(Debug, ApiResponse)]
@@ -312,6 +316,7 @@ impl OrdersApi {
             order_id: refund.order_id.into(),
             amount: refund.amount.into(),
             status: refund.status.as_str().to_owned(),
+            manual: refund.manual,
         })))
     }
 }

@@ -203,6 +203,25 @@ async fn apply_in_transaction(
     ))
 }
 
+/// Whether `event` may be applied for a provider that takes only exact amounts
+/// (`Capabilities::exact_amounts`): a `PaymentSucceeded` must be for the order's total, in its
+/// currency. The order is read within the event's tenant; an event about an order that is not
+/// there is left to [`apply`], which ignores it. Other kinds are not about the total.
+pub async fn pays_exact_total(state: &AppState, event: &GatewayEvent) -> AppResult<bool> {
+    if event.kind != EventKind::PaymentSucceeded {
+        return Ok(true);
+    }
+    let mut query = orders::Entity::find_by_id(OrderId::from(event.order_id));
+    if let Some(tenant) = event.tenant_id {
+        query = query.filter(orders::Column::TenantId.eq(TenantId::from(tenant)));
+    }
+    let Some(order) = query.one(&state.db).await? else {
+        return Ok(true);
+    };
+    Ok(event.amount.currency.code() == order.currency
+        && event.amount.amount.get() == order.total_amount)
+}
+
 /// Marks the refund request a refund event answers as succeeded. It is found by the provider's
 /// refund id, saved when the provider accepted the request; when that answer never got saved
 /// (it timed out, or the process stopped right after the call), the oldest unanswered request

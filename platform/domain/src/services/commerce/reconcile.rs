@@ -98,6 +98,12 @@ async fn settle(state: &AppState, order: orders::Model, pass: &mut Pass) -> AppR
         match gateway.fetch_payment(&account, &lookup).await {
             Ok(events) => {
                 for event in events {
+                    if gateway.capabilities().exact_amounts
+                        && !pipeline::pays_exact_total(state, &event).await?
+                    {
+                        tracing::warn!(order.id = %order.id, event.id = %event.provider_event_id, "the provider reports a payment for another amount than the order's total; not applied");
+                        continue;
+                    }
                     pipeline::apply(state, Source::Provider(&gateway_name), &event).await?;
                     pass.events_applied += 1;
                 }

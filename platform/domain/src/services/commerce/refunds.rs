@@ -29,6 +29,10 @@ pub struct Refund {
     pub amount: Money,
     /// `Requested` until the gateway confirms, then `Succeeded`.
     pub status: RefundStatus,
+    /// The provider cannot return the money through its API (a Robokassa shop without
+    /// Password #3): access ended, and the seller completes the refund in the provider's
+    /// cabinet.
+    pub manual: bool,
 }
 
 /// Asks the order's gateway to refund `amount` (the whole refundable rest when `None`).
@@ -128,13 +132,14 @@ pub async fn request(
     let account =
         crate::services::gateway_accounts::account_for(state, gateway.id(), tenant.id).await?;
     let result = ask(state, gateway, &account, &order, id, money).await?;
-    let status = record_answer(state, gateway, tenant.id, order.id, id, result).await?;
+    let (status, manual) = record_answer(state, gateway, tenant.id, order.id, id, result).await?;
     tracing::info!(order.id = %order.id, refund.id = %id, amount, status = status.as_str(), "refund requested");
     Ok(Refund {
         id,
         order_id: order.id,
         amount: money,
         status,
+        manual,
     })
 }
 
@@ -196,7 +201,8 @@ async fn refunded_order(state: &AppState, row: &orders::Model) -> AppResult<Refu
     })
 }
 
-/// Records the gateway's answer to refund request `id` and returns the request's status.
+/// Records the gateway's answer to refund request `id` and returns the request's status and
+/// whether the seller must complete it by hand.
 ///
 /// - Taken: the provider's refund id is saved, under the order's lock. The refund event may
 ///   have overtaken the answer; holding the lock, either the pipeline already recorded it (seen
@@ -217,7 +223,7 @@ pub(super) async fn record_answer(
     order_id: OrderId,
     id: RefundId,
     answer: Result<RefundAccepted, GatewayError>,
-) -> AppResult<RefundStatus> {
+) -> AppResult<(RefundStatus, bool)> {
     let txn = state.db.begin().await?;
     super::orders::lock(&txn, Some(tenant_id), order_id).await?;
     let current = refunds::Entity::find_by_id(id)
@@ -279,5 +285,5 @@ pub(super) async fn record_answer(
             status = RefundStatus::Succeeded;
         }
     }
-    Ok(status)
+    Ok((status, saved.manual))
 }
