@@ -16,12 +16,14 @@ db_tests! {
             .expect(200);
         let gateways = listed.as_array().unwrap();
         let names: Vec<&str> = gateways.iter().map(|g| g["gateway"].as_str().unwrap()).collect();
-        // YooKassa is always on; a storefront has no shop there until its owner connects one.
-        assert_eq!(names, ["yookassa", "sandbox"], "{listed}");
-        let yookassa = &gateways[0];
-        assert_eq!(yookassa["state"], "not_connected");
-        assert_eq!(yookassa["seller_account_required"], true);
-        let sandbox = &gateways[1];
+        // YooKassa and Robokassa are always on; a storefront has no shop there until its owner
+        // connects one.
+        assert_eq!(names, ["yookassa", "robokassa", "sandbox"], "{listed}");
+        for provider in &gateways[..2] {
+            assert_eq!(provider["state"], "not_connected", "{provider}");
+            assert_eq!(provider["seller_account_required"], true, "{provider}");
+        }
+        let sandbox = &gateways[2];
         assert_eq!(sandbox["state"], "active");
         assert_eq!(sandbox["enabled"], true);
         assert_eq!(sandbox["seller_account_required"], false);
