@@ -200,6 +200,22 @@ robokassa_tests! {
         let (owner, student) = storefront(&app).await;
         let shown = configure(&app, &owner, true).await;
         assert_eq!(shown["gateway"], "robokassa", "{shown}");
+        assert_eq!(shown["state"], "active", "{shown}");
+        assert_eq!(shown["settings"]["hash"], "sha256", "{shown}");
+        assert_eq!(shown["settings"]["receipt.tax_system"], "usn_income", "{shown}");
+        assert_eq!(shown["credentials"], json!(["password1", "password2", "password3"]), "{shown}");
+        assert_eq!(shown["test_mode"], true, "{shown}");
+        // A field Robokassa does not take is refused, naming it.
+        let refused = app
+            .call(
+                Method::PUT,
+                "/api/v1/tenants/shop/gateways/robokassa",
+                Some(&owner),
+                Some(json!({"merchant_login": LOGIN, "password1": P1, "password2": P2, "secret_key": "x"})),
+            )
+            .await
+            .expect_problem(422);
+        assert_eq!(refused["errors"][0]["field"], "secret_key", "{refused}");
         let (order, inv_id) = checkout(&app, &fake, &student).await;
         assert!(!has_access(&app, &student).await);
 
@@ -216,13 +232,29 @@ robokassa_tests! {
         assert_eq!((events, entitlements.len()), (1, 1));
         assert_eq!(app.order_row(&order).await.payment_id.as_deref(), Some(inv_id.as_str()));
 
-        // Refund API: taken, then finished; access ends when it is.
+        // Part of it through the Refund API: RefundSum names the part; access stays.
+        let part = app
+            .post(
+                &format!("/api/v1/tenants/shop/orders/{order}/refunds"),
+                Some(&owner),
+                json!({"amount": {"amount": 50_000, "currency": "RUB"}}),
+            )
+            .await
+            .expect(202);
+        assert_eq!(part["status"], "requested", "{part}");
+        assert_eq!(fake.refunds()[0].refund_sum.as_deref(), Some("500.0"), "500.00 RUB in the JWT");
+        fake.finish_refunds();
+        reconcile::run_once(&app.state, Duration::ZERO).await.unwrap();
+        app.wait_for_status(&student, &order, "partially_refunded").await;
+        assert!(has_access(&app, &student).await);
+
+        // The rest: taken, then finished; access ends when it is.
         let asked = refund(&app, &owner, &order).await;
         assert_eq!((asked["status"].as_str(), asked["manual"].as_bool()), (Some("requested"), Some(false)), "{asked}");
         let taken = fake.refunds();
-        assert_eq!(taken.len(), 1);
-        assert_eq!(taken[0].refund_sum, None, "a full refund names no sum");
-        assert_eq!(taken[0].op_key, fake.invoice(&inv_id).unwrap().op_key);
+        assert_eq!(taken.len(), 2);
+        assert_eq!(taken[1].refund_sum.as_deref(), Some("990.0"), "the rest, 990.00 RUB");
+        assert_eq!(taken[1].op_key, fake.invoice(&inv_id).unwrap().op_key);
         assert!(has_access(&app, &student).await, "not finished yet");
         reconcile::run_once(&app.state, Duration::ZERO).await.unwrap();
         assert!(has_access(&app, &student).await, "still processing");
@@ -230,7 +262,25 @@ robokassa_tests! {
         reconcile::run_once(&app.state, Duration::ZERO).await.unwrap();
         app.wait_for_status(&student, &order, "refunded").await;
         assert!(!has_access(&app, &student).await);
-        assert_eq!(app.refund_rows(&order).await, vec![(PRICE, "succeeded".to_owned())]);
+        assert_eq!(
+            app.refund_rows(&order).await,
+            vec![(50_000, "succeeded".to_owned()), (99_000, "succeeded".to_owned())]
+        );
+    }
+
+    async fn a_full_refund_through_the_api_names_no_sum(app, fake) {
+        let (owner, student) = storefront(&app).await;
+        configure(&app, &owner, true).await;
+        let (order, inv_id) = checkout(&app, &fake, &student).await;
+        assert_eq!(fake.pay(&inv_id).await, (200, format!("OK{inv_id}")));
+        app.wait_for_status(&student, &order, "paid").await;
+        let asked = refund(&app, &owner, &order).await;
+        assert_eq!(asked["status"], "requested", "{asked}");
+        assert_eq!(fake.refunds()[0].refund_sum, None);
+        fake.finish_refunds();
+        reconcile::run_once(&app.state, Duration::ZERO).await.unwrap();
+        app.wait_for_status(&student, &order, "refunded").await;
+        assert!(!has_access(&app, &student).await);
     }
 
     async fn a_shop_without_password_3_records_a_manual_refund(app, fake) {
