@@ -16,8 +16,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use poem::listener::{Acceptor, Listener, TcpListener};
-use tokio::sync::oneshot;
+use crate::fake_server::FakeServer;
 
 mod routes;
 pub mod sign;
@@ -78,65 +77,45 @@ struct State {
     op_state_calls: usize,
 }
 
-/// The fake's server and state.
+/// The fake's server and state. Dropping it stops the server.
 #[derive(Debug)]
 pub struct FakeRobokassa {
     state: Arc<Mutex<State>>,
-    base: String,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    server: FakeServer,
     client: reqwest::Client,
 }
 
 impl FakeRobokassa {
     pub async fn start(shop: ShopKeys) -> Self {
-        let acceptor = TcpListener::bind("127.0.0.1:0")
-            .into_acceptor()
-            .await
-            .expect("bind the fake Robokassa");
-        let addr = *acceptor.local_addr()[0]
-            .as_socket_addr()
-            .expect("a socket address");
         let state = Arc::new(Mutex::new(State {
             shop: Some(shop),
             ..State::default()
         }));
-        let app = {
+        let server = {
             let state = Arc::clone(&state);
-            poem::endpoint::make(move |req| {
+            FakeServer::start(move |req| {
                 let state = Arc::clone(&state);
                 async move { routes::serve(&state, req).await }
             })
+            .await
         };
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(
-            poem::Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
-                app,
-                async move {
-                    let _ = stopped.await;
-                },
-                Some(std::time::Duration::from_secs(5)),
-            ),
-        );
         Self {
             state,
-            base: format!("http://{addr}"),
-            stop: Some(stop),
-            server: Some(server),
+            server,
             client: reqwest::Client::new(),
         }
     }
 
     pub fn pay_url(&self) -> String {
-        format!("{}/Merchant/Index.aspx", self.base)
+        format!("{}/Merchant/Index.aspx", self.server.base)
     }
 
     pub fn api_base(&self) -> String {
-        format!("{}/Merchant/WebService/Service.asmx", self.base)
+        format!("{}/Merchant/WebService/Service.asmx", self.server.base)
     }
 
     pub fn refund_base(&self) -> String {
-        format!("{}/RefundService", self.base)
+        format!("{}/RefundService", self.server.base)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -233,12 +212,7 @@ impl FakeRobokassa {
     }
 
     pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            let _ = server.await;
-        }
+        self.server.stop().await;
     }
 }
 
