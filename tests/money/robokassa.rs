@@ -274,6 +274,15 @@ robokassa_tests! {
         let (order, inv_id) = checkout(&app, &fake, &student).await;
         assert_eq!(fake.pay(&inv_id).await, (200, format!("OK{inv_id}")));
         app.wait_for_status(&student, &order, "paid").await;
+        // Robokassa refuses a token signed with another Password #3: the refund fails, access stays.
+        fake.set_shop(ShopKeys { password3: Some("another-password-3".into()), ..keys(true) });
+        app.post(&format!("/api/v1/tenants/shop/orders/{order}/refunds"), Some(&owner), json!({}))
+            .await
+            .expect_problem(502);
+        assert!(fake.refunds().is_empty());
+        assert_eq!(app.refund_rows(&order).await, vec![(PRICE, "failed".to_owned())]);
+        assert!(has_access(&app, &student).await);
+        fake.set_shop(keys(true));
         let asked = refund(&app, &owner, &order).await;
         assert_eq!(asked["status"], "requested", "{asked}");
         assert_eq!(fake.refunds()[0].refund_sum, None);
@@ -281,6 +290,10 @@ robokassa_tests! {
         reconcile::run_once(&app.state, Duration::ZERO).await.unwrap();
         app.wait_for_status(&student, &order, "refunded").await;
         assert!(!has_access(&app, &student).await);
+        assert_eq!(
+            app.refund_rows(&order).await,
+            vec![(PRICE, "failed".to_owned()), (PRICE, "succeeded".to_owned())]
+        );
     }
 
     async fn a_shop_without_password_3_records_a_manual_refund(app, fake) {

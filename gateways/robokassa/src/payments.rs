@@ -160,7 +160,12 @@ pub(crate) async fn fetch(
             provider_payment_id: inv_id.to_owned(),
             refund_id: None,
             dispute_id: None,
-            amount: amount()?,
+            // A cancelled invoice may show no sum; the event's amount is not used for a failure.
+            amount: amount().or_else(|_| {
+                crate::amount::rub()
+                    .map(lyceum_gateway_core::Money::zero)
+                    .ok_or_else(|| GatewayError::Unavailable("no RUB".into()))
+            })?,
             occurred_at: now,
         }],
         // 5 initiated, 20 on hold, 50 pending, 80 suspended, and anything new: still open.

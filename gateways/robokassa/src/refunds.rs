@@ -87,9 +87,24 @@ pub(crate) async fn refund(
             "Refund/Create answered {status}"
         )));
     }
-    let answer: CreateAnswer = response.json().await.map_err(|e| {
-        GatewayError::Unavailable(format!("Refund/Create's answer: {}", e.without_url()))
-    })?;
+    let text = response
+        .text()
+        .await
+        .map_err(|e| GatewayError::Unavailable(format!("Refund/Create: {}", e.without_url())))?;
+    let answer: CreateAnswer = match serde_json::from_str(&text) {
+        Ok(answer) => answer,
+        // A refusal in another shape (the API not enabled, a bad token) is still a refusal.
+        Err(_) if status.is_client_error() => {
+            return Err(GatewayError::Rejected(format!(
+                "Robokassa refused the refund (status {status})"
+            )));
+        }
+        Err(e) => {
+            return Err(GatewayError::Unavailable(format!(
+                "Refund/Create's answer does not parse: {e}"
+            )));
+        }
+    };
     match (answer.success, answer.request_id) {
         (true, Some(id)) if !id.is_empty() => Ok(RefundAccepted::pending(id)),
         _ => Err(GatewayError::Rejected(format!(
