@@ -178,6 +178,11 @@ async fn checkout(app: &TestApp, fake: &FakeRobokassa, student: &str) -> (String
     assert_eq!(opened.params["IsTest"], "1");
     assert_eq!(opened.params["Email"], "student@example.com");
     assert!(opened.params["Receipt"].starts_with("%7B%22sno%22%3A%22usn_income%22"));
+    assert!(opened.receipt_adds_up, "{:?}", opened.receipt);
+    let receipt = opened.receipt.unwrap();
+    assert_eq!(receipt["items"][0]["name"], "Rust «с нуля»");
+    assert_eq!(receipt["items"][0]["tax"], "none");
+    assert_eq!(receipt["items"][0]["payment_object"], "service");
     (order, inv_id)
 }
 

@@ -40,6 +40,10 @@ pub struct Link {
     pub params: BTreeMap<String, String>,
     /// Whether `SignatureValue` was right for Password #1.
     pub signature_ok: bool,
+    /// The `Receipt`'s JSON (URL-decoded), when the link had one.
+    pub receipt: Option<serde_json::Value>,
+    /// Whether the receipt's item sums add up to `OutSum` exactly (true without a receipt).
+    pub receipt_adds_up: bool,
 }
 
 /// An invoice the page was opened for.

@@ -54,9 +54,24 @@ fn pay_page(state: &mut State, params: BTreeMap<String, String>) -> Response {
     let expected = shop.hash.hex(&sign::link_base(&params, &shop.password1));
     let signature_ok = params.get("MerchantLogin") == Some(&shop.login)
         && received.eq_ignore_ascii_case(&expected);
+    let receipt_text = params.get("Receipt").map(|encoded| {
+        url::form_urlencoded::parse(format!("r={encoded}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    });
+    let receipt = receipt_text
+        .as_deref()
+        .and_then(|t| serde_json::from_str(t).ok());
+    let receipt_adds_up = receipt_text.as_deref().is_none_or(|text| {
+        let out_sum = params.get("OutSum").map_or(0, |s| kopecks(s));
+        item_sums(text).iter().map(|s| kopecks(s)).sum::<i64>() == out_sum
+    });
     state.links.push(Link {
         params: params.clone(),
         signature_ok,
+        receipt,
+        receipt_adds_up,
     });
     if !signature_ok {
         return bad("Ошибка: неверные параметры (SignatureValue)");
@@ -170,6 +185,26 @@ fn refund_create(state: &mut State, body: &str) -> Response {
         200,
         serde_json::json!({"success": true, "message": null, "requestId": id}),
     )
+}
+
+/// The `sum` numbers of a receipt's items, as written (read from the text, not as floats).
+fn item_sums(json: &str) -> Vec<String> {
+    json.split("\"sum\":")
+        .skip(1)
+        .map(|rest| {
+            rest.trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect()
+        })
+        .collect()
+}
+
+/// `1490.5` → 149050 kopecks.
+fn kopecks(decimal: &str) -> i64 {
+    let (whole, fraction) = decimal.split_once('.').unwrap_or((decimal, ""));
+    let fraction = format!("{fraction:0<2}");
+    whole.parse::<i64>().unwrap_or(-1) * 100 + fraction[..2].parse::<i64>().unwrap_or(-1)
 }
 
 fn bad(why: &str) -> Response {
