@@ -45,39 +45,6 @@ async fn robokassa_app(backend: Backend) -> Option<(TestApp, FakeRobokassa)> {
     Some((app, fake))
 }
 
-macro_rules! robokassa_tests {
-    ($(async fn $name:ident($app:ident, $fake:ident) $body:block)*) => {
-        mod sqlite {
-            #[allow(unused_imports)]
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let ($app, $fake) = robokassa_app(Backend::Sqlite).await.expect("sqlite app");
-                    $body
-                    $app.stop().await;
-                    $fake.stop().await;
-                }
-            )*
-        }
-        mod postgres {
-            #[allow(unused_imports)]
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(($app, $fake)) = robokassa_app(Backend::Postgres).await else {
-                        return;
-                    };
-                    $body
-                    $app.stop().await;
-                    $fake.stop().await;
-                }
-            )*
-        }
-    };
-}
-
 /// A storefront `shop` in RUB with a published course `paid`; returns `(owner, student)`.
 async fn storefront(app: &TestApp) -> (String, String) {
     let admin = app.admin("root@example.com").await;
@@ -200,7 +167,8 @@ async fn has_access(app: &TestApp, student: &str) -> bool {
     app.access(Some(student), "paid").await["access"] == true
 }
 
-robokassa_tests! {
+lyceum_e2e::provider_tests! {
+    robokassa_app:
     async fn configure_checkout_pay_and_refund_through_the_api(app, fake) {
         let (owner, student) = storefront(&app).await;
         let shown = configure(&app, &owner, true).await;

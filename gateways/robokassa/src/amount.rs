@@ -25,29 +25,12 @@ pub(crate) fn out_sum(amount: Money) -> Result<String, GatewayError> {
 /// A received `OutSum` (`100.000000`, `1490.5`, `10`) in kopecks. More decimals than kopecks
 /// are refused unless they are zeros; signs, exponents, spaces and empty parts are refused.
 pub fn parse_out_sum(text: &str) -> Option<i64> {
-    let (whole, fraction) = match text.split_once('.') {
-        Some((w, f)) => (w, f),
-        None => (text, ""),
-    };
-    if whole.is_empty()
-        || !whole.bytes().all(|b| b.is_ascii_digit())
-        || !fraction.bytes().all(|b| b.is_ascii_digit())
-        || (text.contains('.') && fraction.is_empty())
-    {
-        return None;
-    }
-    let (kopecks, rest) = fraction.split_at(fraction.len().min(2));
-    if rest.bytes().any(|b| b != b'0') {
-        return None;
-    }
-    let rubles: i64 = whole.parse().ok()?;
-    let kopecks: i64 = format!("{kopecks:0<2}").parse().ok()?;
-    rubles.checked_mul(100)?.checked_add(kopecks)
+    money(text).map(|m| m.amount.get())
 }
 
-/// A received `OutSum` as money.
+/// A received `OutSum` as money, read exactly (`Money::parse_decimal`).
 pub(crate) fn money(text: &str) -> Option<Money> {
-    Money::new(parse_out_sum(text)?, rub()?).ok()
+    Money::parse_decimal(text, rub()?).ok()
 }
 
 #[cfg(test)]

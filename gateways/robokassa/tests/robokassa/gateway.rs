@@ -1,9 +1,5 @@
 //! The gateway through its trait: the link it builds, and the ResultURL notifications it
 //! accepts and refuses.
-#![expect(
-    clippy::unwrap_used,
-    reason = "test helpers: a failed step is a failed test"
-)]
 
 use std::collections::BTreeMap;
 
