@@ -353,4 +353,53 @@ lyceum_e2e::provider_tests! {
         app.wait_for_status(&student, &order, "paid").await;
         assert!(has_access(&app, &student).await);
     }
+
+    async fn a_refund_whose_answer_was_lost_is_never_made_twice(app, fake) {
+        let (owner, student) = storefront(&app).await;
+        configure(&app, &owner, true).await;
+        let (order, inv_id) = checkout(&app, &fake, &student).await;
+        assert_eq!(fake.pay(&inv_id).await.0, 200);
+        app.wait_for_status(&student, &order, "paid").await;
+        // Robokassa takes the refund; its answer is lost. Its Refund API knows no idempotency
+        // key, so asking again would return the money twice: the platform does not.
+        fake.lose_next_create_answer();
+        let asked = app
+            .post(
+                &format!("/api/v1/tenants/shop/orders/{order}/refunds"),
+                Some(&owner),
+                json!({"amount": {"amount": 50_000, "currency": "RUB"}}),
+            )
+            .await
+            .expect(202);
+        assert_eq!(asked["status"], "requested", "{asked}");
+        for _ in 0..2 {
+            reconcile::run_once(&app.state, Duration::ZERO).await.unwrap();
+        }
+        assert_eq!(fake.refunds().len(), 1, "asked of Robokassa once");
+        let row = lyceum::entities::refunds::Entity::find()
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(row.error.as_deref().unwrap_or_default().contains("cabinet"), "{row:?}");
+    }
+
+    async fn a_refund_robokassa_cancels_fails_and_frees_its_amount(app, fake) {
+        let (owner, student) = storefront(&app).await;
+        configure(&app, &owner, true).await;
+        let (order, inv_id) = checkout(&app, &fake, &student).await;
+        assert_eq!(fake.pay(&inv_id).await.0, 200);
+        app.wait_for_status(&student, &order, "paid").await;
+        refund(&app, &owner, &order).await;
+        fake.cancel_refunds();
+        reconcile::run_once(&app.state, Duration::ZERO).await.unwrap();
+        assert_eq!(app.refund_rows(&order).await, vec![(PRICE, "failed".to_owned())]);
+        assert!(has_access(&app, &student).await, "no money went back");
+        // Asked again, made this time.
+        refund(&app, &owner, &order).await;
+        fake.finish_refunds();
+        reconcile::run_once(&app.state, Duration::ZERO).await.unwrap();
+        app.wait_for_status(&student, &order, "refunded").await;
+        assert!(!has_access(&app, &student).await);
+    }
 }

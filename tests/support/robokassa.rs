@@ -79,6 +79,8 @@ struct State {
     invoices: BTreeMap<String, Invoice>,
     refunds: Vec<RefundRequest>,
     op_state_calls: usize,
+    /// Take the next refund, then answer 502 (the answer is lost on the way).
+    pub(crate) lose_next_create_answer: bool,
 }
 
 /// The fake's server and state. Dropping it stops the server.
@@ -150,6 +152,18 @@ impl FakeRobokassa {
 
     pub fn op_state_calls(&self) -> usize {
         self.lock().op_state_calls
+    }
+
+    /// The next `Refund/Create` is taken, and its answer lost (502).
+    pub fn lose_next_create_answer(&self) {
+        self.lock().lose_next_create_answer = true;
+    }
+
+    /// Robokassa gives up every refund it holds (`canceled`).
+    pub fn cancel_refunds(&self) {
+        for r in &mut self.lock().refunds {
+            r.label = "canceled".into();
+        }
     }
 
     /// Every refund in `processing` is `finished`.

@@ -28,6 +28,10 @@ pub struct Capabilities {
     /// differing from the order's) is refused by the platform and changes nothing, rather
     /// than recorded as a part payment.
     pub exact_amounts: bool,
+    /// Whether asking for the same refund again (same idempotency key) is safe: the provider
+    /// makes it once. Where it is not (Robokassa's Refund API takes no key), a refund whose
+    /// answer was lost is never asked again: the seller checks it in the provider's cabinet.
+    pub idempotent_refunds: bool,
 }
 
 /// One line of an order, as the provider shows it to the buyer.

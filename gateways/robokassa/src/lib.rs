@@ -97,6 +97,7 @@ impl PaymentGateway for Robokassa {
             currencies: amount::rub().map(|rub| vec![rub]),
             seller_account_required: true,
             exact_amounts: true,
+            idempotent_refunds: false,
         }
     }
 

@@ -153,8 +153,13 @@ pub(crate) async fn fetch(
             &lookup.provider_refund_id,
             lookup.amount,
         )],
-        // `processing`, `canceled` (the request stays open for the seller to see) and
-        // anything new: nothing happened to the money yet.
+        // Final: Robokassa will not make it; the request fails and its amount is free again.
+        Some("canceled") => {
+            return Err(GatewayError::Rejected(
+                "Robokassa cancelled the refund".into(),
+            ));
+        }
+        // `processing`, and anything new: nothing happened to the money yet.
         _ => Vec::new(),
     })
 }

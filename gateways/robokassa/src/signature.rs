@@ -42,8 +42,8 @@ pub struct ReturnUrls {
     pub fail_method: &'static str,
 }
 
-/// What a payment link signs.
-#[derive(Debug, Clone, Copy)]
+/// What a payment link signs. Its `Debug` leaves Password #1 out.
+#[derive(Clone, Copy)]
 pub struct LinkFields<'a> {
     pub merchant_login: &'a str,
     pub out_sum: &'a str,
@@ -53,6 +53,18 @@ pub struct LinkFields<'a> {
     pub return_urls: Option<&'a ReturnUrls>,
     pub password1: &'a str,
     pub shp: &'a [ShopParam],
+}
+
+impl std::fmt::Debug for LinkFields<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkFields")
+            .field("merchant_login", &self.merchant_login)
+            .field("out_sum", &self.out_sum)
+            .field("inv_id", &self.inv_id)
+            .field("receipt", &self.receipt)
+            .field("shp", &self.shp)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The string a payment link's `SignatureValue` hashes.

@@ -25,6 +25,7 @@ impl PaymentGateway for Sandbox {
             currencies: None,
             seller_account_required: false,
             exact_amounts: false,
+            idempotent_refunds: true,
         }
     }
 

@@ -91,6 +91,7 @@ impl PaymentGateway for Stripe {
             currencies: None,
             seller_account_required: true,
             exact_amounts: false,
+            idempotent_refunds: true,
         }
     }
 

@@ -90,6 +90,7 @@ impl PaymentGateway for Yookassa {
             currencies: Currency::parse("RUB").ok().map(|rub| vec![rub]),
             seller_account_required: true,
             exact_amounts: false,
+            idempotent_refunds: true,
         }
     }
 

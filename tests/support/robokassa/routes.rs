@@ -181,6 +181,9 @@ fn refund_create(state: &mut State, body: &str) -> Response {
         refund_sum: payload.get("RefundSum").map(ToString::to_string),
         label: "processing".into(),
     });
+    if std::mem::take(&mut state.lose_next_create_answer) {
+        return json(502, serde_json::json!({"message": "bad gateway"}));
+    }
     json(
         200,
         serde_json::json!({"success": true, "message": null, "requestId": id}),

@@ -224,7 +224,12 @@ async fn retry_unanswered_refunds(
     state: &AppState,
     cutoff: chrono::DateTime<Utc>,
 ) -> AppResult<usize> {
-    let unanswered = open_refunds(state, cutoff, false).await?;
+    let unanswered: Vec<OpenRefund<'_>> = open_refunds(state, cutoff, false)
+        .await?
+        .into_iter()
+        // A provider that would make the refund twice is never asked again.
+        .filter(|open| open.gateway.capabilities().idempotent_refunds)
+        .collect();
     let asked = unanswered.len();
     for open in unanswered {
         let OpenRefund {

@@ -257,6 +257,16 @@ pub(super) async fn record_answer(
         }
         // Settled meanwhile by its event: nothing to record.
         Err(_) if current.status == RefundStatus::Succeeded => Ok(()),
+        Err(e @ GatewayError::Unavailable(_)) if !gateway.capabilities().idempotent_refunds => {
+            // Asking again could return the money twice: the seller finds out in the
+            // provider's cabinet whether it was made.
+            tracing::warn!(refund.id = %id, error = %crate::error::report(&e), "refund request unanswered; not asked again");
+            row.error = Set(Some(format!(
+                "{e}; {} cannot be asked again safely: check the refund in its cabinet",
+                gateway.id()
+            )));
+            Ok(())
+        }
         Err(e @ GatewayError::Unavailable(_)) => {
             tracing::warn!(refund.id = %id, error = %crate::error::report(&e), "refund request unanswered; will ask again");
             row.error = Set(Some(e.to_string()));
