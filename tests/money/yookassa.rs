@@ -35,6 +35,21 @@ async fn yookassa_app(backend: Backend) -> Option<(TestApp, FakeYookassa)> {
     Some((app, fake))
 }
 
+/// The same behind a reverse proxy on 127.0.0.2, with YooKassa at 203.0.113.0/24: the proxy
+/// names the sender in `X-Forwarded-For`.
+async fn yookassa_behind_proxy(backend: Backend) -> Option<(TestApp, FakeYookassa)> {
+    let fake = FakeYookassa::start(SHOP, KEY).await;
+    let api = url::Url::parse(&fake.api_base()).unwrap();
+    let app = spawn_app_with(backend, |settings| {
+        settings.gateways.yookassa_api_base = Some(api);
+        settings.gateways.yookassa_trusted_sources = Some(vec!["203.0.113.0/24".parse().unwrap()]);
+        settings.trusted_proxies = vec!["127.0.0.2/32".parse().unwrap()];
+    })
+    .await?;
+    fake.set_webhook_target(app.url("/webhooks/yookassa/shop"));
+    Some((app, fake))
+}
+
 /// Connects the storefront's own shop, receipts under the simplified tax system.
 async fn own_shop(app: &TestApp, owner: &str) -> Value {
     app.put(
@@ -449,5 +464,31 @@ lyceum_e2e::provider_tests! {
         assert_eq!(fake.notify("payment.waiting_for_capture", &theirs).await, 200);
         assert_eq!(fake.payment(&theirs).unwrap()["status"], "waiting_for_capture");
         assert!(!fake.requests().iter().any(|r| r.method == "POST" && r.path.contains(&theirs)));
+    }
+}
+
+mod behind_a_proxy {
+    use super::*;
+
+    lyceum_e2e::provider_tests! {
+        yookassa_behind_proxy:
+        async fn only_the_trusted_proxys_word_counts(app, fake) {
+            let shop = app.shop_priced("RUB", PRICE).await;
+            own_shop(&app, &shop.owner).await;
+            let (order, payment) = checkout(&app, &fake, &shop.student).await;
+            fake.set_status(&payment, "succeeded");
+            let body = fake.notification("payment.succeeded", &payment);
+            let yookassa = [("x-forwarded-for", "203.0.113.5")];
+            // The proxy itself is not YooKassa; a stranger's forwarded-for proves nothing.
+            assert_eq!(fake.send(&body, "127.0.0.2".parse().unwrap(), &[]).await, 400);
+            assert_eq!(fake.send(&body, "127.0.0.3".parse().unwrap(), &yookassa).await, 400);
+            // A client cannot prepend YooKassa's address: the proxy appends the real sender.
+            let spoofed = [("x-forwarded-for", "203.0.113.5, 198.51.100.7")];
+            assert_eq!(fake.send(&body, "127.0.0.2".parse().unwrap(), &spoofed).await, 400);
+            assert_eq!(order_status(&app, &shop.student, &order).await, "pending");
+            // Through the proxy, from YooKassa: taken.
+            assert_eq!(fake.send(&body, "127.0.0.2".parse().unwrap(), &yookassa).await, 200);
+            app.wait_for_status(&shop.student, &order, "paid").await;
+        }
     }
 }
