@@ -153,11 +153,22 @@ async fn checkout(app: &TestApp, fake: &FakeRobokassa, student: &str) -> (String
     (order, inv_id)
 }
 
+/// The owner refunds the rest of the order.
 async fn refund(app: &TestApp, owner: &str, order: &str) -> Value {
+    ask_refund(app, owner, order, json!({})).await
+}
+
+/// The owner refunds `kopecks` of the order.
+async fn refund_part(app: &TestApp, owner: &str, order: &str, kopecks: i64) -> Value {
+    let body = json!({"amount": {"amount": kopecks, "currency": "RUB"}});
+    ask_refund(app, owner, order, body).await
+}
+
+async fn ask_refund(app: &TestApp, owner: &str, order: &str, body: Value) -> Value {
     app.post(
         &format!("/api/v1/tenants/shop/orders/{order}/refunds"),
         Some(owner),
-        json!({}),
+        body,
     )
     .await
     .expect(202)
@@ -206,14 +217,7 @@ lyceum_e2e::provider_tests! {
         assert_eq!(app.order_row(&order).await.payment_id.as_deref(), Some(inv_id.as_str()));
 
         // Part of it through the Refund API: RefundSum names the part; access stays.
-        let part = app
-            .post(
-                &format!("/api/v1/tenants/shop/orders/{order}/refunds"),
-                Some(&owner),
-                json!({"amount": {"amount": 50_000, "currency": "RUB"}}),
-            )
-            .await
-            .expect(202);
+        let part = refund_part(&app, &owner, &order, 50_000).await;
         assert_eq!(part["status"], "requested", "{part}");
         assert_eq!(fake.refunds()[0].refund_sum.as_deref(), Some("500.0"), "500.00 RUB in the JWT");
         fake.finish_refunds();
@@ -363,14 +367,7 @@ lyceum_e2e::provider_tests! {
         // Robokassa takes the refund; its answer is lost. Its Refund API knows no idempotency
         // key, so asking again would return the money twice: the platform does not.
         fake.lose_next_create_answer();
-        let asked = app
-            .post(
-                &format!("/api/v1/tenants/shop/orders/{order}/refunds"),
-                Some(&owner),
-                json!({"amount": {"amount": 50_000, "currency": "RUB"}}),
-            )
-            .await
-            .expect(202);
+        let asked = refund_part(&app, &owner, &order, 50_000).await;
         assert_eq!(asked["status"], "requested", "{asked}");
         for _ in 0..2 {
             reconcile::run_once(&app.state, Duration::ZERO).await.unwrap();

@@ -61,6 +61,11 @@ async fn own_shop(app: &TestApp, owner: &str) -> Value {
     .expect(200)
 }
 
+/// The storefront as a seller in the platform's shop, with the supplier its receipts print.
+fn split_seller() -> Value {
+    json!({"account_id": "777001", "receipt": {"supplier_name": "ИП Петров П. П.", "supplier_inn": "123456789012", "vat": "vat20"}})
+}
+
 /// Starts a YooKassa checkout of the course; returns (order id, payment id).
 async fn checkout(app: &TestApp, fake: &FakeYookassa, token: &str) -> (String, String) {
     let started = app
@@ -253,11 +258,7 @@ lyceum_e2e::provider_tests! {
             .await
             .expect_problem(422);
         let connected = app
-            .put(
-                "/api/v1/tenants/shop/gateways/yookassa",
-                Some(&shop.owner),
-                json!({"account_id": "777001", "receipt": {"supplier_name": "ИП Петров П. П.", "supplier_inn": "123456789012", "vat": "vat20"}}),
-            )
+            .put("/api/v1/tenants/shop/gateways/yookassa", Some(&shop.owner), split_seller())
             .await
             .expect(200);
         assert_eq!(connected["settings"]["mode"], "split");
@@ -301,11 +302,7 @@ lyceum_e2e::provider_tests! {
             .await
             .expect_problem(409);
         let again = app
-            .put(
-                "/api/v1/tenants/shop/gateways/yookassa",
-                Some(&shop.owner),
-                json!({"account_id": "777001", "receipt": {"supplier_name": "ИП Петров П. П.", "supplier_inn": "123456789012", "vat": "vat20"}}),
-            )
+            .put("/api/v1/tenants/shop/gateways/yookassa", Some(&shop.owner), split_seller())
             .await
             .expect(200);
         assert_eq!(again["state"], "active", "{again}");
