@@ -186,6 +186,39 @@ impl Money {
         Money::new(amount, self.currency)
     }
 
+    /// `bps` basis points of this amount, rounded half-even on the minor unit (an exact half
+    /// goes to the even neighbour: 0.5 → 0, 1.5 → 2, 2.5 → 2), the rounding of platform fees:
+    /// unbiased over many sales, and the same figure whoever computes it.
+    pub fn checked_bps_half_even(self, bps: u16) -> Result<Money, MoneyError> {
+        self.checked_fraction_half_even(u64::from(bps), 10_000)
+    }
+
+    /// `amount × numerator ÷ denominator`, rounded half-even. Exact: the product is an `i128`
+    /// (it cannot overflow there, see [`Self::checked_fraction`]) and the rounding looks at
+    /// the remainder, not at a float; a result that does not fit an `i64`, or a zero
+    /// denominator, is an error.
+    pub fn checked_fraction_half_even(
+        self,
+        numerator: u64,
+        denominator: u64,
+    ) -> Result<Money, MoneyError> {
+        let denominator = i128::from(denominator);
+        if denominator == 0 {
+            return Err(MoneyError::Overflow);
+        }
+        let product = i128::from(self.amount.0) * i128::from(numerator);
+        // Both are non-negative, so `/` and `%` are floor and the remainder is below the
+        // denominator; doubling it fits (denominator ≤ u64::MAX).
+        let (quotient, remainder) = (product / denominator, product % denominator);
+        let up = match (2 * remainder).cmp(&denominator) {
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Equal => quotient % 2 == 1,
+        };
+        let amount = i64::try_from(quotient + i128::from(up)).map_err(|_| MoneyError::Overflow)?;
+        Money::new(amount, self.currency)
+    }
+
     /// The sum of `amounts`, all of `currency`; zero when there are none.
     pub fn checked_sum(
         currency: Currency,
@@ -384,6 +417,53 @@ mod tests {
         );
         assert_eq!(
             usd(i64::MAX).checked_bps(u16::MAX),
+            Err(MoneyError::Overflow)
+        );
+    }
+
+    #[test]
+    fn half_even_rounds_exact_halves_to_the_even_neighbour() {
+        let usd = |a| Money::new(a, currency("USD")).unwrap();
+        // 5000 bps = one half: x.5 exactly.
+        for (amount, half) in [(1, 0), (3, 2), (5, 2), (7, 4), (2, 1), (0, 0)] {
+            assert_eq!(
+                usd(amount).checked_bps_half_even(5_000),
+                Ok(usd(half)),
+                "{amount}/2"
+            );
+        }
+        assert_eq!(
+            usd(12_345).checked_bps_half_even(250),
+            Ok(usd(309)),
+            "308.625 → 309"
+        );
+        assert_eq!(
+            usd(12_340).checked_bps_half_even(250),
+            Ok(usd(308)),
+            "308.5 → 308"
+        );
+        assert_eq!(
+            usd(12_380).checked_bps_half_even(250),
+            Ok(usd(310)),
+            "309.5 → 310"
+        );
+        assert_eq!(usd(1).checked_bps_half_even(4_999), Ok(usd(0)));
+        assert_eq!(usd(1).checked_bps_half_even(5_001), Ok(usd(1)));
+        assert_eq!(
+            usd(i64::MAX).checked_bps_half_even(10_000),
+            Ok(usd(i64::MAX))
+        );
+        // i64::MAX is odd: its half is …x.5 with an odd floor, so it goes up.
+        assert_eq!(
+            usd(i64::MAX).checked_bps_half_even(5_000),
+            Ok(usd(i64::MAX / 2 + 1))
+        );
+        assert_eq!(
+            usd(i64::MAX).checked_bps_half_even(u16::MAX),
+            Err(MoneyError::Overflow)
+        );
+        assert_eq!(
+            usd(1).checked_fraction_half_even(1, 0),
             Err(MoneyError::Overflow)
         );
     }
