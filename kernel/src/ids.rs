@@ -165,6 +165,10 @@ id_type!(
     /// A storefront's account at one payment provider: `gateway_accounts.id`.
     GatewayAccountId
 );
+id_type!(
+    /// One version of a storefront's fee plan: `fee_plans.id`.
+    FeePlanId
+);
 
 #[cfg(test)]
 mod tests {

@@ -16,6 +16,7 @@ mod m20261129_000003_staff_invitations;
 mod m20261129_000004_host_bound_sessions;
 mod m20261129_000005_gateway_accounts;
 mod m20261129_000006_order_numbers;
+mod m20261129_000007_fee_plans;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_host_bound_sessions::Migration),
             Box::new(m20261129_000005_gateway_accounts::Migration),
             Box::new(m20261129_000006_order_numbers::Migration),
+            Box::new(m20261129_000007_fee_plans::Migration),
         ]
     }
 }

@@ -219,7 +219,8 @@ db_tests! {
         assert_eq!(lyceum::entities::coupons::Entity::find().count(db).await.unwrap(), 0);
         assert_eq!(lyceum::entities::refunds::Entity::find().count(db).await.unwrap(), 0);
         let alpha = tenants::Entity::find().filter(tenants::Column::Slug.eq("alpha")).one(db).await.unwrap().unwrap();
-        assert_eq!((alpha.name.as_str(), alpha.status.as_str(), alpha.fee_bps), ("School", "active", None));
+        assert_eq!((alpha.name.as_str(), alpha.status.as_str()), ("School", "active"));
+        assert_eq!(lyceum::entities::fee_plans::Entity::find().count(db).await.unwrap(), 0, "no fee plan was set");
         let course = courses::Entity::find().filter(courses::Column::Slug.eq("c1")).one(db).await.unwrap().unwrap();
         assert_eq!(course.title, "Course c1");
         let members = app.get("/api/v1/tenants/alpha/members", Some(&alpha_owner_token(&app).await)).await.expect(200);

@@ -26,7 +26,6 @@ db_tests! {
             name: Set("Impostor".into()),
             currency: Set("USD".into()),
             status: Set(tenants::StoredTenantStatus::Active),
-            fee_bps: Set(None),
             custom_domain: Set(None),
             owner_id: Set(user_id.into()),
             created_at: Set(chrono::Utc::now()),

@@ -22,6 +22,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("content_url", "LYCEUM_CONTENT_URL"),
     ("base_domain", "LYCEUM_BASE_DOMAIN"),
     ("default_fee_bps", "LYCEUM_DEFAULT_FEE_BPS"),
+    ("default_fee_fixed", "LYCEUM_DEFAULT_FEE_FIXED"),
     ("log_format", "LYCEUM_LOG_FORMAT"),
     ("log", "LYCEUM_LOG"),
     ("assets_url", "LYCEUM_ASSETS_URL"),
@@ -157,6 +158,9 @@ pub struct Settings {
     pub base_domain: Option<String>,
     /// Platform fee for tenants without a fee plan of their own, in basis points.
     pub default_fee_bps: u16,
+    /// Fixed platform fee per paid order for tenants without a fee plan of their own, in minor
+    /// units of each storefront's currency (so 30 is 0.30 USD, 30 JPY, 0.030 KWD).
+    pub default_fee_fixed: i64,
     pub log_format: LogFormat,
     /// `tracing` filter directives, e.g. `info,lyceum=debug`.
     pub log_filter: String,
@@ -448,6 +452,16 @@ impl Raw {
                 "must be between 0 and 10000".into(),
             ));
         }
+        let default_fee_fixed: i64 = self.parsed("default_fee_fixed", 0)?;
+        if !(0..=crate::domain::MAX_PRICE_MINOR_UNITS).contains(&default_fee_fixed) {
+            return Err(invalid(
+                "default_fee_fixed",
+                format!(
+                    "must be between 0 and {} minor units",
+                    crate::domain::MAX_PRICE_MINOR_UNITS
+                ),
+            ));
+        }
         let log_format = match self.get("log_format").unwrap_or("text") {
             "text" | "pretty" => LogFormat::Text,
             "json" => LogFormat::Json,
@@ -485,6 +499,7 @@ impl Raw {
             content_url,
             base_domain: self.get("base_domain").map(str::to_owned),
             default_fee_bps,
+            default_fee_fixed,
             log_format,
             log_filter: self
                 .get("log")
@@ -569,6 +584,7 @@ mod tests {
             matches!(s.database, DatabaseTarget::Sqlite(ref p) if p.ends_with("data/lyceum.db"))
         );
         assert_eq!(s.default_fee_bps, 1000);
+        assert_eq!(s.default_fee_fixed, 0);
         assert!(s.sandbox_enabled);
     }
 
@@ -585,12 +601,14 @@ mod tests {
             Some(&path),
             env(&[
                 ("LYCEUM_DEFAULT_FEE_BPS", "250"),
+                ("LYCEUM_DEFAULT_FEE_FIXED", "30"),
                 ("DATABASE_URL", "postgres://x"),
             ]),
         )
         .unwrap();
         assert_eq!(s.addr.port(), 9000);
         assert_eq!(s.default_fee_bps, 250);
+        assert_eq!(s.default_fee_fixed, 30);
         assert_eq!(s.log_format, LogFormat::Json);
         assert!(
             matches!(s.database, DatabaseTarget::Url(ref u) if u.expose_secret() == "postgres://x")
@@ -602,6 +620,12 @@ mod tests {
         let err =
             Settings::from_sources(None, env(&[("LYCEUM_DEFAULT_FEE_BPS", "20000")])).unwrap_err();
         assert!(err.to_string().contains("LYCEUM_DEFAULT_FEE_BPS"), "{err}");
+        let err =
+            Settings::from_sources(None, env(&[("LYCEUM_DEFAULT_FEE_FIXED", "-1")])).unwrap_err();
+        assert!(
+            err.to_string().contains("LYCEUM_DEFAULT_FEE_FIXED"),
+            "{err}"
+        );
         let err = Settings::from_sources(None, env(&[("LYCEUM_ADDR", "nowhere")])).unwrap_err();
         assert!(err.to_string().contains("LYCEUM_ADDR"), "{err}");
     }

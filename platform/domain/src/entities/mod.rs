@@ -10,6 +10,7 @@ pub mod coupon_redemptions;
 pub mod coupons;
 pub mod courses;
 pub mod entitlements;
+pub mod fee_plans;
 pub mod gateway_accounts;
 pub mod lessons;
 pub mod order_audit;

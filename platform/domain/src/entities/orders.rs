@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-use crate::ids::{CouponId, OrderId, TenantId, UserId};
+use crate::ids::{CouponId, FeePlanId, OrderId, TenantId, UserId};
 
 pub use crate::services::commerce::OrderStatus;
 
@@ -26,6 +26,11 @@ pub struct Model {
     pub fee_bps: i32,
     /// The platform fee computed at checkout, in minor units (`None` for older orders).
     pub fee_amount: Option<i64>,
+    /// The fee plan version the order was priced with; `None` when the storefront had no
+    /// plan of its own (the configured default) and for orders older than fee plans.
+    pub fee_plan_id: Option<FeePlanId>,
+    /// The fixed part of the fee, in minor units (0 for orders older than fixed fees).
+    pub fee_fixed_amount: i64,
     pub coupon_id: Option<CouponId>,
     /// `None` for zero-total orders, fulfilled without a gateway.
     pub gateway: Option<String>,

@@ -13,8 +13,6 @@ pub struct Model {
     /// ISO 4217 code every price of the storefront is in.
     pub currency: String,
     pub status: StoredTenantStatus,
-    /// The platform fee in basis points; `None` follows the platform default.
-    pub fee_bps: Option<i32>,
     /// The verified custom domain the storefront is served on.
     pub custom_domain: Option<String>,
     pub owner_id: UserId,

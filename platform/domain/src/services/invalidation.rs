@@ -190,7 +190,7 @@ mod tests {
             name: slug.to_owned(),
             currency: Currency::parse("USD").unwrap(),
             status: TenantStatus::Active,
-            fee_bps: None,
+            fee_plan: None,
             custom_domain: domain.map(str::to_owned),
             pending_domain: None,
             owner_id: UserId::new_v7(),

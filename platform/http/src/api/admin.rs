@@ -11,19 +11,29 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::ApiTags;
 use super::gateways::{GatewayAccountBody, gateway_named};
-use super::types::TenantBody;
+use super::types::{FeePlanBody, MoneyBody, TenantBody};
 use crate::auth::Auth;
 use crate::problem::ApiResult;
 use lyceum_domain::error::{AppError, AppResult};
+use lyceum_domain::services::commerce::fee_plans::{self, NewFeePlan};
 use lyceum_domain::services::gateway_accounts;
 use lyceum_domain::services::tenancy::tenants;
 use lyceum_domain::state::AppState;
 
-/// A storefront's platform fee.
+/// A storefront's platform fee: a new version of its fee plan.
 #[derive(Debug, Object)]
 pub struct FeePlanRequest {
     /// Basis points of each sale the platform keeps: 1000 = 10 %.
     pub fee_bps: u16,
+    /// A fixed fee per paid order, in the storefront's currency; none when absent.
+    pub fixed_fee: Option<MoneyBody>,
+}
+
+#[derive(Debug, ApiResponse)]
+enum FeePlansResponse {
+    /// Every version, newest first; empty when the storefront pays the platform's default.
+    #[oai(status = 200)]
+    Ok(Json<Vec<FeePlanBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
@@ -109,7 +119,9 @@ impl AdminApi {
             .await
     }
 
-    /// Set a storefront's platform fee.
+    /// Set a storefront's platform fee: basis points of each order's total plus an optional
+    /// fixed fee per order, as a new version of its fee plan (the same terms again add none).
+    /// Orders keep the version they were priced with.
     #[oai(
         path = "/tenants/:tenant/fee-plan",
         method = "put",
@@ -124,8 +136,36 @@ impl AdminApi {
     ) -> ApiResult<TenantResponse> {
         let proof = admin_proof::<action::Update>(state, &auth).await?;
         let tenant = tenants::find_by_slug(state, &tenant).await?;
-        let updated = tenants::set_fee_plan(state, &proof, &tenant, body.fee_bps).await?;
+        let plan = NewFeePlan {
+            bps: body.fee_bps,
+            fixed: body
+                .fixed_fee
+                .as_ref()
+                .map(|m| m.parse("fixed_fee"))
+                .transpose()?,
+        };
+        let updated = tenants::set_fee_plan(state, &proof, &tenant, plan).await?;
         Ok(TenantResponse::Ok(Json(updated.into())))
+    }
+
+    /// Every version of a storefront's fee plan, newest first.
+    #[oai(
+        path = "/tenants/:tenant/fee-plans",
+        method = "get",
+        operation_id = "list_fee_plans"
+    )]
+    async fn list_fee_plans(
+        &self,
+        Data(state): Data<&Arc<AppState>>,
+        auth: Auth,
+        tenant: Path<String>,
+    ) -> ApiResult<FeePlansResponse> {
+        let proof = admin_proof::<action::Read>(state, &auth).await?;
+        let tenant = tenants::find_by_slug(state, &tenant).await?;
+        let plans = fee_plans::list(state, &proof, &tenant).await?;
+        Ok(FeePlansResponse::Ok(Json(
+            plans.into_iter().map(Into::into).collect(),
+        )))
     }
 
     /// Confirm the seller account a storefront named inside the platform's own account at a

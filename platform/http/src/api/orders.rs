@@ -11,13 +11,13 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
-use super::types::MoneyBody;
+use super::types::{FeePlanBody, MoneyBody};
 use super::{ApiTags, in_tenant};
 use crate::auth::Auth;
 use crate::problem::ApiResult;
 use lyceum_domain::error::AppError;
 use lyceum_domain::services::commerce::checkout::{self, Input, Item};
-use lyceum_domain::services::commerce::orders::{self, Order};
+use lyceum_domain::services::commerce::orders::{self, Order, StaffOrder};
 use lyceum_domain::services::commerce::refunds;
 use lyceum_domain::services::tenancy::tenants;
 use lyceum_domain::state::AppState;
@@ -78,8 +78,49 @@ pub struct OrderBody {
     pub gateway: Option<String>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// The platform's fee and the terms it was priced with; shown to the storefront's staff
+    /// and platform admins, never to the buyer.
+    #[oai(skip_serializing_if_is_none)]
+    pub fee: Option<OrderFeeBody>,
 }
 
+/// The platform's fee on an order, as it was priced: later changes of the storefront's fee
+/// plan do not reprice it.
+#[derive(Debug, Object)]
+#[oai(rename = "OrderFee")]
+pub struct OrderFeeBody {
+    /// What the platform takes of the order: `round_half_even(total × fee_bps / 10000) +
+    /// fixed_fee`, at most the total, zero for a free order. Absent for orders older than
+    /// recorded fees.
+    #[oai(skip_serializing_if_is_none)]
+    pub amount: Option<MoneyBody>,
+    /// The basis points the order was priced with.
+    pub fee_bps: u16,
+    /// The fixed fee per order the order was priced with.
+    pub fixed_fee: MoneyBody,
+    /// The storefront's fee plan version the order was priced with; absent when the
+    /// platform's default applied.
+    #[oai(skip_serializing_if_is_none)]
+    pub plan: Option<FeePlanBody>,
+}
+
+impl From<StaffOrder> for OrderBody {
+    fn from(staff: StaffOrder) -> Self {
+        let fee = &staff.order.fee;
+        let fee = OrderFeeBody {
+            amount: fee.amount.map(Into::into),
+            fee_bps: fee.terms.bps,
+            fixed_fee: fee.terms.fixed.into(),
+            plan: staff.fee_plan.map(Into::into),
+        };
+        Self {
+            fee: Some(fee),
+            ..staff.order.into()
+        }
+    }
+}
+
+/// The buyer's view of an order: without the platform's fee.
 impl From<Order> for OrderBody {
     fn from(o: Order) -> Self {
         Self {
@@ -104,6 +145,7 @@ impl From<Order> for OrderBody {
             gateway: o.gateway,
             created_at: o.created_at,
             expires_at: o.expires_at,
+            fee: None,
         }
     }
 }

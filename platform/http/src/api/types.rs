@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use lyceum_domain::domain::{self, FieldError};
 use lyceum_domain::services::catalog::{Course, Curriculum, Lesson};
+use lyceum_domain::services::commerce::fee_plans::FeePlan;
 use lyceum_domain::services::tenancy::tenants::Tenant;
 
 /// An amount of money in integer minor units of an ISO 4217 currency.
@@ -78,9 +79,13 @@ pub struct TenantBody {
     pub currency: String,
     /// `pending`, `active` or `suspended`; only `active` storefronts sell.
     pub status: String,
-    /// The platform fee in basis points, when the storefront has its own fee plan.
+    /// The platform fee in basis points, when the storefront has its own fee plan (its
+    /// version in force); absent, the platform's default applies.
     #[oai(skip_serializing_if_is_none)]
     pub fee_bps: Option<u16>,
+    /// The fixed fee per paid order of that fee plan (zero when it has none).
+    #[oai(skip_serializing_if_is_none)]
+    pub fixed_fee: Option<MoneyBody>,
     /// The verified domain the storefront is served on.
     #[oai(skip_serializing_if_is_none)]
     pub custom_domain: Option<String>,
@@ -91,6 +96,39 @@ pub struct TenantBody {
     pub created_at: DateTime<Utc>,
     #[oai(skip_serializing_if_is_none)]
     pub approved_at: Option<DateTime<Utc>>,
+}
+
+/// One version of a storefront's fee plan.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "FeePlan")]
+pub struct FeePlanBody {
+    pub id: Uuid,
+    /// 1 for the storefront's first plan, one more for each change.
+    pub version: u32,
+    /// Basis points of each order's total the platform keeps: 1000 = 10 %. Rounded half-even
+    /// on the currency's minor unit.
+    pub fee_bps: u16,
+    /// Added to the fee of each order with something to pay; a free order pays no fee.
+    pub fixed_fee: MoneyBody,
+    /// When it was set: orders priced from then on use it, earlier ones keep theirs.
+    pub created_at: DateTime<Utc>,
+    /// The platform admin who set it; absent for a version carried over from before fee
+    /// plans had versions.
+    #[oai(skip_serializing_if_is_none)]
+    pub set_by: Option<Uuid>,
+}
+
+impl From<FeePlan> for FeePlanBody {
+    fn from(p: FeePlan) -> Self {
+        Self {
+            id: p.id.into(),
+            version: p.version,
+            fee_bps: p.terms.bps,
+            fixed_fee: p.terms.fixed.into(),
+            created_at: p.created_at,
+            set_by: p.set_by.map(Into::into),
+        }
+    }
 }
 
 /// The DNS record that proves control of a requested custom domain.
@@ -113,7 +151,8 @@ impl From<Tenant> for TenantBody {
             name: t.name,
             currency: t.currency.code().to_owned(),
             status: t.status.as_str().to_owned(),
-            fee_bps: t.fee_bps,
+            fee_bps: t.fee_plan.as_ref().map(|p| p.terms.bps),
+            fixed_fee: t.fee_plan.as_ref().map(|p| p.terms.fixed.into()),
             domain_verification: t.pending_domain.as_ref().map(|p| DomainVerificationBody {
                 domain: p.domain.clone(),
                 record_name: p.record_name(),

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::coupons::{self, Coupon};
 use super::pipeline::{self, Source};
 use super::{Order, OrderStatus};
-use super::{pricing, redemptions};
+use super::{fee_plans, pricing, redemptions};
 use crate::entities::{order_lines, orders};
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::gateways::Gateway;
@@ -102,8 +102,14 @@ pub async fn start(
         Some(code) => Some(coupons::usable(&state.db, tenant, code).await?),
         None => None,
     };
-    let fee_bps = tenant.fee_bps.unwrap_or(state.settings.default_fee_bps);
-    let priced = pricing::price(tenant.currency, &lines, coupon.as_ref(), fee_bps)?;
+    // The plan in force now, read from the database rather than the cached storefront: the
+    // order records this version and keeps it, whatever changes later.
+    let plan = fee_plans::current(&state.db, tenant.id).await?;
+    let terms = match &plan {
+        Some(plan) => plan.terms,
+        None => fee_plans::default_terms(&state.settings, tenant.currency)?,
+    };
+    let priced = pricing::price(tenant.currency, &lines, coupon.as_ref(), &terms)?;
     let total = priced.total.amount.get();
     let order_id = OrderId::new_v7();
     tracing::Span::current().record("order.id", tracing::field::display(order_id));
@@ -129,8 +135,10 @@ pub async fn start(
         total_amount: Set(total),
         paid_amount: Set(0),
         refunded_amount: Set(0),
-        fee_bps: Set(i32::from(fee_bps)),
+        fee_bps: Set(i32::from(terms.bps)),
         fee_amount: Set(Some(priced.fee.amount.get())),
+        fee_plan_id: Set(plan.as_ref().map(|p| p.id)),
+        fee_fixed_amount: Set(terms.fixed.amount.get()),
         coupon_id: Set(coupon.as_ref().map(|c: &Coupon| c.id)),
         gateway: Set((!free).then(|| gateway.id().as_str().to_owned())),
         session_ref: Set(None),

@@ -1,4 +1,4 @@
-//! Commerce: pricing, checkout, coupons and their redemptions, orders and their state machine,
+//! Commerce: fee plans and pricing, checkout, coupons and their redemptions, orders and their state machine,
 //! the payment pipeline, refunds and reconciliation with the gateways.
 //!
 //! Paid order lines become entitlements through [`pipeline`], which hands them to
@@ -6,6 +6,7 @@
 
 pub mod checkout;
 pub mod coupons;
+pub mod fee_plans;
 pub mod orders;
 pub mod pipeline;
 pub mod pricing;

@@ -10,10 +10,12 @@ use sea_orm::{
 };
 
 use super::OrderStatus;
+use super::fee_plans::{self, FeePlan};
+use super::pricing::FeeTerms;
 
 use crate::entities::{courses, order_lines, order_numbers, orders};
 use crate::error::{AppError, AppResult};
-use crate::ids::{CourseId, OrderId, OrderLineId, TenantId, UserId};
+use crate::ids::{CourseId, FeePlanId, OrderId, OrderLineId, TenantId, UserId};
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
 
@@ -32,8 +34,28 @@ pub struct Order {
     pub gateway: Option<String>,
     pub flagged: bool,
     pub lines: Vec<OrderLine>,
+    /// The platform's fee; staff see it, buyers do not.
+    pub fee: OrderFee,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+}
+
+/// The platform's fee on an order: the terms it was priced with and what they came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderFee {
+    pub terms: FeeTerms,
+    /// The fee by [`super::pricing::platform_fee`]; `None` for orders older than recorded fees.
+    pub amount: Option<Money>,
+    /// The storefront's fee plan version the order was priced with; `None` when the configured
+    /// default applied (and for orders older than fee plans).
+    pub plan_id: Option<FeePlanId>,
+}
+
+/// An order as its storefront's staff see it: with the fee plan version it was priced with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffOrder {
+    pub order: Order,
+    pub fee_plan: Option<FeePlan>,
 }
 
 /// One line of an order.
@@ -101,15 +123,24 @@ pub(super) fn money(amount: i64, currency: Currency) -> AppResult<Money> {
     Ok(Money::new(amount, currency)?)
 }
 
-/// An order of the storefront with its lines, as its staff see it.
+/// An order of the storefront with its lines and its fee plan version, as its staff see it.
 pub async fn load(
     conn: &impl ConnectionTrait,
     auth: &Authorized<resource::Order, action::Read>,
     tenant: &Tenant,
     order_id: OrderId,
-) -> AppResult<Order> {
+) -> AppResult<StaffOrder> {
     ensure_covers(auth, tenant)?;
-    load_in_tenant(conn, tenant.id, order_id).await
+    let order = load_in_tenant(conn, tenant.id, order_id).await?;
+    let fee_plan = match order.fee.plan_id {
+        Some(plan_id) => Some(
+            fee_plans::find(conn, tenant.id, plan_id)
+                .await?
+                .ok_or(AppError::Internal("an order's fee plan is missing"))?,
+        ),
+        None => None,
+    };
+    Ok(StaffOrder { order, fee_plan })
 }
 
 /// The signed-in buyer's own order, in whichever storefront; `None` when there is no such
@@ -185,6 +216,15 @@ pub async fn assemble(conn: &impl ConnectionTrait, row: orders::Model) -> AppRes
         gateway: row.gateway,
         flagged: row.flagged,
         lines,
+        fee: OrderFee {
+            terms: FeeTerms {
+                bps: u16::try_from(row.fee_bps)
+                    .map_err(|e| AppError::corrupt_field("order", row.id, "fee_bps", e))?,
+                fixed: money(row.fee_fixed_amount, currency)?,
+            },
+            amount: row.fee_amount.map(|a| money(a, currency)).transpose()?,
+            plan_id: row.fee_plan_id,
+        },
         created_at: row.created_at,
         expires_at: row.expires_at,
     })

@@ -125,5 +125,5 @@ pub async fn verify(
     crate::services::accounts::end_sessions_on_host(&state.db, &pending.domain).await?;
     state.invalidate(Invalidations::tenant(tenant)).await;
     tracing::info!(tenant.id = %tenant.id, "custom domain verified");
-    updated.try_into()
+    Tenant::from_row(updated, tenant.fee_plan.clone())
 }

@@ -1,4 +1,5 @@
-//! Storefronts: applying, approval, suspension, fee plans, settings and staff.
+//! Storefronts: applying, approval, suspension, settings and staff. A storefront is shown with
+//! the fee plan in force, which [`fee_plans`] owns.
 
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use crate::domain::BoundedText;
 use crate::entities::{casbin_rule, tenants, users};
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::ids::{TenantId, UserId};
+use crate::services::commerce::fee_plans::{self, FeePlan, NewFeePlan};
 use crate::services::invalidation::Invalidations;
 use crate::services::now;
 use crate::state::AppState;
@@ -32,7 +34,9 @@ pub struct Tenant {
     pub name: String,
     pub currency: Currency,
     pub status: TenantStatus,
-    pub fee_bps: Option<u16>,
+    /// The storefront's own fee plan in force (its newest version); `None` pays the
+    /// configured default.
+    pub fee_plan: Option<FeePlan>,
     /// The verified custom domain the storefront is served on.
     pub custom_domain: Option<String>,
     /// A domain asked for and not yet verified, with the token that proves control of it.
@@ -67,9 +71,9 @@ impl Tenant {
     }
 }
 
-impl TryFrom<tenants::Model> for Tenant {
-    type Error = AppError;
-    fn try_from(m: tenants::Model) -> Result<Self, Self::Error> {
+impl Tenant {
+    /// A stored storefront, with its plan in force.
+    pub(crate) fn from_row(m: tenants::Model, fee_plan: Option<FeePlan>) -> AppResult<Self> {
         let id = m.id;
         let corrupt = |field, e: Box<dyn std::error::Error + Send + Sync>| {
             AppError::corrupt_field("tenant", id, field, e)
@@ -78,11 +82,7 @@ impl TryFrom<tenants::Model> for Tenant {
             slug: Slug::parse(&m.slug).map_err(|e| corrupt("slug", e.into()))?,
             currency: Currency::parse(&m.currency).map_err(|e| corrupt("currency", e.into()))?,
             status: m.status.into(),
-            fee_bps: m
-                .fee_bps
-                .map(u16::try_from)
-                .transpose()
-                .map_err(|e| corrupt("fee", e.into()))?,
+            fee_plan,
             id: m.id,
             name: m.name,
             custom_domain: m.custom_domain,
@@ -125,7 +125,6 @@ pub async fn apply(
         name: Set(input.name.into_inner()),
         currency: Set(input.currency.code().to_owned()),
         status: Set(TenantStatus::Pending.into()),
-        fee_bps: Set(None),
         custom_domain: Set(None),
         owner_id: Set(owner),
         created_at: Set(now()),
@@ -150,19 +149,18 @@ pub async fn apply(
     txn.commit().await?;
     state.invalidate(granted).await;
     tracing::info!(tenant.id = %id, tenant.slug = %tenant.slug, "tenant applied");
-    tenant.try_into()
+    Tenant::from_row(tenant, None)
 }
 
 /// The tenant with this slug, whatever its status.
 pub async fn find_by_slug(state: &AppState, slug: &str) -> AppResult<Arc<Tenant>> {
     crate::state::cached(&state.caches.tenants, slug, |slug| async move {
-        let tenant: Tenant = tenants::Entity::find()
+        let row = tenants::Entity::find()
             .filter(tenants::Column::Slug.eq(slug))
             .one(&state.db)
             .await?
-            .ok_or(AppError::NotFound("tenant"))?
-            .try_into()?;
-        Ok(Arc::new(tenant))
+            .ok_or(AppError::NotFound("tenant"))?;
+        Ok(Arc::new(with_plan(&state.db, row).await?))
     })
     .await
 }
@@ -171,14 +169,13 @@ pub async fn find_by_slug(state: &AppState, slug: &str) -> AppResult<Arc<Tenant>
 /// domain always holds a dot, a slug never does).
 pub async fn find_by_domain(state: &AppState, domain: &str) -> AppResult<Arc<Tenant>> {
     crate::state::cached(&state.caches.tenants, domain, |domain| async move {
-        let tenant: Tenant = tenants::Entity::find()
+        let row = tenants::Entity::find()
             .filter(tenants::Column::CustomDomain.eq(domain))
             .filter(tenants::Column::DomainVerifiedAt.is_not_null())
             .one(&state.db)
             .await?
-            .ok_or(AppError::NotFound("tenant"))?
-            .try_into()?;
-        Ok(Arc::new(tenant))
+            .ok_or(AppError::NotFound("tenant"))?;
+        Ok(Arc::new(with_plan(&state.db, row).await?))
     })
     .await
 }
@@ -203,13 +200,8 @@ pub async fn list(
     if let Some(status) = status {
         query = query.filter(tenants::Column::Status.eq(tenants::StoredTenantStatus::from(status)));
     }
-    query
-        .limit(1000)
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(Tenant::try_from)
-        .collect()
+    let rows = query.limit(1000).all(&state.db).await?;
+    with_plans(&state.db, rows).await
 }
 
 /// Moves a tenant to `status` (platform admins): approve, suspend, reinstate.
@@ -234,28 +226,22 @@ pub async fn set_status(
     let updated = active.update(&state.db).await?;
     state.invalidate(Invalidations::tenant(tenant)).await;
     tracing::info!(tenant.id = %tenant.id, status = %status, "tenant status changed");
-    updated.try_into()
+    Tenant::from_row(updated, tenant.fee_plan.clone())
 }
 
-/// Sets a tenant's platform fee in basis points (platform admins).
+/// Sets a tenant's platform fee (platform admins): a new version of its fee plan (see
+/// [`fee_plans::set`]); returns the storefront with it.
 pub async fn set_fee_plan(
     state: &AppState,
-    _auth: &Authorized<resource::Platform, action::Update>,
+    auth: &Authorized<resource::Platform, action::Update>,
     tenant: &Tenant,
-    fee_bps: u16,
+    plan: NewFeePlan,
 ) -> AppResult<Tenant> {
-    if fee_bps > 10_000 {
-        return Err(AppError::invalid("fee_bps", "must be between 0 and 10000"));
-    }
-    let updated = tenants::ActiveModel {
-        id: Set(tenant.id),
-        fee_bps: Set(Some(i32::from(fee_bps))),
-        ..Default::default()
-    }
-    .update(&state.db)
-    .await?;
-    state.invalidate(Invalidations::tenant(tenant)).await;
-    updated.try_into()
+    let plan = fee_plans::set(state, auth, tenant, plan).await?;
+    Ok(Tenant {
+        fee_plan: Some(plan),
+        ..tenant.clone()
+    })
 }
 
 /// Changes to a storefront's settings; `None` leaves a field as it is.
@@ -307,7 +293,7 @@ pub async fn update(
         crate::services::accounts::end_sessions_on_host(&state.db, old).await?;
     }
     state.invalidate(Invalidations::tenant(tenant)).await;
-    updated.try_into()
+    Tenant::from_row(updated, tenant.fee_plan.clone())
 }
 
 /// A member of a tenant's staff.
@@ -427,24 +413,43 @@ pub fn ensure_covers_id<R: lyceum_tenants::rbac::Resource, A: lyceum_tenants::rb
 
 /// Active storefronts, by name, for the platform's front page.
 pub async fn list_active(state: &AppState) -> AppResult<Vec<Tenant>> {
-    tenants::Entity::find()
+    let rows = tenants::Entity::find()
         .filter(tenants::Column::Status.eq(tenants::StoredTenantStatus::Active))
         .order_by_asc(tenants::Column::Name)
         .limit(500)
         .all(&state.db)
-        .await?
-        .into_iter()
-        .map(Tenant::try_from)
-        .collect()
+        .await?;
+    with_plans(&state.db, rows).await
 }
 
 /// A tenant by id, whatever its status.
 pub async fn find_by_id(state: &AppState, tenant_id: TenantId) -> AppResult<Tenant> {
-    tenants::Entity::find_by_id(tenant_id)
+    let row = tenants::Entity::find_by_id(tenant_id)
         .one(&state.db)
         .await?
-        .ok_or(AppError::NotFound("tenant"))?
-        .try_into()
+        .ok_or(AppError::NotFound("tenant"))?;
+    with_plan(&state.db, row).await
+}
+
+/// A stored storefront with its plan in force.
+async fn with_plan(conn: &DatabaseConnection, row: tenants::Model) -> AppResult<Tenant> {
+    let plan = fee_plans::current(conn, row.id).await?;
+    Tenant::from_row(row, plan)
+}
+
+/// Stored storefronts with their plans in force, in one query for the plans.
+async fn with_plans(
+    conn: &DatabaseConnection,
+    rows: Vec<tenants::Model>,
+) -> AppResult<Vec<Tenant>> {
+    let ids: Vec<TenantId> = rows.iter().map(|r| r.id).collect();
+    let mut plans = fee_plans::current_for(conn, &ids).await?;
+    rows.into_iter()
+        .map(|row| {
+            let plan = plans.remove(&row.id);
+            Tenant::from_row(row, plan)
+        })
+        .collect()
 }
 
 /// The slug of a tenant, by id.
