@@ -7,6 +7,7 @@ mod checkout;
 mod coupons;
 mod disputes;
 mod drafts;
+mod fees;
 mod gateways;
 mod noisy;
 mod outbox;
