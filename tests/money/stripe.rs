@@ -2,7 +2,8 @@
 //! fake Stripe in `tests/support/stripe`, which delivers signed events back. Onboarding,
 //! destination-charge checkout, payment, partial and full refunds, a lost dispute, Connect
 //! routing, forged and replayed and older-version events, zero- and three-decimal currencies,
-//! and an order the platform expires taking its session with it. SQLite and PostgreSQL.
+//! a fee plan's fee as the application fee, and an order the platform expires taking its
+//! session with it. SQLite and PostgreSQL.
 
 use std::time::Duration;
 
@@ -365,6 +366,30 @@ lyceum_e2e::provider_tests! {
             fake.pay(&session).await;
             let paid = wait_in(&app, tenant, &buyer, &order, "paid").await;
             assert_eq!(paid["paid"], json!({"amount": price, "currency": currency}), "{paid}");
+        }
+    }
+
+    async fn a_fee_plans_fee_is_the_application_fee(app, fake) {
+        let admin = app.admin("root@example.com").await;
+        let (buyer, _) = app.register("buyer@example.com").await;
+        // 7.5 % plus 25 minor units: 367.5 cents round to the even 368, so 393; 384 fils plus
+        // 25 is 409, which Stripe takes in tens, 400.
+        for (tenant, currency, price, fee, at_stripe) in [("school", "USD", 4900, 393, 393), ("dinar", "KWD", 5120, 409, 400)] {
+            let owner = storefront(&app, &admin, tenant, currency, price).await;
+            onboarded(&app, &fake, tenant, &owner).await;
+            app.call(
+                Method::PUT,
+                &format!("/api/v1/admin/tenants/{tenant}/fee-plan"),
+                Some(&admin),
+                Some(json!({"fee_bps": 750, "fixed_fee": {"amount": 25, "currency": currency}})),
+            )
+            .await
+            .expect(200);
+            let (order, _) = checkout(&app, tenant, &buyer, "course").await;
+            let created = last_post(&fake, "/v1/checkout/sessions");
+            assert_eq!(created.params["payment_intent_data"]["application_fee_amount"], at_stripe.to_string());
+            let row = app.order_row(&order).await;
+            assert_eq!((row.fee_amount, row.fee_plan_id.is_some()), (Some(fee), true));
         }
     }
 

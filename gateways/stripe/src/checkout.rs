@@ -103,9 +103,11 @@ fn charged_lines(request: &CheckoutRequest) -> Result<Vec<(String, i64, u32)>, G
         .collect())
 }
 
-/// The platform's fee as Stripe takes it. In three-decimal currencies Stripe's amounts end in
-/// 0, so the fee is rounded down to ten minor units there: the storefront gets the few
-/// minor units more, the buyer pays exactly the price.
+/// The platform's fee as Stripe takes it: the order's fee (half-even percentage plus the fixed
+/// part, at most the total) as it is, except in three-decimal currencies, where Stripe's
+/// amounts end in 0 and the fee is rounded down to ten minor units: the storefront gets the few
+/// minor units more, the buyer pays exactly the price, and the fee stays within the total
+/// (itself a multiple of ten there).
 pub(crate) fn application_fee(fee: Money) -> i64 {
     let amount = fee.amount.get().saturating_mul(stripe_scale(fee.currency));
     if fee.currency.exponent() == 3 {
@@ -243,6 +245,9 @@ mod tests {
         assert_eq!(application_fee(money(510, "KWD")), 510);
         assert_eq!(application_fee(money(513, "USD")), 513);
         assert_eq!(application_fee(money(7, "JPY")), 7);
+        // A plan's fee: 7.5 % of 5.120 KWD is 0.384, plus a fixed 0.025.
+        assert_eq!(application_fee(money(409, "KWD")), 400);
+        assert_eq!(application_fee(money(5120, "KWD")), 5120, "the whole total");
     }
 
     #[test]
