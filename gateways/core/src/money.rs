@@ -167,8 +167,8 @@ impl Money {
         self.checked_fraction(u64::from(percent), 100)
     }
 
-    /// `bps` basis points (hundredths of a percent) of this amount, rounded down, e.g. a
-    /// platform fee: the seller keeps the fraction of a minor unit.
+    /// `bps` basis points (hundredths of a percent) of this amount, rounded down. Platform
+    /// fees round half-even instead ([`Self::checked_bps_half_even`]).
     pub fn checked_bps(self, bps: u16) -> Result<Money, MoneyError> {
         self.checked_fraction(u64::from(bps), 10_000)
     }
