@@ -69,9 +69,7 @@ impl Tenant {
     pub fn domain(&self) -> Domain {
         Domain::Tenant(self.id)
     }
-}
 
-impl Tenant {
     /// A stored storefront, with its plan in force.
     pub(crate) fn from_row(m: tenants::Model, fee_plan: Option<FeePlan>) -> AppResult<Self> {
         let id = m.id;
