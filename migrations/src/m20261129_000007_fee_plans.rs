@@ -60,8 +60,10 @@ UPDATE tenants SET fee_bps = (
   ORDER BY p.version DESC
   LIMIT 1)";
 
-/// SQLite's stand-in for the foreign key: an order names a plan of its own tenant, or none.
-const SQLITE_TRIGGERS: [(&str, &str); 2] = [
+/// SQLite's stand-in for the foreign key, both ways: an order names a plan of its own tenant,
+/// or none; and a plan an order names is neither deleted (unless its storefront goes, which
+/// cascades) nor moved.
+const SQLITE_TRIGGERS: [(&str, &str); 4] = [
     (
         "trg_orders_fee_plan_insert",
         "CREATE TRIGGER trg_orders_fee_plan_insert BEFORE INSERT ON orders
@@ -74,6 +76,19 @@ const SQLITE_TRIGGERS: [(&str, &str); 2] = [
         "CREATE TRIGGER trg_orders_fee_plan_update BEFORE UPDATE OF tenant_id, fee_plan_id ON orders
          WHEN NEW.fee_plan_id IS NOT NULL AND NOT EXISTS (
            SELECT 1 FROM fee_plans p WHERE p.tenant_id = NEW.tenant_id AND p.id = NEW.fee_plan_id)
+         BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: orders.fee_plan_id'); END",
+    ),
+    (
+        "trg_fee_plans_delete",
+        "CREATE TRIGGER trg_fee_plans_delete BEFORE DELETE ON fee_plans
+         WHEN EXISTS (SELECT 1 FROM tenants t WHERE t.id = OLD.tenant_id)
+          AND EXISTS (SELECT 1 FROM orders o WHERE o.tenant_id = OLD.tenant_id AND o.fee_plan_id = OLD.id)
+         BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: orders.fee_plan_id'); END",
+    ),
+    (
+        "trg_fee_plans_update",
+        "CREATE TRIGGER trg_fee_plans_update BEFORE UPDATE OF id, tenant_id ON fee_plans
+         WHEN EXISTS (SELECT 1 FROM orders o WHERE o.tenant_id = OLD.tenant_id AND o.fee_plan_id = OLD.id)
          BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: orders.fee_plan_id'); END",
     ),
 ];

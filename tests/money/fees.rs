@@ -203,6 +203,8 @@ db_tests! {
         row.clone().update(&app.state.db).await.expect("no plan is allowed");
         row.fee_plan_id = Set(Some(own));
         row.update(&app.state.db).await.expect("its own storefront's plan is allowed");
+        // A plan an order names is never deleted from under it.
+        assert!(fee_plans::Entity::delete_by_id(own).exec(&app.state.db).await.is_err(), "the order's plan stays");
     }
 
     async fn the_migration_carries_the_fee_over_as_version_one_and_back(app) {

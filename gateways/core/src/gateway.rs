@@ -349,6 +349,14 @@ pub trait PaymentGateway: Send + Sync {
         std::future::ready(Err(GatewayError::Unsupported("seller onboarding")))
     }
 
+    /// The step a platform fee takes at this provider, in minor units of `currency`: the
+    /// order's fee is rounded down to it before the order stores it, so the order records
+    /// exactly what the provider collects. 1 unless the provider takes coarser amounts
+    /// (Stripe's three-decimal currencies: 10).
+    fn fee_step(&self, _currency: Currency) -> i64 {
+        1
+    }
+
     /// Opens a hosted checkout for an order.
     fn create_checkout(
         &self,

@@ -108,6 +108,13 @@ fn charged_lines(request: &CheckoutRequest) -> Result<Vec<(String, i64, u32)>, G
 /// amounts end in 0 and the fee is rounded down to ten minor units: the storefront gets the few
 /// minor units more, the buyer pays exactly the price, and the fee stays within the total
 /// (itself a multiple of ten there).
+/// The step of a fee Stripe takes: ten minor units in three-decimal currencies (Stripe's
+/// amounts end in 0 there), one elsewhere. The platform rounds an order's fee down to it before
+/// storing it, so the order's fee is the application fee.
+pub(crate) fn fee_step(currency: Currency) -> i64 {
+    if currency.exponent() == 3 { 10 } else { 1 }
+}
+
 pub(crate) fn application_fee(fee: Money) -> i64 {
     let amount = fee.amount.get().saturating_mul(stripe_scale(fee.currency));
     if fee.currency.exponent() == 3 {

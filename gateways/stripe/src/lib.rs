@@ -28,8 +28,9 @@ use std::sync::Arc;
 
 use lyceum_gateway_core::{
     AccountInputError, AccountSetup, AccountStatus, Capabilities, CheckoutRequest, CheckoutSession,
-    Delivery, GatewayError, GatewayEvent, GatewayId, Onboarding, OnboardingRequest, PaymentGateway,
-    PaymentLookup, RefundAccepted, RefundRequest, TenantAccount, WebhookError, WebhookRequest,
+    Currency, Delivery, GatewayError, GatewayEvent, GatewayId, Onboarding, OnboardingRequest,
+    PaymentGateway, PaymentLookup, RefundAccepted, RefundRequest, TenantAccount, WebhookError,
+    WebhookRequest,
 };
 use secrecy::ExposeSecret;
 
@@ -112,6 +113,10 @@ impl PaymentGateway for Stripe {
         request: &OnboardingRequest,
     ) -> Result<Onboarding, GatewayError> {
         accounts::onboard(self, account, request).await
+    }
+
+    fn fee_step(&self, currency: Currency) -> i64 {
+        checkout::fee_step(currency)
     }
 
     async fn create_checkout(

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use lyceum_gateway_core::{
     AccountInputError, AccountSetup, AccountStatus, Acknowledgement, Capabilities, CheckoutRequest,
-    CheckoutSession, Delivery, GatewayError, GatewayEvent, GatewayId, Onboarding,
+    CheckoutSession, Currency, Delivery, GatewayError, GatewayEvent, GatewayId, Onboarding,
     OnboardingRequest, PaymentGateway, PaymentLookup, RefundAccepted, RefundLookup, RefundRequest,
     TenantAccount, WebhookError, WebhookRequest,
 };
@@ -69,6 +69,10 @@ impl Gateway {
         account: &TenantAccount,
     ) -> Result<AccountStatus, GatewayError> {
         dispatch!(self, g => g.check_account(account).await)
+    }
+
+    pub fn fee_step(&self, currency: Currency) -> i64 {
+        dispatch!(self, g => g.fee_step(currency))
     }
 
     pub async fn start_onboarding(

@@ -11,7 +11,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
-use super::types::{FeePlanBody, MoneyBody};
+use super::types::MoneyBody;
 use super::{ApiTags, in_tenant};
 use crate::auth::Auth;
 use crate::problem::ApiResult;
@@ -89,9 +89,11 @@ pub struct OrderBody {
 #[derive(Debug, Object)]
 #[oai(rename = "OrderFee")]
 pub struct OrderFeeBody {
-    /// What the platform takes of the order: `round_half_even(total × fee_bps / 10000) +
-    /// fixed_fee`, at most the total, zero for a free order. Absent for orders older than
-    /// recorded fees.
+    /// What the platform takes of the order, as the order recorded it when it was priced:
+    /// under fee plans `round_half_even(total × fee_bps / 10000) + fixed_fee`, at most the
+    /// total, zero for a free order, rounded down to the step the order's gateway takes fees
+    /// in (Stripe: tens of minor units in three-decimal currencies); orders priced before fee
+    /// plans were rounded down. Absent for orders older than recorded fees.
     #[oai(skip_serializing_if_is_none)]
     pub amount: Option<MoneyBody>,
     /// The basis points the order was priced with.
@@ -99,9 +101,17 @@ pub struct OrderFeeBody {
     /// The fixed fee per order the order was priced with.
     pub fixed_fee: MoneyBody,
     /// The storefront's fee plan version the order was priced with; absent when the
-    /// platform's default applied.
+    /// platform's default applied, and for orders priced before fee plans had versions.
     #[oai(skip_serializing_if_is_none)]
-    pub plan: Option<FeePlanBody>,
+    pub plan: Option<OrderFeePlanBody>,
+}
+
+/// Which version of the storefront's fee plan priced an order.
+#[derive(Debug, Object)]
+#[oai(rename = "OrderFeePlan")]
+pub struct OrderFeePlanBody {
+    pub id: Uuid,
+    pub version: u32,
 }
 
 impl From<StaffOrder> for OrderBody {
@@ -111,7 +121,10 @@ impl From<StaffOrder> for OrderBody {
             amount: fee.amount.map(Into::into),
             fee_bps: fee.terms.bps,
             fixed_fee: fee.terms.fixed.into(),
-            plan: staff.fee_plan.map(Into::into),
+            plan: staff.fee_plan.map(|p| OrderFeePlanBody {
+                id: p.id.into(),
+                version: p.version,
+            }),
         };
         Self {
             fee: Some(fee),

@@ -109,7 +109,9 @@ pub async fn start(
         Some(plan) => plan.terms,
         None => fee_plans::default_terms(&state.settings, tenant.currency)?,
     };
-    let priced = pricing::price(tenant.currency, &lines, coupon.as_ref(), &terms)?;
+    let mut priced = pricing::price(tenant.currency, &lines, coupon.as_ref(), &terms)?;
+    // The order stores the fee the provider will collect (Stripe's in tens of fils, say).
+    priced.fee = pricing::collectable_fee(priced.fee, gateway.fee_step(tenant.currency));
     let total = priced.total.amount.get();
     let order_id = OrderId::new_v7();
     tracing::Span::current().record("order.id", tracing::field::display(order_id));

@@ -185,11 +185,16 @@ pub async fn set(
     .await;
     let row = match inserted {
         Ok(row) => row,
-        // Another admin's change took this version number first.
+        // Another request took this version number first: the same terms (a retried
+        // request) are that version; other terms are a conflict.
         Err(e) if is_unique_violation(&e) => {
-            return Err(AppError::conflict(
-                "the fee plan was changed at the same time; look at it again",
-            ));
+            txn.rollback().await?;
+            return match current(&state.db, tenant.id).await? {
+                Some(latest) if latest.terms == terms => Ok(latest),
+                _ => Err(AppError::conflict(
+                    "the fee plan was changed at the same time; look at it again",
+                )),
+            };
         }
         Err(e) => return Err(e.into()),
     };

@@ -36,6 +36,14 @@ pub fn platform_fee(total: Money, terms: &FeeTerms) -> Result<Money, MoneyError>
     percentage.checked_add(fixed)
 }
 
+/// `fee` rounded down to a provider's fee `step` (see `PaymentGateway::fee_step`): the figure
+/// the order stores and the provider collects; the seller keeps the difference.
+pub fn collectable_fee(fee: Money, step: i64) -> Money {
+    let amount = fee.amount.get();
+    let step = step.max(1);
+    Money::new(amount - amount.rem_euclid(step), fee.currency).unwrap_or(fee)
+}
+
 /// What an order costs, all in the storefront's currency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pricing {
