@@ -111,6 +111,45 @@ pub fn charged_amounts(
         .collect()
 }
 
+/// A line's charged share shown as a unit amount times a count, as line items and receipt
+/// items are: the line's own quantity when the share divides by it, otherwise one item of the
+/// whole share titled `n × course`. Either way `unit × count` is the share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Itemised {
+    pub unit: i64,
+    pub count: u32,
+    /// The quantity folded into one item (its title says how many).
+    lumped: Option<u32>,
+}
+
+impl Itemised {
+    /// `share` (in any integer units) of a line of `quantity`.
+    pub fn new(share: i64, quantity: u32) -> Self {
+        let n = quantity.max(1);
+        if n == 1 || share % i64::from(n) == 0 {
+            Self {
+                unit: share / i64::from(n),
+                count: n,
+                lumped: None,
+            }
+        } else {
+            Self {
+                unit: share,
+                count: 1,
+                lumped: Some(n),
+            }
+        }
+    }
+
+    /// The item's title for a line titled `title`.
+    pub fn title(&self, title: &str) -> String {
+        match self.lumped {
+            Some(n) => format!("{n} × {title}"),
+            None => title.to_owned(),
+        }
+    }
+}
+
 /// A hosted checkout the buyer is redirected to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckoutSession {

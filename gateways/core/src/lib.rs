@@ -29,8 +29,9 @@ pub use account::{AccountInputError, AccountSetup, AccountStatus, TenantAccount}
 pub use event::{Delivery, EventKind, GatewayEvent};
 pub use gateway::{
     Acknowledgement, Capabilities, CheckoutLine, CheckoutRequest, CheckoutSession, GatewayError,
-    Onboarding, OnboardingRequest, PaymentGateway, PaymentLookup, RefundAccepted, RefundLookup,
-    RefundRequest, RefundedOrder, Split, WebhookError, WebhookRequest, charged_amounts,
+    Itemised, Onboarding, OnboardingRequest, PaymentGateway, PaymentLookup, RefundAccepted,
+    RefundLookup, RefundRequest, RefundedOrder, Split, WebhookError, WebhookRequest,
+    charged_amounts,
 };
 pub use id::{GatewayId, UnknownGateway};
 pub use money::{Currency, MinorUnits, Money, MoneyError, allocate};

@@ -11,6 +11,7 @@
 //! Signatures are lowercase hex; received ones are compared in any case, in constant time.
 //! `tests/fixtures/robokassa/signatures.json` holds vectors the PyPI library computed.
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use subtle::ConstantTimeEq;
 
 use crate::HashAlgorithm;
@@ -142,16 +143,15 @@ fn with_shp(mut base: String, shp: &[ShopParam]) -> String {
 /// (uppercase hex), as Python's `urllib.parse.quote(text, safe="")` and PHP's `rawurlencode`
 /// do: how the receipt is encoded before it is signed and sent.
 pub fn url_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(text, UNRESERVED).to_string()
 }
+
+/// Everything but RFC 3986's unreserved characters is escaped (`%XX`, upper-case hex).
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 #[cfg(test)]
 mod tests {

@@ -6,7 +6,8 @@ use std::str::FromStr;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use lyceum_gateway_core::{
-    CheckoutRequest, CheckoutSession, Currency, GatewayError, Money, TenantAccount, allocate,
+    CheckoutRequest, CheckoutSession, Currency, GatewayError, Itemised, Money, TenantAccount,
+    allocate,
 };
 use stripe::{IdempotencyKey, RequestStrategy, StripeRequest};
 use stripe_checkout::checkout_session::{
@@ -51,7 +52,7 @@ pub(crate) fn stripe_amount(money: Money) -> Result<i64, GatewayError> {
         .get()
         .checked_mul(stripe_scale(money.currency))
         .ok_or_else(|| GatewayError::Rejected(format!("{money} is too large for Stripe")))?;
-    if money.currency.exponent() == 3 && amount % 10 != 0 {
+    if amount % fee_step(money.currency) != 0 {
         return Err(GatewayError::Rejected(format!(
             "Stripe takes {} amounts in multiples of 10 minor units; {money} is not",
             money.currency
@@ -82,11 +83,7 @@ fn charged_lines(request: &CheckoutRequest) -> Result<Vec<(String, i64, u32)>, G
             .map(|l| Ok((l.title.clone(), stripe_amount(l.unit_price)?, l.quantity)))
             .collect();
     }
-    let step = if request.total.currency.exponent() == 3 {
-        10
-    } else {
-        1
-    };
+    let step = fee_step(request.total.currency);
     let shares = allocate(&full, total, step).ok_or_else(|| {
         GatewayError::Rejected("the order's total cannot be split over its lines".into())
     })?;
@@ -94,13 +91,19 @@ fn charged_lines(request: &CheckoutRequest) -> Result<Vec<(String, i64, u32)>, G
         .lines
         .iter()
         .zip(shares)
-        .map(|(l, share)| match l.quantity {
-            1 => (l.title.clone(), share, 1),
-            n if share % i64::from(n) == 0 => (l.title.clone(), share / i64::from(n), n),
-            // A share that does not divide evenly is charged as one line of `n ×` the course.
-            n => (format!("{n} × {}", l.title), share, 1),
+        .map(|(l, share)| {
+            let item = Itemised::new(share, l.quantity);
+            (item.title(&l.title), item.unit, item.count)
         })
         .collect())
+}
+
+/// The step of Stripe's amounts, and so of the fees it takes: ten minor units in
+/// three-decimal currencies (Stripe's amounts end in 0 there), one elsewhere. The platform
+/// rounds an order's fee down to it before storing it, so the order's fee is the application
+/// fee.
+pub(crate) fn fee_step(currency: Currency) -> i64 {
+    if currency.exponent() == 3 { 10 } else { 1 }
 }
 
 /// The platform's fee as Stripe takes it: the order's fee (half-even percentage plus the fixed
@@ -108,20 +111,9 @@ fn charged_lines(request: &CheckoutRequest) -> Result<Vec<(String, i64, u32)>, G
 /// amounts end in 0 and the fee is rounded down to ten minor units: the storefront gets the few
 /// minor units more, the buyer pays exactly the price, and the fee stays within the total
 /// (itself a multiple of ten there).
-/// The step of a fee Stripe takes: ten minor units in three-decimal currencies (Stripe's
-/// amounts end in 0 there), one elsewhere. The platform rounds an order's fee down to it before
-/// storing it, so the order's fee is the application fee.
-pub(crate) fn fee_step(currency: Currency) -> i64 {
-    if currency.exponent() == 3 { 10 } else { 1 }
-}
-
 pub(crate) fn application_fee(fee: Money) -> i64 {
     let amount = fee.amount.get().saturating_mul(stripe_scale(fee.currency));
-    if fee.currency.exponent() == 3 {
-        amount - amount.rem_euclid(10)
-    } else {
-        amount
-    }
+    amount - amount.rem_euclid(fee_step(fee.currency))
 }
 
 /// Where Stripe sends the buyer after paying: our status page, told the session.

@@ -4,7 +4,7 @@
 //! payments), the seller as supplier with the platform as its agent.
 
 use lyceum_gateway_core::receipt::{ReceiptSettings, TaxSystem, Vat};
-use lyceum_gateway_core::{CheckoutLine, GatewayError, Money, charged_amounts};
+use lyceum_gateway_core::{CheckoutLine, GatewayError, Itemised, Money, charged_amounts};
 use serde_json::{Value, json};
 
 use crate::api::amount;
@@ -63,16 +63,10 @@ pub(crate) fn receipt(
         if share.is_zero() {
             continue;
         }
-        // A line's share that divides by its quantity keeps the quantity; one that does not
-        // is one item of "n × course" (the sum stays exact either way).
-        let n = i64::from(line.quantity.max(1));
-        let (title, unit, quantity) = if n == 1 || share.amount.get() % n == 0 {
-            let unit = Money::new(share.amount.get() / n, share.currency)
-                .map_err(|e| GatewayError::Rejected(e.to_string()))?;
-            (line.title.clone(), unit, n)
-        } else {
-            (format!("{n} × {}", line.title), share, 1)
-        };
+        let itemised = Itemised::new(share.amount.get(), line.quantity);
+        let unit = Money::new(itemised.unit, share.currency)
+            .map_err(|e| GatewayError::Rejected(e.to_string()))?;
+        let (title, quantity) = (itemised.title(&line.title), itemised.count);
         let mut item = json!({
             "description": description(&title),
             "quantity": quantity,

@@ -97,10 +97,9 @@ async fn settle(state: &AppState, order: orders::Model, pass: &mut Pass) -> AppR
         let account = gateway_accounts::account_for(state, gateway.id(), order.tenant_id).await?;
         match gateway.fetch_payment(&account, &lookup).await {
             Ok(events) => {
+                let exact = gateway.capabilities().exact_amounts;
                 for event in events {
-                    if gateway.capabilities().exact_amounts
-                        && !pipeline::pays_exact_total(state, &event).await?
-                    {
+                    if exact && !pipeline::pays_exact_total(state, &event).await? {
                         tracing::warn!(order.id = %order.id, event.id = %event.provider_event_id, "the provider reports a payment for another amount than the order's total; not applied");
                         continue;
                     }
