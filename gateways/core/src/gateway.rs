@@ -43,6 +43,38 @@ pub struct CheckoutLine {
     pub unit_price: Money,
 }
 
+/// Whom a provider pays an order's money to: the platform's ledger books the sale the same
+/// way for all three and then records what the provider handed the seller directly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Settlement {
+    /// To the platform's own account: the platform owes the sellers their part and pays it
+    /// out (the sandbox).
+    Platform,
+    /// Split by the provider: the seller's account gets the payment minus the platform's fee
+    /// (Stripe Connect destination charges, YooKassa split payments).
+    Split,
+    /// All of it to the seller's own account: the seller owes the platform its fee (a
+    /// storefront's own YooKassa shop, Robokassa).
+    Seller,
+}
+
+impl Settlement {
+    pub const ALL: [Settlement; 3] = [Self::Platform, Self::Split, Self::Seller];
+
+    /// The stored name (`orders.settlement`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Platform => "platform",
+            Self::Split => "split",
+            Self::Seller => "seller",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
 /// How a payment is split between the platform and the seller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Split {
@@ -394,6 +426,12 @@ pub trait PaymentGateway: Send + Sync {
     /// (Stripe's three-decimal currencies: 10).
     fn fee_step(&self, _currency: Currency) -> i64 {
         1
+    }
+
+    /// Whom this provider pays an order of `account`'s storefront to. The default, for
+    /// providers that collect on the platform's behalf, is the platform.
+    fn settlement(&self, _account: &TenantAccount) -> Settlement {
+        Settlement::Platform
     }
 
     /// Opens a hosted checkout for an order.

@@ -30,7 +30,7 @@ pub use event::{Delivery, EventKind, GatewayEvent};
 pub use gateway::{
     Acknowledgement, Capabilities, CheckoutLine, CheckoutRequest, CheckoutSession, GatewayError,
     Itemised, Onboarding, OnboardingRequest, PaymentGateway, PaymentLookup, RefundAccepted,
-    RefundLookup, RefundRequest, RefundedOrder, Split, WebhookError, WebhookRequest,
+    RefundLookup, RefundRequest, RefundedOrder, Settlement, Split, WebhookError, WebhookRequest,
     charged_amounts,
 };
 pub use id::{GatewayId, UnknownGateway};

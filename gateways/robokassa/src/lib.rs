@@ -32,8 +32,8 @@ use std::sync::Arc;
 use lyceum_gateway_core::{
     AccountInputError, AccountSetup, Acknowledgement, Capabilities, CheckoutRequest,
     CheckoutSession, Delivery, GatewayError, GatewayEvent, GatewayId, PaymentGateway,
-    PaymentLookup, RefundAccepted, RefundLookup, RefundRequest, TenantAccount, WebhookError,
-    WebhookRequest,
+    PaymentLookup, RefundAccepted, RefundLookup, RefundRequest, Settlement, TenantAccount,
+    WebhookError, WebhookRequest,
 };
 
 pub use amount::parse_out_sum;
@@ -106,6 +106,11 @@ impl PaymentGateway for Robokassa {
         fields: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<AccountSetup, AccountInputError> {
         accounts::parse(fields)
+    }
+
+    /// The storefront's own merchant account takes the whole payment.
+    fn settlement(&self, _account: &TenantAccount) -> Settlement {
+        Settlement::Seller
     }
 
     async fn create_checkout(

@@ -29,8 +29,8 @@ use std::sync::Arc;
 use lyceum_gateway_core::{
     AccountInputError, AccountSetup, AccountStatus, Capabilities, CheckoutRequest, CheckoutSession,
     Currency, Delivery, GatewayError, GatewayEvent, GatewayId, Onboarding, OnboardingRequest,
-    PaymentGateway, PaymentLookup, RefundAccepted, RefundRequest, TenantAccount, WebhookError,
-    WebhookRequest,
+    PaymentGateway, PaymentLookup, RefundAccepted, RefundRequest, Settlement, TenantAccount,
+    WebhookError, WebhookRequest,
 };
 use secrecy::ExposeSecret;
 
@@ -117,6 +117,11 @@ impl PaymentGateway for Stripe {
 
     fn fee_step(&self, currency: Currency) -> i64 {
         checkout::fee_step(currency)
+    }
+
+    /// Destination charges: the connected account gets the payment minus the platform's fee.
+    fn settlement(&self, _account: &TenantAccount) -> Settlement {
+        Settlement::Split
     }
 
     async fn create_checkout(

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use lyceum_gateway_core::receipt::{self, ReceiptSettings};
 use lyceum_gateway_core::{
-    AccountInputError, AccountSetup, AccountStatus, GatewayError, TenantAccount,
+    AccountInputError, AccountSetup, AccountStatus, GatewayError, Settlement, TenantAccount,
 };
 use reqwest::Method;
 use secrecy::SecretString;
@@ -82,6 +82,16 @@ impl Yookassa {
             shop_id: id.clone(),
             secret_key: SecretString::from(secret.to_owned()),
         }))
+    }
+}
+
+/// Whom a payment of `account`'s storefront goes to: its own shop takes all of it, a split
+/// seller gets it minus the platform's fee, and the platform's shop (the empty account) keeps it.
+pub(crate) fn settlement(account: &TenantAccount) -> Settlement {
+    match (&account.provider_account_id, account.setting(MODE)) {
+        (None, _) => Settlement::Platform,
+        (Some(_), Some(SPLIT)) => Settlement::Split,
+        (Some(_), _) => Settlement::Seller,
     }
 }
 

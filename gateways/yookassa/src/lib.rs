@@ -28,7 +28,8 @@ use std::sync::Arc;
 use lyceum_gateway_core::{
     AccountInputError, AccountSetup, AccountStatus, Capabilities, CheckoutRequest, CheckoutSession,
     Currency, Delivery, GatewayError, GatewayEvent, GatewayId, PaymentGateway, PaymentLookup,
-    RefundAccepted, RefundLookup, RefundRequest, TenantAccount, WebhookError, WebhookRequest,
+    RefundAccepted, RefundLookup, RefundRequest, Settlement, TenantAccount, WebhookError,
+    WebhookRequest,
 };
 
 pub use config::{
@@ -103,6 +104,10 @@ impl PaymentGateway for Yookassa {
 
     async fn check_account(&self, account: &TenantAccount) -> Result<AccountStatus, GatewayError> {
         accounts::check(self, account).await
+    }
+
+    fn settlement(&self, account: &TenantAccount) -> Settlement {
+        accounts::settlement(account)
     }
 
     async fn create_checkout(
