@@ -130,6 +130,18 @@ id_type!(
     RefundId
 );
 id_type!(
+    /// A balanced set of ledger entries: `ledger_transactions.id`.
+    LedgerTransactionId
+);
+id_type!(
+    /// One line of the ledger: `ledger_entries.id`.
+    LedgerEntryId
+);
+id_type!(
+    /// Money sent to a payee: `payouts.id`.
+    PayoutId
+);
+id_type!(
     /// A provider event recorded against an order: `payment_events.id`.
     PaymentEventId
 );

@@ -17,6 +17,7 @@ mod m20261129_000004_host_bound_sessions;
 mod m20261129_000005_gateway_accounts;
 mod m20261129_000006_order_numbers;
 mod m20261129_000007_fee_plans;
+mod m20261129_000008_ledger;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_gateway_accounts::Migration),
             Box::new(m20261129_000006_order_numbers::Migration),
             Box::new(m20261129_000007_fee_plans::Migration),
+            Box::new(m20261129_000008_ledger::Migration),
         ]
     }
 }

@@ -204,7 +204,7 @@ pub(crate) fn same_tenant(
         .to_owned()
 }
 
-fn unique_tenant_id(name: &str) -> IndexCreateStatement {
+pub(crate) fn unique_tenant_id(name: &str) -> IndexCreateStatement {
     Index::create()
         .name(name)
         .unique()

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
 use lyceum_domain::config::Settings;
@@ -33,10 +34,21 @@ pub enum Command {
     /// Apply pending database migrations and exit.
     Migrate,
     /// Settle pending orders with their gateways now; with `--report`, only compare orders
-    /// with entitlements (exits 1 when they disagree).
+    /// with entitlements (exits 1 when they disagree); with `--ledger`, compare the ledger's
+    /// clearing accounts with each gateway's record of the orders of a period (exits 1 on any
+    /// difference).
     Reconcile {
-        #[arg(long)]
+        #[arg(long, conflicts_with = "ledger")]
         report: bool,
+        /// Compare the ledger with the gateways instead.
+        #[arg(long)]
+        ledger: bool,
+        /// The period's start (`2026-11-01` or RFC 3339); default 30 days before `--to`.
+        #[arg(long, requires = "ledger", value_parser = parse_instant)]
+        from: Option<DateTime<Utc>>,
+        /// The period's end, excluded (`2026-12-01` or RFC 3339); default now.
+        #[arg(long, requires = "ledger", value_parser = parse_instant)]
+        to: Option<DateTime<Utc>>,
     },
     /// Manage platform administrators.
     Admin {
@@ -110,7 +122,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Reconcile { report } => reconcile(settings, report).await,
+        Command::Reconcile {
+            ledger: true,
+            from,
+            to,
+            ..
+        } => reconcile_ledger(settings, from, to).await,
+        Command::Reconcile { report, .. } => reconcile(settings, report).await,
         Command::Admin {
             command:
                 AdminCommand::Create {
@@ -216,6 +234,65 @@ async fn reconcile(settings: Settings, only_report: bool) -> anyhow::Result<()> 
         Ok(())
     } else {
         anyhow::bail!("orders and entitlements disagree")
+    }
+}
+
+/// A day (`2026-11-01`, its midnight UTC) or an RFC 3339 instant.
+fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(day.and_time(chrono::NaiveTime::MIN).and_utc());
+    }
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| format!("`{text}` is neither a day (2026-11-01) nor an RFC 3339 time"))
+}
+
+async fn reconcile_ledger(
+    settings: Settings,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> anyhow::Result<()> {
+    use lyceum_domain::services::ledger::reconcile;
+    let to = to.unwrap_or_else(Utc::now);
+    let from = from.unwrap_or(to - chrono::Duration::days(30));
+    anyhow::ensure!(from < to, "--from must be before --to");
+    let state = crate::AppState::build(settings).await?;
+    let report = reconcile::run(&state, from, to).await?;
+    println!("ledger against gateways, {from} to {to}:");
+    for ((gateway, currency), t) in &report.totals {
+        println!(
+            "  {gateway} {currency}: {} orders; kept: ledger {} provider {}; fees: ledger {} by the provider's record {}",
+            t.orders, t.ledger_kept, t.provider_kept, t.ledger_fees, t.provider_fees
+        );
+    }
+    println!("differences: {}", report.differences.len());
+    for d in &report.differences {
+        match (&d.provider, &d.error) {
+            (Some(p), _) => println!(
+                "  order {} ({} {}): kept {} vs {}, held {} vs {}, fee {} vs {} (ledger vs provider)",
+                d.order_id,
+                d.gateway,
+                d.currency,
+                d.ledger.kept,
+                p.kept,
+                d.ledger.held,
+                p.held,
+                d.ledger.fee,
+                p.fee
+            ),
+            (None, error) => println!(
+                "  order {} ({} {}): the provider could not be asked: {}",
+                d.order_id,
+                d.gateway,
+                d.currency,
+                error.as_deref().unwrap_or("unknown error")
+            ),
+        }
+    }
+    if report.is_clean() {
+        Ok(())
+    } else {
+        anyhow::bail!("the ledger and the gateways disagree")
     }
 }
 

@@ -98,6 +98,7 @@ pub async fn serve(
             state.clone(),
         )),
         tokio::spawn(prune_limits(state.clone())),
+        tokio::spawn(lyceum_domain::services::ledger::holds::work(state.clone())),
     ];
     if let Some(sandbox) = state.gateways.sandbox() {
         tasks.push(sandbox.start());

@@ -35,6 +35,11 @@ fn sample_body(operation_id: &str) -> Option<Value> {
         "create_checkout" => json!({"items": [{"course": "c1"}]}),
         "create_refund" => json!({}),
         "create_coupon" => json!({"code": "WALKED", "percent_off": 10}),
+        "set_course_shares" => json!({"shares": [{"email": "student@example.com", "bps": 10000}]}),
+        "set_payout_schedule" => json!({"schedule": "monthly"}),
+        "mark_payout_paid" => json!({}),
+        "mark_payout_failed" => json!({"reason": "walked"}),
+        "set_payout_hold" => json!({"days": 1}),
         _ => return None,
     })
 }
@@ -106,6 +111,7 @@ async fn world(app: &TestApp) -> World {
             ("invitation", invitation),
             ("token", token),
             ("gateway", "sandbox".to_owned()),
+            ("payout", uuid::Uuid::new_v4().to_string()),
         ],
     }
 }
@@ -221,6 +227,10 @@ db_tests! {
         let alpha = tenants::Entity::find().filter(tenants::Column::Slug.eq("alpha")).one(db).await.unwrap().unwrap();
         assert_eq!((alpha.name.as_str(), alpha.status.as_str()), ("School", "active"));
         assert_eq!(lyceum::entities::fee_plans::Entity::find().count(db).await.unwrap(), 0, "no fee plan was set");
+        assert_eq!(lyceum::entities::course_shares::Entity::find().count(db).await.unwrap(), 0, "no share was set");
+        assert_eq!(lyceum::entities::payees::Entity::find().count(db).await.unwrap(), 0, "no schedule was set");
+        assert_eq!(lyceum::entities::payouts::Entity::find().count(db).await.unwrap(), 0, "no payout was made");
+        assert_eq!(alpha.payout_hold_days, None, "no hold was set");
         let course = courses::Entity::find().filter(courses::Column::Slug.eq("c1")).one(db).await.unwrap().unwrap();
         assert_eq!(course.title, "Course c1");
         let members = app.get("/api/v1/tenants/alpha/members", Some(&alpha_owner_token(&app).await)).await.expect(200);

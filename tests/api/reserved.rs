@@ -33,6 +33,7 @@ db_tests! {
             pending_domain: Set(None),
             domain_token: Set(None),
             domain_verified_at: Set(None),
+            payout_hold_days: Set(None),
         }
         .insert(&app.state.db)
         .await

@@ -9,6 +9,7 @@ mod disputes;
 mod drafts;
 mod fees;
 mod gateways;
+mod ledger;
 mod noisy;
 mod outbox;
 mod path;

@@ -20,7 +20,16 @@ fn story() -> Vec<(&'static str, i64, Value)> {
     ]
 }
 
-async fn final_state(app: &TestApp, order: &str) -> (String, i64, i64, Vec<String>) {
+/// The order's status, paid and refunded amounts, entitlements and ledger balances.
+type Final = (
+    String,
+    i64,
+    i64,
+    Vec<String>,
+    Vec<(String, Option<uuid::Uuid>, i64)>,
+);
+
+async fn final_state(app: &TestApp, order: &str) -> Final {
     let row = app.order_row(order).await;
     let (_, _, ents) = app.order_trail(order).await;
     (
@@ -30,6 +39,7 @@ async fn final_state(app: &TestApp, order: &str) -> (String, i64, i64, Vec<Strin
         ents.into_iter()
             .map(|e| e.status.as_str().to_owned())
             .collect(),
+        app.order_books(order).await,
     )
 }
 
@@ -39,7 +49,7 @@ async fn deliver_all(
     tenant: uuid::Uuid,
     order_of: &str,
     sequence: &[usize],
-) -> (String, i64, i64, Vec<String>) {
+) -> Final {
     let _ = student;
     let session = app.order_row(order_of).await.session_ref.unwrap();
     let secret = app.sandbox_secret().await;
@@ -73,6 +83,9 @@ db_tests! {
         assert_eq!(expected.0, "partially_refunded");
         assert_eq!((expected.1, expected.2), (4900, 1900));
         assert_eq!(expected.3, vec!["active".to_owned()]);
+        // 30.00 kept: the sandbox holds it, the platform 3.00 of it, the owner 27.00, pending.
+        let books: Vec<(&str, i64)> = expected.4.iter().map(|(a, _, n)| (a.as_str(), *n)).collect();
+        assert_eq!(books, vec![("clearing", 3000), ("pending", -2700), ("platform_fees", -300)]);
 
         // A fixed-seed sample of permutations with duplicates, each on a fresh buyer's order.
         let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]));
@@ -86,5 +99,6 @@ db_tests! {
             let got = deliver_all(&app, &buyer, shop.tenant_id, &order, &sequence).await;
             assert_eq!(got, expected, "sequence {sequence:?}");
         }
+        app.assert_ledger_balanced().await;
     }
 }

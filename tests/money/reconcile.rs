@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use lyceum::services::commerce::reconcile;
+use lyceum::services::ledger::reconcile as ledger_reconcile;
 use lyceum_e2e::{Backend, spawn_app_with};
 
 async fn missed_webhooks_are_reconciled(backend: Backend) {
@@ -29,11 +30,33 @@ async fn missed_webhooks_are_reconciled(backend: Backend) {
         "no webhook arrived"
     );
 
+    // The ledger against the provider: the payment the provider took is not in the books.
+    let (from, to) = (
+        chrono::Utc::now() - chrono::Duration::hours(1),
+        chrono::Utc::now() + chrono::Duration::hours(1),
+    );
+    let books = ledger_reconcile::run(&app.state, from, to).await.unwrap();
+    assert_eq!(books.differences.len(), 1, "{books:?}");
+    let difference = &books.differences[0];
+    assert_eq!(difference.order_id.to_string(), order);
+    assert_eq!(
+        (difference.ledger.kept, difference.provider.map(|p| p.kept)),
+        (0, Some(4900))
+    );
+    assert_eq!(difference.provider.map(|p| p.fee), Some(490));
+
     let pass = reconcile::run_once(&app.state, Duration::ZERO)
         .await
         .unwrap();
     assert_eq!((pass.asked, pass.expired), (1, 0));
     assert_eq!(app.order_row(&order).await.status.as_str(), "paid");
+    // Settled the same way: now the books and the provider agree.
+    let books = ledger_reconcile::run(&app.state, from, to).await.unwrap();
+    assert!(books.is_clean(), "{books:?}");
+    assert_eq!(
+        books.totals[&("sandbox".to_owned(), "USD".to_owned())].ledger_kept,
+        4900
+    );
     assert_eq!(
         app.access(Some(&shop.student), "paid").await["access"],
         true

@@ -27,6 +27,9 @@ db_tests! {
         assert_eq!((events, audit, ents.len()), (1, 1, 1));
         assert_eq!(ents[0].status.as_str(), "active");
         assert_eq!(app.order_row(&order).await.status.as_str(), "paid");
+        // Booked once.
+        assert_eq!(app.order_books(&order).await.iter().find(|(a, ..)| a == "clearing").map(|b| b.2), Some(4900));
+        app.assert_ledger_balanced().await;
     }
 
     async fn a_transaction_failing_half_way_leaves_nothing_and_a_replay_completes(app) {
@@ -60,5 +63,7 @@ db_tests! {
         let (events, audit, ents) = app.order_trail(&order).await;
         assert_eq!((events, audit, ents.len()), (1, 1, 1));
         assert_eq!(app.access(Some(&shop.student), "paid").await["access"], true);
+        assert_eq!(app.order_books(&order).await.iter().find(|(a, ..)| a == "clearing").map(|b| b.2), Some(4900));
+        app.assert_ledger_balanced().await;
     }
 }

@@ -387,3 +387,39 @@ impl TestApp {
         )
     }
 }
+
+impl TestApp {
+    /// The ledger's balances for one order: `(account, payee, amount)`, debit positive, in a
+    /// stable order, zero balances left out.
+    pub async fn order_books(&self, order: &str) -> Vec<(String, Option<Uuid>, i64)> {
+        use lyceum::entities::ledger_entries;
+        let order: Uuid = order.parse().unwrap();
+        let rows = ledger_entries::Entity::find()
+            .filter(ledger_entries::Column::OrderId.eq(order))
+            .all(&self.state.db)
+            .await
+            .unwrap();
+        let mut sums: std::collections::BTreeMap<(String, Option<Uuid>), i64> =
+            std::collections::BTreeMap::new();
+        for row in rows {
+            *sums
+                .entry((
+                    row.account.as_str().to_owned(),
+                    row.payee_id.map(|p| p.into_uuid()),
+                ))
+                .or_insert(0) += row.amount;
+        }
+        sums.into_iter()
+            .filter(|(_, amount)| *amount != 0)
+            .map(|((account, payee), amount)| (account, payee, amount))
+            .collect()
+    }
+
+    /// Asserts the whole ledger balances: every transaction and every currency sums to zero.
+    pub async fn assert_ledger_balanced(&self) {
+        let totals = lyceum::services::ledger::reports::totals(&self.state.db)
+            .await
+            .unwrap();
+        assert!(totals.balanced, "the ledger does not balance: {totals:?}");
+    }
+}

@@ -23,6 +23,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("base_domain", "LYCEUM_BASE_DOMAIN"),
     ("default_fee_bps", "LYCEUM_DEFAULT_FEE_BPS"),
     ("default_fee_fixed", "LYCEUM_DEFAULT_FEE_FIXED"),
+    ("payout_hold_days", "LYCEUM_PAYOUT_HOLD_DAYS"),
     ("log_format", "LYCEUM_LOG_FORMAT"),
     ("log", "LYCEUM_LOG"),
     ("assets_url", "LYCEUM_ASSETS_URL"),
@@ -161,6 +162,9 @@ pub struct Settings {
     /// Fixed platform fee per paid order for tenants without a fee plan of their own, in minor
     /// units of each storefront's currency (so 30 is 0.30 USD, 30 JPY, 0.030 KWD).
     pub default_fee_fixed: i64,
+    /// Days a sale stays pending before its sellers may be paid, for storefronts without a
+    /// hold of their own: the refund window.
+    pub payout_hold_days: u16,
     pub log_format: LogFormat,
     /// `tracing` filter directives, e.g. `info,lyceum=debug`.
     pub log_filter: String,
@@ -462,6 +466,16 @@ impl Raw {
                 ),
             ));
         }
+        let payout_hold_days: u16 = self.parsed("payout_hold_days", 14)?;
+        if payout_hold_days > crate::services::ledger::MAX_HOLD_DAYS {
+            return Err(invalid(
+                "payout_hold_days",
+                format!(
+                    "must be between 0 and {} days",
+                    crate::services::ledger::MAX_HOLD_DAYS
+                ),
+            ));
+        }
         let log_format = match self.get("log_format").unwrap_or("text") {
             "text" | "pretty" => LogFormat::Text,
             "json" => LogFormat::Json,
@@ -500,6 +514,7 @@ impl Raw {
             base_domain: self.get("base_domain").map(str::to_owned),
             default_fee_bps,
             default_fee_fixed,
+            payout_hold_days,
             log_format,
             log_filter: self
                 .get("log")

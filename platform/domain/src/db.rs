@@ -49,9 +49,18 @@ pub async fn connect(target: &DatabaseTarget) -> Result<DatabaseConnection, DbEr
     Database::connect(options).await
 }
 
-/// Applies every pending migration.
-pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+/// Applies every pending migration, then posts the books of orders a migration left to the
+/// ledger's rule (orders paid before the ledger existed).
+pub async fn migrate(db: &DatabaseConnection) -> crate::error::AppResult<()> {
+    Migrator::up(db, None).await?;
+    let posted = crate::services::ledger::backfill::run(db).await?;
+    if posted > 0 {
+        tracing::info!(
+            orders = posted,
+            "ledger backfilled for orders paid before it existed"
+        );
+    }
+    Ok(())
 }
 
 /// Ready: the database answers and no migration is pending.

@@ -11,7 +11,7 @@ use lyceum_gateway_core::{
     AccountInputError, AccountSetup, AccountStatus, Acknowledgement, Capabilities, CheckoutRequest,
     CheckoutSession, Currency, Delivery, GatewayError, GatewayEvent, GatewayId, Onboarding,
     OnboardingRequest, PaymentGateway, PaymentLookup, RefundAccepted, RefundLookup, RefundRequest,
-    TenantAccount, WebhookError, WebhookRequest,
+    Settlement, TenantAccount, WebhookError, WebhookRequest,
 };
 use lyceum_gateway_robokassa::{Robokassa, RobokassaConfig};
 use lyceum_gateway_sandbox::{DeliveryOptions, Sandbox, SandboxConfig};
@@ -73,6 +73,10 @@ impl Gateway {
 
     pub fn fee_step(&self, currency: Currency) -> i64 {
         dispatch!(self, g => g.fee_step(currency))
+    }
+
+    pub fn settlement(&self, account: &TenantAccount) -> Settlement {
+        dispatch!(self, g => g.settlement(account))
     }
 
     pub async fn start_onboarding(

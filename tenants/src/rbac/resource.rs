@@ -46,8 +46,10 @@ resources! {
     Content => "content",
     /// A tenant's credentials with a payment provider.
     GatewayAccount => "gateway_account",
-    /// A tenant's balance and payouts.
+    /// A tenant's balance, revenue and payouts.
     Balance => "balance",
+    /// Who is paid from a storefront's sales: co-instructors' shares, payout schedules.
+    Payee => "payee",
     /// One's own account and purchases.
     Account => "account",
     /// Teams and their seats.

@@ -3,6 +3,7 @@ use sea_orm::entity::prelude::*;
 use crate::ids::{CouponId, FeePlanId, OrderId, TenantId, UserId};
 
 pub use crate::services::commerce::OrderStatus;
+pub use crate::services::ledger::StoredSettlement;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "orders")]
@@ -44,6 +45,21 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
+    /// Whom the provider pays the order's money to.
+    pub settlement: StoredSettlement,
+    /// The storefront's owner when the order was made, who takes the sellers' part (`None` for
+    /// orders older than the ledger: the storefront's owner now).
+    pub seller_id: Option<UserId>,
+    /// Whether co-instructors share in the order (its `order_shares` rows say how).
+    pub shared: bool,
+    /// The storefront's hold when the order was made: days before its sellers may be paid.
+    pub hold_days: i32,
+    /// When the sellers' part of the payment may be paid out (set with the first payment).
+    pub hold_until: Option<DateTimeUtc>,
+    /// When the sellers' part became available.
+    pub released_at: Option<DateTimeUtc>,
+    /// Took money before the ledger existed; its books are posted on the next start.
+    pub ledger_backfill: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,6 +23,9 @@ pub struct Model {
     /// What the owner publishes in DNS to prove control of `pending_domain`.
     pub domain_token: Option<String>,
     pub domain_verified_at: Option<DateTimeUtc>,
+    /// Days a sale stays pending before its sellers may be paid; `None` is the configured
+    /// default.
+    pub payout_hold_days: Option<i32>,
 }
 
 /// The stored form of a [`TenantStatus`]: `lyceum-tenants` names no sea-orm type (only the

@@ -196,6 +196,7 @@ mod tests {
             owner_id: UserId::new_v7(),
             created_at: Utc::now(),
             approved_at: None,
+            payout_hold_days: None,
         }
     }
 

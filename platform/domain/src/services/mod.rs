@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod commerce;
 pub mod gateway_accounts;
 pub mod invalidation;
+pub mod ledger;
 pub mod media;
 pub mod notify;
 pub mod secrets;

@@ -10,10 +10,12 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
 use super::ApiTags;
+use super::earnings::BalanceBody;
 use crate::auth::Auth;
 use crate::problem::ApiResult;
 use lyceum_domain::ids::TenantId;
 use lyceum_domain::services::accounts;
+use lyceum_domain::services::ledger::reports;
 use lyceum_domain::state::AppState;
 
 /// A role the user holds, and where.
@@ -39,6 +41,21 @@ pub struct MeBody {
 enum MeResponse {
     #[oai(status = 200)]
     Ok(Json<MeBody>),
+}
+
+/// What one storefront owes the signed-in user, in one currency.
+#[derive(Debug, Object)]
+#[oai(rename = "Earnings")]
+pub struct EarningsBody {
+    pub tenant: String,
+    #[oai(flatten)]
+    pub balance: BalanceBody,
+}
+
+#[derive(Debug, ApiResponse)]
+enum EarningsResponse {
+    #[oai(status = 200)]
+    Ok(Json<Vec<EarningsBody>>),
 }
 
 /// The signed-in user's own account.
@@ -70,5 +87,30 @@ impl AccountApi {
             name: user.name.clone(),
             roles,
         })))
+    }
+
+    /// What each storefront that pays me (as its owner or a co-instructor of its courses)
+    /// owes me, per currency: pending within the hold, available, in payouts, paid out.
+    #[oai(
+        path = "/me/earnings",
+        method = "get",
+        operation_id = "get_my_earnings"
+    )]
+    async fn get_my_earnings(
+        &self,
+        Data(state): Data<&Arc<AppState>>,
+        auth: Auth,
+    ) -> ApiResult<EarningsResponse> {
+        let proof = super::own_account::<action::Read>(state, &auth.principal()).await?;
+        let earnings = reports::my_earnings(state, &proof).await?;
+        Ok(EarningsResponse::Ok(Json(
+            earnings
+                .into_iter()
+                .map(|e| EarningsBody {
+                    tenant: e.tenant_slug,
+                    balance: e.balance.into(),
+                })
+                .collect(),
+        )))
     }
 }

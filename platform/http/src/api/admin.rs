@@ -52,7 +52,8 @@ enum TenantsResponse {
 #[derive(Debug)]
 pub struct AdminApi;
 
-async fn admin_proof<A: Verb>(
+/// Checks `A` on the platform itself: the platform admins' proof.
+pub(super) async fn admin_proof<A: Verb>(
     state: &AppState,
     auth: &Auth,
 ) -> AppResult<lyceum_tenants::rbac::Authorized<resource::Platform, A>> {

@@ -6,9 +6,11 @@
 mod account;
 mod admin;
 mod auth;
+mod books;
 mod catalog;
 mod coupons;
 mod domains;
+mod earnings;
 mod gateways;
 mod invitations;
 mod learning;
@@ -25,9 +27,11 @@ use poem_openapi::Tags;
 pub use account::AccountApi;
 pub use admin::AdminApi;
 pub use auth::AuthApi;
+pub use books::BooksApi;
 pub use catalog::CatalogApi;
 pub use coupons::CouponsApi;
 pub use domains::DomainsApi;
+pub use earnings::EarningsApi;
 pub use gateways::GatewaysApi;
 pub use invitations::InvitationsApi;
 pub use learning::{COURSE_ACCESS_PATH, CourseAccessDoc, LearningApi, course_access};
@@ -46,7 +50,8 @@ pub enum ApiTags {
     Studio,
     /// The public catalog of active storefronts; open to everyone.
     Catalog,
-    /// Running the platform: approving and suspending storefronts, fee plans (platform admins).
+    /// Running the platform: approving and suspending storefronts, fee plans, the ledger and
+    /// payouts (platform admins).
     Admin,
 }
 
@@ -63,7 +68,9 @@ pub type Apis = (
     CatalogApi,
     LearningApi,
     OrdersApi,
+    EarningsApi,
     AdminApi,
+    BooksApi,
     CourseAccessDoc,
 );
 
@@ -81,7 +88,9 @@ pub fn all() -> Apis {
         CatalogApi,
         LearningApi,
         OrdersApi,
+        EarningsApi,
         AdminApi,
+        BooksApi,
         CourseAccessDoc,
     )
 }

@@ -82,6 +82,43 @@ pub struct OrderBody {
     /// and platform admins, never to the buyer.
     #[oai(skip_serializing_if_is_none)]
     pub fee: Option<OrderFeeBody>,
+    /// How the sale's money divides as it stands (after refunds); shown to the storefront's
+    /// staff and platform admins, never to the buyer.
+    #[oai(skip_serializing_if_is_none)]
+    pub split: Option<SaleSplitBody>,
+}
+
+/// How a sale's money divides: the platform's fee and each payee's part of what the buyer
+/// kept paid, by the ledger's rule.
+#[derive(Debug, Object)]
+#[oai(rename = "SaleSplit")]
+pub struct SaleSplitBody {
+    /// Captured minus refunded.
+    pub kept: MoneyBody,
+    /// The platform's fee on what is kept.
+    pub fee: MoneyBody,
+    /// Each payee's part; the owner's first.
+    pub payees: Vec<PayeePartBody>,
+    /// Whom the provider paid: `platform` (paid out by the platform), `split` (the seller
+    /// got it minus the fee) or `seller` (the seller got all of it and owes the fee).
+    pub settlement: String,
+    /// When the sellers' part may be paid out.
+    #[oai(skip_serializing_if_is_none)]
+    pub hold_until: Option<DateTime<Utc>>,
+    /// Whether the hold has ended.
+    pub released: bool,
+}
+
+/// One payee's part of a sale.
+#[derive(Debug, Object)]
+#[oai(rename = "PayeePart")]
+pub struct PayeePartBody {
+    pub user_id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub amount: MoneyBody,
+    /// The storefront's owner, who takes what rounding leaves.
+    pub owner: bool,
 }
 
 /// The platform's fee on an order, as it was priced: later changes of the storefront's fee
@@ -126,8 +163,33 @@ impl From<StaffOrder> for OrderBody {
                 version: p.version,
             }),
         };
+        let currency = staff.order.total.currency;
+        let money = |amount: i64| MoneyBody {
+            amount,
+            currency: currency.code().to_owned(),
+        };
+        let split = &staff.split;
+        let split = SaleSplitBody {
+            kept: money(split.kept),
+            fee: money(split.fee),
+            payees: split
+                .payees
+                .iter()
+                .map(|p| PayeePartBody {
+                    user_id: p.user_id.into(),
+                    email: p.email.clone(),
+                    name: p.name.clone(),
+                    amount: money(p.amount),
+                    owner: p.owner,
+                })
+                .collect(),
+            settlement: split.settlement.as_str().to_owned(),
+            hold_until: split.hold_until,
+            released: split.released,
+        };
         Self {
             fee: Some(fee),
+            split: Some(split),
             ..staff.order.into()
         }
     }
@@ -159,6 +221,7 @@ impl From<Order> for OrderBody {
             created_at: o.created_at,
             expires_at: o.expires_at,
             fee: None,
+            split: None,
         }
     }
 }

@@ -93,6 +93,10 @@ pub struct TenantBody {
     /// this TXT record, then call `verify_custom_domain`.
     #[oai(skip_serializing_if_is_none)]
     pub domain_verification: Option<DomainVerificationBody>,
+    /// Days a sale stays pending before its sellers may be paid, when the storefront has a
+    /// hold of its own; absent, the platform's default applies.
+    #[oai(skip_serializing_if_is_none)]
+    pub payout_hold_days: Option<u16>,
     pub created_at: DateTime<Utc>,
     #[oai(skip_serializing_if_is_none)]
     pub approved_at: Option<DateTime<Utc>>,
@@ -159,6 +163,7 @@ impl From<Tenant> for TenantBody {
                 record_value: p.record_value(),
             }),
             custom_domain: t.custom_domain,
+            payout_hold_days: t.payout_hold_days,
             created_at: t.created_at,
             approved_at: t.approved_at,
         }

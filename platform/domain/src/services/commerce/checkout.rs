@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use chrono::Duration;
 use lyceum_gateway_core::{
-    CheckoutLine, CheckoutRequest, EventKind, GatewayEvent, GatewayId, Money, Split,
+    CheckoutLine, CheckoutRequest, EventKind, GatewayEvent, GatewayId, Money, Settlement, Split,
 };
 use lyceum_tenants::rbac::{Authorized, action, resource};
 use sea_orm::{
@@ -25,9 +25,9 @@ use crate::gateways::Gateway;
 use crate::ids::{CourseId, OrderId, OrderLineId, TenantId, UserId};
 use crate::services::accounts::CurrentUser;
 use crate::services::catalog::{Course, courses as course_service};
-use crate::services::gateway_accounts;
 use crate::services::now;
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
+use crate::services::{gateway_accounts, ledger};
 use crate::state::AppState;
 
 /// The most courses one order may hold.
@@ -125,6 +125,10 @@ pub async fn start(
         Some(gateway_accounts::checkout_account(state, tenant, gateway).await?)
     };
 
+    // The co-instructors' shares the order will be paid out with, whatever changes later.
+    let course_ids: Vec<CourseId> = courses.iter().map(|c| c.id).collect();
+    let shares = ledger::shares::snapshot(&state.db, tenant, &course_ids).await?;
+
     let txn = state.db.begin().await?;
     let inserted = orders::ActiveModel {
         id: Set(order_id),
@@ -148,6 +152,20 @@ pub async fn start(
         payment_id: Set(None),
         idempotency_key: Set(input.idempotency_key.clone()),
         flagged: Set(false),
+        settlement: Set(account
+            .as_ref()
+            .map_or(Settlement::Platform, |a| gateway.settlement(a))
+            .into()),
+        hold_days: Set(i32::from(
+            tenant
+                .payout_hold_days
+                .unwrap_or(state.settings.payout_hold_days),
+        )),
+        seller_id: Set(Some(tenant.owner_id)),
+        shared: Set(shares.is_shared()),
+        hold_until: Set(None),
+        released_at: Set(None),
+        ledger_backfill: Set(false),
         created_at: Set(at),
         updated_at: Set(at),
         expires_at: Set(expires_at),
@@ -192,6 +210,7 @@ pub async fn start(
             return Err(e.into());
         }
     }
+    shares.write(&txn, tenant, order_id).await?;
     // Again, now that the lines hold the courses: another order's payment that committed
     // since the first check (releasing its courses) is visible here, and one still committing
     // made the line inserts above wait for it.

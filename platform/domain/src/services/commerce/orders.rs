@@ -16,6 +16,7 @@ use super::pricing::FeeTerms;
 use crate::entities::{courses, order_lines, order_numbers, orders};
 use crate::error::{AppError, AppResult};
 use crate::ids::{CourseId, FeePlanId, OrderId, OrderLineId, TenantId, UserId};
+use crate::services::ledger::reports::{SaleSplit, sale_split};
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
 
@@ -56,6 +57,8 @@ pub struct OrderFee {
 pub struct StaffOrder {
     pub order: Order,
     pub fee_plan: Option<FeePlan>,
+    /// How the sale's money divides, by the ledger's rule.
+    pub split: SaleSplit,
 }
 
 /// One line of an order.
@@ -140,7 +143,12 @@ pub async fn load(
         ),
         None => None,
     };
-    Ok(StaffOrder { order, fee_plan })
+    let split = sale_split(conn, tenant.id, order_id).await?;
+    Ok(StaffOrder {
+        order,
+        fee_plan,
+        split,
+    })
 }
 
 /// The signed-in buyer's own order, in whichever storefront; `None` when there is no such

@@ -17,10 +17,10 @@ use crate::entities::refunds::RefundStatus;
 use crate::entities::{order_audit, order_lines, orders, payment_events, refunds, users};
 use crate::error::AppResult;
 use crate::ids::{OrderAuditId, OrderId, PaymentEventId, TenantId};
-use crate::services::access;
 use crate::services::invalidation::Invalidations;
 use crate::services::notify::outbox;
 use crate::services::now;
+use crate::services::{access, ledger};
 use crate::state::AppState;
 
 /// Who told us: a provider (by gateway name) or the platform itself (zero-total orders,
@@ -150,16 +150,35 @@ async fn apply_in_transaction(
     )
     .await?;
 
+    let at = now();
+    let (hold_until, released_at) = ledger::holds::hold(&order, &facts, at);
     let mut row: orders::ActiveModel = order.clone().into();
     row.status = Set(to);
     row.paid_amount = Set(facts.paid());
     row.refunded_amount = Set(facts.refunded());
     row.flagged = Set(order.flagged || !currency_ok);
-    row.updated_at = Set(now());
+    row.updated_at = Set(at);
+    row.hold_until = Set(hold_until);
+    row.released_at = Set(released_at);
     if event.kind == EventKind::PaymentSucceeded && currency_ok && order.payment_id.is_none() {
         row.payment_id = Set(Some(event.provider_payment_id.clone()));
     }
-    row.update(&txn).await?;
+    let saved = row.update(&txn).await?;
+    // The books move with the order, in its transaction.
+    let before = if order.paid_amount == 0 {
+        ledger::posting::Posted::Nothing
+    } else {
+        ledger::posting::Posted::Unknown
+    };
+    ledger::posting::post_order(
+        &txn,
+        &saved,
+        &facts,
+        before,
+        ledger::posting::kind_of(event.kind),
+        Some(event_row_id),
+    )
+    .await?;
     // A provider's decline leaves its hosted page open for another card, so the order keeps
     // its courses until that session succeeds or runs out: a new checkout returns to it
     // rather than opening a second payable session for the same courses.
@@ -318,7 +337,7 @@ fn mismatch(
 }
 
 /// The facts of every applied event of an order.
-async fn applied_facts(
+pub(crate) async fn applied_facts(
     conn: &impl ConnectionTrait,
     tenant_id: TenantId,
     order_id: OrderId,

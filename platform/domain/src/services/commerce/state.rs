@@ -106,6 +106,22 @@ pub struct Fact {
     pub occurred_at: DateTime<Utc>,
 }
 
+impl From<&lyceum_gateway_core::GatewayEvent> for Fact {
+    /// A provider's event as a fact (its amount in whatever currency it names: the caller
+    /// keeps only events in the order's).
+    fn from(e: &lyceum_gateway_core::GatewayEvent) -> Self {
+        Self {
+            kind: e.kind,
+            amount: e.amount.amount.get(),
+            payment_id: e.provider_payment_id.clone(),
+            refund_id: e.refund_id.clone(),
+            dispute_id: e.dispute_id.clone(),
+            event_id: e.provider_event_id.clone(),
+            occurred_at: e.occurred_at,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Dispute {
     amount: i64,
@@ -192,6 +208,16 @@ impl OrderFacts {
         let chargebacks =
             saturating_sum(self.disputes.values().filter(|d| d.lost).map(|d| d.amount));
         refunds.saturating_add(chargebacks).min(self.paid())
+    }
+
+    /// Withdrawn by a provider for disputes still open (neither won nor lost).
+    pub fn held(&self) -> i64 {
+        saturating_sum(
+            self.disputes
+                .values()
+                .filter(|d| d.opened && !d.won && !d.lost)
+                .map(|d| d.amount),
+        )
     }
 
     /// When money was first captured: access periods start here.

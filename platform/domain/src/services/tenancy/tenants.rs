@@ -44,6 +44,9 @@ pub struct Tenant {
     pub owner_id: UserId,
     pub created_at: DateTime<Utc>,
     pub approved_at: Option<DateTime<Utc>>,
+    /// Days a sale stays pending before its sellers may be paid; `None` is the configured
+    /// default (`LYCEUM_PAYOUT_HOLD_DAYS`).
+    pub payout_hold_days: Option<u16>,
 }
 
 /// A custom domain waiting for its owner to prove control of it.
@@ -91,6 +94,11 @@ impl Tenant {
             owner_id: m.owner_id,
             created_at: m.created_at,
             approved_at: m.approved_at,
+            payout_hold_days: m
+                .payout_hold_days
+                .map(u16::try_from)
+                .transpose()
+                .map_err(|e| corrupt("payout_hold_days", e.into()))?,
         })
     }
 }
@@ -130,6 +138,7 @@ pub async fn apply(
         pending_domain: Set(None),
         domain_token: Set(None),
         domain_verified_at: Set(None),
+        payout_hold_days: Set(None),
     }
     .insert(&txn)
     .await;
