@@ -86,33 +86,54 @@ pub async fn apply_pipeline(app: &TestApp, events: &[GatewayEvent]) -> Duration 
     started.elapsed()
 }
 
-/// Applies `events` one after another as raw SQL; returns the time taken.
-pub async fn apply_raw(db: &DatabaseConnection, events: &[GatewayEvent]) -> Duration {
+/// Applies `events` one after another as raw SQL, with the ledger's writes or (the pipeline
+/// before the ledger) without; returns the time taken.
+pub async fn apply_raw(
+    db: &DatabaseConnection,
+    events: &[GatewayEvent],
+    ledger: Ledger,
+) -> Duration {
     let started = Instant::now();
     for event in events {
-        raw_apply(db, event).await.expect("raw apply");
+        raw_apply(db, event, ledger).await.expect("raw apply");
     }
     started.elapsed()
+}
+
+/// Whether a raw apply books the sale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ledger {
+    With,
+    Without,
 }
 
 fn st(sql: &str, values: Vec<Value>) -> Statement {
     Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
 }
 
-/// The round trips of one raw-SQL apply (BEGIN and COMMIT included), with one order line.
+/// The round trips of one raw-SQL apply (BEGIN and COMMIT included), with one order line,
+/// without the ledger; the ledger adds [`LEDGER_ROUND_TRIPS`].
 pub const RAW_ROUND_TRIPS: usize = 11;
+/// The ledger's round trips for a first payment of an order its seller does not share: one
+/// statement writing the transaction and its entries (nothing can be posted yet, and the
+/// seller is on the order row).
+pub const LEDGER_ROUND_TRIPS: usize = 1;
 
 /// The pipeline's writes for a `payment_succeeded` event, as hand-written SQL in one
 /// transaction: lock and read the order, record the event (once), read the order's applied
 /// events, grant one entitlement per line (an upsert), move the order, release the pending
 /// keys, audit, enqueue the receipt.
-async fn raw_apply(db: &DatabaseConnection, event: &GatewayEvent) -> Result<(), DbErr> {
+async fn raw_apply(
+    db: &DatabaseConnection,
+    event: &GatewayEvent,
+    ledger: Ledger,
+) -> Result<(), DbErr> {
     let received_at = lyceum::services::now();
     let txn = db.begin().await?;
     let order = txn
         .query_one_raw(st(
-            "SELECT tenant_id, buyer_id, status, currency, total_amount, gateway, session_ref \
-             FROM orders WHERE id = $1 FOR UPDATE",
+            "SELECT tenant_id, buyer_id, status, currency, total_amount, fee_amount, gateway, \
+             session_ref, seller_id, shared FROM orders WHERE id = $1 FOR UPDATE",
             vec![event.order_id.into()],
         ))
         .await?
@@ -122,6 +143,10 @@ async fn raw_apply(db: &DatabaseConnection, event: &GatewayEvent) -> Result<(), 
     let from: String = order.try_get("", "status")?;
     let currency: String = order.try_get("", "currency")?;
     let total: i64 = order.try_get("", "total_amount")?;
+    let fee: Option<i64> = order.try_get("", "fee_amount")?;
+    let seller: Option<Uuid> = order.try_get("", "seller_id")?;
+    let shared: bool = order.try_get("", "shared")?;
+    assert!(!shared, "the bench's orders are their seller's alone");
     let gateway: Option<String> = order.try_get("", "gateway")?;
     let session_ref: Option<String> = order.try_get("", "session_ref")?;
     assert_eq!(event.tenant_id, Some(tenant_id));
@@ -251,6 +276,19 @@ async fn raw_apply(db: &DatabaseConnection, event: &GatewayEvent) -> Result<(), 
         ],
     ))
     .await?;
+    if ledger == Ledger::With {
+        let seller = seller.expect("a seller on the order");
+        raw_books(
+            &txn,
+            tenant_id,
+            event,
+            &currency,
+            (paid, fee.unwrap_or(0)),
+            seller,
+            event_row_id,
+        )
+        .await?;
+    }
     txn.execute_raw(st(
         "UPDATE order_lines SET pending_key = NULL WHERE tenant_id = $1 AND order_id = $2",
         vec![tenant_id.into(), event.order_id.into()],
@@ -302,8 +340,91 @@ async fn raw_apply(db: &DatabaseConnection, event: &GatewayEvent) -> Result<(), 
     txn.commit().await
 }
 
-/// Checks that every order of `set` is paid in full with exactly one active entitlement,
-/// one recorded event, one audit row, one receipt and no pending key left.
+/// The ledger's work for a first payment of an order its seller does not share: nothing to
+/// read (the seller is on the order row), one statement writing the transaction (in a `WITH`)
+/// and its three entries (clearing, the platform's fee, the seller's pending part).
+async fn raw_books(
+    txn: &sea_orm::DatabaseTransaction,
+    tenant_id: Uuid,
+    event: &GatewayEvent,
+    currency: &str,
+    (paid, fee): (i64, i64),
+    seller: Uuid,
+    event_row_id: Uuid,
+) -> Result<(), DbErr> {
+    let transaction = Uuid::now_v7();
+    let at = lyceum::services::now();
+    const COLUMNS: usize = 10;
+    let entries = [
+        ("clearing", None, paid),
+        ("platform_fees", None, -fee),
+        ("pending", Some(seller), fee - paid),
+    ];
+    let placeholders: Vec<String> = (0..entries.len())
+        .map(|row| {
+            let cells: Vec<String> = (1..=COLUMNS)
+                .map(|c| format!("${}", 6 + row * COLUMNS + c))
+                .collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect();
+    let mut values: Vec<Value> = vec![
+        transaction.into(),
+        tenant_id.into(),
+        currency.into(),
+        event.order_id.into(),
+        event_row_id.into(),
+        at.into(),
+    ];
+    for (account, payee, amount) in entries {
+        values.extend([
+            Uuid::now_v7().into(),
+            tenant_id.into(),
+            transaction.into(),
+            currency.into(),
+            account.into(),
+            payee.into(),
+            "sandbox".into(),
+            event.order_id.into(),
+            amount.into(),
+            at.into(),
+        ]);
+    }
+    txn.execute_raw(st(
+        &format!(
+            "WITH header AS (INSERT INTO ledger_transactions (id, tenant_id, currency, kind, \
+             order_id, payout_id, event_id, created_at) \
+             VALUES ($1, $2, $3, 'sale', $4, NULL, $5, $6)) \
+             INSERT INTO ledger_entries (id, tenant_id, transaction_id, currency, account, \
+             payee_id, gateway, order_id, amount, created_at) VALUES {}",
+            placeholders.join(", ")
+        ),
+        values,
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Checks that every order of `set` is booked once: its total in clearing, its fee to the
+/// platform, the rest owed to the owner, pending.
+pub async fn verify_books(app: &TestApp, set: &[orders::Model], what: &str) {
+    for order in set {
+        let books = app.order_books(&order.id.to_string()).await;
+        let fee = order.fee_amount.expect("a priced fee");
+        let amounts: Vec<(&str, i64)> = books.iter().map(|(a, _, n)| (a.as_str(), *n)).collect();
+        assert_eq!(
+            amounts,
+            vec![
+                ("clearing", order.total_amount),
+                ("pending", fee - order.total_amount),
+                ("platform_fees", -fee)
+            ],
+            "{what}: order {}",
+            order.id
+        );
+    }
+}
+
 pub async fn verify(app: &TestApp, set: &[orders::Model], what: &str) {
     let db = &app.state.db;
     let ids: Vec<OrderId> = set.iter().map(|o| o.id).collect();
