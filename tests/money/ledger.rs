@@ -148,6 +148,9 @@ db_tests! {
         let account = |name: &str| usd["accounts"].as_array().unwrap().iter()
             .find(|a| a["account"] == name).map(|a| a["balance"]["amount"].as_i64().unwrap());
         assert_eq!(account("clearing"), Some(2450), "{ledger}");
+        // What the buyer got back passed through `refunds`.
+        let refunds = usd["accounts"].as_array().unwrap().iter().find(|a| a["account"] == "refunds").unwrap();
+        assert_eq!((refunds["balance"]["amount"].as_i64(), refunds["debits"]["amount"].as_i64()), (Some(0), Some(2450)), "{ledger}");
         assert_eq!(account("platform_fees"), Some(-245), "{ledger}");
         assert_eq!(usd["sum"]["amount"], 0);
 

@@ -28,14 +28,19 @@ use lyceum_domain::state::AppState;
 #[derive(Debug, Object)]
 #[oai(rename = "LedgerAccount")]
 pub struct AccountBody {
-    /// `clearing`, `disputes`, `platform_fees`, `pending`, `available`, `in_transit` or
-    /// `paid_out` (the payee accounts summed over payees).
+    /// `clearing`, `disputes`, `refunds`, `platform_fees`, `pending`, `available`,
+    /// `in_transit`, `paid_out` or `seller_due` (the payee accounts summed over payees).
     pub account: String,
     /// The provider, for `clearing`.
     #[oai(skip_serializing_if_is_none)]
     pub gateway: Option<String>,
     /// Debit positive, credit negative.
     pub balance: SignedMoneyBody,
+    /// Everything ever debited (positive).
+    pub debits: SignedMoneyBody,
+    /// Everything ever credited (negative). For `refunds`, whose balance is always zero, the
+    /// turnover is what buyers got back.
+    pub credits: SignedMoneyBody,
 }
 
 /// The ledger in one currency.
@@ -205,6 +210,8 @@ impl BooksApi {
                             account: a.account.as_str().to_owned(),
                             gateway: a.gateway,
                             balance: SignedMoneyBody::new(a.balance, &c.currency),
+                            debits: SignedMoneyBody::new(a.debits, &c.currency),
+                            credits: SignedMoneyBody::new(a.credits, &c.currency),
                         })
                         .collect(),
                     currency: c.currency,

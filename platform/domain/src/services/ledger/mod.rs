@@ -50,6 +50,11 @@ pub enum Account {
     /// Money a provider withdrew while a dispute is open (an asset until the dispute ends).
     #[sea_orm(string_value = "disputes")]
     Disputes,
+    /// Money given back to buyers, by refunds and lost disputes: each is debited here as it
+    /// leaves clearing and credited as the fee and the shares it takes back, in the same
+    /// transaction — its balance is always zero, its turnover is what buyers got back.
+    #[sea_orm(string_value = "refunds")]
+    Refunds,
     /// The platform's fee revenue.
     #[sea_orm(string_value = "platform_fees")]
     PlatformFees,
@@ -79,6 +84,7 @@ impl Account {
         match self {
             Self::Clearing => "clearing",
             Self::Disputes => "disputes",
+            Self::Refunds => "refunds",
             Self::PlatformFees => "platform_fees",
             Self::Pending => "pending",
             Self::Available => "available",
@@ -94,7 +100,7 @@ impl Account {
             Self::Pending | Self::Available | Self::InTransit | Self::PaidOut | Self::SellerDue => {
                 true
             }
-            Self::Clearing | Self::Disputes | Self::PlatformFees => false,
+            Self::Clearing | Self::Disputes | Self::Refunds | Self::PlatformFees => false,
         }
     }
 }

@@ -79,7 +79,18 @@ pub(crate) async fn post_order(
         Posted::Nothing => Positions::new(),
         Posted::Unknown => posted(conn, order).await?,
     };
-    let delta = books::difference(&target, &posted);
+    let mut delta = books::difference(&target, &posted);
+    // Money that left the provider's accounts for the buyer passes through `refunds`: in as
+    // it leaves, out as the fee and shares it takes back.
+    let given_back: i64 = -delta
+        .iter()
+        .filter(|(key, _)| matches!(key.account, Account::Clearing | Account::Disputes))
+        .map(|(_, amount)| amount)
+        .sum::<i64>();
+    if given_back > 0 && matches!(kind, TransactionKind::Refund | TransactionKind::Dispute) {
+        delta.push((Key::platform(Account::Refunds), given_back));
+        delta.push((Key::platform(Account::Refunds), -given_back));
+    }
     write(conn, order, kind, event_id, &delta).await
 }
 

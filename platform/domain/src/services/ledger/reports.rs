@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use lyceum_gateway_core::{Currency, Money, Settlement};
 use lyceum_tenants::rbac::{Authorized, action, resource};
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -65,7 +65,7 @@ impl Balance {
             Account::InTransit => self.in_transit += owed,
             Account::PaidOut => self.paid_out += owed,
             Account::SellerDue => self.seller_due += owed,
-            Account::Clearing | Account::Disputes | Account::PlatformFees => {}
+            Account::Clearing | Account::Disputes | Account::Refunds | Account::PlatformFees => {}
         }
     }
 }
@@ -230,6 +230,10 @@ pub struct AccountTotal {
     pub gateway: Option<String>,
     /// Debit positive, credit negative.
     pub balance: i64,
+    /// Everything debited (a positive sum) and credited (a negative sum); `refunds`, whose
+    /// balance is always zero, shows here what buyers got back.
+    pub debits: i64,
+    pub credits: i64,
 }
 
 /// The platform's ledger in one currency.
@@ -267,14 +271,16 @@ pub async fn totals(conn: &impl ConnectionTrait) -> AppResult<LedgerTotals> {
         .column(ledger_entries::Column::Account)
         .column(ledger_entries::Column::Gateway)
         .column_as(posting::sum_column(), "total")
+        .column_as(signed_sum(true), "debits")
+        .column_as(signed_sum(false), "credits")
         .group_by(ledger_entries::Column::Currency)
         .group_by(ledger_entries::Column::Account)
         .group_by(ledger_entries::Column::Gateway)
-        .into_tuple::<(String, Account, Option<String>, i64)>()
+        .into_tuple::<(String, Account, Option<String>, i64, i64, i64)>()
         .all(conn)
         .await?;
     let mut by_currency: BTreeMap<String, CurrencyLedger> = BTreeMap::new();
-    for (currency, account, gateway, balance) in rows {
+    for (currency, account, gateway, balance, debits, credits) in rows {
         let ledger = by_currency
             .entry(currency.clone())
             .or_insert_with(|| CurrencyLedger {
@@ -290,11 +296,17 @@ pub async fn totals(conn: &impl ConnectionTrait) -> AppResult<LedgerTotals> {
             .iter_mut()
             .find(|a| a.account == account && a.gateway == gateway)
         {
-            Some(total) => total.balance += balance,
+            Some(total) => {
+                total.balance += balance;
+                total.debits += debits;
+                total.credits += credits;
+            }
             None => ledger.accounts.push(AccountTotal {
                 account,
                 gateway,
                 balance,
+                debits,
+                credits,
             }),
         }
     }
@@ -319,6 +331,21 @@ pub async fn totals(conn: &impl ConnectionTrait) -> AppResult<LedgerTotals> {
         unbalanced_transactions,
         balanced,
     })
+}
+
+/// `SUM` of the entries' debits (`true`) or credits, as a `BIGINT`.
+fn signed_sum(debits: bool) -> Expr {
+    let amount = Expr::col(ledger_entries::Column::Amount);
+    let side = if debits {
+        amount.clone().gt(0)
+    } else {
+        amount.clone().lt(0)
+    };
+    Func::cast_as(
+        Func::sum(Expr::case(side, amount).finally(0)),
+        Alias::new("BIGINT"),
+    )
+    .into()
 }
 
 /// The step of a revenue report.
