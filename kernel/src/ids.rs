@@ -142,6 +142,10 @@ id_type!(
     PayoutId
 );
 id_type!(
+    /// A team of learners a manager buys seats for: `teams.id`.
+    TeamId
+);
+id_type!(
     /// A provider event recorded against an order: `payment_events.id`.
     PaymentEventId
 );

@@ -18,6 +18,7 @@ mod m20261129_000005_gateway_accounts;
 mod m20261129_000006_order_numbers;
 mod m20261129_000007_fee_plans;
 mod m20261129_000008_ledger;
+mod m20261129_000009_teams;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_order_numbers::Migration),
             Box::new(m20261129_000007_fee_plans::Migration),
             Box::new(m20261129_000008_ledger::Migration),
+            Box::new(m20261129_000009_teams::Migration),
         ]
     }
 }

@@ -40,6 +40,9 @@ fn sample_body(operation_id: &str) -> Option<Value> {
         "mark_payout_paid" => json!({}),
         "mark_payout_failed" => json!({"reason": "walked"}),
         "set_payout_hold" => json!({"days": 1}),
+        "create_team" => json!({"name": "Walked"}),
+        "invite_team_member" => json!({"email": "student@example.com", "role": "manager"}),
+        "set_team_role" => json!({"role": "member"}),
         _ => return None,
     })
 }
@@ -98,6 +101,15 @@ async fn world(app: &TestApp) -> World {
         .unwrap()
         .to_owned();
     let token = app.invitation_token("invitee@example.com").await;
+    // A team someone else manages.
+    let (manager, _) = app.register("manager@example.com").await;
+    let team = app
+        .post("/api/v1/teams", Some(&manager), json!({"name": "Theirs"}))
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     World {
         student,
         other_owner,
@@ -112,6 +124,7 @@ async fn world(app: &TestApp) -> World {
             ("token", token),
             ("gateway", "sandbox".to_owned()),
             ("payout", uuid::Uuid::new_v4().to_string()),
+            ("team", team),
         ],
     }
 }
@@ -192,7 +205,7 @@ db_tests! {
                         assert!(needs_user, "{id}: Account operations need a signed-in user");
                         false
                     }
-                    "Studio" | "Admin" => {
+                    "Studio" | "Admin" | "Teams" => {
                         assert!(needs_user, "{id}: {tag} operations need a signed-in user");
                         true
                     }
@@ -231,6 +244,7 @@ db_tests! {
         assert_eq!(lyceum::entities::payees::Entity::find().count(db).await.unwrap(), 0, "no schedule was set");
         assert_eq!(lyceum::entities::payouts::Entity::find().count(db).await.unwrap(), 0, "no payout was made");
         assert_eq!(alpha.payout_hold_days, None, "no hold was set");
+        assert_eq!(lyceum::entities::team_members::Entity::find().count(db).await.unwrap(), 1, "nobody joined the team");
         let course = courses::Entity::find().filter(courses::Column::Slug.eq("c1")).one(db).await.unwrap().unwrap();
         assert_eq!(course.title, "Course c1");
         let members = app.get("/api/v1/tenants/alpha/members", Some(&alpha_owner_token(&app).await)).await.expect(200);

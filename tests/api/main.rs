@@ -17,4 +17,5 @@ mod reserved;
 mod secrets;
 mod sessions;
 mod storefront;
+mod teams;
 mod web;

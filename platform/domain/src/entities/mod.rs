@@ -31,6 +31,8 @@ pub mod refunds;
 pub mod sections;
 pub mod session_handoffs;
 pub mod staff_invitations;
+pub mod team_members;
+pub mod teams;
 pub mod tenants;
 pub mod users;
 pub mod web_sessions;

@@ -15,6 +15,7 @@ pub mod media;
 pub mod notify;
 pub mod secrets;
 pub mod signing;
+pub mod teams;
 pub mod tenancy;
 
 /// The current time, truncated to microseconds so that it compares equal after a round trip

@@ -17,6 +17,7 @@ mod learning;
 mod orders;
 pub mod strict;
 mod studio;
+mod teams;
 mod tenants;
 pub mod types;
 
@@ -37,6 +38,7 @@ pub use invitations::InvitationsApi;
 pub use learning::{COURSE_ACCESS_PATH, CourseAccessDoc, LearningApi, course_access};
 pub use orders::OrdersApi;
 pub use studio::StudioApi;
+pub use teams::TeamsApi;
 pub use tenants::TenantsApi;
 
 /// The groups of operations. The authorization test reads them: a new tag must be taught to it.
@@ -53,6 +55,8 @@ pub enum ApiTags {
     /// Running the platform: approving and suspending storefronts, fee plans, the ledger and
     /// payouts (platform admins).
     Admin,
+    /// A team's roster (and later its seats), for the team's managers.
+    Teams,
 }
 
 /// Every `#[OpenApi]` struct, in the document's order.
@@ -69,6 +73,7 @@ pub type Apis = (
     LearningApi,
     OrdersApi,
     EarningsApi,
+    TeamsApi,
     AdminApi,
     BooksApi,
     CourseAccessDoc,
@@ -89,6 +94,7 @@ pub fn all() -> Apis {
         LearningApi,
         OrdersApi,
         EarningsApi,
+        TeamsApi,
         AdminApi,
         BooksApi,
         CourseAccessDoc,
