@@ -41,7 +41,7 @@ fn sample_body(operation_id: &str) -> Option<Value> {
         "mark_payout_failed" => json!({"reason": "walked"}),
         "set_payout_hold" => json!({"days": 1}),
         "create_team" => json!({"name": "Walked"}),
-        "invite_team_member" => json!({"email": "student@example.com", "role": "manager"}),
+        "invite_team_member" => json!({"email": "student@example.com"}),
         "set_team_role" => json!({"role": "member"}),
         _ => return None,
     })

@@ -81,8 +81,6 @@ impl From<TeamMember> for TeamMemberBody {
 pub struct InviteTeamMemberRequest {
     /// The address they registered with.
     pub email: String,
-    /// `manager` or `member` (default).
-    pub role: Option<String>,
 }
 
 /// A member's new role.
@@ -196,10 +194,10 @@ impl TeamsApi {
         )))
     }
 
-    /// Invite someone into a team as a `member` (default) or another `manager` (its
-    /// managers only), by the address they registered with. They see the invitation among
-    /// their teams and join with `join_team`. The answer is 202 whatever the address: it
-    /// never says whether it has an account or is in the team already.
+    /// Invite someone into a team as a member (its managers only), by the address they
+    /// registered with. They see the invitation among their teams and join with `join_team`;
+    /// once in, a manager may make them a manager (`set_team_role`). The answer is 202
+    /// whatever the address: it never says whether it has an account or is in the team.
     #[oai(
         path = "/:team/invitations",
         method = "post",
@@ -215,11 +213,7 @@ impl TeamsApi {
     ) -> ApiResult<InvitedResponse> {
         let proof = team_proof::<action::Update>(state, &auth).await?;
         let email = Email::parse("email", &body.email)?;
-        let role = match body.role.as_deref() {
-            None => TeamRole::Member,
-            Some(name) => parse_role(name)?,
-        };
-        teams::invite(state, &proof, team.0.into(), &email, role).await?;
+        teams::invite(state, &proof, team.0.into(), &email).await?;
         Ok(InvitedResponse::Accepted)
     }
 
@@ -265,8 +259,8 @@ impl TeamsApi {
         )))
     }
 
-    /// Take someone off a team or cancel their invitation (its managers), or leave it (anyone,
-    /// with their own id; an invitation is declined the same way); the last manager stays.
+    /// Take someone off a team (its managers), or leave it (anyone, with their own id; an
+    /// invitation is declined the same way); the last manager stays.
     #[oai(
         path = "/:team/members/:user_id",
         method = "delete",

@@ -177,16 +177,17 @@ pub async fn members(
     roster(&state.db, team).await
 }
 
-/// Invites the holder of `email` into the team as `role` (a team's managers only). The
+/// Invites the holder of `email` into the team as a member (a team's managers only). The
 /// answer never says whether the address has an account, is already in the team, or was
 /// invited already: a registered address not yet in the team gets an invitation, which it
-/// sees among its teams and accepts with [`join`]; nothing happens otherwise.
+/// sees among its teams and accepts with [`join`]; nothing happens otherwise. Invitations
+/// are for members only: a manager is made from someone who joined, by [`set_role`], where
+/// the other managers see it — an invitation nobody can see never carries power.
 pub async fn invite(
     state: &AppState,
     auth: &Authorized<resource::Team, action::Update>,
     team: TeamId,
     email: &Email,
-    role: TeamRole,
 ) -> AppResult<()> {
     let txn = state.db.begin().await?;
     let manager = lock_as_manager(&txn, auth.user_id(), team).await?;
@@ -201,7 +202,7 @@ pub async fn invite(
         team_members::Entity::insert(team_members::ActiveModel {
             team_id: Set(team),
             user_id: Set(user),
-            role: Set(role),
+            role: Set(TeamRole::Member),
             status: Set(MemberStatus::Invited),
             added_by: Set(Some(manager)),
             created_at: Set(now()),
@@ -227,6 +228,7 @@ pub async fn join(
 ) -> AppResult<Team> {
     let user = auth.user_id().ok_or(AppError::NotFound("team"))?;
     let txn = state.db.begin().await?;
+    lock_team(&txn, team).await?;
     let membership = team_members::Entity::find_by_id((team, user))
         .one(&txn)
         .await?
