@@ -2,12 +2,14 @@
 //!
 //! - [`books`]: the rule. What an order's money implies for every account (the provider's
 //!   clearing account, disputes, the platform's fee revenue, each payee's pending and
-//!   available balance, what the provider paid a seller directly), as a pure function of what
-//!   the order was priced with and where its money stands.
+//!   available balance, what the provider paid a seller directly and what the seller owes its
+//!   co-instructors for it), as a pure function of what the order was priced with and where
+//!   its money stands.
 //! - [`posting`]: writes the difference between that and what is already posted, as one
 //!   balanced transaction, inside the transaction that changes the order (the payment
-//!   pipeline, for every provider and the zero-total path alike). Replays post nothing;
-//!   events arriving in any order end in the same books.
+//!   pipeline, for every provider and the zero-total path alike); money given back passes
+//!   through `refunds`. Replays post nothing; events arriving in any order end in the same
+//!   books.
 //! - [`shares`]: co-instructors' parts of a course, and the snapshot an order keeps of them.
 //! - [`holds`]: a sale's sellers' part moves from pending to available once its hold ends.
 //! - [`payouts`]: schedules, runs that move available balances to payouts, and their end
