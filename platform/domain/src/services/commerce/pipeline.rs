@@ -1,5 +1,6 @@
 //! One path for every provider's events: record, check, move the order, grant or revoke,
-//! audit, enqueue side effects — in one transaction, answered only after commit.
+//! book the money (the ledger), audit, enqueue side effects — in one transaction, answered
+//! only after commit.
 
 use chrono::{DateTime, Utc};
 use lyceum_gateway_core::{EventKind, GatewayEvent};
