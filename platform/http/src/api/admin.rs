@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use lyceum_tenants::TenantStatus;
-use lyceum_tenants::rbac::{Domain, Verb, action, resource};
+use lyceum_tenants::rbac::{Verb, action, resource};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -57,10 +57,7 @@ pub(super) async fn admin_proof<A: Verb>(
     state: &AppState,
     auth: &Auth,
 ) -> AppResult<lyceum_tenants::rbac::Authorized<resource::Platform, A>> {
-    state
-        .policy
-        .authorize::<resource::Platform, A>(&state.db, &auth.principal(), Domain::Platform)
-        .await
+    super::in_platform(state, &auth.principal()).await
 }
 
 #[OpenApi(prefix_path = "/api/v1/admin", tag = "ApiTags::Admin")]

@@ -107,15 +107,24 @@ use lyceum_domain::error::AppResult;
 use lyceum_domain::services::tenancy::tenants::{self as tenant_service, Tenant};
 use lyceum_domain::state::AppState;
 
+/// Checks `A` on `R` in the platform's domain (what is nobody's storefront: one's account,
+/// teams, the platform itself).
+pub(crate) async fn in_platform<R: Resource, A: Verb>(
+    state: &AppState,
+    principal: &Principal,
+) -> AppResult<Authorized<R, A>> {
+    state
+        .policy
+        .authorize(&state.db, principal, lyceum_tenants::rbac::Domain::Platform)
+        .await
+}
+
 /// Checks `A` on the caller's own account (platform-wide).
 pub(crate) async fn own_account<A: Verb>(
     state: &AppState,
     principal: &Principal,
 ) -> AppResult<Authorized<lyceum_tenants::rbac::resource::Account, A>> {
-    state
-        .policy
-        .authorize(&state.db, principal, lyceum_tenants::rbac::Domain::Platform)
-        .await
+    in_platform(state, principal).await
 }
 
 /// Resolves a tenant by slug (any status) and checks `A` on `R` inside it.
