@@ -62,6 +62,7 @@ pages! {
     "/register" => get(signin::register_page).post(signin::register_submit),
     "/login/handoff" => post(signin::handoff_consent),
     "/invitations/:token" => get(crate::invitation_page::show).post(crate::invitation_page::accept),
+    "/seat-invitations/:token" => get(crate::invitation_page::show_seat).post(crate::invitation_page::accept_seat),
     "/logout" => post(shop::logout),
     "/gateways/:gateway/onboarding/return" => get(crate::gateway_pages::onboarding_return),
     "/gateways/:gateway/onboarding/refresh" => get(crate::gateway_pages::onboarding_refresh),

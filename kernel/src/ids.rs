@@ -146,6 +146,18 @@ id_type!(
     TeamId
 );
 id_type!(
+    /// A team's seats of one course: `seat_pools.id`.
+    SeatPoolId
+);
+id_type!(
+    /// An address given a seat of a pool: `seat_assignments.id`.
+    SeatAssignmentId
+);
+id_type!(
+    /// One line of a pool's audit trail: `seat_events.id`.
+    SeatEventId
+);
+id_type!(
     /// A provider event recorded against an order: `payment_events.id`.
     PaymentEventId
 );

@@ -19,6 +19,7 @@ mod m20261129_000006_order_numbers;
 mod m20261129_000007_fee_plans;
 mod m20261129_000008_ledger;
 mod m20261129_000009_teams;
+mod m20261129_000010_seats;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_fee_plans::Migration),
             Box::new(m20261129_000008_ledger::Migration),
             Box::new(m20261129_000009_teams::Migration),
+            Box::new(m20261129_000010_seats::Migration),
         ]
     }
 }

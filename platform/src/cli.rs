@@ -230,6 +230,13 @@ async fn reconcile(settings: Settings, only_report: bool) -> anyhow::Result<()> 
     for id in &found.entitled_without_payment {
         println!("  entitlement {id}");
     }
+    println!(
+        "team seat pools giving more than is paid for: {}",
+        found.seats_over_paid.len()
+    );
+    for id in &found.seats_over_paid {
+        println!("  seat pool {id}");
+    }
     if found.is_clean() {
         Ok(())
     } else {

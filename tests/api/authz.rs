@@ -43,6 +43,7 @@ fn sample_body(operation_id: &str) -> Option<Value> {
         "create_team" => json!({"name": "Walked"}),
         "invite_team_member" => json!({"email": "student@example.com"}),
         "set_team_role" => json!({"role": "member"}),
+        "assign_seat" => json!({"email": "student@example.com"}),
         _ => return None,
     })
 }
@@ -101,7 +102,7 @@ async fn world(app: &TestApp) -> World {
         .unwrap()
         .to_owned();
     let token = app.invitation_token("invitee@example.com").await;
-    // A team someone else manages.
+    // A team someone else manages, with paid seats of c1 to give.
     let (manager, _) = app.register("manager@example.com").await;
     let team = app
         .post("/api/v1/teams", Some(&manager), json!({"name": "Theirs"}))
@@ -110,6 +111,24 @@ async fn world(app: &TestApp) -> World {
         .as_str()
         .unwrap()
         .to_owned();
+    let seats = app
+        .post(
+            "/api/v1/tenants/alpha/checkout",
+            Some(&manager),
+            json!({"items": [{"course": "c1", "quantity": 2}], "team_id": team}),
+        )
+        .await
+        .expect(201);
+    let seat_order = seats["order"]["id"].as_str().unwrap().to_owned();
+    app.pay(seats["redirect_url"].as_str().unwrap(), "4242424242424242")
+        .await;
+    for _ in 0..200 {
+        if app.order_row(&seat_order).await.status.as_str() == "paid" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.order_row(&seat_order).await.status.as_str(), "paid");
     World {
         student,
         other_owner,
@@ -245,6 +264,7 @@ db_tests! {
         assert_eq!(lyceum::entities::payouts::Entity::find().count(db).await.unwrap(), 0, "no payout was made");
         assert_eq!(alpha.payout_hold_days, None, "no hold was set");
         assert_eq!(lyceum::entities::team_members::Entity::find().count(db).await.unwrap(), 1, "nobody joined the team");
+        assert_eq!(lyceum::entities::seat_assignments::Entity::find().count(db).await.unwrap(), 0, "no seat was given");
         let course = courses::Entity::find().filter(courses::Column::Slug.eq("c1")).one(db).await.unwrap().unwrap();
         assert_eq!(course.title, "Course c1");
         let members = app.get("/api/v1/tenants/alpha/members", Some(&alpha_owner_token(&app).await)).await.expect(200);

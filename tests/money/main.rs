@@ -18,6 +18,7 @@ mod pricing;
 mod reconcile;
 mod replay;
 mod robokassa;
+mod seats;
 mod stripe;
 mod stripe_fake;
 mod verification;

@@ -15,6 +15,7 @@ use crate::services::catalog::curriculum::{self, NewLesson};
 use crate::services::catalog::{
     CourseDescription, CourseTitle, LessonBody, LessonKind, LessonTitle, SectionTitle,
 };
+use crate::services::teams;
 use crate::services::tenancy::policy::Policy;
 use crate::services::tenancy::tenants::{self, Application, TenantName};
 use crate::state::AppState;
@@ -185,15 +186,11 @@ pub async fn seed(state: &AppState) -> AppResult<Logins> {
     let [admin, instructor, _student, manager] = ids[..] else {
         return Err(AppError::Internal("demo accounts missing"));
     };
-    for grant in [
-        Grant::new(admin, Role::PlatformAdmin, Domain::Platform),
-        Grant::new(manager, Role::TeamManager, Domain::Platform),
-    ] {
-        let txn = state.db.begin().await?;
-        let granted = Policy::store_grant(&txn, &grant).await?;
-        txn.commit().await?;
-        state.invalidate(granted).await;
-    }
+    let grant = Grant::new(admin, Role::PlatformAdmin, Domain::Platform);
+    let txn = state.db.begin().await?;
+    let granted = Policy::store_grant(&txn, &grant).await?;
+    txn.commit().await?;
+    state.invalidate(granted).await;
 
     let applicant = state
         .policy
@@ -283,6 +280,16 @@ pub async fn seed(state: &AppState) -> AppResult<Logins> {
         }
         courses::set_published(state, &publisher, &tenant, created.slug.as_str(), true).await?;
     }
+    // The team manager runs a team, ready to buy seats for.
+    let maker = state
+        .policy
+        .authorize::<resource::Team, action::Create>(
+            &state.db,
+            &Principal::User(manager),
+            Domain::Platform,
+        )
+        .await?;
+    teams::create(state, &maker, teams::TeamName::parse("name", "Demo team")?).await?;
     tracing::info!(tenant.slug = TENANT, "demo data seeded");
     Ok(Logins {
         seeded: true,

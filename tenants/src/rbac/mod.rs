@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter, MgmtApi};
-use lyceum_kernel::ids::{TenantId, UserId};
+use lyceum_kernel::ids::{TeamId, TenantId, UserId};
 use moka::future::Cache;
 use tokio::sync::RwLock;
 use uuid::Uuid;
@@ -53,11 +53,13 @@ fn user_subject(id: UserId) -> String {
     format!("user:{id}")
 }
 
-/// Where a permission applies: one tenant, or the platform as a whole.
+/// Where a permission applies: one tenant, one team, or the platform as a whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Domain {
     Platform,
     Tenant(TenantId),
+    /// A team's own affairs (its seats): its managers hold `team_manager` here.
+    Team(TeamId),
 }
 
 impl Domain {
@@ -65,12 +67,16 @@ impl Domain {
         match self {
             Self::Platform => "*".to_owned(),
             Self::Tenant(id) => format!("tenant:{id}"),
+            Self::Team(id) => format!("team:{id}"),
         }
     }
 
     fn from_casbin(value: &str) -> Option<Self> {
         if value == "*" {
             return Some(Self::Platform);
+        }
+        if let Some(team) = value.strip_prefix("team:") {
+            return Uuid::parse_str(team).ok().map(|id| Self::Team(id.into()));
         }
         value
             .strip_prefix("tenant:")
@@ -163,6 +169,16 @@ impl<R: Resource, A: Verb> Authorized<R, A> {
         match self.domain {
             Domain::Tenant(id) => id == tenant,
             Domain::Platform => true,
+            Domain::Team(_) => false,
+        }
+    }
+
+    /// Whether this proof covers `team`: granted inside it, or platform-wide.
+    pub fn covers_team(&self, team: TeamId) -> bool {
+        match self.domain {
+            Domain::Team(id) => id == team,
+            Domain::Platform => true,
+            Domain::Tenant(_) => false,
         }
     }
 }

@@ -52,8 +52,11 @@ resources! {
     Payee => "payee",
     /// One's own account and purchases.
     Account => "account",
-    /// Teams and their seats.
+    /// Teams and their rosters.
     Team => "team",
+    /// A team's seats: its pools, assignments and invitations (a team's managers, in the
+    /// team's domain); the pools of a storefront's courses (its staff, counts only).
+    Seat => "seat",
 }
 
 mod sealed {

@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-use crate::ids::{CouponId, FeePlanId, OrderId, TenantId, UserId};
+use crate::ids::{CouponId, FeePlanId, OrderId, TeamId, TenantId, UserId};
 
 pub use crate::services::commerce::OrderStatus;
 pub use crate::services::ledger::StoredSettlement;
@@ -60,6 +60,8 @@ pub struct Model {
     pub released_at: Option<DateTimeUtc>,
     /// Took money before the ledger existed; its books are posted on the next start.
     pub ledger_backfill: bool,
+    /// The team the order buys seats for; `None` for a learner's own purchase.
+    pub team_id: Option<TeamId>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

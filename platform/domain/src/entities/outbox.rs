@@ -34,6 +34,13 @@ pub enum OutboxKind {
     /// An owner invited an address to the staff.
     #[sea_orm(string_value = "staff_invitation")]
     StaffInvitation,
+    /// A team's manager gave a seat to an address nobody has registered with.
+    #[sea_orm(string_value = "seat_invitation")]
+    SeatInvitation,
+    /// A refund or a lost dispute took seats back from people who held them: their team's
+    /// managers are told whom.
+    #[sea_orm(string_value = "seats_taken_back")]
+    SeatsTakenBack,
 }
 
 impl OutboxKind {
@@ -43,6 +50,8 @@ impl OutboxKind {
             Self::PurchaseReceipt => "purchase_receipt",
             Self::RefundNotice => "refund_notice",
             Self::StaffInvitation => "staff_invitation",
+            Self::SeatInvitation => "seat_invitation",
+            Self::SeatsTakenBack => "seats_taken_back",
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod invalidation;
 pub mod ledger;
 pub mod media;
 pub mod notify;
+pub mod seats;
 pub mod secrets;
 pub mod signing;
 pub mod teams;

@@ -23,9 +23,12 @@ use lyceum_domain::state::AppState;
 pub struct RoleBody {
     /// `platform_admin`, `owner`, `editor`, `grader`, `student` or `team_manager`.
     pub role: String,
-    /// The storefront's slug; absent for platform-wide roles.
+    /// The storefront's slug; absent for platform-wide and team roles.
     #[oai(skip_serializing_if_is_none)]
     pub tenant: Option<String>,
+    /// The team's id, for `team_manager`.
+    #[oai(skip_serializing_if_is_none)]
+    pub team: Option<Uuid>,
 }
 
 /// The signed-in user.
@@ -76,8 +79,12 @@ impl AccountApi {
             .map(|g| RoleBody {
                 role: g.role.as_str().to_owned(),
                 tenant: match g.domain {
-                    Domain::Platform => None,
+                    Domain::Platform | Domain::Team(_) => None,
                     Domain::Tenant(id) => slugs.get(&id).cloned(),
+                },
+                team: match g.domain {
+                    Domain::Team(id) => Some(id.into()),
+                    Domain::Platform | Domain::Tenant(_) => None,
                 },
             })
             .collect();

@@ -15,6 +15,7 @@ mod gateways;
 mod invitations;
 mod learning;
 mod orders;
+mod seats;
 pub mod strict;
 mod studio;
 mod teams;
@@ -37,6 +38,7 @@ pub use gateways::GatewaysApi;
 pub use invitations::InvitationsApi;
 pub use learning::{COURSE_ACCESS_PATH, CourseAccessDoc, LearningApi, course_access};
 pub use orders::OrdersApi;
+pub use seats::SeatsApi;
 pub use studio::StudioApi;
 pub use teams::TeamsApi;
 pub use tenants::TenantsApi;
@@ -55,7 +57,7 @@ pub enum ApiTags {
     /// Running the platform: approving and suspending storefronts, fee plans, the ledger and
     /// payouts (platform admins).
     Admin,
-    /// A team's roster (and later its seats), for the team's managers.
+    /// A team's roster and seats, for the team's managers.
     Teams,
 }
 
@@ -73,7 +75,8 @@ pub type Apis = (
     LearningApi,
     OrdersApi,
     EarningsApi,
-    TeamsApi,
+    // Teams and their seats, together: a tuple holds at most 16 APIs.
+    (TeamsApi, SeatsApi),
     AdminApi,
     BooksApi,
     CourseAccessDoc,
@@ -94,7 +97,7 @@ pub fn all() -> Apis {
         LearningApi,
         OrdersApi,
         EarningsApi,
-        TeamsApi,
+        (TeamsApi, SeatsApi),
         AdminApi,
         BooksApi,
         CourseAccessDoc,

@@ -236,7 +236,12 @@ pub struct CheckoutResponse {
 /// A refund to ask for; the whole refundable rest when `amount` is absent.
 #[derive(Debug, Object)]
 pub struct RefundRequest {
+    /// How much to give back; everything still refundable when absent.
     pub amount: Option<MoneyBody>,
+    /// Instead of `amount`: how many seats of a team's order of one course to give back. The
+    /// amount is what those seats cost; once the gateway confirms, unassigned seats go first,
+    /// then the most recently assigned (the team's managers are told whom).
+    pub quantity: Option<u32>,
 }
 
 /// A requested refund.
@@ -423,12 +428,17 @@ impl OrdersApi {
         let (tenant, proof) =
             in_tenant::<resource::Refund, action::Create>(state, &auth.principal(), &tenant)
                 .await?;
-        let amount = body
-            .amount
-            .as_ref()
-            .map(|m| m.parse("amount"))
-            .transpose()?;
-        let refund = refunds::request(state, &proof, &tenant, order.0.into(), amount).await?;
+        let asked = match (&body.amount, body.quantity) {
+            (Some(_), Some(_)) => {
+                return Err(
+                    AppError::invalid("quantity", "send `amount` or `quantity`, not both").into(),
+                );
+            }
+            (Some(amount), None) => refunds::Asked::Amount(amount.parse("amount")?),
+            (None, Some(seats)) => refunds::Asked::Seats(seats),
+            (None, None) => refunds::Asked::Rest,
+        };
+        let refund = refunds::request(state, &proof, &tenant, order.0.into(), asked).await?;
         Ok(RefundAccepted::Accepted(Json(RefundBody {
             id: refund.id.into(),
             order_id: refund.order_id.into(),

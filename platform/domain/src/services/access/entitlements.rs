@@ -261,3 +261,82 @@ pub async fn reconcile_lines(
     }
     Ok(changed)
 }
+
+/// Makes the entitlement a team seat gives `user` to `course` `wanted`, inside the caller's
+/// transaction: created on the first grant (its access period starting now), changed later;
+/// `existing` is the seat's entitlement, if it has one. Returns the seat's entitlement (none
+/// when nothing was ever granted) and the change made, if any. Never touches entitlements of
+/// purchases or other seats: a member who also bought the course keeps that access.
+pub async fn reconcile_seat(
+    conn: &impl ConnectionTrait,
+    tenant_id: TenantId,
+    user_id: UserId,
+    course_id: CourseId,
+    existing: Option<EntitlementId>,
+    wanted: EntitlementStatus,
+) -> AppResult<(Option<EntitlementId>, Option<Changed>)> {
+    let key = AccessKey {
+        tenant: tenant_id,
+        user: user_id,
+        course: course_id,
+    };
+    let current = match existing {
+        Some(id) => {
+            entitlements::Entity::find_by_id(id)
+                .filter(entitlements::Column::TenantId.eq(tenant_id))
+                .one(conn)
+                .await?
+        }
+        None => None,
+    };
+    match current {
+        Some(e) if e.status == wanted => Ok((Some(e.id), None)),
+        Some(e) => {
+            let id = e.id;
+            let mut active: entitlements::ActiveModel = e.into();
+            active.status = Set(wanted);
+            active.updated_at = Set(now());
+            active.update(conn).await?;
+            Ok((
+                Some(id),
+                Some(Changed {
+                    entitlement_id: id,
+                    key,
+                }),
+            ))
+        }
+        None if wanted == EntitlementStatus::Revoked => Ok((None, None)),
+        None => {
+            let course = courses::Entity::find_by_id(course_id)
+                .filter(courses::Column::TenantId.eq(tenant_id))
+                .one(conn)
+                .await?
+                .ok_or(AppError::Internal("a seat pool without its course"))?;
+            let granted_at = now();
+            let id = EntitlementId::new_v7();
+            entitlements::ActiveModel {
+                id: Set(id),
+                tenant_id: Set(tenant_id),
+                user_id: Set(user_id),
+                course_id: Set(course_id),
+                source: Set(EntitlementSource::Seat),
+                order_line_id: Set(None),
+                status: Set(wanted),
+                expires_at: Set(course
+                    .access_days
+                    .map(|days| granted_at + Duration::days(i64::from(days)))),
+                granted_at: Set(granted_at),
+                updated_at: Set(granted_at),
+            }
+            .insert(conn)
+            .await?;
+            Ok((
+                Some(id),
+                Some(Changed {
+                    entitlement_id: id,
+                    key,
+                }),
+            ))
+        }
+    }
+}

@@ -466,7 +466,7 @@ pub async fn tenant_slugs(
         .iter()
         .filter_map(|g| match g.domain {
             Domain::Tenant(id) => Some(id),
-            Domain::Platform => None,
+            Domain::Platform | Domain::Team(_) => None,
         })
         .collect();
     if ids.is_empty() {

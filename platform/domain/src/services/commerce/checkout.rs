@@ -1,6 +1,8 @@
 //! Starting a purchase: prices from the catalog, discounts from coupons (a use reserved with
 //! the order), one open order per buyer and course, `Idempotency-Key` honoured; zero-total
-//! orders are fulfilled on the spot through the same pipeline as paid ones.
+//! orders are fulfilled on the spot through the same pipeline as paid ones. With a `team_id`
+//! a team's manager buys seats (`quantity` per course) for the team: paid, they become the
+//! team's seat pools (see [`seats`](crate::services::seats)).
 
 use std::collections::BTreeSet;
 
@@ -8,7 +10,7 @@ use chrono::Duration;
 use lyceum_gateway_core::{
     CheckoutLine, CheckoutRequest, EventKind, GatewayEvent, GatewayId, Money, Settlement, Split,
 };
-use lyceum_tenants::rbac::{Authorized, action, resource};
+use lyceum_tenants::rbac::{Authorized, Domain, Principal, action, resource};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     TransactionTrait,
@@ -22,12 +24,12 @@ use super::{fee_plans, pricing, redemptions};
 use crate::entities::{order_lines, orders};
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::gateways::Gateway;
-use crate::ids::{CourseId, OrderId, OrderLineId, TenantId, UserId};
+use crate::ids::{CourseId, OrderId, OrderLineId, TeamId, TenantId, UserId};
 use crate::services::accounts::CurrentUser;
 use crate::services::catalog::{Course, courses as course_service};
 use crate::services::now;
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
-use crate::services::{gateway_accounts, ledger};
+use crate::services::{gateway_accounts, ledger, seats};
 use crate::state::AppState;
 
 /// The most courses one order may hold.
@@ -90,14 +92,29 @@ pub async fn start(
         }
         return resume(state, existing).await;
     }
-    let courses = resolve_items(state, tenant, &input).await?;
-    ensure_not_owned(&state.db, tenant, buyer.id, &courses).await?;
-    if let Some(open) = open_order(&state.db, buyer.id, &courses).await? {
+    let team = match input.team_id {
+        Some(team) => Some(managed_team(state, buyer, TeamId::from(team)).await?),
+        None => None,
+    };
+    let items = resolve_items(state, tenant, &input).await?;
+    let courses: Vec<Course> = items.iter().map(|(c, _)| c.clone()).collect();
+    if team.is_none() {
+        ensure_not_owned(&state.db, tenant, buyer.id, &courses).await?;
+    }
+    if let Some(open) = open_order(&state.db, buyer.id, team, &items).await? {
         return resume(state, open).await;
     }
     let gateway = pick_gateway(state, tenant, input.gateway).await?;
 
-    let lines: Vec<(CourseId, Money)> = courses.iter().map(|c| (c.id, c.price)).collect();
+    let lines: Vec<(CourseId, Money)> = items
+        .iter()
+        .map(|(c, quantity)| {
+            c.price
+                .checked_mul(*quantity)
+                .map(|total| (c.id, total))
+                .map_err(|_| AppError::invalid("items", "the order's amounts are too large"))
+        })
+        .collect::<AppResult<_>>()?;
     let coupon = match &input.coupon {
         Some(code) => Some(coupons::usable(&state.db, tenant, code).await?),
         None => None,
@@ -110,6 +127,13 @@ pub async fn start(
         None => fee_plans::default_terms(&state.settings, tenant.currency)?,
     };
     let mut priced = pricing::price(tenant.currency, &lines, coupon.as_ref(), &terms)?;
+    if team.is_some() && priced.total.is_zero() {
+        // A seat is access for someone: it is paid for, never conjured by a coupon's one use.
+        return Err(AppError::invalid(
+            "coupon",
+            "a team's seats cannot be bought for nothing",
+        ));
+    }
     // The order stores the fee the provider will collect (Stripe's in tens of fils, say).
     priced.fee = pricing::collectable_fee(priced.fee, gateway.fee_step(tenant.currency));
     let total = priced.total.amount.get();
@@ -166,6 +190,7 @@ pub async fn start(
         hold_until: Set(None),
         released_at: Set(None),
         ledger_backfill: Set(false),
+        team_id: Set(team),
         created_at: Set(at),
         updated_at: Set(at),
         expires_at: Set(expires_at),
@@ -183,16 +208,16 @@ pub async fn start(
     if let Some(coupon) = &coupon {
         redemptions::reserve(&txn, tenant.id, coupon, buyer.id, order_id).await?;
     }
-    for course in &courses {
+    for ((course, quantity), (_, line_total)) in items.iter().zip(&lines) {
         let line = order_lines::ActiveModel {
             id: Set(OrderLineId::new_v7()),
             tenant_id: Set(tenant.id),
             order_id: Set(order_id),
             course_id: Set(course.id),
-            quantity: Set(1),
+            quantity: Set(i32::try_from(*quantity).unwrap_or(i32::MAX)),
             unit_amount: Set(course.price.amount.get()),
-            total_amount: Set(course.price.amount.get()),
-            pending_key: Set(Some(pending_key(buyer.id, course.id))),
+            total_amount: Set(line_total.amount.get()),
+            pending_key: Set(Some(pending_key(buyer.id, team, course.id))),
         }
         .insert(&txn)
         .await;
@@ -200,7 +225,7 @@ pub async fn start(
             if is_unique_violation(&e) {
                 // Another checkout for the same course won the race; resume that one.
                 txn.rollback().await?;
-                return match open_order(&state.db, buyer.id, &courses).await? {
+                return match open_order(&state.db, buyer.id, team, &items).await? {
                     Some(open) => resume(state, open).await,
                     None => Err(AppError::conflict(
                         "another checkout for this course is in progress",
@@ -213,8 +238,11 @@ pub async fn start(
     shares.write(&txn, tenant, order_id).await?;
     // Again, now that the lines hold the courses: another order's payment that committed
     // since the first check (releasing its courses) is visible here, and one still committing
-    // made the line inserts above wait for it.
-    if let Err(owned) = ensure_not_owned(&txn, tenant, buyer.id, &courses).await {
+    // made the line inserts above wait for it. (Seats are bought for others: a manager who
+    // can study the course may still buy it for the team.)
+    if team.is_none()
+        && let Err(owned) = ensure_not_owned(&txn, tenant, buyer.id, &courses).await
+    {
         txn.rollback().await?;
         return Err(owned);
     }
@@ -246,12 +274,12 @@ pub async fn start(
     let request = CheckoutRequest {
         order_id: order_id.into_uuid(),
         tenant_id: tenant.id.into_uuid(),
-        lines: courses
+        lines: items
             .iter()
-            .map(|c| CheckoutLine {
+            .map(|(c, quantity)| CheckoutLine {
                 course_id: c.id.into_uuid(),
                 title: c.title.clone(),
-                quantity: 1,
+                quantity: *quantity,
                 unit_price: c.price,
             })
             .collect(),
@@ -302,11 +330,46 @@ pub async fn start(
     })
 }
 
-async fn resolve_items(state: &AppState, tenant: &Tenant, input: &Input) -> AppResult<Vec<Course>> {
+/// The team a checkout buys seats for: one the buyer manages (the casbin check of the team's
+/// seats), else a 422 that says no more than that.
+async fn managed_team(state: &AppState, buyer: &CurrentUser, team: TeamId) -> AppResult<TeamId> {
+    let refused = || AppError::invalid("team_id", "you manage no team with this id");
+    let manages = state
+        .policy
+        .authorize::<resource::Seat, action::Create>(
+            &state.db,
+            &Principal::User(buyer.id),
+            Domain::Team(team),
+        )
+        .await;
+    if manages.is_err() {
+        return Err(refused());
+    }
+    crate::entities::teams::Entity::find_by_id(team)
+        .one(&state.db)
+        .await?
+        .ok_or_else(refused)?;
+    Ok(team)
+}
+
+/// The courses of a checkout with how many of each: one, or seats (up to
+/// [`seats::MAX_SEATS`]) when a team buys them.
+async fn resolve_items(
+    state: &AppState,
+    tenant: &Tenant,
+    input: &Input,
+) -> AppResult<Vec<(Course, u32)>> {
     if input.items.is_empty() || input.items.len() > MAX_ITEMS {
         return Err(AppError::invalid(
             "items",
             format!("must hold 1 to {MAX_ITEMS} courses"),
+        ));
+    }
+    if input.team_id.is_some() && input.items.len() > 1 {
+        // One course per seat order: a refund of it then takes back exactly its seats.
+        return Err(AppError::invalid(
+            "items",
+            "a team's order buys seats of one course; buy each course's seats on its own",
         ));
     }
     let mut seen = BTreeSet::new();
@@ -318,10 +381,17 @@ async fn resolve_items(state: &AppState, tenant: &Tenant, input: &Input) -> AppR
                 "must be at least 1",
             ));
         }
-        if item.quantity > 1 || input.team_id.is_some() {
+        let field = format!("items[{i}].quantity");
+        if item.quantity > 1 && input.team_id.is_none() {
             return Err(AppError::invalid(
-                format!("items[{i}].quantity").as_str(),
-                "team seats are bought by a team's manager with a team_id; teams are not open yet, so buy one course at a time",
+                &field,
+                "more than one buys seats for a team: send the team's `team_id`",
+            ));
+        }
+        if item.quantity > seats::MAX_SEATS {
+            return Err(AppError::invalid(
+                &field,
+                format!("at most {} seats per course in one order", seats::MAX_SEATS),
             ));
         }
         if !seen.insert(item.course.clone()) {
@@ -334,7 +404,13 @@ async fn resolve_items(state: &AppState, tenant: &Tenant, input: &Input) -> AppR
         if !course.published {
             return Err(AppError::NotFound("course"));
         }
-        courses.push(course);
+        if input.team_id.is_some() && course.is_free() {
+            return Err(AppError::invalid(
+                format!("items[{i}].course").as_str(),
+                "a free course needs no seats: everyone may study it",
+            ));
+        }
+        courses.push((course, item.quantity));
     }
     Ok(courses)
 }
@@ -388,17 +464,30 @@ async fn ensure_not_owned(
     Ok(())
 }
 
-fn pending_key(buyer: UserId, course: CourseId) -> String {
-    format!("{buyer}:{course}")
+/// One open order per buyer and course — and, for seats, per team.
+fn pending_key(buyer: UserId, team: Option<TeamId>, course: CourseId) -> String {
+    match team {
+        None => format!("{buyer}:{course}"),
+        // Three ids do not fit the column: their digest does.
+        Some(team) => format!(
+            "seats:{}",
+            crate::services::accounts::sha256_hex(&format!("{buyer}:{course}:{team}"))
+        ),
+    }
 }
 
-/// The buyer's open order for exactly these courses; a conflict if an open order holds some.
+/// The buyer's open order for exactly these courses and quantities; a conflict if an open
+/// order holds some of them.
 async fn open_order(
     conn: &impl ConnectionTrait,
     buyer: UserId,
-    courses: &[Course],
+    team: Option<TeamId>,
+    items: &[(Course, u32)],
 ) -> AppResult<Option<orders::Model>> {
-    let keys: Vec<String> = courses.iter().map(|c| pending_key(buyer, c.id)).collect();
+    let keys: Vec<String> = items
+        .iter()
+        .map(|(c, _)| pending_key(buyer, team, c.id))
+        .collect();
     let lines = order_lines::Entity::find()
         .filter(order_lines::Column::PendingKey.is_in(keys))
         .all(conn)
@@ -412,10 +501,12 @@ async fn open_order(
         .all(conn)
         .await?;
     let same = order_ids.len() == 1
-        && all_lines.len() == courses.len()
-        && all_lines
-            .iter()
-            .all(|l| courses.iter().any(|c| c.id == l.course_id));
+        && all_lines.len() == items.len()
+        && all_lines.iter().all(|l| {
+            items
+                .iter()
+                .any(|(c, q)| c.id == l.course_id && i64::from(*q) == i64::from(l.quantity))
+        });
     if !same {
         return Err(AppError::conflict(
             "an open order already holds some of these courses; pay or let it expire first",

@@ -1,6 +1,6 @@
-//! One path for every provider's events: record, check, move the order, grant or revoke,
-//! book the money (the ledger), audit, enqueue side effects — in one transaction, answered
-//! only after commit.
+//! One path for every provider's events: record, check, move the order, grant or revoke
+//! (the buyer's entitlements, or a team's seats), book the money (the ledger), audit, enqueue
+//! side effects — in one transaction, answered only after commit.
 
 use chrono::{DateTime, Utc};
 use lyceum_gateway_core::{EventKind, GatewayEvent};
@@ -21,7 +21,7 @@ use crate::ids::{OrderAuditId, OrderId, PaymentEventId, TenantId};
 use crate::services::invalidation::Invalidations;
 use crate::services::notify::outbox;
 use crate::services::now;
-use crate::services::{access, ledger};
+use crate::services::{access, ledger, seats};
 use crate::state::AppState;
 
 /// Who told us: a provider (by gateway name) or the platform itself (zero-total orders,
@@ -141,15 +141,20 @@ async fn apply_in_transaction(
     let facts = applied_facts(&txn, order.tenant_id, order.id).await?;
     let from = order.status;
     let to = facts.status(order.total_amount);
-    let changes = access::reconcile_lines(
-        &txn,
-        order.tenant_id,
-        order.buyer_id,
-        order.id,
-        to.access(),
-        facts.paid_at(),
-    )
-    .await?;
+    // A learner's order grants its buyer; a team's order grants seats (below, once saved).
+    let mut changes = if order.team_id.is_none() {
+        access::reconcile_lines(
+            &txn,
+            order.tenant_id,
+            order.buyer_id,
+            order.id,
+            to.access(),
+            facts.paid_at(),
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
 
     let at = now();
     let (hold_until, released_at) = ledger::holds::hold(&order, &facts, at);
@@ -165,6 +170,7 @@ async fn apply_in_transaction(
         row.payment_id = Set(Some(event.provider_payment_id.clone()));
     }
     let saved = row.update(&txn).await?;
+    changes.extend(seats::follow_order(&txn, &saved).await?);
     // The books move with the order, in its transaction.
     let before = if order.paid_amount == 0 {
         ledger::posting::Posted::Nothing

@@ -19,7 +19,7 @@ use crate::entities::refunds::RefundStatus;
 use crate::entities::{entitlements, order_lines, orders, refunds as refund_rows};
 use crate::error::{AppError, AppResult};
 use crate::gateways::Gateway;
-use crate::ids::{EntitlementId, OrderId, OrderLineId};
+use crate::ids::{EntitlementId, OrderId, OrderLineId, SeatPoolId};
 use crate::services::gateway_accounts;
 use crate::state::AppState;
 
@@ -321,18 +321,23 @@ pub async fn work(state: std::sync::Arc<AppState>) {
     }
 }
 
-/// Disagreements between orders and entitlements; both lists should be empty.
+/// Disagreements between orders and entitlements; every list should be empty.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Report {
-    /// Paid orders (`paid`, `partially_refunded`) with a line that has no active entitlement.
+    /// Paid learners' orders (`paid`, `partially_refunded`) with a line that has no active
+    /// entitlement.
     pub paid_without_entitlement: Vec<OrderId>,
     /// Active purchase entitlements whose order is not paid.
     pub entitled_without_payment: Vec<EntitlementId>,
+    /// Team seat pools giving more than their orders pay for.
+    pub seats_over_paid: Vec<SeatPoolId>,
 }
 
 impl Report {
     pub fn is_clean(&self) -> bool {
-        self.paid_without_entitlement.is_empty() && self.entitled_without_payment.is_empty()
+        self.paid_without_entitlement.is_empty()
+            && self.entitled_without_payment.is_empty()
+            && self.seats_over_paid.is_empty()
     }
 }
 
@@ -353,6 +358,10 @@ pub async fn report(db: &DatabaseConnection) -> AppResult<Report> {
             .collect();
     for (line, order) in lines {
         let Some(order) = order else { continue };
+        if order.team_id.is_some() {
+            // A team's order grants seats, checked below, not its buyer.
+            continue;
+        }
         // Paid, and not disputed: the statuses whose lines must be entitled.
         let paid = order.status.access() == Access::Active;
         let entitled = active
@@ -365,5 +374,6 @@ pub async fn report(db: &DatabaseConnection) -> AppResult<Report> {
             report.entitled_without_payment.push(e.id);
         }
     }
+    report.seats_over_paid = crate::services::seats::over_paid(db).await?;
     Ok(report)
 }

@@ -13,12 +13,12 @@ use sea_orm::{
 use super::OrderStatus;
 use super::pipeline::{self, Source};
 use crate::entities::refunds::RefundStatus;
-use crate::entities::{orders, payment_events, refunds, users};
+use crate::entities::{order_lines, orders, payment_events, refunds, users};
 use crate::error::{AppError, AppResult};
 use crate::gateways::Gateway;
 use crate::ids::{OrderId, RefundId, TenantId};
-use crate::services::now;
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
+use crate::services::{now, seats};
 use crate::state::AppState;
 
 /// A refund as requested.
@@ -35,7 +35,19 @@ pub struct Refund {
     pub manual: bool,
 }
 
-/// Asks the order's gateway to refund `amount` (the whole refundable rest when `None`).
+/// What to give back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asked {
+    /// Everything still refundable.
+    Rest,
+    /// This much.
+    Amount(Money),
+    /// What this many seats of a team's one-course order cost: after the refund, exactly that
+    /// many fewer are paid for (see [`seats::seats_to_refund`]).
+    Seats(u32),
+}
+
+/// Asks the order's gateway to refund what `asked` says.
 #[tracing::instrument(
     skip_all,
     fields(tenant.id = %tenant.id, user.id = auth.user_id().map(tracing::field::display), order.id = %order_id)
@@ -45,7 +57,7 @@ pub async fn request(
     auth: &Authorized<resource::Refund, action::Create>,
     tenant: &Tenant,
     order_id: OrderId,
-    amount: Option<Money>,
+    asked: Asked,
 ) -> AppResult<Refund> {
     ensure_covers(auth, tenant)?;
     let requested_by = auth
@@ -88,15 +100,16 @@ pub async fn request(
         .paid_amount
         .saturating_sub(order.refunded_amount)
         .saturating_sub(in_flight);
-    let amount = match amount {
-        None => refundable,
-        Some(m) if m.currency.code() != order.currency => {
+    let amount = match asked {
+        Asked::Rest => refundable,
+        Asked::Amount(m) if m.currency.code() != order.currency => {
             return Err(AppError::invalid(
                 "amount.currency",
                 format!("the order was paid in {}", order.currency),
             ));
         }
-        Some(m) => m.amount.get(),
+        Asked::Amount(m) => m.amount.get(),
+        Asked::Seats(count) => seats_amount(&txn, &order, in_flight, count).await?,
     };
     if amount <= 0 || amount > refundable {
         return Err(AppError::invalid(
@@ -140,6 +153,59 @@ pub async fn request(
         amount: money,
         status,
         manual,
+    })
+}
+
+/// The amount that gives back `count` seats of a team's order (one course each), refused
+/// while another refund of the order is in flight.
+async fn seats_amount(
+    conn: &impl sea_orm::ConnectionTrait,
+    order: &orders::Model,
+    in_flight: i64,
+    count: u32,
+) -> AppResult<i64> {
+    let lines = order_lines::Entity::find()
+        .filter(order_lines::Column::TenantId.eq(order.tenant_id))
+        .filter(order_lines::Column::OrderId.eq(order.id))
+        .all(conn)
+        .await?;
+    let [line] = lines.as_slice() else {
+        return Err(AppError::invalid(
+            "quantity",
+            "seats are refunded by number only from a team's order of one course; refund this one by amount",
+        ));
+    };
+    if order.team_id.is_none() {
+        return Err(AppError::invalid(
+            "quantity",
+            "this order bought no seats; refund it by amount",
+        ));
+    }
+    if in_flight > 0 {
+        // Whether it goes through decides what a number of seats costs.
+        return Err(AppError::conflict(
+            "a refund of this order is still being made; refund seats once it is settled",
+        ));
+    }
+    let refunded = order.refunded_amount;
+    let kept = seats::kept_seats(
+        line.quantity,
+        order.total_amount,
+        order.paid_amount,
+        refunded,
+    );
+    seats::seats_to_refund(
+        line.quantity,
+        order.total_amount,
+        order.paid_amount,
+        refunded,
+        i32::try_from(count).unwrap_or(i32::MAX),
+    )
+    .ok_or_else(|| {
+        AppError::invalid(
+            "quantity",
+            format!("between 1 and {kept} seats of this order can be refunded"),
+        )
     })
 }
 

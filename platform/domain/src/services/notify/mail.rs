@@ -134,6 +134,39 @@ fn compose(from: &Mailbox, row: &outbox::Model) -> Result<Message, MailError> {
                 field("expires_at").as_str().unwrap_or_default(),
             ),
         ),
+        OutboxKind::SeatInvitation => (
+            format!(
+                "A seat of {} is waiting for you",
+                field("course").as_str().unwrap_or_default()
+            ),
+            format!(
+                "{} gave you a seat of \"{}\" at {}.\n\nTo take it, register with this address:\n{}\n\nIf you did not expect this, ignore this message.\n",
+                field("team").as_str().unwrap_or_default(),
+                field("course").as_str().unwrap_or_default(),
+                field("tenant").as_str().unwrap_or_default(),
+                field("link").as_str().unwrap_or_default(),
+            ),
+        ),
+        OutboxKind::SeatsTakenBack => {
+            let lost = field("lost");
+            let lost: Vec<&str> = lost
+                .as_array()
+                .map(|all| all.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            (
+                format!(
+                    "Seats of {} were taken back",
+                    field("course").as_str().unwrap_or_default()
+                ),
+                format!(
+                    "A refund or a dispute of an order of \"{}\" at {} took back seats of {}. These people lost their seat:\n\n{}\n\nOrder: {order}\n",
+                    field("course").as_str().unwrap_or_default(),
+                    field("tenant").as_str().unwrap_or_default(),
+                    field("team").as_str().unwrap_or_default(),
+                    lost.join("\n"),
+                ),
+            )
+        }
     };
     Message::builder()
         .from(from.clone())

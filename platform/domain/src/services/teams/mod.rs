@@ -1,10 +1,12 @@
 //! Teams: people a manager buys course seats for. A team belongs to no storefront (its seats
-//! may come from several); whoever makes one is its first manager. Managers invite others by
-//! the address they registered with — as managers or members — and nobody is in a team until
-//! they join; anyone may leave. Only a team's managers see or change its roster; everyone sees
-//! the teams they are in or invited to.
+//! may come from several); whoever makes one is its first manager. Managers invite members by
+//! the address they registered with, and nobody is in a team until they join; a member who
+//! joined may be made a manager; anyone may leave. Only a team's managers see or change its
+//! roster; everyone sees the teams they are in or invited to.
 //!
-//! Seats — pools bought per course, assignments, invitations — grow on this (issue 12).
+//! Each active manager also holds the casbin grant `team_manager` in the team's domain,
+//! written in the same transaction as the roster change: that grant is what lets them buy
+//! and run the team's seats ([`seats`](crate::services::seats)).
 
 mod roster;
 

@@ -4,7 +4,7 @@
 //! each other at once cannot leave a team without one.
 
 use chrono::{DateTime, Utc};
-use lyceum_tenants::rbac::{Authorized, action, resource};
+use lyceum_tenants::rbac::{Authorized, Domain, Grant, Role, action, resource};
 use sea_orm::sea_query::{OnConflict, StringLen};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DeriveActiveEnum, EntityTrait,
@@ -16,6 +16,7 @@ use crate::entities::{team_members, teams, users};
 use crate::error::{AppError, AppResult};
 use crate::ids::{TeamId, UserId};
 use crate::services::now;
+use crate::services::tenancy::policy::Policy;
 use crate::state::AppState;
 
 /// A team's name: 1 to 120 characters.
@@ -121,7 +122,9 @@ pub async fn create(
     })
     .exec_without_returning(&txn)
     .await?;
+    let granted = Policy::store_grant(&txn, &manager_grant(id, user)).await?;
     txn.commit().await?;
+    state.invalidate(granted).await;
     tracing::info!(team.id = %id, user.id = %user, "team created");
     Ok(Team {
         id,
@@ -288,8 +291,14 @@ pub async fn set_role(
     })
     .exec(&txn)
     .await?;
+    let grant = manager_grant(team, user);
+    let changed = match role {
+        TeamRole::Manager => Policy::store_grant(&txn, &grant).await?,
+        TeamRole::Member => Policy::delete_grant(&txn, &grant).await?,
+    };
     let out = roster(&txn, team).await?;
     txn.commit().await?;
+    state.invalidate(changed).await;
     tracing::info!(team.id = %team, user.id = %user, role = role.as_str(), "team role changed");
     Ok(out)
 }
@@ -322,9 +331,18 @@ pub async fn remove_member(
             "team member"
         }));
     }
+    let revoked = Policy::delete_grant(&txn, &manager_grant(team, user)).await?;
     txn.commit().await?;
+    state.invalidate(revoked).await;
     tracing::info!(team.id = %team, user.id = %user, by = %caller, "team member removed");
     Ok(())
+}
+
+/// The casbin grant a team's manager holds: `team_manager` in the team's domain, which is
+/// what lets them run its seats. Kept in the same transaction as the roster row that makes
+/// them a manager.
+fn manager_grant(team: TeamId, user: UserId) -> Grant {
+    Grant::new(user, Role::TeamManager, Domain::Team(team))
 }
 
 /// Locks `team`'s row until the transaction ends; 404 when there is no such team.

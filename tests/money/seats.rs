@@ -1,0 +1,356 @@
+//! Team seats: bought through the same checkout and pipeline as any course, assigned by
+//! e-mail (invitations hold seats), never more than bought however many requests race, taken
+//! back by refunds and disputes most-recent-first, and run only by the team's managers.
+
+use futures_util::future::join_all;
+use lyceum::entities::{outbox, seat_assignments};
+use lyceum_e2e::money::{PRICE, Shop};
+use lyceum_e2e::{TestApp, db_tests};
+use lyceum_gateway_sandbox::DisputeOutcome;
+use reqwest::Method;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::{Value, json};
+
+const GOOD: &str = "4242424242424242";
+
+/// A team managed by a new account: (manager's token, team id).
+async fn team(app: &TestApp, manager: &str) -> (String, String) {
+    let (token, _) = app.register(manager).await;
+    let team = app
+        .post("/api/v1/teams", Some(&token), json!({"name": "Ops"}))
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (token, team)
+}
+
+/// Buys `seats` seats of `paid` for `team`, paying with `card`; returns the order id once it
+/// reaches `status`.
+async fn buy_seats(
+    app: &TestApp,
+    manager: &str,
+    team: &str,
+    seats: u32,
+    card: &str,
+    status: &str,
+) -> String {
+    let started = app
+        .post(
+            "/api/v1/tenants/shop/checkout",
+            Some(manager),
+            json!({"items": [{"course": "paid", "quantity": seats}], "team_id": team}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(
+        started["order"]["total"]["amount"],
+        i64::from(seats) * PRICE
+    );
+    let order = started["order"]["id"].as_str().unwrap().to_owned();
+    let paid = app
+        .pay(started["redirect_url"].as_str().unwrap(), card)
+        .await;
+    assert_eq!(paid.status, 200, "{}", paid.text);
+    app.wait_for_status(manager, &order, status).await;
+    order
+}
+
+fn assignments(team: &str) -> String {
+    format!("/api/v1/teams/{team}/seats/shop/paid/assignments")
+}
+
+async fn pool(app: &TestApp, manager: &str, team: &str) -> Value {
+    let pools = app
+        .get(&format!("/api/v1/teams/{team}/seats"), Some(manager))
+        .await
+        .expect(200);
+    assert_eq!(pools.as_array().unwrap().len(), 1, "{pools}");
+    pools[0].clone()
+}
+
+fn counts(pool: &Value) -> (i64, i64, i64, i64) {
+    let n = |f: &str| pool[f].as_i64().unwrap();
+    (n("purchased"), n("assigned"), n("pending"), n("available"))
+}
+
+async fn refund_seats(app: &TestApp, shop: &Shop, order: &str, seats: u32) -> Value {
+    app.post(
+        &format!("/api/v1/tenants/shop/orders/{order}/refunds"),
+        Some(&shop.owner),
+        json!({"quantity": seats}),
+    )
+    .await
+    .expect(202)
+}
+
+async fn wait_refunded(app: &TestApp, order: &str, amount: i64) {
+    for _ in 0..400 {
+        if app.order_row(order).await.refunded_amount == amount {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("order {order} never had {amount} refunded");
+}
+
+async fn mails(app: &TestApp, kind: outbox::OutboxKind) -> Vec<Value> {
+    outbox::Entity::find()
+        .filter(outbox::Column::Kind.eq(kind))
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row.payload)
+        .collect()
+}
+
+db_tests! {
+    async fn seats_are_bought_given_claimed_topped_up_and_refunded_most_recent_first(app) {
+        let shop = app.shop().await;
+        let (manager, team) = team(&app, "manager@example.com").await;
+        let (carol, _) = app.register("carol@example.com").await;
+
+        // More than one needs a team, and a team its manager.
+        let checkout = "/api/v1/tenants/shop/checkout";
+        app.post(checkout, Some(&manager), json!({"items": [{"course": "paid", "quantity": 3}]})).await.expect_problem(422);
+        app.post(checkout, Some(&shop.student), json!({"items": [{"course": "paid", "quantity": 3}], "team_id": team})).await.expect_problem(422);
+        app.post(checkout, Some(&manager), json!({"items": [{"course": "paid", "quantity": 1001}], "team_id": team})).await.expect_problem(422);
+
+        let first = buy_seats(&app, &manager, &team, 3, GOOD, "paid").await;
+        let p = pool(&app, &manager, &team).await;
+        assert_eq!(counts(&p), (3, 0, 0, 3), "{p}");
+        assert_eq!(p["orders"][0]["order_id"], first.as_str());
+        // The manager bought seats, not the course.
+        assert_eq!(app.access(Some(&manager), "paid").await["access"], false);
+
+        // A registered address gets access at once; an unknown one an invitation holding a seat.
+        let given = app.post(&assignments(&team), Some(&manager), json!({"email": "student@example.com"})).await.expect(201);
+        assert_eq!(given["status"], "active");
+        let access = app.access(Some(&shop.student), "paid").await;
+        assert_eq!((access["access"].as_bool(), access["reason"].as_str()), (Some(true), Some("seat")));
+        let invited = app.post(&assignments(&team), Some(&manager), json!({"email": "New.Hire@Example.com"})).await.expect(201);
+        assert_eq!((invited["status"].as_str(), invited["email"].as_str()), (Some("invited"), Some("new.hire@example.com")));
+        app.post(&assignments(&team), Some(&manager), json!({"email": "student@example.com"})).await.expect_problem(409);
+        app.post(&assignments(&team), Some(&manager), json!({"email": "carol@example.com"})).await.expect(201);
+        assert_eq!(counts(&pool(&app, &manager, &team).await), (3, 2, 1, 0));
+        // The pending invitation counts: the fourth address finds no seat.
+        let full = app.post(&assignments(&team), Some(&manager), json!({"email": "dave@example.com"})).await.expect_problem(409);
+        assert!(full["detail"].as_str().unwrap().contains("no seat is free"), "{full}");
+        let invitations = mails(&app, outbox::OutboxKind::SeatInvitation).await;
+        assert_eq!(invitations.len(), 1, "only the unknown address is mailed: {invitations:?}");
+        assert_eq!(invitations[0]["to"], "new.hire@example.com");
+
+        // Whoever signs in with the invited address takes the seat with the e-mailed link; the
+        // link alone is not enough, nor is the address alone.
+        let link = invitations[0]["link"].as_str().unwrap();
+        let token = link.rsplit('/').next().unwrap();
+        assert!(link.contains("/seat-invitations/"), "{link}");
+        let accept = format!("/api/v1/seat-invitations/{token}/accept");
+        let (new_hire, _) = app.register("new.hire@example.com").await;
+        assert_eq!(app.access(Some(&new_hire), "paid").await["access"], false);
+        app.post(&accept, Some(&carol), json!({})).await.expect_problem(404);
+        app.post("/api/v1/seat-invitations/seat_forged/accept", Some(&new_hire), json!({})).await.expect_problem(404);
+        let taken = app.post(&accept, Some(&new_hire), json!({})).await.expect(200);
+        assert_eq!(taken["status"], "active");
+        app.post(&accept, Some(&new_hire), json!({})).await.expect_problem(404);
+        assert_eq!(app.access(Some(&new_hire), "paid").await["reason"], "seat");
+        let mine = app.get("/api/v1/me/seats", Some(&new_hire)).await.expect(200);
+        assert_eq!((mine[0]["course"].as_str(), mine[0]["team"].as_str(), mine[0]["status"].as_str()), (Some("paid"), Some("Ops"), Some("active")));
+        assert_eq!(counts(&pool(&app, &manager, &team).await), (3, 3, 0, 0));
+
+        // The storefront's staff see counts, never addresses.
+        let staff = app.get("/api/v1/tenants/shop/seats", Some(&shop.owner)).await;
+        assert_eq!(staff.status, 200, "{}", staff.text);
+        assert!(!staff.text.contains("@example.com"), "{}", staff.text);
+        assert_eq!((staff.body[0]["purchased"].as_i64(), staff.body[0]["assigned"].as_i64(), staff.body[0]["team"].as_str()), (Some(3), Some(3), Some("Ops")));
+
+        // Buying again tops the pool up.
+        let second = buy_seats(&app, &manager, &team, 2, GOOD, "paid").await;
+        assert_eq!(counts(&pool(&app, &manager, &team).await), (5, 3, 0, 2));
+
+        // Refunding two seats of the first order: the two free seats go, nobody loses theirs.
+        let refund = refund_seats(&app, &shop, &first, 2).await;
+        assert_eq!(refund["amount"]["amount"], 2 * PRICE);
+        wait_refunded(&app, &first, 2 * PRICE).await;
+        assert_eq!(counts(&pool(&app, &manager, &team).await), (3, 3, 0, 0));
+        for token in [&shop.student, &new_hire, &carol] {
+            assert_eq!(app.access(Some(token), "paid").await["access"], true);
+        }
+        // More seats than the order still pays for cannot be refunded by number.
+        app.post(&format!("/api/v1/tenants/shop/orders/{first}/refunds"), Some(&shop.owner), json!({"quantity": 2})).await.expect_problem(422);
+        app.post(&format!("/api/v1/tenants/shop/orders/{first}/refunds"), Some(&shop.owner), json!({"quantity": 1, "amount": {"amount": 1, "currency": "USD"}})).await.expect_problem(422);
+        // One more: the most recently given seat (Carol's) goes, and the manager is told.
+        refund_seats(&app, &shop, &first, 1).await;
+        app.wait_for_status(&manager, &first, "refunded").await;
+        let p = pool(&app, &manager, &team).await;
+        assert_eq!(counts(&p), (2, 2, 0, 0), "{p}");
+        assert_eq!(app.access(Some(&carol), "paid").await["access"], false);
+        assert_eq!(app.access(Some(&shop.student), "paid").await["access"], true);
+        assert_eq!(app.access(Some(&new_hire), "paid").await["access"], true);
+        let told = mails(&app, outbox::OutboxKind::SeatsTakenBack).await;
+        assert_eq!(told.len(), 1, "{told:?}");
+        assert_eq!((told[0]["to"].as_str(), told[0]["lost"].clone()), (Some("manager@example.com"), json!(["carol@example.com"])));
+        let audit = app.get(&format!("/api/v1/teams/{team}/seats/audit"), Some(&manager)).await.expect(200);
+        let refunded = audit.as_array().unwrap().iter().find(|l| l["action"] == "refunded").unwrap();
+        assert_eq!((refunded["email"].as_str(), refunded["order_id"].as_str(), refunded.get("actor")), (Some("carol@example.com"), Some(first.as_str()), None));
+        let actions: Vec<&str> = audit.as_array().unwrap().iter().map(|l| l["action"].as_str().unwrap()).collect();
+        for action in ["assigned", "invited", "claimed", "refunded"] {
+            assert!(actions.contains(&action), "{action} missing from {actions:?}");
+        }
+
+        // Revoking frees a seat for someone else; the revoked lose access.
+        let student_id = shop.student_id;
+        app.call(Method::DELETE, &format!("{}/{student_id}", assignments(&team)), Some(&manager), None).await.expect(204);
+        app.call(Method::DELETE, &format!("{}/{student_id}", assignments(&team)), Some(&manager), None).await.expect_problem(404);
+        assert_eq!(app.access(Some(&shop.student), "paid").await["access"], false);
+        app.post(&assignments(&team), Some(&manager), json!({"email": "carol@example.com"})).await.expect(201);
+        assert_eq!(app.access(Some(&carol), "paid").await["access"], true);
+
+        // The ledger reversed what went back, and balances.
+        let books = app.order_books(&second).await;
+        assert!(!books.is_empty(), "{books:?}");
+        app.assert_ledger_balanced().await;
+        // And the reconciler's report finds orders, seats and entitlements agreeing.
+        let report = lyceum::services::commerce::reconcile::report(&app.state.db).await.unwrap();
+        assert!(report.is_clean(), "{report:?}");
+    }
+
+    async fn a_seat_and_a_purchase_are_two_accesses(app) {
+        let shop = app.shop().await;
+        let (manager, team) = team(&app, "manager@example.com").await;
+        buy_seats(&app, &manager, &team, 2, GOOD, "paid").await;
+        app.buy(&shop.student, "paid").await;
+        app.post(&assignments(&team), Some(&manager), json!({"email": "student@example.com"})).await.expect(201);
+        // Revoking the seat leaves the purchase.
+        app.call(Method::DELETE, &format!("{}/{}", assignments(&team), shop.student_id), Some(&manager), None).await.expect(204);
+        let access = app.access(Some(&shop.student), "paid").await;
+        assert_eq!((access["access"].as_bool(), access["reason"].as_str()), (Some(true), Some("purchase")));
+        // And a cancelled invitation frees its seat.
+        let invited = app.post(&assignments(&team), Some(&manager), json!({"email": "later@example.com"})).await.expect(201);
+        let id = invited["id"].as_str().unwrap();
+        app.call(Method::DELETE, &format!("/api/v1/teams/{team}/seats/shop/paid/invitations/{id}"), Some(&manager), None).await.expect(204);
+        app.call(Method::DELETE, &format!("/api/v1/teams/{team}/seats/shop/paid/invitations/{id}"), Some(&manager), None).await.expect_problem(404);
+        assert_eq!(counts(&pool(&app, &manager, &team).await), (2, 0, 0, 2));
+        // Someone registering with a cancelled address gets nothing.
+        let (later, _) = app.register("later@example.com").await;
+        assert_eq!(app.access(Some(&later), "paid").await["access"], false);
+    }
+
+    async fn fifty_racing_assignments_take_exactly_ten_seats(app) {
+        let shop = app.shop().await;
+        let (manager, team) = team(&app, "manager@example.com").await;
+        buy_seats(&app, &manager, &team, 10, GOOD, "paid").await;
+        // Some registered, most not: invitations take seats like holders do.
+        let mut emails = vec!["student@example.com".to_owned()];
+        for i in 0..4 {
+            app.register(&format!("known{i}@example.com")).await;
+            emails.push(format!("known{i}@example.com"));
+        }
+        emails.extend((0..45).map(|i| format!("invitee{i}@example.com")));
+        let url = assignments(&team);
+        let replies = join_all(emails.iter().map(|email| app.post(&url, Some(&manager), json!({"email": email})))).await;
+        let created = replies.iter().filter(|r| r.status == 201).count();
+        let refused = replies.iter().filter(|r| r.status == 409).count();
+        assert_eq!((created, refused), (10, 40), "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
+        let p = pool(&app, &manager, &team).await;
+        let (purchased, assigned, pending, available) = counts(&p);
+        assert_eq!((purchased, assigned + pending, available), (10, 10, 0), "{p}");
+        let live = seat_assignments::Entity::find()
+            .filter(seat_assignments::Column::Status.ne("ended"))
+            .count(&app.state.db)
+            .await
+            .unwrap();
+        assert_eq!(live, 10);
+        let _ = shop;
+    }
+
+    async fn disputes_suspend_seats_and_a_lost_one_takes_them(app) {
+        let shop = app.shop().await;
+        let sandbox = app.state.gateways.sandbox().unwrap().clone();
+        let (manager, team) = team(&app, "manager@example.com").await;
+        buy_seats(&app, &manager, &team, 1, GOOD, "paid").await;
+        let order = buy_seats(&app, &manager, &team, 2, GOOD, "paid").await;
+        let (bob, _) = app.register("bob@example.com").await;
+        let (eve, _) = app.register("eve@example.com").await;
+        for email in ["student@example.com", "bob@example.com", "eve@example.com"] {
+            app.post(&assignments(&team), Some(&manager), json!({"email": email})).await.expect(201);
+        }
+        let payment = app.order_row(&order).await.payment_id.unwrap();
+
+        // A dispute of the two-seat order: the two most recent holders are suspended.
+        sandbox.dispute(&payment, DisputeOutcome::Open).await.unwrap();
+        app.wait_for_status(&manager, &order, "disputed").await;
+        let p = pool(&app, &manager, &team).await;
+        assert_eq!((p["purchased"].as_i64(), p["held"].as_i64()), (Some(1), Some(2)), "{p}");
+        let states: Vec<&str> = p["seats"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect();
+        assert_eq!(states, ["active", "suspended", "suspended"]);
+        assert_eq!(app.access(Some(&shop.student), "paid").await["access"], true);
+        assert_eq!(app.access(Some(&eve), "paid").await["access"], false);
+        assert_eq!(app.get("/api/v1/me/seats", Some(&eve)).await.expect(200)[0]["status"], "suspended");
+        // Held seats are not free to give.
+        app.post(&assignments(&team), Some(&manager), json!({"email": "x@example.com"})).await.expect_problem(409);
+
+        // Won: back. Disputed again and lost: the seats are gone, most recent first.
+        sandbox.dispute(&payment, DisputeOutcome::Won).await.unwrap();
+        app.wait_for_status(&manager, &order, "paid").await;
+        assert_eq!(app.access(Some(&eve), "paid").await["access"], true);
+        sandbox.dispute(&payment, DisputeOutcome::Open).await.unwrap();
+        app.wait_for_status(&manager, &order, "disputed").await;
+        sandbox.dispute(&payment, DisputeOutcome::Lost).await.unwrap();
+        app.wait_for_status(&manager, &order, "refunded").await;
+        assert_eq!(app.access(Some(&shop.student), "paid").await["access"], true);
+        for token in [&bob, &eve] {
+            assert_eq!(app.access(Some(token), "paid").await["access"], false);
+        }
+        assert_eq!(counts(&pool(&app, &manager, &team).await), (1, 1, 0, 0));
+        let audit = app.get(&format!("/api/v1/teams/{team}/seats/audit"), Some(&manager)).await.expect(200);
+        let actions: Vec<&str> = audit.as_array().unwrap().iter().map(|l| l["action"].as_str().unwrap()).collect();
+        for action in ["suspended", "restored", "refunded"] {
+            assert!(actions.contains(&action), "{action} missing from {actions:?}");
+        }
+        app.assert_ledger_balanced().await;
+        let report = lyceum::services::commerce::reconcile::report(&app.state.db).await.unwrap();
+        assert!(report.is_clean(), "{report:?}");
+    }
+
+    async fn only_a_teams_managers_run_its_seats(app) {
+        let shop = app.shop().await;
+        let (alice, team_a) = team(&app, "alice@example.com").await;
+        let (bob, team_b) = team(&app, "bob@example.com").await;
+        buy_seats(&app, &bob, &team_b, 2, GOOD, "paid").await;
+        let (member, member_id) = app.register("member@example.com").await;
+        app.post(&format!("/api/v1/teams/{team_b}/invitations"), Some(&bob), json!({"email": "member@example.com"})).await.expect(202);
+        app.post(&format!("/api/v1/teams/{team_b}/join"), Some(&member), json!({})).await.expect(200);
+        app.post(&assignments(&team_b), Some(&bob), json!({"email": "member@example.com"})).await.expect(201);
+
+        // Alice manages team A, not B: refused everywhere in B, and buying for B.
+        let b_seats = format!("/api/v1/teams/{team_b}/seats");
+        for token in [&alice, &member, &shop.owner, &shop.student] {
+            app.get(&b_seats, Some(token)).await.expect_problem(403);
+            app.get(&format!("{b_seats}/audit"), Some(token)).await.expect_problem(403);
+            app.post(&assignments(&team_b), Some(token), json!({"email": "alice@example.com"})).await.expect_problem(403);
+            app.call(Method::DELETE, &format!("{}/{member_id}", assignments(&team_b)), Some(token), None).await.expect_problem(403);
+        }
+        app.post("/api/v1/tenants/shop/checkout", Some(&alice), json!({"items": [{"course": "paid", "quantity": 2}], "team_id": team_b})).await.expect_problem(422);
+        // Her own team has no pool of the course.
+        app.post(&assignments(&team_a), Some(&alice), json!({"email": "alice@example.com"})).await.expect_problem(404);
+        // The member sees their own seat, not the others'.
+        let mine = app.get("/api/v1/me/seats", Some(&member)).await.expect(200);
+        assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
+        // Another storefront's owner sees none of this storefront's pools.
+        let admin = app.admin("root2@example.com").await;
+        let other = app.active_tenant("other", "other@example.com", &admin).await;
+        app.get("/api/v1/tenants/shop/seats", Some(&other)).await.expect_problem(403);
+        app.get("/api/v1/tenants/shop/seats", Some(&shop.student)).await.expect_problem(403);
+
+        // Made a manager, the member runs the seats; stepping down again, no longer.
+        app.put(&format!("/api/v1/teams/{team_b}/members/{member_id}"), Some(&bob), json!({"role": "manager"})).await.expect(200);
+        app.get(&b_seats, Some(&member)).await.expect(200);
+        app.put(&format!("/api/v1/teams/{team_b}/members/{member_id}"), Some(&bob), json!({"role": "member"})).await.expect(200);
+        app.get(&b_seats, Some(&member)).await.expect_problem(403);
+        let p = pool(&app, &bob, &team_b).await;
+        assert_eq!(counts(&p), (2, 1, 0, 1), "nothing the refused callers sent took effect: {p}");
+    }
+}
