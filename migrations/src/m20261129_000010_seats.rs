@@ -13,6 +13,8 @@
 //!   ended, so one address holds at most one seat of a pool.
 //! - `seat_events`: the audit trail — who assigned, invited, revoked or cancelled whom, and
 //!   which seats refunds and disputes took back.
+//! - `seat_tiers`: a course's volume prices for teams — from `min_seats` seats in one order,
+//!   `percent_off` the seats' price, applied by the checkout on the server.
 //! - `entitlements` gets a `(tenant_id, id)` key, so an assignment's entitlement is of its
 //!   tenant.
 //!
@@ -82,6 +84,15 @@ enum SeatAssignments {
     EndedAt,
     EndedBy,
     EndReason,
+}
+
+#[derive(DeriveIden)]
+enum SeatTiers {
+    Table,
+    TenantId,
+    CourseId,
+    MinSeats,
+    PercentOff,
 }
 
 #[derive(DeriveIden)]
@@ -298,6 +309,36 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(SeatTiers::Table)
+                    .col(uuid(SeatTiers::TenantId))
+                    .col(uuid(SeatTiers::CourseId))
+                    .col(
+                        integer(SeatTiers::MinSeats)
+                            .check(Expr::col(SeatTiers::MinSeats).between(2, 1000)),
+                    )
+                    .col(
+                        integer(SeatTiers::PercentOff)
+                            .check(Expr::col(SeatTiers::PercentOff).between(1, 90)),
+                    )
+                    .primary_key(
+                        Index::create()
+                            .col(SeatTiers::TenantId)
+                            .col(SeatTiers::CourseId)
+                            .col(SeatTiers::MinSeats),
+                    )
+                    .foreign_key(&mut tenant_fk(SeatTiers::Table))
+                    .foreign_key(&mut same_tenant(
+                        SeatTiers::Table,
+                        SeatTiers::CourseId,
+                        Courses::Table,
+                        ForeignKeyAction::Cascade,
+                    ))
+                    .to_owned(),
+            )
+            .await?;
         grant_team_managers(manager).await
     }
 
@@ -308,6 +349,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         for table in [
+            SeatTiers::Table.into_iden(),
             SeatEvents::Table.into_iden(),
             SeatAssignments::Table.into_iden(),
             SeatPools::Table.into_iden(),

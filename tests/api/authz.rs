@@ -44,6 +44,7 @@ fn sample_body(operation_id: &str) -> Option<Value> {
         "invite_team_member" => json!({"email": "student@example.com"}),
         "set_team_role" => json!({"role": "member"}),
         "assign_seat" => json!({"email": "student@example.com"}),
+        "set_seat_tiers" => json!({"tiers": [{"min_seats": 2, "percent_off": 50}]}),
         _ => return None,
     })
 }
@@ -265,6 +266,7 @@ db_tests! {
         assert_eq!(alpha.payout_hold_days, None, "no hold was set");
         assert_eq!(lyceum::entities::team_members::Entity::find().count(db).await.unwrap(), 1, "nobody joined the team");
         assert_eq!(lyceum::entities::seat_assignments::Entity::find().count(db).await.unwrap(), 0, "no seat was given");
+        assert_eq!(lyceum::entities::seat_tiers::Entity::find().count(db).await.unwrap(), 0, "no volume price was set");
         let course = courses::Entity::find().filter(courses::Column::Slug.eq("c1")).one(db).await.unwrap().unwrap();
         assert_eq!(course.title, "Course c1");
         let members = app.get("/api/v1/tenants/alpha/members", Some(&alpha_owner_token(&app).await)).await.expect(200);

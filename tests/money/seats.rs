@@ -117,6 +117,10 @@ db_tests! {
         app.post(checkout, Some(&manager), json!({"items": [{"course": "paid", "quantity": 3}]})).await.expect_problem(422);
         app.post(checkout, Some(&shop.student), json!({"items": [{"course": "paid", "quantity": 3}], "team_id": team})).await.expect_problem(422);
         app.post(checkout, Some(&manager), json!({"items": [{"course": "paid", "quantity": 1001}], "team_id": team})).await.expect_problem(422);
+        // A coupon's one use does not price a thousand seats.
+        app.post("/api/v1/tenants/shop/coupons", Some(&shop.owner), json!({"code": "HALF", "percent_off": 50})).await.expect(201);
+        let coupon = app.post(checkout, Some(&manager), json!({"items": [{"course": "paid", "quantity": 3}], "team_id": team, "coupon": "HALF"})).await.expect_problem(422);
+        assert_eq!(coupon["errors"][0]["field"], "coupon", "{coupon}");
 
         let first = buy_seats(&app, &manager, &team, 3, GOOD, "paid").await;
         let p = pool(&app, &manager, &team).await;
@@ -221,6 +225,13 @@ db_tests! {
         let shop = app.shop().await;
         let (manager, team) = team(&app, "manager@example.com").await;
         buy_seats(&app, &manager, &team, 2, GOOD, "paid").await;
+        // A seat first, then a purchase of one's own: both hold, and the purchase outlives the seat.
+        let (carol, carol_id) = app.register("carol@example.com").await;
+        app.post(&assignments(&team), Some(&manager), json!({"email": "carol@example.com"})).await.expect(201);
+        app.buy(&carol, "paid").await;
+        app.call(Method::DELETE, &format!("{}/{carol_id}", assignments(&team)), Some(&manager), None).await.expect(204);
+        assert_eq!(app.access(Some(&carol), "paid").await["reason"], "purchase");
+        // A purchase first, then a seat.
         app.buy(&shop.student, "paid").await;
         app.post(&assignments(&team), Some(&manager), json!({"email": "student@example.com"})).await.expect(201);
         // Revoking the seat leaves the purchase.
@@ -269,7 +280,9 @@ db_tests! {
     async fn disputes_suspend_seats_and_a_lost_one_takes_them(app) {
         let shop = app.shop().await;
         let sandbox = app.state.gateways.sandbox().unwrap().clone();
-        let (manager, team) = team(&app, "manager@example.com").await;
+        // A manager with a long address: the notice of lost seats must still be written.
+        let long = format!("manager@{}.{}.{}.example", "a".repeat(60), "b".repeat(60), "c".repeat(60));
+        let (manager, team) = team(&app, &long).await;
         buy_seats(&app, &manager, &team, 1, GOOD, "paid").await;
         let order = buy_seats(&app, &manager, &team, 2, GOOD, "paid").await;
         let (bob, _) = app.register("bob@example.com").await;
@@ -315,6 +328,30 @@ db_tests! {
         assert!(report.is_clean(), "{report:?}");
     }
 
+    async fn seats_are_priced_by_volume_on_the_server(app) {
+        let shop = app.shop().await;
+        let (manager, first_team) = team(&app, "manager@example.com").await;
+        let tiers = "/api/v1/tenants/shop/courses/paid/seat-tiers";
+        app.put(tiers, Some(&shop.student), json!({"tiers": [{"min_seats": 2, "percent_off": 90}]})).await.expect_problem(403);
+        app.put(tiers, Some(&shop.owner), json!({"tiers": [{"min_seats": 10, "percent_off": 20}, {"min_seats": 20, "percent_off": 10}]})).await.expect_problem(422);
+        let set = app.put(tiers, Some(&shop.owner), json!({"tiers": [{"min_seats": 20, "percent_off": 25}, {"min_seats": 10, "percent_off": 15}]})).await.expect(200);
+        assert_eq!(set, json!([{"min_seats": 10, "percent_off": 15}, {"min_seats": 20, "percent_off": 25}]));
+        assert_eq!(app.get(tiers, None).await.expect(200), set, "buyers see them");
+        let checkout = |seats: u32| json!({"items": [{"course": "paid", "quantity": seats}], "team_id": first_team});
+        let nine = app.post("/api/v1/tenants/shop/checkout", Some(&manager), checkout(9)).await.expect(201);
+        assert_eq!(nine["order"]["total"]["amount"], 9 * PRICE);
+        let (other, other_team) = team(&app, "other@example.com").await;
+        let ten = app.post("/api/v1/tenants/shop/checkout", Some(&other), json!({"items": [{"course": "paid", "quantity": 10}], "team_id": other_team})).await.expect(201);
+        assert_eq!(ten["order"]["total"]["amount"], 10 * PRICE * 85 / 100);
+        let order = ten["order"]["id"].as_str().unwrap().to_owned();
+        app.pay(ten["redirect_url"].as_str().unwrap(), GOOD).await;
+        app.wait_for_status(&other, &order, "paid").await;
+        assert_eq!(counts(&pool(&app, &other, &other_team).await), (10, 0, 0, 10));
+        // Refunding seats gives back what they cost at the volume price.
+        let refund = refund_seats(&app, &shop, &order, 2).await;
+        assert_eq!(refund["amount"]["amount"], 2 * PRICE * 85 / 100);
+    }
+
     async fn only_a_teams_managers_run_its_seats(app) {
         let shop = app.shop().await;
         let (alice, team_a) = team(&app, "alice@example.com").await;
@@ -336,6 +373,10 @@ db_tests! {
         app.post("/api/v1/tenants/shop/checkout", Some(&alice), json!({"items": [{"course": "paid", "quantity": 2}], "team_id": team_b})).await.expect_problem(422);
         // Her own team has no pool of the course.
         app.post(&assignments(&team_a), Some(&alice), json!({"email": "alice@example.com"})).await.expect_problem(404);
+        // Nor cancel B's invitations.
+        let invited = app.post(&assignments(&team_b), Some(&bob), json!({"email": "pending@example.com"})).await.expect(201);
+        let invitation = format!("/api/v1/teams/{team_b}/seats/shop/paid/invitations/{}", invited["id"].as_str().unwrap());
+        app.call(Method::DELETE, &invitation, Some(&alice), None).await.expect_problem(403);
         // The member sees their own seat, not the others'.
         let mine = app.get("/api/v1/me/seats", Some(&member)).await.expect(200);
         assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
@@ -351,6 +392,6 @@ db_tests! {
         app.put(&format!("/api/v1/teams/{team_b}/members/{member_id}"), Some(&bob), json!({"role": "member"})).await.expect(200);
         app.get(&b_seats, Some(&member)).await.expect_problem(403);
         let p = pool(&app, &bob, &team_b).await;
-        assert_eq!(counts(&p), (2, 1, 0, 1), "nothing the refused callers sent took effect: {p}");
+        assert_eq!(counts(&p), (2, 1, 1, 0), "nothing the refused callers sent took effect: {p}");
     }
 }

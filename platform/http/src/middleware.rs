@@ -153,13 +153,15 @@ fn loggable_path(path: &str) -> String {
     if path.starts_with("/content/") {
         return "/content/{token}".to_owned();
     }
-    if let Some((before, _)) = path.split_once("/invitations/") {
+    // Staff (`/invitations/`) and seat (`/seat-invitations/`) invitation tokens alike.
+    if let Some(at) = path.find("invitations/") {
+        let before = &path[..at + "invitations/".len()];
         let tail = if path.ends_with("/accept") {
             "/accept"
         } else {
             ""
         };
-        return format!("{before}/invitations/{{token}}{tail}");
+        return format!("{before}{{token}}{tail}");
     }
     path.to_owned()
 }
@@ -174,5 +176,30 @@ fn route_name(path: &str) -> &'static str {
         "/api/openapi.json" => "openapi",
         p if p.starts_with("/api/") => "api_unmatched",
         _ => "storefront",
+    }
+}
+
+#[cfg(test)]
+mod loggable_tests {
+    use super::loggable_path;
+
+    #[test]
+    fn invitation_tokens_never_reach_the_logs() {
+        for (path, logged) in [
+            ("/invitations/inv_secret", "/invitations/{token}"),
+            (
+                "/api/v1/invitations/inv_secret/accept",
+                "/api/v1/invitations/{token}/accept",
+            ),
+            ("/seat-invitations/seat_secret", "/seat-invitations/{token}"),
+            (
+                "/api/v1/seat-invitations/seat_secret/accept",
+                "/api/v1/seat-invitations/{token}/accept",
+            ),
+            ("/content/abc", "/content/{token}"),
+            ("/api/v1/teams", "/api/v1/teams"),
+        ] {
+            assert_eq!(loggable_path(path), logged);
+        }
     }
 }

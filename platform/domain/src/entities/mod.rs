@@ -31,6 +31,7 @@ pub mod refunds;
 pub mod seat_assignments;
 pub mod seat_events;
 pub mod seat_pools;
+pub mod seat_tiers;
 pub mod sections;
 pub mod session_handoffs;
 pub mod staff_invitations;

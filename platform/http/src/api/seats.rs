@@ -16,11 +16,12 @@ use uuid::Uuid;
 
 use super::types::{Created, NoContent};
 use super::{ApiTags, in_tenant};
-use crate::auth::Auth;
+use crate::auth::{Auth, MaybeAuth};
 use crate::problem::ApiResult;
 use lyceum_domain::domain::Email;
 use lyceum_domain::error::AppResult;
 use lyceum_domain::ids::TeamId;
+use lyceum_domain::services::seats::tiers::Tier;
 use lyceum_domain::services::seats::{
     self, Assignment, AuditLine, MySeat, PoolOrder, PoolView, SeatView, TenantPool,
 };
@@ -250,6 +251,39 @@ impl From<TenantPool> for TenantSeatPoolBody {
     }
 }
 
+/// A volume price: from `min_seats` seats in one order, `percent_off` their price.
+#[derive(Debug, Object)]
+#[oai(rename = "SeatTier")]
+pub struct SeatTierBody {
+    /// 2 to 1000.
+    pub min_seats: u32,
+    /// 1 to 90; a tier for more seats takes more off.
+    pub percent_off: u8,
+}
+
+impl From<Tier> for SeatTierBody {
+    fn from(t: Tier) -> Self {
+        Self {
+            min_seats: t.min_seats,
+            percent_off: t.percent_off,
+        }
+    }
+}
+
+/// A course's volume prices, replacing the ones it had; `[]` removes them.
+#[derive(Debug, Object)]
+pub struct SeatTiersRequest {
+    /// At most 10.
+    pub tiers: Vec<SeatTierBody>,
+}
+
+#[derive(Debug, ApiResponse)]
+enum TiersResponse {
+    /// Fewest seats first.
+    #[oai(status = 200)]
+    Ok(Json<Vec<SeatTierBody>>),
+}
+
 #[derive(Debug, ApiResponse)]
 enum PoolsResponse {
     /// The team's pools, oldest first.
@@ -474,6 +508,69 @@ impl SeatsApi {
         let mine = seats::mine(state, &proof).await?;
         Ok(MySeatsResponse::Ok(Json(
             mine.into_iter().map(Into::into).collect(),
+        )))
+    }
+
+    /// A published course's volume prices for teams: from so many seats in one order, so
+    /// much off. The checkout applies them.
+    #[oai(
+        path = "/tenants/:tenant/courses/:course/seat-tiers",
+        method = "get",
+        operation_id = "list_seat_tiers",
+        tag = "ApiTags::Catalog"
+    )]
+    async fn list_seat_tiers(
+        &self,
+        Data(state): Data<&Arc<AppState>>,
+        auth: MaybeAuth,
+        tenant: Path<String>,
+        course: Path<String>,
+    ) -> ApiResult<TiersResponse> {
+        let tenant = tenant_service::find_selling(state, &tenant).await?;
+        let proof = state
+            .policy
+            .authorize::<resource::Catalog, action::Read>(
+                &state.db,
+                &auth.principal(),
+                tenant.domain(),
+            )
+            .await?;
+        let tiers = seats::tiers::list(state, &proof, &tenant, &course).await?;
+        Ok(TiersResponse::Ok(Json(
+            tiers.into_iter().map(Into::into).collect(),
+        )))
+    }
+
+    /// Set a course's volume prices for teams (its storefront's staff); orders already made
+    /// keep their price.
+    #[oai(
+        path = "/tenants/:tenant/courses/:course/seat-tiers",
+        method = "put",
+        operation_id = "set_seat_tiers",
+        tag = "ApiTags::Studio"
+    )]
+    async fn set_seat_tiers(
+        &self,
+        Data(state): Data<&Arc<AppState>>,
+        auth: Auth,
+        tenant: Path<String>,
+        course: Path<String>,
+        Json(body): Json<SeatTiersRequest>,
+    ) -> ApiResult<TiersResponse> {
+        let (tenant, proof) =
+            in_tenant::<resource::Course, action::Update>(state, &auth.principal(), &tenant)
+                .await?;
+        let tiers = body
+            .tiers
+            .into_iter()
+            .map(|t| Tier {
+                min_seats: t.min_seats,
+                percent_off: t.percent_off,
+            })
+            .collect();
+        let tiers = seats::tiers::replace(state, &proof, &tenant, &course, tiers).await?;
+        Ok(TiersResponse::Ok(Json(
+            tiers.into_iter().map(Into::into).collect(),
         )))
     }
 

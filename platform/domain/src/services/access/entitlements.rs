@@ -145,22 +145,35 @@ async fn load_and_remember(state: &AppState, key: AccessKey) -> AppResult<Decisi
 
 /// The decision straight from the database (no cache): the longest-lasting active, unexpired
 /// entitlement of the user for the course.
-pub async fn load(
+pub async fn load(db: &impl ConnectionTrait, key: AccessKey) -> AppResult<Decision> {
+    load_from(db, key, None).await
+}
+
+/// [`load`] counting only what the user holds in their own right — not a team's seat, which
+/// its managers may take back: whether they may still buy the course for themselves.
+pub async fn load_own(db: &impl ConnectionTrait, key: AccessKey) -> AppResult<Decision> {
+    load_from(db, key, Some(EntitlementSource::Seat)).await
+}
+
+async fn load_from(
     db: &impl ConnectionTrait,
     AccessKey {
         tenant,
         user,
         course,
     }: AccessKey,
+    except: Option<EntitlementSource>,
 ) -> AppResult<Decision> {
     let at = now();
-    let rows = entitlements::Entity::find()
+    let mut query = entitlements::Entity::find()
         .filter(entitlements::Column::TenantId.eq(tenant))
         .filter(entitlements::Column::UserId.eq(user))
         .filter(entitlements::Column::CourseId.eq(course))
-        .filter(entitlements::Column::Status.eq(EntitlementStatus::Active))
-        .all(db)
-        .await?;
+        .filter(entitlements::Column::Status.eq(EntitlementStatus::Active));
+    if let Some(source) = except {
+        query = query.filter(entitlements::Column::Source.ne(source));
+    }
+    let rows = query.all(db).await?;
     // The entitlement that lasts longest wins; lifetime beats any date.
     let best = rows
         .into_iter()

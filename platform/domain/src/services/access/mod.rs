@@ -10,5 +10,5 @@
 mod entitlements;
 
 pub use entitlements::{
-    AccessKey, Changed, Decision, Reason, decide, load, reconcile_lines, reconcile_seat,
+    AccessKey, Changed, Decision, Reason, decide, load, load_own, reconcile_lines, reconcile_seat,
 };

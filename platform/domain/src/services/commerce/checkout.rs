@@ -90,6 +90,11 @@ pub async fn start(
                 "this Idempotency-Key was used for another storefront",
             ));
         }
+        if existing.team_id.map(TeamId::into_uuid) != input.team_id {
+            return Err(AppError::conflict(
+                "this Idempotency-Key was used for another team's order (or a personal one)",
+            ));
+        }
         return resume(state, existing).await;
     }
     let team = match input.team_id {
@@ -106,16 +111,26 @@ pub async fn start(
     }
     let gateway = pick_gateway(state, tenant, input.gateway).await?;
 
-    let lines: Vec<(CourseId, Money)> = items
-        .iter()
-        .map(|(c, quantity)| {
-            c.price
-                .checked_mul(*quantity)
-                .map(|total| (c.id, total))
-                .map_err(|_| AppError::invalid("items", "the order's amounts are too large"))
-        })
-        .collect::<AppResult<_>>()?;
+    // Each line at the catalog's price, seats at the course's volume price for their number.
+    let mut lines: Vec<(CourseId, Money)> = Vec::with_capacity(items.len());
+    for (course, quantity) in &items {
+        let tiers = match team {
+            Some(_) => seats::tiers::of_course(&state.db, tenant, course.id).await?,
+            None => Vec::new(),
+        };
+        lines.push((
+            course.id,
+            seats::tiers::line_total(course.price, *quantity, &tiers)?,
+        ));
+    }
     let coupon = match &input.coupon {
+        // One use of a code must not price a thousand seats: teams get volume prices.
+        Some(_) if team.is_some() => {
+            return Err(AppError::invalid(
+                "coupon",
+                "coupons are for personal purchases; seats have the course's volume prices",
+            ));
+        }
         Some(code) => Some(coupons::usable(&state.db, tenant, code).await?),
         None => None,
     };
@@ -454,7 +469,8 @@ async fn ensure_not_owned(
             user: buyer,
             course: course.id,
         };
-        if crate::services::access::load(conn, key).await?.access {
+        // A seat someone else pays for is no reason not to buy the course for oneself.
+        if crate::services::access::load_own(conn, key).await?.access {
             return Err(AppError::conflict(format!(
                 "you already have access to `{}`",
                 course.slug

@@ -210,7 +210,11 @@ async fn apply_in_transaction(
         from_status: Set(from),
         to_status: Set(to),
         payment_id: Set(Some(event.provider_payment_id.clone()).filter(|p| !p.is_empty())),
-        entitlement_id: Set(changes.first().map(|c| c.entitlement_id)),
+        // The buyer's entitlement; a team's order grants its seats' holders, not its buyer.
+        entitlement_id: Set(changes
+            .first()
+            .filter(|_| order.team_id.is_none())
+            .map(|c| c.entitlement_id)),
         event_time: Set(event.occurred_at),
         received_at: Set(received_at),
     }

@@ -327,7 +327,8 @@ pub struct Report {
     /// Paid learners' orders (`paid`, `partially_refunded`) with a line that has no active
     /// entitlement.
     pub paid_without_entitlement: Vec<OrderId>,
-    /// Active purchase entitlements whose order is not paid.
+    /// Active purchase entitlements whose order is not paid, and active seat entitlements no
+    /// seat holds.
     pub entitled_without_payment: Vec<EntitlementId>,
     /// Team seat pools giving more than their orders pay for.
     pub seats_over_paid: Vec<SeatPoolId>,
@@ -375,5 +376,8 @@ pub async fn report(db: &DatabaseConnection) -> AppResult<Report> {
         }
     }
     report.seats_over_paid = crate::services::seats::over_paid(db).await?;
+    report
+        .entitled_without_payment
+        .extend(crate::services::seats::stray_access(db).await?);
     Ok(report)
 }

@@ -110,13 +110,12 @@ pub async fn assign(
             pool.purchased
         )));
     }
+    // Counted before anything depends on the address, and for every address alike.
+    ensure_assignments_left(&txn, &pool).await?;
     let holder = users::Entity::find()
         .filter(users::Column::Email.eq(email.as_str()))
         .one(&txn)
         .await?;
-    if holder.is_none() {
-        ensure_invitations_left(&txn, &pool).await?;
-    }
     let at = now();
     // Someone without an account gets a link to take the seat once they have one.
     let token = holder
@@ -259,7 +258,9 @@ async fn end_one(
         actor: Some(actor),
         order: None,
     };
-    let changes = pools::end(&txn, &pool, assignment, reason, cause).await?;
+    let mut changes = pools::end(&txn, &pool, assignment, reason, cause).await?;
+    // A freed seat may be the one a suspended holder was waiting for.
+    changes.extend(pools::fit(&txn, pool, cause).await?);
     txn.commit().await?;
     state.invalidate(invalidations(&changes)).await;
     tracing::info!(team.id = %team, reason = reason.as_str(), "seat freed");
@@ -327,16 +328,17 @@ pub async fn accept(
     Ok(row.into())
 }
 
-/// The most invitation e-mails one pool sends a day: enough to give every seat a few times
-/// over, too few to make the platform a mailer (assigning and cancelling in a loop).
-fn daily_invitations(pool: &seat_pools::Model) -> u64 {
+/// The most seats one pool gives a day: enough to give every seat a few times over, too few
+/// to make the platform a mailer (inviting and cancelling in a loop) or a directory (giving
+/// and revoking to learn which addresses have accounts).
+fn daily_assignments(pool: &seat_pools::Model) -> u64 {
     u64::try_from(pool.purchased)
         .unwrap_or(0)
         .saturating_mul(3)
         .max(20)
 }
 
-async fn ensure_invitations_left(
+async fn ensure_assignments_left(
     conn: &impl ConnectionTrait,
     pool: &seat_pools::Model,
 ) -> AppResult<()> {
@@ -344,11 +346,11 @@ async fn ensure_invitations_left(
     let sent = seat_events::Entity::find()
         .filter(seat_events::Column::TenantId.eq(pool.tenant_id))
         .filter(seat_events::Column::PoolId.eq(pool.id))
-        .filter(seat_events::Column::Action.eq(SeatAction::Invited))
+        .filter(seat_events::Column::Action.is_in([SeatAction::Invited, SeatAction::Assigned]))
         .filter(seat_events::Column::At.gt(since))
         .count(conn)
         .await?;
-    if sent >= daily_invitations(pool) {
+    if sent >= daily_assignments(pool) {
         return Err(AppError::RateLimited { retry_after: 3600 });
     }
     Ok(())

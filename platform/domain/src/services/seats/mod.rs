@@ -16,6 +16,8 @@
 //!   signs in with the address and opens the link takes the seat (the link proves the
 //!   mailbox, as addresses are not verified at registration). Every change locks the pool's row first and counts under the lock,
 //!   so no more seats are given than were bought, however many requests race.
+//! - **Volume prices** ([`tiers`]): a course may sell seats cheaper from so many in one order;
+//!   the checkout prices them on the server.
 //! - **Views** ([`team_pools`], [`audit`], [`mine`], [`tenant_pools`]): what a team's managers,
 //!   a seat's holder and a storefront's staff (counts only) may see.
 //!
@@ -24,13 +26,14 @@
 
 mod assignments;
 mod pools;
+pub mod tiers;
 mod views;
 
 use sea_orm::sea_query::StringLen;
 use sea_orm::{DeriveActiveEnum, EnumIter};
 
 pub use assignments::{Assignment, accept, assign, cancel, revoke};
-pub use pools::{MAX_SEATS, follow_order, kept_seats, over_paid, seats_to_refund};
+pub use pools::{MAX_SEATS, follow_order, kept_seats, over_paid, seats_to_refund, stray_access};
 pub use views::{
     AuditLine, MySeat, PoolOrder, PoolView, SeatView, TenantPool, audit, mine, team_pools,
     tenant_pools,

@@ -18,7 +18,8 @@ use crate::entities::{
 };
 use crate::error::{AppError, AppResult};
 use crate::ids::{
-    CourseId, OrderId, SeatAssignmentId, SeatEventId, SeatPoolId, TeamId, TenantId, UserId,
+    CourseId, EntitlementId, OrderId, SeatAssignmentId, SeatEventId, SeatPoolId, TeamId, TenantId,
+    UserId,
 };
 use crate::services::access::{self, Changed};
 use crate::services::commerce::state::Access;
@@ -62,7 +63,9 @@ pub fn seats_to_refund(
         return None;
     }
     let left = now_kept - seats;
-    let kept = paid.saturating_sub(refunded).clamp(0, total);
+    // What was paid and not given back, a double payment included: a seat refund of an
+    // order paid twice gives back the extra as well, or the seats would not go.
+    let kept = paid.saturating_sub(refunded).max(0);
     // The least that still pays for `left` seats: ⌈left × total ÷ quantity⌉.
     let q = i128::from(quantity);
     let keep = (i128::from(left) * i128::from(total) + q - 1) / q;
@@ -374,8 +377,9 @@ async fn tell_managers(
         .into_tuple()
         .all(conn)
         .await?;
-    let managers: Vec<String> = users::Entity::find()
+    let managers: Vec<(UserId, String)> = users::Entity::find()
         .select_only()
+        .column(users::Column::Id)
         .column(users::Column::Email)
         .filter(users::Column::Id.is_in(ids))
         .into_tuple()
@@ -388,7 +392,7 @@ async fn tell_managers(
         .first()
         .map(|(id, _)| id.to_string())
         .unwrap_or_default();
-    for to in managers {
+    for (manager, to) in managers {
         let payload = json!({
             "to": to,
             "team": team,
@@ -397,7 +401,8 @@ async fn tell_managers(
             "lost": emails,
             "order_id": cause.order.map(|o| o.to_string()),
         });
-        let dedupe = format!("seats-taken-back:{}:{}:{to}", pool.id, first);
+        // Ids only: the key's column is bounded, an address is not short.
+        let dedupe = format!("seats-taken-back:{}:{first}:{manager}", pool.id);
         outbox::enqueue(
             conn,
             Some(pool.tenant_id),
@@ -445,6 +450,31 @@ pub async fn over_paid(conn: &impl ConnectionTrait) -> AppResult<Vec<SeatPoolId>
     Ok(found)
 }
 
+/// Working seat entitlements that no live assignment holds (there should be none): access a
+/// seat gave that outlived the seat. For `lyceum reconcile --report`.
+pub async fn stray_access(conn: &impl ConnectionTrait) -> AppResult<Vec<EntitlementId>> {
+    use crate::entities::entitlements;
+    use crate::entities::entitlements::EntitlementSource;
+    let held: std::collections::HashSet<EntitlementId> = seat_assignments::Entity::find()
+        .filter(seat_assignments::Column::Status.eq(AssignmentStatus::Active))
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter_map(|a| a.entitlement_id)
+        .collect();
+    Ok(entitlements::Entity::find()
+        .select_only()
+        .column(entitlements::Column::Id)
+        .filter(entitlements::Column::Source.eq(EntitlementSource::Seat))
+        .filter(entitlements::Column::Status.eq(EntitlementStatus::Active))
+        .into_tuple::<EntitlementId>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter(|id| !held.contains(id))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -480,6 +510,12 @@ mod tests {
             "the last seat takes the rest"
         );
         assert_eq!(seats_to_refund(3, 1000, 1000, 0, 4), None);
+        assert_eq!(
+            seats_to_refund(10, 1000, 2000, 0, 3),
+            Some(1300),
+            "paid twice: the extra goes back with the seats"
+        );
+        assert_eq!(kept_seats(10, 1000, 2000, 1300), 7);
         assert_eq!(seats_to_refund(3, 1000, 1000, 0, 0), None);
     }
 

@@ -15,6 +15,7 @@ use crate::domain::{BoundedText, Email};
 use crate::entities::{team_members, teams, users};
 use crate::error::{AppError, AppResult};
 use crate::ids::{TeamId, UserId};
+use crate::services::invalidation::Invalidations;
 use crate::services::now;
 use crate::services::tenancy::policy::Policy;
 use crate::state::AppState;
@@ -293,6 +294,7 @@ pub async fn set_role(
     .await?;
     let grant = manager_grant(team, user);
     let changed = match role {
+        _ if membership.role == role => Invalidations::none(),
         TeamRole::Manager => Policy::store_grant(&txn, &grant).await?,
         TeamRole::Member => Policy::delete_grant(&txn, &grant).await?,
     };
@@ -319,6 +321,10 @@ pub async fn remove_member(
         lock_as_manager(&txn, Some(caller), team).await?;
     }
     ensure_another_manager(&txn, team, user).await?;
+    let was_manager = team_members::Entity::find_by_id((team, user))
+        .one(&txn)
+        .await?
+        .is_some_and(|m| m.role == TeamRole::Manager && m.status == MemberStatus::Active);
     let removed = team_members::Entity::delete_many()
         .filter(team_members::Column::TeamId.eq(team))
         .filter(team_members::Column::UserId.eq(user))
@@ -331,7 +337,11 @@ pub async fn remove_member(
             "team member"
         }));
     }
-    let revoked = Policy::delete_grant(&txn, &manager_grant(team, user)).await?;
+    let revoked = if was_manager {
+        Policy::delete_grant(&txn, &manager_grant(team, user)).await?
+    } else {
+        Invalidations::none()
+    };
     txn.commit().await?;
     state.invalidate(revoked).await;
     tracing::info!(team.id = %team, user.id = %user, by = %caller, "team member removed");
