@@ -247,6 +247,20 @@ db_tests! {
         // Someone registering with a cancelled address gets nothing.
         let (later, _) = app.register("later@example.com").await;
         assert_eq!(app.access(Some(&later), "paid").await["access"], false);
+        // Giving and taking back in a loop runs out of the pool's daily allowance (20 for two
+        // seats), whether the address has an account or not.
+        let mut statuses = Vec::new();
+        for _ in 0..20 {
+            let reply = app.post(&assignments(&team), Some(&manager), json!({"email": "later@example.com"})).await;
+            statuses.push(reply.status.as_u16());
+            let later_id = reply.body["user_id"].as_str().map(str::to_owned);
+            if let Some(id) = later_id {
+                app.call(Method::DELETE, &format!("{}/{id}", assignments(&team)), Some(&manager), None).await.expect(204);
+            }
+        }
+        assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 17, "3 given already today, then 17 more: {statuses:?}");
+        assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 3, "{statuses:?}");
+        app.post(&assignments(&team), Some(&manager), json!({"email": "unknown@example.com"})).await.expect_problem(429);
     }
 
     async fn fifty_racing_assignments_take_exactly_ten_seats(app) {
@@ -318,6 +332,10 @@ db_tests! {
             assert_eq!(app.access(Some(token), "paid").await["access"], false);
         }
         assert_eq!(counts(&pool(&app, &manager, &team).await), (1, 1, 0, 0));
+        // The manager (long address and all) is told whom the lost dispute took.
+        let told = mails(&app, outbox::OutboxKind::SeatsTakenBack).await;
+        assert_eq!(told.len(), 1, "{told:?}");
+        assert_eq!((told[0]["to"].as_str(), told[0]["lost"].clone()), (Some(long.as_str()), json!(["bob@example.com", "eve@example.com"])));
         let audit = app.get(&format!("/api/v1/teams/{team}/seats/audit"), Some(&manager)).await.expect(200);
         let actions: Vec<&str> = audit.as_array().unwrap().iter().map(|l| l["action"].as_str().unwrap()).collect();
         for action in ["suspended", "restored", "refunded"] {
@@ -350,6 +368,18 @@ db_tests! {
         // Refunding seats gives back what they cost at the volume price.
         let refund = refund_seats(&app, &shop, &order, 2).await;
         assert_eq!(refund["amount"]["amount"], 2 * PRICE * 85 / 100);
+        // The deepest tier reached counts; changing the tiers leaves orders made as they were.
+        let (third, third_team) = team(&app, "third@example.com").await;
+        let twenty = app.post("/api/v1/tenants/shop/checkout", Some(&third), json!({"items": [{"course": "paid", "quantity": 20}], "team_id": third_team})).await.expect(201);
+        assert_eq!(twenty["order"]["total"]["amount"], 20 * PRICE * 75 / 100);
+        app.put(tiers, Some(&shop.owner), json!({"tiers": []})).await.expect(200);
+        let kept = app.order_row(twenty["order"]["id"].as_str().unwrap()).await;
+        assert_eq!(kept.total_amount, 20 * PRICE * 75 / 100);
+        assert!(app.get(tiers, None).await.expect(200).as_array().unwrap().is_empty());
+        // A draft's tiers are nobody's business.
+        app.post("/api/v1/tenants/shop/courses", Some(&shop.owner), json!({"slug": "draft", "title": "Draft", "price": {"amount": 100, "currency": "USD"}})).await.expect(201);
+        app.put("/api/v1/tenants/shop/courses/draft/seat-tiers", Some(&shop.owner), json!({"tiers": [{"min_seats": 5, "percent_off": 5}]})).await.expect(200);
+        app.get("/api/v1/tenants/shop/courses/draft/seat-tiers", None).await.expect_problem(404);
     }
 
     async fn only_a_teams_managers_run_its_seats(app) {

@@ -24,13 +24,14 @@ pub async fn observe<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Resul
         .filter(|id| !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_graphic()))
         .map_or_else(|| Uuid::now_v7().to_string(), str::to_owned);
     let method = req.method().clone();
-    let path = loggable_path(req.uri().path());
+    let raw_path = req.uri().path().to_owned();
+    let path = loggable_path(&raw_path);
     let state = req.data::<Arc<AppState>>().cloned();
     let span = tracing::info_span!("request", request.id = %request_id, %method, path = %path);
     async move {
         let (limit, streamed) = state
             .as_ref()
-            .map_or((usize::MAX, false), |s| body_limit(s, &method, &path));
+            .map_or((usize::MAX, false), |s| body_limit(s, &method, &raw_path));
         let mut response = match limit_body(&mut req, limit, streamed).await {
             Err(response) => *response,
             Ok(()) => match next.call(req).await {
@@ -153,15 +154,21 @@ fn loggable_path(path: &str) -> String {
     if path.starts_with("/content/") {
         return "/content/{token}".to_owned();
     }
-    // Staff (`/invitations/`) and seat (`/seat-invitations/`) invitation tokens alike.
-    if let Some(at) = path.find("invitations/") {
-        let before = &path[..at + "invitations/".len()];
-        let tail = if path.ends_with("/accept") {
-            "/accept"
-        } else {
-            ""
-        };
-        return format!("{before}{{token}}{tail}");
+    // The routes that carry an invitation's token: staff and seat invitations, page and API.
+    for prefix in [
+        "/invitations/",
+        "/api/v1/invitations/",
+        "/seat-invitations/",
+        "/api/v1/seat-invitations/",
+    ] {
+        if path.starts_with(prefix) {
+            let tail = if path.ends_with("/accept") {
+                "/accept"
+            } else {
+                ""
+            };
+            return format!("{prefix}{{token}}{tail}");
+        }
     }
     path.to_owned()
 }
@@ -198,6 +205,14 @@ mod loggable_tests {
             ),
             ("/content/abc", "/content/{token}"),
             ("/api/v1/teams", "/api/v1/teams"),
+            (
+                "/api/v1/tenants/acme-invitations/lessons/l1/asset",
+                "/api/v1/tenants/acme-invitations/lessons/l1/asset",
+            ),
+            (
+                "/api/v1/tenants/acme/members",
+                "/api/v1/tenants/acme/members",
+            ),
         ] {
             assert_eq!(loggable_path(path), logged);
         }

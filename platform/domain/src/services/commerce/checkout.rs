@@ -74,6 +74,11 @@ pub async fn start(
     input: Input,
 ) -> AppResult<Started> {
     ensure_covers(auth, tenant)?;
+    // Asked before anything is resumed: whoever no longer manages the team pays for nothing.
+    let team = match input.team_id {
+        Some(team) => Some(managed_team(state, buyer, TeamId::from(team)).await?),
+        None => None,
+    };
     let existing = match &input.idempotency_key {
         Some(key) => {
             orders::Entity::find()
@@ -97,10 +102,6 @@ pub async fn start(
         }
         return resume(state, existing).await;
     }
-    let team = match input.team_id {
-        Some(team) => Some(managed_team(state, buyer, TeamId::from(team)).await?),
-        None => None,
-    };
     let items = resolve_items(state, tenant, &input).await?;
     let courses: Vec<Course> = items.iter().map(|(c, _)| c.clone()).collect();
     if team.is_none() {

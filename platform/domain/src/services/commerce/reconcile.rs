@@ -8,7 +8,10 @@ use chrono::Utc;
 use lyceum_gateway_core::{
     Currency, EventKind, GatewayError, Money, PaymentLookup, RefundLookup, TenantAccount,
 };
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, Iterable, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, Iterable, QueryFilter, QuerySelect,
+    TransactionTrait,
+};
 
 use super::checkout::local_event_for;
 use super::pipeline::{self, Source};
@@ -344,6 +347,18 @@ impl Report {
 
 /// Compares every order with its entitlements.
 pub async fn report(db: &DatabaseConnection) -> AppResult<Report> {
+    // One snapshot for every read: an order paid between two of them is not a finding.
+    // (SQLite's reading transaction is one already.)
+    let txn = if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        db.begin_with_config(
+            Some(sea_orm::IsolationLevel::RepeatableRead),
+            Some(sea_orm::AccessMode::ReadOnly),
+        )
+        .await?
+    } else {
+        db.begin().await?
+    };
+    let db = &txn;
     let mut report = Report::default();
     let lines = order_lines::Entity::find()
         .find_also_related(orders::Entity)
@@ -379,5 +394,6 @@ pub async fn report(db: &DatabaseConnection) -> AppResult<Report> {
     report
         .entitled_without_payment
         .extend(crate::services::seats::stray_access(db).await?);
+    txn.commit().await?;
     Ok(report)
 }

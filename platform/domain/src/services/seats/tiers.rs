@@ -38,8 +38,8 @@ pub fn percent_for(tiers: &[Tier], quantity: u32) -> u8 {
         .unwrap_or(0)
 }
 
-/// What `quantity` seats at `price` cost under `tiers`: the line's total, the percentage off
-/// rounded down in the buyer's favour.
+/// What `quantity` seats at `price` cost under `tiers`: the line's total less the tier's
+/// percentage of it (rounded down, like a coupon's).
 pub fn line_total(price: Money, quantity: u32, tiers: &[Tier]) -> AppResult<Money> {
     let too_large = |_| AppError::invalid("items", "the order's amounts are too large");
     let full = price.checked_mul(quantity).map_err(too_large)?;

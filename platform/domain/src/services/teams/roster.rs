@@ -321,10 +321,6 @@ pub async fn remove_member(
         lock_as_manager(&txn, Some(caller), team).await?;
     }
     ensure_another_manager(&txn, team, user).await?;
-    let was_manager = team_members::Entity::find_by_id((team, user))
-        .one(&txn)
-        .await?
-        .is_some_and(|m| m.role == TeamRole::Manager && m.status == MemberStatus::Active);
     let removed = team_members::Entity::delete_many()
         .filter(team_members::Column::TeamId.eq(team))
         .filter(team_members::Column::UserId.eq(user))
@@ -337,11 +333,9 @@ pub async fn remove_member(
             "team member"
         }));
     }
-    let revoked = if was_manager {
-        Policy::delete_grant(&txn, &manager_grant(team, user)).await?
-    } else {
-        Invalidations::none()
-    };
+    // Whatever their role: nobody off the team keeps a say in its seats (a no-op, unless the
+    // grant is there).
+    let revoked = Policy::delete_grant(&txn, &manager_grant(team, user)).await?;
     txn.commit().await?;
     state.invalidate(revoked).await;
     tracing::info!(team.id = %team, user.id = %user, by = %caller, "team member removed");

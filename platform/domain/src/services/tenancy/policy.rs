@@ -70,20 +70,24 @@ impl Policy {
         Ok(Invalidations::granted(*grant))
     }
 
-    /// Deletes a stored grant inside the caller's transaction; the running enforcer drops it
-    /// when the returned invalidations are applied after commit.
+    /// Deletes a stored grant inside the caller's transaction, if it is there; the running
+    /// enforcer drops it when the returned invalidations are applied after commit.
     pub async fn delete_grant(
         conn: &impl ConnectionTrait,
         grant: &Grant,
     ) -> AppResult<Invalidations> {
         let rule = grant.to_rule();
-        casbin_rule::Entity::delete_many()
+        let deleted = casbin_rule::Entity::delete_many()
             .filter(casbin_rule::Column::Ptype.eq("g"))
             .filter(casbin_rule::Column::V0.eq(rule.values[0].as_str()))
             .filter(casbin_rule::Column::V1.eq(rule.values[1].as_str()))
             .filter(casbin_rule::Column::V2.eq(rule.values[2].as_str()))
             .exec(conn)
             .await?;
+        // Deleting what is not there changes nothing another process must reload.
+        if deleted.rows_affected == 0 {
+            return Ok(Invalidations::none());
+        }
         bump_revision(conn).await?;
         Ok(Invalidations::revoked(*grant))
     }
