@@ -18,7 +18,6 @@ use lyceum_domain::domain;
 use lyceum_domain::services::catalog::courses::{self, CoursePatch, NewCourse};
 use lyceum_domain::services::catalog::public::{self, CatalogQuery};
 use lyceum_domain::services::catalog::{CourseDescription, CourseTitle};
-use lyceum_domain::services::tenancy::tenants;
 use lyceum_domain::state::AppState;
 
 /// A page of the catalog.
@@ -69,15 +68,12 @@ impl CatalogApi {
         /// `next_cursor` of the previous page.
         cursor: Query<Option<String>>,
     ) -> ApiResult<PageResponse> {
-        let tenant = tenants::find_selling(state, &tenant).await?;
-        let proof = state
-            .policy
-            .authorize::<resource::Catalog, action::Read>(
-                &state.db,
-                &auth.principal(),
-                tenant.domain(),
-            )
-            .await?;
+        let (tenant, proof) = super::in_storefront::<resource::Catalog, action::Read>(
+            state,
+            &auth.principal(),
+            &tenant,
+        )
+        .await?;
         let page = public::list(
             state,
             &proof,
@@ -109,15 +105,12 @@ impl CatalogApi {
         tenant: Path<String>,
         course: Path<String>,
     ) -> ApiResult<DetailResponse> {
-        let tenant = tenants::find_selling(state, &tenant).await?;
-        let proof = state
-            .policy
-            .authorize::<resource::Catalog, action::Read>(
-                &state.db,
-                &auth.principal(),
-                tenant.domain(),
-            )
-            .await?;
+        let (tenant, proof) = super::in_storefront::<resource::Catalog, action::Read>(
+            state,
+            &auth.principal(),
+            &tenant,
+        )
+        .await?;
         let detail = public::get(state, &proof, &tenant, &course).await?;
         Ok(DetailResponse::Ok(Json(CourseDetailBody::new(
             detail, false,

@@ -26,7 +26,6 @@ use lyceum_domain::error::{AppError, AppResult};
 use lyceum_domain::services::access;
 use lyceum_domain::services::catalog::courses;
 use lyceum_domain::services::media::content;
-use lyceum_domain::services::tenancy::tenants;
 use lyceum_domain::state::AppState;
 
 /// Whether the caller may study a course.
@@ -86,15 +85,12 @@ impl LearningApi {
         tenant: Path<String>,
         lesson: Path<Uuid>,
     ) -> ApiResult<ContentResponse> {
-        let tenant = tenants::find_selling(state, &tenant).await?;
-        let proof = state
-            .policy
-            .authorize::<resource::Content, action::Read>(
-                &state.db,
-                &auth.principal(),
-                tenant.domain(),
-            )
-            .await?;
+        let (tenant, proof) = super::in_storefront::<resource::Content, action::Read>(
+            state,
+            &auth.principal(),
+            &tenant,
+        )
+        .await?;
         let link = content::issue(state, &proof, &tenant, lesson.0.into()).await?;
         Ok(ContentResponse::Ok(Json(ContentLink {
             url: link.url,
@@ -141,11 +137,8 @@ async fn access_answer(req: &Request) -> AppResult<Vec<u8>> {
     };
     let user = auth::caller_id(state, req).await?;
     let principal = user.map_or(Principal::Anonymous, Principal::User);
-    let tenant = tenants::find_selling(state, tenant).await?;
-    let proof = state
-        .policy
-        .authorize::<resource::Access, action::Read>(&state.db, &principal, tenant.domain())
-        .await?;
+    let (tenant, proof) =
+        super::in_storefront::<resource::Access, action::Read>(state, &principal, tenant).await?;
     let course = courses::find_cached(state, &proof, &tenant, course).await?;
     let decision = access::decide(state, &proof, &course).await?;
     if !course.published && !decision.access {

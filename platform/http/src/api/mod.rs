@@ -136,7 +136,34 @@ pub(crate) async fn in_tenant<R: Resource, A: Verb>(
     principal: &Principal,
     slug: &str,
 ) -> AppResult<(Arc<Tenant>, Authorized<R, A>)> {
-    let tenant = tenant_service::find_by_slug(state, slug).await?;
+    inside(
+        state,
+        principal,
+        tenant_service::find_by_slug(state, slug).await?,
+    )
+    .await
+}
+
+/// Resolves a storefront that sells (pending and suspended ones are not public) and checks
+/// `A` on `R` inside it: what buyers and learners do.
+pub(crate) async fn in_storefront<R: Resource, A: Verb>(
+    state: &AppState,
+    principal: &Principal,
+    slug: &str,
+) -> AppResult<(Arc<Tenant>, Authorized<R, A>)> {
+    inside(
+        state,
+        principal,
+        tenant_service::find_selling(state, slug).await?,
+    )
+    .await
+}
+
+async fn inside<R: Resource, A: Verb>(
+    state: &AppState,
+    principal: &Principal,
+    tenant: Arc<Tenant>,
+) -> AppResult<(Arc<Tenant>, Authorized<R, A>)> {
     let proof = state
         .policy
         .authorize::<R, A>(&state.db, principal, tenant.domain())

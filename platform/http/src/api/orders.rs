@@ -316,15 +316,12 @@ impl OrdersApi {
                 .limits
                 .coupon(client_ip(req, &state.settings), auth.user().id)?;
         }
-        let tenant = tenants::find_selling(state, &tenant).await?;
-        let proof = state
-            .policy
-            .authorize::<resource::Checkout, action::Create>(
-                &state.db,
-                &auth.principal(),
-                tenant.domain(),
-            )
-            .await?;
+        let (tenant, proof) = super::in_storefront::<resource::Checkout, action::Create>(
+            state,
+            &auth.principal(),
+            &tenant,
+        )
+        .await?;
         let key = idempotency_key.0.filter(|k| !k.is_empty());
         if key.as_ref().is_some_and(|k| k.len() > 255) {
             return Err(AppError::invalid("Idempotency-Key", "at most 255 characters").into());

@@ -526,15 +526,12 @@ impl SeatsApi {
         tenant: Path<String>,
         course: Path<String>,
     ) -> ApiResult<TiersResponse> {
-        let tenant = tenant_service::find_selling(state, &tenant).await?;
-        let proof = state
-            .policy
-            .authorize::<resource::Catalog, action::Read>(
-                &state.db,
-                &auth.principal(),
-                tenant.domain(),
-            )
-            .await?;
+        let (tenant, proof) = super::in_storefront::<resource::Catalog, action::Read>(
+            state,
+            &auth.principal(),
+            &tenant,
+        )
+        .await?;
         let tiers = seats::tiers::list(state, &proof, &tenant, &course).await?;
         Ok(TiersResponse::Ok(Json(
             tiers.into_iter().map(Into::into).collect(),
