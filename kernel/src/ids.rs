@@ -174,6 +174,38 @@ id_type!(
     OutboxMessageId
 );
 id_type!(
+    /// A learner's progress in one lesson: `lesson_progress.id`.
+    LessonProgressId
+);
+id_type!(
+    /// A learner's progress in one course: `course_progress.id`.
+    CourseProgressId
+);
+id_type!(
+    /// A titled point in a video lesson: `lesson_chapters.id`.
+    ChapterId
+);
+id_type!(
+    /// A lesson video's transcode into HLS: `transcodes.id`.
+    TranscodeId
+);
+id_type!(
+    /// A quiz attached to a lesson: `quizzes.id`.
+    QuizId
+);
+id_type!(
+    /// A question of a quiz's pool: `quiz_questions.id`.
+    QuizQuestionId
+);
+id_type!(
+    /// One learner's attempt at a quiz: `quiz_attempts.id`.
+    QuizAttemptId
+);
+id_type!(
+    /// A course-completion certificate: `certificates.id`.
+    CertificateId
+);
+id_type!(
     /// A bearer token: `api_tokens.id`.
     ApiTokenId
 );

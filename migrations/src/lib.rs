@@ -20,6 +20,7 @@ mod m20261129_000007_fee_plans;
 mod m20261129_000008_ledger;
 mod m20261129_000009_teams;
 mod m20261129_000010_seats;
+mod m20261129_000011_learning;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_ledger::Migration),
             Box::new(m20261129_000009_teams::Migration),
             Box::new(m20261129_000010_seats::Migration),
+            Box::new(m20261129_000011_learning::Migration),
         ]
     }
 }

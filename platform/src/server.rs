@@ -99,6 +99,7 @@ pub async fn serve(
         )),
         tokio::spawn(prune_limits(state.clone())),
         tokio::spawn(lyceum_domain::services::ledger::holds::work(state.clone())),
+        tokio::spawn(lyceum_domain::services::media::videos::work(state.clone())),
     ];
     if let Some(sandbox) = state.gateways.sandbox() {
         tasks.push(sandbox.start());

@@ -269,6 +269,8 @@ pub async fn seed(state: &AppState) -> AppResult<Logins> {
                         title: LessonTitle::parse("title", lesson_title)?,
                         kind: *kind,
                         free_preview: *free_preview,
+                        required: true,
+                        drip: Default::default(),
                         body: Some(LessonBody::parse(
                             "body",
                             &format!("{lesson_title}: the notes of this lesson, in Markdown."),

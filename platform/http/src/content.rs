@@ -73,9 +73,12 @@ pub async fn fetch(
 ) -> Response {
     let address = remote.as_socket_addr().map(|a| a.ip().to_string());
     let mut response = match content::fetch(state, &token, address).await {
-        Ok(Content::Asset(asset)) => asset_response(state, req, &asset)
-            .await
-            .unwrap_or_else(problem),
+        Ok(Content::Asset(asset) | Content::Segment(asset)) => {
+            asset_response(state, req, &asset)
+                .await
+                .unwrap_or_else(problem)
+        }
+        Ok(Content::Playlist(text)) => playlist_response(text),
         Ok(Content::Text(text)) => text_response(req, text),
         Err(e) => problem(e),
     };
@@ -109,6 +112,17 @@ fn text_response(req: &Request, text: String) -> Response {
         }
         Ranged::Unsatisfiable => unsatisfiable(shape.size),
     }
+}
+
+/// An HLS playlist, already rewritten with the viewer's signed links.
+fn playlist_response(text: String) -> Response {
+    let bytes = Bytes::from(text);
+    let shape = Shape {
+        content_type: "application/vnd.apple.mpegurl",
+        disposition: None,
+        size: Some(bytes.len() as u64),
+    };
+    respond(StatusCode::OK, &shape, None, Body::from(bytes))
 }
 
 async fn asset_response(

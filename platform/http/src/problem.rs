@@ -25,6 +25,9 @@ pub struct Problem {
     /// For validation problems: each refused field.
     #[oai(skip_serializing_if_is_none)]
     pub errors: Option<Vec<FieldProblem>>,
+    /// For a lesson on a drip schedule (`urn:lyceum:problem:locked`): when it opens.
+    #[oai(skip_serializing_if_is_none)]
+    pub unlocks_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// One refused field of a request.
@@ -86,6 +89,7 @@ fn problem(status: StatusCode, kind: &str, detail: impl Into<String>) -> Problem
         status: status.as_u16(),
         detail: detail.into(),
         errors: None,
+        unlocks_at: None,
     }
 }
 
@@ -125,6 +129,15 @@ impl From<AppError> for ProblemResponse {
             ))),
             AppError::Forbidden(detail) => {
                 Self::Forbidden(Json(problem(StatusCode::FORBIDDEN, "forbidden", detail)))
+            }
+            AppError::Locked { until } => {
+                let mut p = problem(
+                    StatusCode::FORBIDDEN,
+                    "locked",
+                    format!("this lesson opens at {}", until.to_rfc3339()),
+                );
+                p.unlocks_at = Some(until);
+                Self::Forbidden(Json(p))
             }
             AppError::PaymentRequired(detail) => Self::PaymentRequired(Json(problem(
                 StatusCode::PAYMENT_REQUIRED,

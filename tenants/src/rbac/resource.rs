@@ -57,17 +57,21 @@ resources! {
     /// A team's seats: its pools, assignments and invitations (a team's managers, in the
     /// team's domain); the pools of a storefront's courses (its staff, counts only).
     Seat => "seat",
+    /// One's own study in a storefront: lesson pages, progress, quiz attempts.
+    Learning => "learning",
+    /// Course-completion certificates: verified by anyone who has the code.
+    Certificate => "certificate",
 }
 
 mod sealed {
-    /// Keeps [`ReadsCourses`](super::ReadsCourses) closed to the three markers below.
+    /// Keeps [`ReadsCourses`](super::ReadsCourses) closed to the four markers below.
     pub trait Sealed {}
 }
 
-/// A resource whose `Read` proof lets a learner's read of a course go ahead: asking whether
-/// one may study it ([`Access`]), opening its lessons ([`Content`]), browsing the storefront
-/// ([`Catalog`]). The access decision and the cached course lookup take
-/// `&Authorized<R, action::Read>` for such an `R`. Sealed: a staff proof (`Course`), or a proof
+/// A resource whose proof lets a learner's use of a course go ahead: asking whether one may
+/// study it ([`Access`]), opening its lessons ([`Content`]), browsing the storefront
+/// ([`Catalog`]), studying it ([`Learning`]: progress, quizzes). The access decision takes a
+/// proof of any action on such an `R`; the cached course lookup a `Read`. Sealed: a staff proof (`Course`), or a proof
 /// for anything else, is not one and does not compile there:
 ///
 /// ```compile_fail
@@ -86,6 +90,7 @@ mod sealed {
 /// decide::<resource::Access>();
 /// decide::<resource::Content>();
 /// decide::<resource::Catalog>();
+/// decide::<resource::Learning>();
 /// ```
 pub trait ReadsCourses: Resource + sealed::Sealed {}
 
@@ -98,4 +103,4 @@ macro_rules! reads_courses {
     };
 }
 
-reads_courses!(Access, Content, Catalog);
+reads_courses!(Access, Content, Catalog, Learning);

@@ -18,6 +18,8 @@ pub struct Model {
     pub access_days: Option<i32>,
     pub published: bool,
     pub published_at: Option<DateTimeUtc>,
+    /// How much of a required video counts as watched, in percent.
+    pub complete_percent: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -22,6 +22,14 @@ pub struct Model {
     pub asset_key: Option<String>,
     pub asset_content_type: Option<String>,
     pub asset_size: Option<i64>,
+    /// Counted by the course's completion rule.
+    pub required: bool,
+    /// Opens this many days after the learner's access starts.
+    pub drip_days: Option<i32>,
+    /// Opens at this time.
+    pub drip_at: Option<DateTimeUtc>,
+    /// A video's length, once known.
+    pub duration_seconds: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

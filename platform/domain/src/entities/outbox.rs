@@ -41,6 +41,9 @@ pub enum OutboxKind {
     /// managers are told whom.
     #[sea_orm(string_value = "seats_taken_back")]
     SeatsTakenBack,
+    /// A learner completed a course: their certificate, as a PDF attachment.
+    #[sea_orm(string_value = "certificate_issued")]
+    CertificateIssued,
 }
 
 impl OutboxKind {
@@ -52,6 +55,7 @@ impl OutboxKind {
             Self::StaffInvitation => "staff_invitation",
             Self::SeatInvitation => "seat_invitation",
             Self::SeatsTakenBack => "seats_taken_back",
+            Self::CertificateIssued => "certificate_issued",
         }
     }
 }

@@ -7,9 +7,11 @@
 pub mod access;
 pub mod accounts;
 pub mod catalog;
+pub mod certificates;
 pub mod commerce;
 pub mod gateway_accounts;
 pub mod invalidation;
+pub mod learning;
 pub mod ledger;
 pub mod media;
 pub mod notify;

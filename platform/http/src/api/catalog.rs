@@ -180,6 +180,7 @@ impl CatalogApi {
                 .map(|p| p.parse_price("price"))
                 .transpose()?,
             access_days: body.access_days.map(|d| (d > 0).then_some(d)),
+            complete_percent: body.complete_percent,
         };
         let course = courses::update(state, &proof, &tenant, &course, patch).await?;
         Ok(CourseResponse::Ok(Json(course.into())))

@@ -57,6 +57,11 @@ pub struct ContentLink {
     /// expires, and at once if access is revoked.
     pub url: String,
     pub expires_at: DateTime<Utc>,
+    /// A video lesson's HLS master playlist once transcoded (signed like `url`; every
+    /// playlist and segment it leads to is signed for the caller). Absent until then: play
+    /// `url`, the uploaded file.
+    #[oai(skip_serializing_if_is_none)]
+    pub hls_url: Option<String>,
 }
 
 #[derive(Debug, ApiResponse)]
@@ -95,6 +100,7 @@ impl LearningApi {
         Ok(ContentResponse::Ok(Json(ContentLink {
             url: link.url,
             expires_at: link.expires_at,
+            hls_url: link.hls_url,
         })))
     }
 }

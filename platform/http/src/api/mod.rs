@@ -6,6 +6,7 @@
 mod account;
 mod admin;
 mod auth;
+mod authoring;
 mod books;
 mod catalog;
 mod coupons;
@@ -17,6 +18,7 @@ mod learning;
 mod orders;
 mod seats;
 pub mod strict;
+mod study;
 mod studio;
 mod teams;
 mod tenants;
@@ -29,6 +31,7 @@ use poem_openapi::Tags;
 pub use account::AccountApi;
 pub use admin::AdminApi;
 pub use auth::AuthApi;
+pub use authoring::AuthoringApi;
 pub use books::BooksApi;
 pub use catalog::CatalogApi;
 pub use coupons::CouponsApi;
@@ -39,6 +42,7 @@ pub use invitations::InvitationsApi;
 pub use learning::{COURSE_ACCESS_PATH, CourseAccessDoc, LearningApi, course_access};
 pub use orders::OrdersApi;
 pub use seats::SeatsApi;
+pub use study::StudyApi;
 pub use studio::StudioApi;
 pub use teams::TeamsApi;
 pub use tenants::TenantsApi;
@@ -69,10 +73,12 @@ pub type Apis = (
     DomainsApi,
     GatewaysApi,
     InvitationsApi,
-    StudioApi,
+    // The studio and its course editing, together: a tuple holds at most 16 APIs.
+    (StudioApi, AuthoringApi),
     CouponsApi,
     CatalogApi,
-    LearningApi,
+    // Opening lessons and studying them.
+    (LearningApi, StudyApi),
     OrdersApi,
     EarningsApi,
     // Teams and their seats, together: a tuple holds at most 16 APIs.
@@ -91,10 +97,10 @@ pub fn all() -> Apis {
         DomainsApi,
         GatewaysApi,
         InvitationsApi,
-        StudioApi,
+        (StudioApi, AuthoringApi),
         CouponsApi,
         CatalogApi,
-        LearningApi,
+        (LearningApi, StudyApi),
         OrdersApi,
         EarningsApi,
         (TeamsApi, SeatsApi),

@@ -18,7 +18,7 @@ use crate::auth::Auth;
 use crate::problem::ApiResult;
 use lyceum_domain::services::catalog::courses;
 use lyceum_domain::services::catalog::curriculum::{self, NewLesson};
-use lyceum_domain::services::catalog::{LessonBody as LessonText, LessonTitle, SectionTitle};
+use lyceum_domain::services::catalog::{Drip, LessonBody as LessonText, LessonTitle, SectionTitle};
 use lyceum_domain::services::media::assets;
 use lyceum_domain::state::AppState;
 
@@ -44,6 +44,8 @@ pub struct UpdateCourseRequest {
     pub price: Option<MoneyBody>,
     /// Days of access after purchase; `0` switches to lifetime access.
     pub access_days: Option<u32>,
+    /// The completion rule: how much of a required video counts as watched (1–100 percent).
+    pub complete_percent: Option<u8>,
 }
 
 /// A new section.
@@ -61,8 +63,34 @@ pub struct CreateLessonRequest {
     /// Anyone may open a free-preview lesson, bought or not.
     #[oai(default)]
     pub free_preview: bool,
-    /// The text of a text lesson, or notes beside a video or file.
+    /// The text of a text lesson, or notes beside a video or file: Markdown, shown to
+    /// learners rendered and sanitised.
     pub body: Option<String>,
+    /// Counted by the course's completion rule.
+    #[oai(default = "yes")]
+    pub required: bool,
+    /// Opens this many days (1–3650) after a learner's access starts.
+    pub drip_days: Option<u32>,
+    /// Opens at this time (with `drip_days` too: when both have come).
+    pub drip_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A lesson's drip settings, checked.
+pub(super) fn check_drip(
+    days: Option<u32>,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+) -> lyceum_domain::error::AppResult<Drip> {
+    if days.is_some_and(|d| !(1..=Drip::MAX_DAYS).contains(&d)) {
+        return Err(lyceum_domain::error::AppError::invalid(
+            "drip_days",
+            format!("must be 1 to {}, or absent to open at once", Drip::MAX_DAYS),
+        ));
+    }
+    Ok(Drip { days, at })
 }
 
 #[derive(Debug, ApiResponse)]
@@ -236,6 +264,8 @@ impl StudioApi {
             title: LessonTitle::parse("title", &body.title)?,
             kind: body.kind.parse()?,
             free_preview: body.free_preview,
+            required: body.required,
+            drip: check_drip(body.drip_days, body.drip_at)?,
             body: body
                 .body
                 .as_deref()

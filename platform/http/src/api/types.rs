@@ -192,6 +192,8 @@ pub struct CourseBody {
     pub published: bool,
     #[oai(skip_serializing_if_is_none)]
     pub published_at: Option<DateTime<Utc>>,
+    /// The completion rule: how much of a required video counts as watched, in percent.
+    pub complete_percent: u8,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -207,6 +209,7 @@ impl From<Course> for CourseBody {
             access_days: c.access_days,
             published: c.published,
             published_at: c.published_at,
+            complete_percent: c.complete_percent,
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
@@ -253,6 +256,17 @@ pub struct LessonBody {
     pub asset_content_type: Option<String>,
     #[oai(skip_serializing_if_is_none)]
     pub asset_size: Option<i64>,
+    /// Counted by the course's completion rule.
+    pub required: bool,
+    /// A video's length in seconds, once transcoded.
+    #[oai(skip_serializing_if_is_none)]
+    pub duration_seconds: Option<u32>,
+    /// Opens this many days after a learner's access starts.
+    #[oai(skip_serializing_if_is_none)]
+    pub drip_days: Option<u32>,
+    /// Opens at this time.
+    #[oai(skip_serializing_if_is_none)]
+    pub drip_at: Option<DateTime<Utc>>,
 }
 
 impl CourseDetailBody {
@@ -272,6 +286,10 @@ impl CourseDetailBody {
             kind: l.kind.as_str().to_owned(),
             free_preview: l.free_preview,
             position: l.position,
+            required: l.required,
+            duration_seconds: l.duration_seconds,
+            drip_days: l.drip.days,
+            drip_at: l.drip.at,
         };
         Self {
             course: c.course.into(),

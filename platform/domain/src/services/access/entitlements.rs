@@ -8,7 +8,7 @@
 use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Duration, Utc};
-use lyceum_tenants::rbac::{Authorized, ReadsCourses, action};
+use lyceum_tenants::rbac::{Authorized, ReadsCourses, Verb};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
@@ -61,6 +61,9 @@ pub struct Decision {
     pub reason: Option<Reason>,
     /// When the access ends; `None` for lifetime access (or none at all).
     pub expires_at: Option<DateTime<Utc>>,
+    /// When the learner's current access began (the earliest of their active entitlements);
+    /// `None` for a free course or without access. Drip schedules count from it.
+    pub since: Option<DateTime<Utc>>,
 }
 
 impl Decision {
@@ -68,6 +71,7 @@ impl Decision {
         access: false,
         reason: None,
         expires_at: None,
+        since: None,
     };
 }
 
@@ -89,9 +93,9 @@ pub struct AccessKey {
 /// unfinished work, and answering `free` for it would serve its content and confirm its slug
 /// to anyone who guesses it. Entitlements (a course once sold, then made free and taken off
 /// the catalog) still count.
-pub async fn decide<R: ReadsCourses>(
+pub async fn decide<R: ReadsCourses, A: Verb>(
     state: &AppState,
-    auth: &Authorized<R, action::Read>,
+    auth: &Authorized<R, A>,
     course: &Course,
 ) -> AppResult<Decision> {
     ensure_covers_id(auth, course.tenant_id)?;
@@ -100,6 +104,7 @@ pub async fn decide<R: ReadsCourses>(
             access: true,
             reason: Some(Reason::Free),
             expires_at: None,
+            since: None,
         });
     }
     let Some(user) = auth.user_id() else {
@@ -174,16 +179,21 @@ async fn load_from(
         query = query.filter(entitlements::Column::Source.ne(source));
     }
     let rows = query.all(db).await?;
-    // The entitlement that lasts longest wins; lifetime beats any date.
-    let best = rows
+    let live: Vec<_> = rows
         .into_iter()
         .filter(|e| e.expires_at.is_none_or(|x| x > at))
+        .collect();
+    let since = live.iter().map(|e| e.granted_at).min();
+    // The entitlement that lasts longest wins; lifetime beats any date.
+    let best = live
+        .into_iter()
         .max_by_key(|e| (e.expires_at.is_none(), e.expires_at));
     Ok(match best {
         Some(e) => Decision {
             access: true,
             reason: Some(Reason::from_source(e.source)),
             expires_at: e.expires_at,
+            since,
         },
         None => Decision::DENIED,
     })

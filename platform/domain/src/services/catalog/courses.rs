@@ -38,6 +38,8 @@ pub struct CoursePatch {
     pub price: Option<Money>,
     /// `Some(None)` makes access lifetime.
     pub access_days: Option<Option<u32>>,
+    /// How much of a required video counts as watched (1–100 percent).
+    pub complete_percent: Option<u8>,
 }
 
 fn check_price(tenant: &Tenant, price: &Money) -> AppResult<()> {
@@ -84,6 +86,7 @@ pub async fn create(
         access_days: Set(access_days),
         published: Set(false),
         published_at: Set(None),
+        complete_percent: Set(80),
         created_at: Set(at),
         updated_at: Set(at),
     }
@@ -127,11 +130,83 @@ pub async fn update(
     if let Some(days) = patch.access_days {
         active.access_days = Set(check_access_days(days)?);
     }
+    if let Some(percent) = patch.complete_percent {
+        if !(1..=100).contains(&percent) {
+            return Err(AppError::invalid("complete_percent", "must be 1 to 100"));
+        }
+        active.complete_percent = Set(i32::from(percent));
+    }
     let updated = active.update(&state.db).await?.try_into();
     state
         .invalidate(Invalidations::course(tenant.id, slug))
         .await;
     updated
+}
+
+/// Deletes a course nobody has bought or been given: with orders, access or certificates it
+/// is refused (409) — take it off the catalog instead.
+pub async fn delete(
+    state: &AppState,
+    auth: &Authorized<resource::Course, action::Delete>,
+    tenant: &Tenant,
+    slug: &str,
+) -> AppResult<()> {
+    use sea_orm::{PaginatorTrait, TransactionTrait};
+
+    use crate::entities::{certificates, entitlements, lessons, order_lines, seat_pools};
+    ensure_covers(auth, tenant)?;
+    let txn = state.db.begin().await?;
+    let course = find(&txn, tenant, slug).await?;
+    let sold = order_lines::Entity::find()
+        .filter(order_lines::Column::TenantId.eq(tenant.id))
+        .filter(order_lines::Column::CourseId.eq(course.id))
+        .count(&txn)
+        .await?
+        + entitlements::Entity::find()
+            .filter(entitlements::Column::TenantId.eq(tenant.id))
+            .filter(entitlements::Column::CourseId.eq(course.id))
+            .count(&txn)
+            .await?
+        + certificates::Entity::find()
+            .filter(certificates::Column::TenantId.eq(tenant.id))
+            .filter(certificates::Column::CourseId.eq(course.id))
+            .count(&txn)
+            .await?
+        + seat_pools::Entity::find()
+            .filter(seat_pools::Column::TenantId.eq(tenant.id))
+            .filter(seat_pools::Column::CourseId.eq(course.id))
+            .count(&txn)
+            .await?;
+    if sold > 0 {
+        return Err(AppError::conflict(
+            "this course has orders or learners; unpublish it instead",
+        ));
+    }
+    let lesson_rows = lessons::Entity::find()
+        .filter(lessons::Column::TenantId.eq(tenant.id))
+        .filter(lessons::Column::CourseId.eq(course.id))
+        .all(&txn)
+        .await?;
+    let mut rendered = Vec::new();
+    for lesson in &lesson_rows {
+        rendered.extend(
+            crate::services::media::videos::hls_prefix(&txn, tenant.id, lesson.id).await?,
+        );
+    }
+    courses::Entity::delete_by_id(course.id)
+        .filter(courses::Column::TenantId.eq(tenant.id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    state
+        .invalidate(Invalidations::course(tenant.id, slug))
+        .await;
+    let assets = lesson_rows.into_iter().filter_map(|l| l.asset_key).collect();
+    for prefix in rendered {
+        crate::services::media::videos::delete_prefix(state, &prefix).await;
+    }
+    super::curriculum::forget_files(state, assets, None).await;
+    Ok(())
 }
 
 /// Publishes (or unpublishes) a course; publishing twice keeps the first publication time.

@@ -1,4 +1,4 @@
-//! Sections and lessons: adding them and putting them in order.
+//! Sections and lessons: adding, changing, removing them and putting them in order.
 
 use std::collections::{BTreeMap, HashSet};
 use std::hash::Hash;
@@ -11,11 +11,12 @@ use sea_orm::{
 
 use super::courses::find as find_course;
 use super::{
-    Course, Curriculum, Lesson, LessonBody, LessonKind, LessonTitle, Section, SectionTitle,
+    Course, Curriculum, Drip, Lesson, LessonBody, LessonKind, LessonTitle, Section, SectionTitle,
 };
 use crate::entities::{lessons, sections};
 use crate::error::{AppError, AppResult};
 use crate::ids::{LessonId, SectionId};
+use crate::services::media::videos;
 use crate::services::now;
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
@@ -27,6 +28,9 @@ pub struct NewLesson {
     pub kind: LessonKind,
     pub free_preview: bool,
     pub body: Option<LessonBody>,
+    /// Counted by the course's completion rule.
+    pub required: bool,
+    pub drip: Drip,
 }
 
 /// Appends a section to a course; returns its id.
@@ -93,6 +97,10 @@ pub async fn add_lesson(
         asset_key: Set(None),
         asset_content_type: Set(None),
         asset_size: Set(None),
+        required: Set(input.required),
+        drip_days: Set(input.drip.days.and_then(|d| i32::try_from(d).ok())),
+        drip_at: Set(input.drip.at),
+        duration_seconds: Set(None),
         created_at: Set(at),
         updated_at: Set(at),
     }
@@ -100,6 +108,161 @@ pub async fn add_lesson(
     .await?;
     txn.commit().await?;
     Ok(id)
+}
+
+/// Changes to a lesson; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct LessonPatch {
+    pub title: Option<LessonTitle>,
+    /// `Some(None)` removes the text.
+    pub body: Option<Option<LessonBody>>,
+    pub free_preview: Option<bool>,
+    pub required: Option<bool>,
+    /// `Some(None)` removes the delay.
+    pub drip_days: Option<Option<u32>>,
+    /// `Some(None)` removes the date.
+    pub drip_at: Option<Option<chrono::DateTime<chrono::Utc>>>,
+}
+
+async fn staff_lesson(
+    conn: &impl ConnectionTrait,
+    tenant: &Tenant,
+    lesson: LessonId,
+) -> AppResult<lessons::Model> {
+    lessons::Entity::find_by_id(lesson)
+        .filter(lessons::Column::TenantId.eq(tenant.id))
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("lesson"))
+}
+
+/// Changes a lesson.
+pub async fn update_lesson(
+    state: &AppState,
+    auth: &Authorized<resource::Course, action::Update>,
+    tenant: &Tenant,
+    lesson_id: LessonId,
+    patch: LessonPatch,
+) -> AppResult<Lesson> {
+    ensure_covers(auth, tenant)?;
+    let lesson = staff_lesson(&state.db, tenant, lesson_id).await?;
+    let mut active = lessons::ActiveModel {
+        id: Set(lesson.id),
+        updated_at: Set(now()),
+        ..Default::default()
+    };
+    if let Some(title) = patch.title {
+        active.title = Set(title.into_inner());
+    }
+    if let Some(body) = patch.body {
+        active.body = Set(body.map(LessonBody::into_inner));
+    }
+    if let Some(free_preview) = patch.free_preview {
+        active.free_preview = Set(free_preview);
+    }
+    if let Some(required) = patch.required {
+        active.required = Set(required);
+    }
+    if let Some(days) = patch.drip_days {
+        if days.is_some_and(|d| !(1..=Drip::MAX_DAYS).contains(&d)) {
+            return Err(AppError::invalid(
+                "drip_days",
+                format!("must be 1 to {}, or null to open at once", Drip::MAX_DAYS),
+            ));
+        }
+        active.drip_days = Set(days.and_then(|d| i32::try_from(d).ok()));
+    }
+    if let Some(at) = patch.drip_at {
+        active.drip_at = Set(at);
+    }
+    active.update(&state.db).await?.try_into()
+}
+
+/// Removes a lesson with its asset, renditions, chapters, quiz and learners' progress in it.
+pub async fn delete_lesson(
+    state: &AppState,
+    auth: &Authorized<resource::Course, action::Update>,
+    tenant: &Tenant,
+    lesson_id: LessonId,
+) -> AppResult<()> {
+    ensure_covers(auth, tenant)?;
+    let lesson = staff_lesson(&state.db, tenant, lesson_id).await?;
+    let rendered = videos::hls_prefix(&state.db, tenant.id, lesson.id).await?;
+    lessons::Entity::delete_by_id(lesson.id)
+        .filter(lessons::Column::TenantId.eq(tenant.id))
+        .exec(&state.db)
+        .await?;
+    forget_files(state, lesson.asset_key.into_iter().collect(), rendered).await;
+    Ok(())
+}
+
+/// Renames a section.
+pub async fn rename_section(
+    state: &AppState,
+    auth: &Authorized<resource::Course, action::Update>,
+    tenant: &Tenant,
+    section_id: SectionId,
+    title: SectionTitle,
+) -> AppResult<()> {
+    ensure_covers(auth, tenant)?;
+    let updated = sections::Entity::update_many()
+        .col_expr(
+            sections::Column::Title,
+            sea_orm::sea_query::Expr::value(title.into_inner()),
+        )
+        .filter(sections::Column::Id.eq(section_id))
+        .filter(sections::Column::TenantId.eq(tenant.id))
+        .exec(&state.db)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Err(AppError::NotFound("section"));
+    }
+    Ok(())
+}
+
+/// Removes a section and every lesson in it.
+pub async fn delete_section(
+    state: &AppState,
+    auth: &Authorized<resource::Course, action::Update>,
+    tenant: &Tenant,
+    section_id: SectionId,
+) -> AppResult<()> {
+    ensure_covers(auth, tenant)?;
+    let lessons_in = lessons::Entity::find()
+        .filter(lessons::Column::TenantId.eq(tenant.id))
+        .filter(lessons::Column::SectionId.eq(section_id))
+        .all(&state.db)
+        .await?;
+    let mut rendered = Vec::new();
+    for lesson in &lessons_in {
+        rendered.extend(videos::hls_prefix(&state.db, tenant.id, lesson.id).await?);
+    }
+    let removed = sections::Entity::delete_by_id(section_id)
+        .filter(sections::Column::TenantId.eq(tenant.id))
+        .exec(&state.db)
+        .await?;
+    if removed.rows_affected == 0 {
+        return Err(AppError::NotFound("section"));
+    }
+    let assets = lessons_in.into_iter().filter_map(|l| l.asset_key).collect();
+    for prefix in rendered {
+        videos::delete_prefix(state, &prefix).await;
+    }
+    forget_files(state, assets, None).await;
+    Ok(())
+}
+
+/// Deletes stored files no row points at any more; a failure only leaves orphans behind.
+pub(crate) async fn forget_files(state: &AppState, assets: Vec<String>, rendered: Option<String>) {
+    use object_store::ObjectStoreExt;
+    for key in assets {
+        if let Err(e) = state.assets.delete(&object_store::path::Path::from(key)).await {
+            tracing::warn!(error = %crate::error::report(&e), "could not delete a removed asset");
+        }
+    }
+    if let Some(prefix) = rendered {
+        videos::delete_prefix(state, &prefix).await;
+    }
 }
 
 /// Puts a course's sections in the given order; the list must name each section once.

@@ -1,6 +1,7 @@
 //! The catalog: courses and their curriculum (sections and lessons); lesson files live in
 //! [`media`](crate::services::media).
 
+pub mod chapters;
 pub mod courses;
 pub mod curriculum;
 pub mod public;
@@ -16,6 +17,7 @@ use crate::domain::BoundedText;
 use crate::entities::{courses as course_rows, lessons as lesson_rows};
 use crate::error::AppError;
 use crate::ids::{CourseId, LessonId, SectionId, TenantId};
+pub use crate::services::learning::drip::Drip;
 
 pub type CourseTitle = BoundedText<1, 200>;
 pub type CourseDescription = BoundedText<0, 20_000>;
@@ -35,6 +37,8 @@ pub struct Course {
     pub access_days: Option<u32>,
     pub published: bool,
     pub published_at: Option<DateTime<Utc>>,
+    /// How much of a required video counts as watched, in percent (the completion rule).
+    pub complete_percent: u8,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -67,6 +71,8 @@ impl TryFrom<course_rows::Model> for Course {
             description: m.description,
             published: m.published,
             published_at: m.published_at,
+            complete_percent: u8::try_from(m.complete_percent)
+                .map_err(|e| corrupt("complete_percent", e.into()))?,
             created_at: m.created_at,
             updated_at: m.updated_at,
         })
@@ -131,6 +137,11 @@ pub struct Lesson {
     /// Only shown to staff here; learners get it through the content endpoint.
     pub body: Option<String>,
     pub asset: Option<AssetInfo>,
+    /// Counted by the course's completion rule.
+    pub required: bool,
+    pub drip: Drip,
+    /// A video's length, once known.
+    pub duration_seconds: Option<u32>,
 }
 
 /// An uploaded lesson asset.
@@ -155,6 +166,12 @@ impl TryFrom<lesson_rows::Model> for Lesson {
             free_preview: m.free_preview,
             position: m.position,
             body: m.body,
+            required: m.required,
+            drip: Drip {
+                days: m.drip_days.and_then(|d| u32::try_from(d).ok()),
+                at: m.drip_at,
+            },
+            duration_seconds: m.duration_seconds.and_then(|d| u32::try_from(d).ok()),
         })
     }
 }

@@ -6,7 +6,9 @@ use lyceum_tenants::rbac::{Authorized, action, resource};
 use object_store::ObjectStoreExt;
 use object_store::buffered::BufWriter;
 use object_store::path::Path;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait,
+};
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
@@ -84,16 +86,25 @@ where
         .await
         .map_err(|e| AppError::io("finishing the asset failed", e))?;
     let previous = lesson.asset_key.clone();
+    let txn = state.db.begin().await?;
     lessons::ActiveModel {
         id: Set(lesson.id),
         asset_key: Set(Some(key.to_string())),
         asset_content_type: Set(Some(asset_type.essence().to_owned())),
         asset_size: Set(Some(i64::try_from(size).unwrap_or(i64::MAX))),
         updated_at: Set(now()),
+        // A new video's length is known once it is transcoded.
+        duration_seconds: Set(None),
         ..Default::default()
     }
-    .update(&state.db)
+    .update(&txn)
     .await?;
+    let video = asset_type.is_video().then(|| key.to_string());
+    let stale = super::videos::follow_upload(&txn, tenant.id, lesson.id, video.as_deref()).await?;
+    txn.commit().await?;
+    if let Some(prefix) = stale {
+        super::videos::delete_prefix(state, &prefix).await;
+    }
     if let Some(old) = previous {
         // The row no longer points at it; a failure here only leaves an orphan behind.
         if let Err(e) = state.assets.delete(&Path::from(old)).await {

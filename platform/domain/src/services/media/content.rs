@@ -7,17 +7,18 @@ use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, KeyInit, Mac};
 use lyceum_tenants::rbac::{Authorized, Domain, Principal, action, resource};
 use object_store::path::Path;
-use object_store::{GetOptions, GetRange};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use object_store::{GetOptions, GetRange, ObjectStoreExt};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use secrecy::ExposeSecret;
 use sha2::Sha256;
 use uuid::Uuid;
 
-use crate::entities::{content_fetches, courses, lessons};
+use crate::entities::content_fetches;
 use crate::error::{AppError, AppResult};
 use crate::ids::{ContentFetchId, LessonId, TenantId, UserId};
-use crate::services::access;
-use crate::services::catalog::Course;
+use super::{transcode, videos};
+use crate::services::catalog::LessonKind;
+use crate::services::learning::lessons;
 use crate::services::now;
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
@@ -30,6 +31,9 @@ pub const URL_LIFETIME: Duration = Duration::hours(1);
 pub struct SignedUrl {
     pub url: String,
     pub expires_at: DateTime<Utc>,
+    /// A video lesson's HLS master playlist, once transcoded: each playlist it leads to is
+    /// rewritten for the viewer with signed links of the same lifetime.
+    pub hls_url: Option<String>,
 }
 
 /// What a fetch returns.
@@ -38,12 +42,17 @@ pub enum Content {
     Asset(Asset),
     /// A lesson without an asset: its text.
     Text(String),
+    /// An HLS playlist, rewritten with the viewer's signed links.
+    Playlist(String),
+    /// A segment of an HLS rendition (MPEG-TS); its bytes are read with [`read`].
+    Segment(Asset),
 }
 
 impl std::fmt::Debug for Content {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Asset(asset) => asset.fmt(f),
+            Self::Asset(asset) | Self::Segment(asset) => asset.fmt(f),
+            Self::Playlist(text) => write!(f, "Playlist({} bytes)", text.len()),
             // A lesson's text is paid content: never in logs.
             Self::Text(text) => write!(f, "Text({} bytes)", text.len()),
         }
@@ -71,17 +80,24 @@ struct Claims {
     lesson: LessonId,
     user: Option<UserId>,
     expires: i64,
+    /// A file of the lesson video's HLS renditions (`master.m3u8`, `720p/seg_00001.ts`);
+    /// `None` for the lesson's asset or text.
+    file: Option<String>,
 }
 
 impl Claims {
     fn encode(&self) -> String {
         let user = self.user.map_or_else(|| "-".to_owned(), |u| u.to_string());
-        format!("{}.{}.{user}.{}", self.tenant, self.lesson, self.expires)
+        let base = format!("{}.{}.{user}.{}", self.tenant, self.lesson, self.expires);
+        match &self.file {
+            Some(file) => format!("{base}.{file}"),
+            None => base,
+        }
     }
 
     fn decode(s: &str) -> Option<Self> {
-        let mut parts = s.split('.');
-        let claims = Self {
+        let mut parts = s.splitn(5, '.');
+        Some(Self {
             tenant: parts.next()?.parse::<Uuid>().ok()?.into(),
             lesson: parts.next()?.parse::<Uuid>().ok()?.into(),
             user: match parts.next()? {
@@ -89,8 +105,8 @@ impl Claims {
                 id => Some(id.parse::<Uuid>().ok()?.into()),
             },
             expires: parts.next()?.parse().ok()?,
-        };
-        parts.next().is_none().then_some(claims)
+            file: parts.next().map(str::to_owned),
+        })
     }
 }
 
@@ -117,26 +133,6 @@ fn verify(state: &AppState, token: &str) -> Option<Claims> {
     (claims.expires > Utc::now().timestamp()).then_some(claims)
 }
 
-/// The lesson and its course, inside the tenant.
-async fn lesson_of(
-    state: &AppState,
-    tenant_id: TenantId,
-    lesson_id: LessonId,
-) -> AppResult<(lessons::Model, Course)> {
-    let lesson = lessons::Entity::find_by_id(lesson_id)
-        .filter(lessons::Column::TenantId.eq(tenant_id))
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound("lesson"))?;
-    let course: Course = courses::Entity::find_by_id(lesson.course_id)
-        .filter(courses::Column::TenantId.eq(tenant_id))
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound("lesson"))?
-        .try_into()?;
-    Ok((lesson, course))
-}
-
 /// A signed URL for a lesson's content: free previews for anyone, the rest for those with
 /// access (401 without a user, 402 without access).
 #[tracing::instrument(
@@ -152,44 +148,51 @@ pub async fn issue(
     ensure_covers(auth, tenant)?;
     // The link is signed for the one the proof was given to.
     let user = auth.user_id();
-    let (lesson, course) = lesson_of(state, tenant.id, lesson_id).await?;
-    let decision = access::decide(state, auth, &course).await?;
-    if !course.published && !decision.access {
-        // Drafts stay hidden; a course taken off the catalog stays open to its buyers.
-        return Err(AppError::NotFound("lesson"));
-    }
-    if !lesson.free_preview {
-        if user.is_none() && !course.is_free() {
-            return Err(AppError::Unauthenticated("sign in to open this lesson"));
-        }
-        if !decision.access {
-            return Err(AppError::PaymentRequired(format!(
-                "buy `{}` to open this lesson",
-                course.slug
-            )));
-        }
-    }
+    let lesson = lessons::open(state, auth, tenant.id, lesson_id).await?.lesson;
     let expires_at = now() + URL_LIFETIME;
-    let token = sign(
-        state,
-        &Claims {
-            tenant: tenant.id,
-            lesson: lesson.id,
-            user,
-            expires: expires_at.timestamp(),
-        },
-    );
-    // A separate content origin, when configured, carries no platform cookies.
+    let claims = Claims {
+        tenant: tenant.id,
+        lesson: lesson.id,
+        user,
+        expires: expires_at.timestamp(),
+        file: None,
+    };
+    let hls_url = match lesson.kind {
+        LessonKind::Video => videos::hls_prefix(&state.db, tenant.id, lesson.id)
+            .await?
+            .map(|_| link(state, &claims.for_file(MASTER))),
+        _ => None,
+    };
+    Ok(SignedUrl {
+        url: link(state, &claims),
+        expires_at,
+        hls_url,
+    })
+}
+
+/// The master playlist's name in a lesson's HLS prefix.
+const MASTER: &str = "master.m3u8";
+
+impl Claims {
+    /// The same grant, for another file of the lesson's renditions.
+    fn for_file(&self, file: &str) -> Self {
+        Self {
+            file: Some(file.to_owned()),
+            ..*self
+        }
+    }
+}
+
+/// The content URL of signed `claims`. A separate content origin, when configured, carries no
+/// platform cookies.
+fn link(state: &AppState, claims: &Claims) -> String {
     let origin = state
         .settings
         .content_url
         .as_ref()
         .unwrap_or(&state.settings.public_url);
     let base = origin.as_str().trim_end_matches('/');
-    Ok(SignedUrl {
-        url: format!("{base}/content/{token}"),
-        expires_at,
-    })
+    format!("{base}/content/{}", sign(state, claims))
 }
 
 /// The content behind a signed URL, if it is intact, unexpired, and its user still has
@@ -220,11 +223,19 @@ pub async fn fetch(state: &AppState, token: &str, address: Option<String>) -> Ap
             AppError::Unauthenticated(_) | AppError::Forbidden(_) => denied(),
             other => other,
         })?;
-    let (lesson, course) = lesson_of(state, claims.tenant, claims.lesson)
+    // The same check as when the link was given: access, draft and drip, now.
+    let lesson = lessons::open(state, &proof, claims.tenant, claims.lesson)
         .await
-        .map_err(|_| denied())?;
-    if !lesson.free_preview && !access::decide(state, &proof, &course).await?.access {
-        return Err(denied());
+        .map_err(|e| match e {
+            AppError::Db(_) | AppError::Corrupt { .. } => e,
+            _ => denied(),
+        })?
+        .lesson;
+    if let Some(file) = claims.file.as_deref() {
+        return hls_file(state, &claims, &lesson, file).await.map_err(|e| match e {
+            AppError::Db(_) | AppError::Storage(_) | AppError::Corrupt { .. } => e,
+            _ => denied(),
+        });
     }
     content_fetches::ActiveModel {
         id: Set(ContentFetchId::new_v7()),
@@ -246,6 +257,51 @@ pub async fn fetch(state: &AppState, token: &str, address: Option<String>) -> Ap
         })),
         _ => Ok(Content::Text(lesson.body.unwrap_or_default())),
     }
+}
+
+/// A file of a lesson video's renditions: a playlist rewritten with the viewer's signed links
+/// (the same user and expiry as the link that asked for it), or a segment. The master
+/// playlist's fetch is logged like any content fetch; its segments are not.
+async fn hls_file(
+    state: &AppState,
+    claims: &Claims,
+    lesson: &crate::entities::lessons::Model,
+    file: &str,
+) -> AppResult<Content> {
+    let prefix = videos::hls_prefix(&state.db, claims.tenant, lesson.id)
+        .await?
+        .ok_or(AppError::NotFound("video"))?;
+    // Only names our own transcodes write; a signed name is ours, but stay strict.
+    if file.is_empty()
+        || file.contains("..")
+        || !file
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))
+    {
+        return Err(AppError::NotFound("video"));
+    }
+    let key = Path::from(format!("{prefix}/{file}"));
+    if !file.ends_with(".m3u8") {
+        return Ok(Content::Segment(Asset {
+            lesson: lesson.id,
+            content_type: "video/mp2t".to_owned(),
+            size: None,
+            key,
+        }));
+    }
+    let text = state.assets.get(&key).await?.bytes().await?;
+    let text = std::str::from_utf8(&text).map_err(|_| AppError::NotFound("video"))?;
+    let dir = file.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let rewritten = transcode::rewrite_playlist(text, |uri| {
+        let target = if dir.is_empty() {
+            uri.to_owned()
+        } else {
+            format!("{dir}/{uri}")
+        };
+        link(state, &claims.for_file(&target))
+    })
+    .map_err(|_| AppError::NotFound("video"))?;
+    Ok(Content::Playlist(rewritten))
 }
 
 /// The bytes of `asset`: all of them, or the half-open byte `range` (already checked against
@@ -277,15 +333,20 @@ mod tests {
             lesson: LessonId::new_v7(),
             user: Some(UserId::new_v7()),
             expires: 42,
+            file: None,
         };
+        let segment = c.for_file("720p/seg_00001.ts");
+        assert_eq!(Claims::decode(&segment.encode()), Some(segment));
         assert_eq!(Claims::decode(&c.encode()), Some(c));
         let anonymous = Claims {
             user: None,
             tenant: Uuid::nil().into(),
             lesson: Uuid::nil().into(),
             expires: 1,
+            file: None,
         };
         assert_eq!(Claims::decode(&anonymous.encode()), Some(anonymous));
         assert_eq!(Claims::decode("a.b.c.d"), None);
+        assert_eq!(Claims::decode("a.b.c"), None);
     }
 }

@@ -33,6 +33,7 @@ const KNOWN: &[(&str, &str, Family)] = &[
     ("video/webm", "webm", Family::Video),
     ("video/ogg", "ogv", Family::Video),
     ("video/quicktime", "mov", Family::Video),
+    ("video/mp2t", "ts", Family::Video),
     ("audio/mpeg", "mp3", Family::Audio),
     ("audio/mp4", "m4a", Family::Audio),
     ("audio/aac", "aac", Family::Audio),
@@ -156,6 +157,11 @@ impl AssetType {
     /// A file extension for download names, without the dot.
     pub fn extension(self) -> &'static str {
         self.extension
+    }
+
+    /// A video (not audio): what is transcoded into HLS renditions.
+    pub fn is_video(self) -> bool {
+        matches!(self.family, Family::Video)
     }
 
     /// Whether a browser may show it in the page (media it plays or draws, never a document);

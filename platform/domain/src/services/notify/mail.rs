@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::{Mailbox, MultiPart, SinglePart, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
@@ -68,13 +68,17 @@ impl Mailer {
     }
 
     /// Sends the message an outbox row describes.
-    pub async fn deliver(&self, row: &outbox::Model) -> Result<(), MailError> {
+    pub async fn deliver(
+        &self,
+        row: &outbox::Model,
+        attachment: Option<Attachment>,
+    ) -> Result<(), MailError> {
         match self {
             Self::Smtp { transport, from } => {
-                transport.send(compose(from, row)?).await?;
+                transport.send(compose(from, row, attachment)?).await?;
             }
             Self::Files { dir, from } => {
-                let message = compose(from, row)?;
+                let message = compose(from, row, attachment)?;
                 tokio::fs::create_dir_all(dir).await?;
                 let path = dir.join(format!(
                     "{}-{}.eml",
@@ -88,7 +92,19 @@ impl Mailer {
     }
 }
 
-fn compose(from: &Mailbox, row: &outbox::Model) -> Result<Message, MailError> {
+/// A file sent with a message.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    pub filename: &'static str,
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+fn compose(
+    from: &Mailbox,
+    row: &outbox::Model,
+    attachment: Option<Attachment>,
+) -> Result<Message, MailError> {
     let payload = &row.payload;
     let field = |name: &str| payload.get(name).cloned().unwrap_or(Value::Null);
     let to: Mailbox = field("to")
@@ -167,13 +183,38 @@ fn compose(from: &Mailbox, row: &outbox::Model) -> Result<Message, MailError> {
                 ),
             )
         }
+        OutboxKind::CertificateIssued => (
+            format!(
+                "Your certificate: {}",
+                field("course").as_str().unwrap_or_default()
+            ),
+            format!(
+                "Congratulations on completing \"{}\".\n\nYour certificate is attached. Anyone can check it with the code {} at:\n{}\n",
+                field("course").as_str().unwrap_or_default(),
+                field("code").as_str().unwrap_or_default(),
+                field("url").as_str().unwrap_or_default(),
+            ),
+        ),
     };
-    Message::builder()
+    let builder = Message::builder()
         .from(from.clone())
         .to(to)
         .subject(subject)
-        .message_id(Some(format!("<{}@lyceum>", row.id)))
-        .header(ContentType::TEXT_PLAIN)
-        .body(body)
-        .map_err(|e| MailError::Malformed(e.to_string()))
+        .message_id(Some(format!("<{}@lyceum>", row.id)));
+    let message = match attachment {
+        None => builder.header(ContentType::TEXT_PLAIN).body(body),
+        Some(file) => {
+            let kind = ContentType::parse(file.content_type)
+                .map_err(|e| MailError::Malformed(e.to_string()))?;
+            builder.multipart(
+                MultiPart::mixed()
+                    .singlepart(SinglePart::plain(body))
+                    .singlepart(
+                        lettre::message::Attachment::new(file.filename.to_owned())
+                            .body(file.bytes, kind),
+                    ),
+            )
+        }
+    };
+    message.map_err(|e| MailError::Malformed(e.to_string()))
 }

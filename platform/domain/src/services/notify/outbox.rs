@@ -1,4 +1,4 @@
-//! Side effects (e-mails today; seat invitations and certificates later) as outbox rows,
+//! Side effects (e-mails: receipts, invitations, notices, certificates) as outbox rows,
 //! written in the same transaction as the change that causes them and sent by a worker.
 //!
 //! Each row has a unique `dedupe_key`, so a side effect is enqueued once however often its
@@ -15,7 +15,7 @@ use sea_orm::{
     DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
-use super::mail::{MailError, Mailer};
+use super::mail::{Attachment, MailError, Mailer};
 use crate::entities::outbox;
 use crate::error::AppResult;
 use crate::ids::{OutboxMessageId, TenantId};
@@ -63,11 +63,38 @@ pub async fn run_once(state: &AppState, mailer: &Mailer) -> AppResult<usize> {
         let Some(row) = claim(&state.db).await? else {
             break;
         };
-        let result = mailer.deliver(&row).await;
+        let result = match attachment_of(state, &row).await {
+            Ok(attachment) => mailer.deliver(&row, attachment).await,
+            Err(e) => Err(MailError::Malformed(format!(
+                "preparing the attachment failed: {}",
+                crate::error::report(&e)
+            ))),
+        };
         finish(&state.db, row, result).await?;
         handled += 1;
     }
     Ok(handled)
+}
+
+/// What a message carries beside its text: a certificate's PDF.
+async fn attachment_of(state: &AppState, row: &outbox::Model) -> AppResult<Option<Attachment>> {
+    if row.kind != outbox::OutboxKind::CertificateIssued {
+        return Ok(None);
+    }
+    let id = row
+        .payload
+        .get("certificate_id")
+        .and_then(|v| v.as_str())
+        .and_then(|v| v.parse::<uuid::Uuid>().ok())
+        .ok_or(crate::error::AppError::Internal(
+            "a certificate message names no certificate",
+        ))?;
+    let bytes = crate::services::certificates::pdf_for_outbox(state, id.into()).await?;
+    Ok(Some(Attachment {
+        filename: "certificate.pdf",
+        content_type: "application/pdf",
+        bytes,
+    }))
 }
 
 /// How long a claimed row is left to its worker before another may take it.
