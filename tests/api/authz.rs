@@ -45,6 +45,14 @@ fn sample_body(operation_id: &str) -> Option<Value> {
         "set_team_role" => json!({"role": "member"}),
         "assign_seat" => json!({"email": "student@example.com"}),
         "set_seat_tiers" => json!({"tiers": [{"min_seats": 2, "percent_off": 50}]}),
+        "update_section" => json!({"title": "Walked"}),
+        "update_lesson" => json!({"title": "Walked", "drip_days": 3}),
+        "set_lesson_chapters" => json!({"chapters": [{"title": "Walked", "start_second": 0}]}),
+        "set_lesson_quiz" => json!({"title": "Walked", "questions": [
+            {"kind": "true_false", "prompt": "Walked?", "answer": true}
+        ]}),
+        "report_lesson_progress" => json!({"position_seconds": 1, "watched_seconds": 1}),
+        "submit_quiz_attempt" => json!({"answers": []}),
         _ => return None,
     })
 }
@@ -145,6 +153,8 @@ async fn world(app: &TestApp) -> World {
             ("gateway", "sandbox".to_owned()),
             ("payout", uuid::Uuid::new_v4().to_string()),
             ("team", team),
+            ("attempt", uuid::Uuid::new_v4().to_string()),
+            ("code", "LYC-0000-0000-0000-0000".to_owned()),
         ],
     }
 }
@@ -269,6 +279,11 @@ db_tests! {
         assert_eq!(lyceum::entities::seat_tiers::Entity::find().count(db).await.unwrap(), 0, "no volume price was set");
         let course = courses::Entity::find().filter(courses::Column::Slug.eq("c1")).one(db).await.unwrap().unwrap();
         assert_eq!(course.title, "Course c1");
+        assert_eq!(lyceum::entities::quizzes::Entity::find().count(db).await.unwrap(), 0, "no quiz was set");
+        assert_eq!(lyceum::entities::lesson_chapters::Entity::find().count(db).await.unwrap(), 0, "no chapter was set");
+        assert_eq!(lyceum::entities::sections::Entity::find().count(db).await.unwrap(), 1, "no section was removed");
+        let lesson_rows = lyceum::entities::lessons::Entity::find().all(db).await.unwrap();
+        assert!(lesson_rows.iter().all(|l| l.title != "Walked" && l.drip_days.is_none()), "no lesson was changed");
         let members = app.get("/api/v1/tenants/alpha/members", Some(&alpha_owner_token(&app).await)).await.expect(200);
         assert_eq!(members.as_array().unwrap().len(), 2, "{members}");
         let invitation = lyceum::entities::staff_invitations::Entity::find()

@@ -9,6 +9,7 @@ mod disputes;
 mod drafts;
 mod fees;
 mod gateways;
+mod learning;
 mod ledger;
 mod noisy;
 mod outbox;
