@@ -400,8 +400,7 @@ impl MigrationTrait for Migration {
                             .check(Expr::col(Quizzes::TimeLimitSeconds).between(10, 86_400)),
                     )
                     .col(
-                        integer_null(Quizzes::Draw)
-                            .check(Expr::col(Quizzes::Draw).between(1, 200)),
+                        integer_null(Quizzes::Draw).check(Expr::col(Quizzes::Draw).between(1, 200)),
                     )
                     .col(boolean(Quizzes::Required).default(true))
                     .col(timestamp_with_time_zone(Quizzes::CreatedAt))
@@ -458,7 +457,9 @@ impl MigrationTrait for Migration {
                     .col(uuid(QuizAttempts::TenantId))
                     .col(uuid(QuizAttempts::QuizId))
                     .col(uuid(QuizAttempts::UserId))
-                    .col(integer(QuizAttempts::Number).check(Expr::col(QuizAttempts::Number).gte(1)))
+                    .col(
+                        integer(QuizAttempts::Number).check(Expr::col(QuizAttempts::Number).gte(1)),
+                    )
                     .col(text(QuizAttempts::Layout))
                     .col(timestamp_with_time_zone(QuizAttempts::StartedAt))
                     .col(timestamp_with_time_zone_null(QuizAttempts::DeadlineAt))

@@ -8,13 +8,18 @@ use futures_util::future::join_all;
 use lyceum::entities::{certificates, entitlements, lessons, outbox, quiz_attempts};
 use lyceum_e2e::money::Shop;
 use lyceum_e2e::{TestApp, db_tests};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
+};
 use serde_json::{Value, json};
 
 /// Adds a required text lesson (Markdown) to the shop's course; returns its id.
 async fn text_lesson(app: &TestApp, shop: &Shop, title: &str, extra: Value) -> String {
     let detail = app
-        .get("/api/v1/tenants/shop/studio/courses/paid", Some(&shop.owner))
+        .get(
+            "/api/v1/tenants/shop/studio/courses/paid",
+            Some(&shop.owner),
+        )
         .await
         .expect(200);
     let section = detail["sections"][0]["id"].as_str().unwrap().to_owned();
@@ -45,7 +50,14 @@ async fn set_duration(app: &TestApp, lesson: &str, seconds: i32) {
     active.update(&app.state.db).await.unwrap();
 }
 
-async fn report(app: &TestApp, token: &str, lesson: &str, position: u32, watched: u32, sent_at: chrono::DateTime<Utc>) -> Value {
+async fn report(
+    app: &TestApp,
+    token: &str,
+    lesson: &str,
+    position: u32,
+    watched: u32,
+    sent_at: chrono::DateTime<Utc>,
+) -> Value {
     app.put(
         &format!("/api/v1/tenants/shop/lessons/{lesson}/progress"),
         Some(token),

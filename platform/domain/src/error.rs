@@ -32,7 +32,9 @@ pub enum AppError {
     Forbidden(String),
     /// A lesson that opens later on its drip schedule (403, saying when).
     #[error("this lesson opens at {}", until.to_rfc3339())]
-    Locked { until: chrono::DateTime<chrono::Utc> },
+    Locked {
+        until: chrono::DateTime<chrono::Utc>,
+    },
     /// The thing is for sale and the caller has not bought it (402).
     #[error("{0}")]
     PaymentRequired(String),

@@ -73,11 +73,9 @@ pub async fn fetch(
 ) -> Response {
     let address = remote.as_socket_addr().map(|a| a.ip().to_string());
     let mut response = match content::fetch(state, &token, address).await {
-        Ok(Content::Asset(asset) | Content::Segment(asset)) => {
-            asset_response(state, req, &asset)
-                .await
-                .unwrap_or_else(problem)
-        }
+        Ok(Content::Asset(asset) | Content::Segment(asset)) => asset_response(state, req, &asset)
+            .await
+            .unwrap_or_else(problem),
         Ok(Content::Playlist(text)) => playlist_response(text),
         Ok(Content::Text(text)) => text_response(req, text),
         Err(e) => problem(e),

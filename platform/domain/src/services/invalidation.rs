@@ -211,6 +211,7 @@ mod tests {
             access_days: None,
             published: true,
             published_at: None,
+            complete_percent: 80,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         }
@@ -228,6 +229,7 @@ mod tests {
         access: true,
         reason: None,
         expires_at: None,
+        since: None,
     };
 
     #[tokio::test]

@@ -12,15 +12,17 @@ use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
+use super::study::{LessonPageBody, LessonPageResponse};
 use super::types::NoContent;
-use super::{ApiTags, in_tenant};
-use crate::auth::Auth;
+use super::{ApiTags, in_storefront, in_tenant};
+use crate::auth::{Auth, MaybeAuth};
 use crate::problem::ApiResult;
 use lyceum_domain::services::catalog::chapters::{self, Chapter};
 use lyceum_domain::services::catalog::curriculum::{self, LessonPatch};
 use lyceum_domain::services::catalog::{
-    Lesson, LessonBody as LessonText, LessonTitle, SectionTitle, courses,
+    Lesson, LessonBody as LessonText, LessonTitle, SectionTitle,
 };
+use lyceum_domain::services::learning::lessons;
 use lyceum_domain::services::learning::quiz_rules::{QuestionInput, QuestionSpec};
 use lyceum_domain::services::learning::quizzes::{self, Authored, QuizInput};
 use lyceum_domain::services::media::videos::{self, VideoStatus};
@@ -261,34 +263,14 @@ fn chapters_body(list: Vec<Chapter>) -> ChaptersBody {
 #[derive(Debug)]
 pub struct AuthoringApi;
 
-#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Studio")]
+#[OpenApi(prefix_path = "/api/v1")]
 impl AuthoringApi {
-    /// Delete a course nobody has bought, been given or completed (409 otherwise: unpublish
-    /// it instead), with its curriculum and files.
-    #[oai(
-        path = "/tenants/:tenant/courses/:course",
-        method = "delete",
-        operation_id = "delete_course"
-    )]
-    async fn delete_course(
-        &self,
-        Data(state): Data<&Arc<AppState>>,
-        auth: Auth,
-        tenant: Path<String>,
-        course: Path<String>,
-    ) -> ApiResult<NoContent> {
-        let (tenant, proof) =
-            in_tenant::<resource::Course, action::Delete>(state, &auth.principal(), &tenant)
-                .await?;
-        courses::delete(state, &proof, &tenant, &course).await?;
-        Ok(NoContent::NoContent)
-    }
-
     /// Rename a section.
     #[oai(
         path = "/tenants/:tenant/sections/:section",
         method = "patch",
-        operation_id = "update_section"
+        operation_id = "update_section",
+        tag = "ApiTags::Studio"
     )]
     async fn update_section(
         &self,
@@ -310,7 +292,8 @@ impl AuthoringApi {
     #[oai(
         path = "/tenants/:tenant/sections/:section",
         method = "delete",
-        operation_id = "delete_section"
+        operation_id = "delete_section",
+        tag = "ApiTags::Studio"
     )]
     async fn delete_section(
         &self,
@@ -326,11 +309,56 @@ impl AuthoringApi {
         Ok(NoContent::NoContent)
     }
 
+    /// A lesson page: title, Markdown rendered and sanitised, chapters, the caller's progress
+    /// and the quiz's summary. 401/402 as for its content; 403 `locked` with `unlocks_at`
+    /// while its drip schedule holds it back.
+    #[oai(
+        path = "/tenants/:tenant/lessons/:lesson",
+        method = "get",
+        operation_id = "get_lesson",
+        tag = "ApiTags::Catalog"
+    )]
+    async fn get_lesson(
+        &self,
+        Data(state): Data<&Arc<AppState>>,
+        auth: MaybeAuth,
+        tenant: Path<String>,
+        lesson: Path<Uuid>,
+    ) -> ApiResult<LessonPageResponse> {
+        let (tenant, proof) =
+            in_storefront::<resource::Learning, action::Read>(state, &auth.principal(), &tenant)
+                .await?;
+        let page = lessons::page(state, &proof, &tenant, lesson.0.into()).await?;
+        Ok(LessonPageResponse::Ok(Json(LessonPageBody {
+            id: page.lesson.id.into(),
+            course: page.course.slug.into_inner(),
+            title: page.lesson.title,
+            kind: page.lesson.kind.as_str().to_owned(),
+            free_preview: page.lesson.free_preview,
+            required: page.lesson.required,
+            html: page.html,
+            has_asset: page.lesson.asset.is_some(),
+            duration_seconds: page.lesson.duration_seconds,
+            chapters: page
+                .chapters
+                .into_iter()
+                .map(|c| ChapterBody {
+                    title: c.title,
+                    start_second: c.start_second,
+                })
+                .collect(),
+            progress: page.progress.map(Into::into),
+            quiz: page.quiz.map(Into::into),
+            access_expires_at: page.expires_at,
+        })))
+    }
+
     /// Change a lesson: title, Markdown body, free preview, whether it is required, drip.
     #[oai(
         path = "/tenants/:tenant/lessons/:lesson",
         method = "patch",
-        operation_id = "update_lesson"
+        operation_id = "update_lesson",
+        tag = "ApiTags::Studio"
     )]
     async fn update_lesson(
         &self,
@@ -368,7 +396,8 @@ impl AuthoringApi {
     #[oai(
         path = "/tenants/:tenant/lessons/:lesson",
         method = "delete",
-        operation_id = "delete_lesson"
+        operation_id = "delete_lesson",
+        tag = "ApiTags::Studio"
     )]
     async fn delete_lesson(
         &self,
@@ -388,7 +417,8 @@ impl AuthoringApi {
     #[oai(
         path = "/tenants/:tenant/lessons/:lesson/chapters",
         method = "put",
-        operation_id = "set_lesson_chapters"
+        operation_id = "set_lesson_chapters",
+        tag = "ApiTags::Studio"
     )]
     async fn set_lesson_chapters(
         &self,
@@ -417,7 +447,8 @@ impl AuthoringApi {
     #[oai(
         path = "/tenants/:tenant/lessons/:lesson/quiz",
         method = "get",
-        operation_id = "get_lesson_quiz"
+        operation_id = "get_lesson_quiz",
+        tag = "ApiTags::Studio"
     )]
     async fn get_lesson_quiz(
         &self,
@@ -438,7 +469,8 @@ impl AuthoringApi {
     #[oai(
         path = "/tenants/:tenant/lessons/:lesson/quiz",
         method = "put",
-        operation_id = "set_lesson_quiz"
+        operation_id = "set_lesson_quiz",
+        tag = "ApiTags::Studio"
     )]
     async fn set_lesson_quiz(
         &self,
@@ -480,7 +512,8 @@ impl AuthoringApi {
     #[oai(
         path = "/tenants/:tenant/lessons/:lesson/quiz",
         method = "delete",
-        operation_id = "delete_lesson_quiz"
+        operation_id = "delete_lesson_quiz",
+        tag = "ApiTags::Studio"
     )]
     async fn delete_lesson_quiz(
         &self,
@@ -501,7 +534,8 @@ impl AuthoringApi {
     #[oai(
         path = "/tenants/:tenant/lessons/:lesson/video",
         method = "get",
-        operation_id = "get_lesson_video"
+        operation_id = "get_lesson_video",
+        tag = "ApiTags::Studio"
     )]
     async fn get_lesson_video(
         &self,

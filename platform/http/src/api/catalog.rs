@@ -10,7 +10,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::studio::{CourseResponse, CreateCourseRequest, UpdateCourseRequest};
-use super::types::{CourseBody, CourseDetailBody, Created};
+use super::types::{CourseBody, CourseDetailBody, Created, NoContent};
 use super::{ApiTags, in_tenant};
 use crate::auth::{Auth, MaybeAuth};
 use crate::problem::ApiResult;
@@ -184,5 +184,27 @@ impl CatalogApi {
         };
         let course = courses::update(state, &proof, &tenant, &course, patch).await?;
         Ok(CourseResponse::Ok(Json(course.into())))
+    }
+
+    /// Delete a course nobody has bought, been given or completed (409 otherwise: unpublish
+    /// it instead), with its curriculum and files.
+    #[oai(
+        path = "/tenants/:tenant/courses/:course",
+        method = "delete",
+        operation_id = "delete_course",
+        tag = "ApiTags::Studio"
+    )]
+    async fn delete_course(
+        &self,
+        Data(state): Data<&Arc<AppState>>,
+        auth: Auth,
+        tenant: Path<String>,
+        course: Path<String>,
+    ) -> ApiResult<NoContent> {
+        let (tenant, proof) =
+            in_tenant::<resource::Course, action::Delete>(state, &auth.principal(), &tenant)
+                .await?;
+        courses::delete(state, &proof, &tenant, &course).await?;
+        Ok(NoContent::NoContent)
     }
 }

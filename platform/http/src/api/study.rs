@@ -19,10 +19,10 @@ use crate::problem::ApiResult;
 use lyceum_domain::error::AppError;
 use lyceum_domain::services::certificates::{self, Verified};
 use lyceum_domain::services::learning::completion::Evaluation;
+use lyceum_domain::services::learning::dashboard;
 use lyceum_domain::services::learning::progress::{self, LessonState, Recorded, Report};
 use lyceum_domain::services::learning::quiz_rules::{PublicQuestion, Response};
 use lyceum_domain::services::learning::quizzes::{self, AttemptInfo, Feedback, Started, Summary};
-use lyceum_domain::services::learning::{dashboard, lessons};
 use lyceum_domain::state::AppState;
 
 /// A learner's progress in a lesson.
@@ -370,7 +370,7 @@ impl From<Verified> for CertificateBody {
 }
 
 #[derive(Debug, ApiResponse)]
-enum LessonPageResponse {
+pub(super) enum LessonPageResponse {
     #[oai(status = 200)]
     Ok(Json<LessonPageBody>),
 }
@@ -429,52 +429,6 @@ pub struct StudyApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Catalog")]
 impl StudyApi {
-    /// A lesson page: title, Markdown rendered and sanitised, chapters, the caller's progress
-    /// and the quiz's summary. 401/402 as for its content; 403 `locked` with `unlocks_at`
-    /// while its drip schedule holds it back.
-    #[oai(
-        path = "/tenants/:tenant/lessons/:lesson",
-        method = "get",
-        operation_id = "get_lesson"
-    )]
-    async fn get_lesson(
-        &self,
-        Data(state): Data<&Arc<AppState>>,
-        auth: MaybeAuth,
-        tenant: Path<String>,
-        lesson: Path<Uuid>,
-    ) -> ApiResult<LessonPageResponse> {
-        let (tenant, proof) = in_storefront::<resource::Learning, action::Read>(
-            state,
-            &auth.principal(),
-            &tenant,
-        )
-        .await?;
-        let page = lessons::page(state, &proof, &tenant, lesson.0.into()).await?;
-        Ok(LessonPageResponse::Ok(Json(LessonPageBody {
-            id: page.lesson.id.into(),
-            course: page.course.slug.into_inner(),
-            title: page.lesson.title,
-            kind: page.lesson.kind.as_str().to_owned(),
-            free_preview: page.lesson.free_preview,
-            required: page.lesson.required,
-            html: page.html,
-            has_asset: page.lesson.asset.is_some(),
-            duration_seconds: page.lesson.duration_seconds,
-            chapters: page
-                .chapters
-                .into_iter()
-                .map(|c| ChapterBody {
-                    title: c.title,
-                    start_second: c.start_second,
-                })
-                .collect(),
-            progress: page.progress.map(Into::into),
-            quiz: page.quiz.map(Into::into),
-            access_expires_at: page.expires_at,
-        })))
-    }
-
     /// Report playback of a lesson: watched seconds only grow, the resume position follows
     /// the latest report by the player's clock; a video is done once the course's share of it
     /// is watched.
@@ -491,12 +445,9 @@ impl StudyApi {
         lesson: Path<Uuid>,
         Json(body): Json<ProgressRequest>,
     ) -> ApiResult<RecordedResponse> {
-        let (tenant, proof) = in_storefront::<resource::Learning, action::Update>(
-            state,
-            &auth.principal(),
-            &tenant,
-        )
-        .await?;
+        let (tenant, proof) =
+            in_storefront::<resource::Learning, action::Update>(state, &auth.principal(), &tenant)
+                .await?;
         let report = Report {
             position_seconds: body.position_seconds,
             watched_seconds: body.watched_seconds,
@@ -519,12 +470,9 @@ impl StudyApi {
         tenant: Path<String>,
         lesson: Path<Uuid>,
     ) -> ApiResult<RecordedResponse> {
-        let (tenant, proof) = in_storefront::<resource::Learning, action::Update>(
-            state,
-            &auth.principal(),
-            &tenant,
-        )
-        .await?;
+        let (tenant, proof) =
+            in_storefront::<resource::Learning, action::Update>(state, &auth.principal(), &tenant)
+                .await?;
         let recorded = progress::mark_done(state, &proof, &tenant, lesson.0.into()).await?;
         Ok(RecordedResponse::Ok(Json(recorded.into())))
     }
@@ -542,12 +490,9 @@ impl StudyApi {
         tenant: Path<String>,
         lesson: Path<Uuid>,
     ) -> ApiResult<AttemptsResponse> {
-        let (tenant, proof) = in_storefront::<resource::Learning, action::Read>(
-            state,
-            &auth.principal(),
-            &tenant,
-        )
-        .await?;
+        let (tenant, proof) =
+            in_storefront::<resource::Learning, action::Read>(state, &auth.principal(), &tenant)
+                .await?;
         let list = quizzes::attempts(state, &proof, &tenant, lesson.0.into()).await?;
         Ok(AttemptsResponse::Ok(Json(
             list.into_iter().map(Into::into).collect(),
@@ -568,12 +513,9 @@ impl StudyApi {
         tenant: Path<String>,
         lesson: Path<Uuid>,
     ) -> ApiResult<AttemptResponse> {
-        let (tenant, proof) = in_storefront::<resource::Learning, action::Create>(
-            state,
-            &auth.principal(),
-            &tenant,
-        )
-        .await?;
+        let (tenant, proof) =
+            in_storefront::<resource::Learning, action::Create>(state, &auth.principal(), &tenant)
+                .await?;
         let started = quizzes::start(state, &proof, &tenant, lesson.0.into()).await?;
         Ok(AttemptResponse::Created(Json(started.into())))
     }
@@ -593,12 +535,9 @@ impl StudyApi {
         attempt: Path<Uuid>,
         Json(body): Json<AnswersRequest>,
     ) -> ApiResult<FeedbackResponse> {
-        let (tenant, proof) = in_storefront::<resource::Learning, action::Update>(
-            state,
-            &auth.principal(),
-            &tenant,
-        )
-        .await?;
+        let (tenant, proof) =
+            in_storefront::<resource::Learning, action::Update>(state, &auth.principal(), &tenant)
+                .await?;
         let mut responses = HashMap::new();
         for (i, answer) in body.answers.into_iter().enumerate() {
             let question = answer
@@ -612,13 +551,16 @@ impl StudyApi {
                 .map_err(|e| AppError::invalid(&format!("answers[{i}]"), e))?;
             responses.insert(question, response);
         }
-        let feedback =
-            quizzes::submit(state, &proof, &tenant, attempt.0.into(), responses).await?;
+        let feedback = quizzes::submit(state, &proof, &tenant, attempt.0.into(), responses).await?;
         Ok(FeedbackResponse::Ok(Json(feedback.into())))
     }
 
     /// The caller's courses: access, progress, where they stopped, expiry, certificate.
-    #[oai(path = "/me/learning", method = "get", operation_id = "get_my_learning")]
+    #[oai(
+        path = "/me/learning",
+        method = "get",
+        operation_id = "get_my_learning"
+    )]
     async fn get_my_learning(
         &self,
         Data(state): Data<&Arc<AppState>>,

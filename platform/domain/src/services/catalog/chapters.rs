@@ -60,9 +60,15 @@ pub async fn replace(
         .await?
         .ok_or(AppError::NotFound("lesson"))?;
     if lesson.kind != LessonKind::Video {
-        return Err(AppError::invalid("chapters", "only video lessons have chapters"));
+        return Err(AppError::invalid(
+            "chapters",
+            "only video lessons have chapters",
+        ));
     }
-    check(&chapters, lesson.duration_seconds.and_then(|d| u32::try_from(d).ok()))?;
+    check(
+        &chapters,
+        lesson.duration_seconds.and_then(|d| u32::try_from(d).ok()),
+    )?;
     lesson_chapters::Entity::delete_many()
         .filter(lesson_chapters::Column::TenantId.eq(tenant.id))
         .filter(lesson_chapters::Column::LessonId.eq(lesson.id))

@@ -189,9 +189,8 @@ pub async fn delete(
         .await?;
     let mut rendered = Vec::new();
     for lesson in &lesson_rows {
-        rendered.extend(
-            crate::services::media::videos::hls_prefix(&txn, tenant.id, lesson.id).await?,
-        );
+        rendered
+            .extend(crate::services::media::videos::hls_prefix(&txn, tenant.id, lesson.id).await?);
     }
     courses::Entity::delete_by_id(course.id)
         .filter(courses::Column::TenantId.eq(tenant.id))
@@ -201,7 +200,10 @@ pub async fn delete(
     state
         .invalidate(Invalidations::course(tenant.id, slug))
         .await;
-    let assets = lesson_rows.into_iter().filter_map(|l| l.asset_key).collect();
+    let assets = lesson_rows
+        .into_iter()
+        .filter_map(|l| l.asset_key)
+        .collect();
     for prefix in rendered {
         crate::services::media::videos::delete_prefix(state, &prefix).await;
     }

@@ -256,7 +256,11 @@ pub async fn delete_section(
 pub(crate) async fn forget_files(state: &AppState, assets: Vec<String>, rendered: Option<String>) {
     use object_store::ObjectStoreExt;
     for key in assets {
-        if let Err(e) = state.assets.delete(&object_store::path::Path::from(key)).await {
+        if let Err(e) = state
+            .assets
+            .delete(&object_store::path::Path::from(key))
+            .await
+        {
             tracing::warn!(error = %crate::error::report(&e), "could not delete a removed asset");
         }
     }

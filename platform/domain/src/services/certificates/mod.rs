@@ -179,10 +179,7 @@ async fn by_code(conn: &impl ConnectionTrait, code: &str) -> AppResult<certifica
 }
 
 /// How a certificate stands now, from the access it was earned under.
-async fn standing(
-    conn: &impl ConnectionTrait,
-    row: &certificates::Model,
-) -> AppResult<Standing> {
+async fn standing(conn: &impl ConnectionTrait, row: &certificates::Model) -> AppResult<Standing> {
     let Some(id) = row.entitlement_id else {
         return Ok(Standing::Valid);
     };
@@ -240,9 +237,9 @@ pub async fn mine(
     state: &AppState,
     auth: &Authorized<resource::Account, action::Read>,
 ) -> AppResult<Vec<Verified>> {
-    let user = auth
-        .user_id()
-        .ok_or(AppError::Unauthenticated("sign in to see your certificates"))?;
+    let user = auth.user_id().ok_or(AppError::Unauthenticated(
+        "sign in to see your certificates",
+    ))?;
     let rows = certificates::Entity::find()
         .filter(certificates::Column::UserId.eq(user))
         .order_by_desc(certificates::Column::IssuedAt)
@@ -318,7 +315,11 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.len(), 23);
         assert!(a.starts_with("LYC-"));
-        assert!(a[4..].chars().all(|c| c == '-' || ALPHABET.contains(&(c as u8))));
+        assert!(
+            a[4..]
+                .chars()
+                .all(|c| c == '-' || ALPHABET.contains(&(c as u8)))
+        );
         assert_eq!(normalize(&format!("  {}  ", a.to_lowercase())), a);
     }
 }

@@ -950,7 +950,11 @@ mod tests {
     #[test]
     fn oversized_inputs_stay_on_the_page() {
         let name = "Ж".repeat(120);
-        let course = "Unbreakable".repeat(60) + &" very long course title".repeat(40);
+        let course = format!(
+            "{}{}",
+            "Unbreakable".repeat(60),
+            " very long course title".repeat(40)
+        );
         let storefront = "Storefront ".repeat(20);
         let doc = CertificateDoc {
             student: &name,

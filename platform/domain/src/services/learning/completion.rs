@@ -190,8 +190,7 @@ async fn tally(conn: &impl ConnectionTrait, course: &Course, user: UserId) -> Ap
             .into_iter()
             .collect()
     };
-    let any_required =
-        lesson_rows.iter().any(|(_, r)| *r) || quiz_rows.iter().any(|(_, r)| *r);
+    let any_required = lesson_rows.iter().any(|(_, r)| *r) || quiz_rows.iter().any(|(_, r)| *r);
     let counts = |required: bool| required || !any_required;
     let lessons_counted = lesson_rows.iter().filter(|(_, r)| counts(*r));
     let quizzes_counted = quiz_rows.iter().filter(|(_, r)| counts(*r));

@@ -90,7 +90,8 @@ pub async fn mine(
         if row.standing.is_none_or(|s| standing > s)
             || (row.standing == Some(standing)
                 && row.expires_at.is_some()
-                && e.expires_at.is_none_or(|x| row.expires_at.is_some_and(|y| x > y)))
+                && e.expires_at
+                    .is_none_or(|x| row.expires_at.is_some_and(|y| x > y)))
         {
             row.standing = Some(standing);
             row.expires_at = e.expires_at;

@@ -57,27 +57,42 @@ mod tests {
 
     #[test]
     fn opens_exactly_n_days_after_access_starts() {
-        let drip = Drip { days: Some(3), at: None };
+        let drip = Drip {
+            days: Some(3),
+            at: None,
+        };
         let since = Some(t(1, 12));
         let opens = t(4, 12);
         let just_before = opens - Duration::seconds(1);
         assert_eq!(drip.locked_until(since, None, just_before), Some(opens));
         assert_eq!(drip.locked_until(since, None, opens), None);
-        assert_eq!(drip.locked_until(since, None, opens + Duration::seconds(1)), None);
+        assert_eq!(
+            drip.locked_until(since, None, opens + Duration::seconds(1)),
+            None
+        );
     }
 
     #[test]
     fn a_date_and_days_wait_for_both() {
-        let drip = Drip { days: Some(1), at: Some(t(10, 0)) };
+        let drip = Drip {
+            days: Some(1),
+            at: Some(t(10, 0)),
+        };
         assert_eq!(drip.opens_at(Some(t(1, 0)), None), Some(t(10, 0)));
         assert_eq!(drip.opens_at(Some(t(20, 0)), None), Some(t(21, 0)));
     }
 
     #[test]
     fn free_courses_count_from_publication_and_nothing_is_open_ended() {
-        let drip = Drip { days: Some(2), at: None };
+        let drip = Drip {
+            days: Some(2),
+            at: None,
+        };
         assert_eq!(drip.opens_at(None, Some(t(5, 0))), Some(t(7, 0)));
         assert_eq!(drip.opens_at(None, None), None);
-        assert_eq!(Drip::default().locked_until(Some(t(1, 0)), None, t(1, 0)), None);
+        assert_eq!(
+            Drip::default().locked_until(Some(t(1, 0)), None, t(1, 0)),
+            None
+        );
     }
 }

@@ -28,10 +28,15 @@ mod tests {
 
     #[test]
     fn renders_code_tables_and_emphasis() {
-        let html = render("# Title\n\n*hi* `x`\n\n```rust\nfn main() {}\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n");
+        let html = render(
+            "# Title\n\n*hi* `x`\n\n```rust\nfn main() {}\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n",
+        );
         assert!(html.contains("<h1>Title</h1>"), "{html}");
         assert!(html.contains("<em>hi</em>"));
-        assert!(html.contains("<code class=\"language-rust\">fn main() {}"), "{html}");
+        assert!(
+            html.contains("<code class=\"language-rust\">fn main() {}"),
+            "{html}"
+        );
         assert!(html.contains("<table>"));
     }
 
@@ -49,7 +54,17 @@ mod tests {
         ];
         for attack in attacks {
             let html = render(attack).to_lowercase();
-            for bad in ["<script", "onerror", "javascript:", "data:", "<iframe", "<form", "style=", "<svg", "onload"] {
+            for bad in [
+                "<script",
+                "onerror",
+                "javascript:",
+                "data:",
+                "<iframe",
+                "<form",
+                "style=",
+                "<svg",
+                "onload",
+            ] {
                 assert!(!html.contains(bad), "{attack} → {html}");
             }
         }
@@ -58,6 +73,9 @@ mod tests {
     #[test]
     fn links_do_not_hand_over_the_page() {
         let html = render("[site](https://example.com)");
-        assert!(html.contains("rel=\"noopener noreferrer nofollow\""), "{html}");
+        assert!(
+            html.contains("rel=\"noopener noreferrer nofollow\""),
+            "{html}"
+        );
     }
 }

@@ -210,12 +210,12 @@ fn merge(
     report: Report,
     at: DateTime<Utc>,
 ) {
-    let length = lesson
-        .duration_seconds
-        .and_then(|d| u32::try_from(d).ok());
+    let length = lesson.duration_seconds.and_then(|d| u32::try_from(d).ok());
     let clamp = |s: u32| length.map_or(s, |l| s.min(l));
     let watched = clamp(report.watched_seconds);
-    row.watched_seconds = row.watched_seconds.max(i32::try_from(watched).unwrap_or(i32::MAX));
+    row.watched_seconds = row
+        .watched_seconds
+        .max(i32::try_from(watched).unwrap_or(i32::MAX));
     let sent_at = report.sent_at.unwrap_or(at).min(at + CLOCK_SKEW);
     if row.position_at.is_none_or(|previous| sent_at > previous) {
         row.position_seconds = i32::try_from(clamp(report.position_seconds)).unwrap_or(i32::MAX);
@@ -226,8 +226,7 @@ fn merge(
             .filter(|_| lesson.kind == LessonKind::Video)
             .zip(u32::try_from(row.watched_seconds).ok())
             .and_then(|(length, watched)| {
-                completion::watched_enough(watched, length, threshold)
-                    .then_some(at)
+                completion::watched_enough(watched, length, threshold).then_some(at)
             })
     });
 }
@@ -285,15 +284,55 @@ mod tests {
         let mut r = row(&lesson);
         let now = Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).unwrap();
         let at = |s: i64| Some(now - Duration::seconds(100 - s));
-        merge(&mut r, &lesson, 80, Report { position_seconds: 60, watched_seconds: 60, sent_at: at(60) }, now);
-        merge(&mut r, &lesson, 80, Report { position_seconds: 30, watched_seconds: 30, sent_at: at(30) }, now);
+        merge(
+            &mut r,
+            &lesson,
+            80,
+            Report {
+                position_seconds: 60,
+                watched_seconds: 60,
+                sent_at: at(60),
+            },
+            now,
+        );
+        merge(
+            &mut r,
+            &lesson,
+            80,
+            Report {
+                position_seconds: 30,
+                watched_seconds: 30,
+                sent_at: at(30),
+            },
+            now,
+        );
         assert_eq!((r.position_seconds, r.watched_seconds), (60, 60));
         assert!(r.completed_at.is_none());
         // Rewinding is a newer report: the position follows, the watch time stays.
-        merge(&mut r, &lesson, 80, Report { position_seconds: 10, watched_seconds: 20, sent_at: at(70) }, now);
+        merge(
+            &mut r,
+            &lesson,
+            80,
+            Report {
+                position_seconds: 10,
+                watched_seconds: 20,
+                sent_at: at(70),
+            },
+            now,
+        );
         assert_eq!((r.position_seconds, r.watched_seconds), (10, 60));
         // Beyond the video's length is its length.
-        merge(&mut r, &lesson, 80, Report { position_seconds: 500, watched_seconds: 500, sent_at: at(90) }, now);
+        merge(
+            &mut r,
+            &lesson,
+            80,
+            Report {
+                position_seconds: 500,
+                watched_seconds: 500,
+                sent_at: at(90),
+            },
+            now,
+        );
         assert_eq!((r.position_seconds, r.watched_seconds), (100, 100));
         assert_eq!(r.completed_at, Some(now));
     }
@@ -303,9 +342,29 @@ mod tests {
         let lesson = lesson(Some(100));
         let now = Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).unwrap();
         let mut r = row(&lesson);
-        merge(&mut r, &lesson, 80, Report { position_seconds: 79, watched_seconds: 79, sent_at: None }, now);
+        merge(
+            &mut r,
+            &lesson,
+            80,
+            Report {
+                position_seconds: 79,
+                watched_seconds: 79,
+                sent_at: None,
+            },
+            now,
+        );
         assert!(r.completed_at.is_none());
-        merge(&mut r, &lesson, 80, Report { position_seconds: 80, watched_seconds: 80, sent_at: None }, now);
+        merge(
+            &mut r,
+            &lesson,
+            80,
+            Report {
+                position_seconds: 80,
+                watched_seconds: 80,
+                sent_at: None,
+            },
+            now,
+        );
         assert_eq!(r.completed_at, Some(now));
     }
 
@@ -315,7 +374,17 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).unwrap();
         let mut r = row(&lesson);
         let future = Some(now + Duration::days(365));
-        merge(&mut r, &lesson, 80, Report { position_seconds: 5, watched_seconds: 5, sent_at: future }, now);
+        merge(
+            &mut r,
+            &lesson,
+            80,
+            Report {
+                position_seconds: 5,
+                watched_seconds: 5,
+                sent_at: future,
+            },
+            now,
+        );
         assert_eq!(r.position_at, Some(now + CLOCK_SKEW));
         // Without a known length a video is not done by watching.
         assert!(r.completed_at.is_none());

@@ -18,7 +18,9 @@ use uuid::Uuid;
 
 use super::completion::{self, Evaluation};
 use super::lessons;
-use super::quiz_rules::{self, Graded, Layout, PublicQuestion, QuestionInput, QuestionSpec, Response};
+use super::quiz_rules::{
+    self, Graded, Layout, PublicQuestion, QuestionInput, QuestionSpec, Response,
+};
 use crate::entities::{lessons as lesson_rows, quiz_attempts, quiz_questions, quizzes};
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::ids::{LessonId, QuizAttemptId, QuizId, QuizQuestionId, TenantId, UserId};
@@ -119,7 +121,10 @@ fn check_input(input: &QuizInput) -> AppResult<Vec<QuestionSpec>> {
         return Err(AppError::invalid("pass_percent", "must be 0 to 100"));
     }
     if input.max_attempts.is_some_and(|n| !(1..=100).contains(&n)) {
-        return Err(AppError::invalid("max_attempts", "must be 1 to 100, or absent for no limit"));
+        return Err(AppError::invalid(
+            "max_attempts",
+            "must be 1 to 100, or absent for no limit",
+        ));
     }
     if input
         .time_limit_seconds
@@ -194,9 +199,8 @@ async fn pool(
         .await?
         .into_iter()
         .map(|row| {
-            let spec: QuestionSpec = serde_json::from_str(&row.spec).map_err(|e| {
-                AppError::corrupt_field("quiz question", row.id, "spec", e)
-            })?;
+            let spec: QuestionSpec = serde_json::from_str(&row.spec)
+                .map_err(|e| AppError::corrupt_field("quiz question", row.id, "spec", e))?;
             Ok((row.id.into(), spec))
         })
         .collect()
@@ -507,7 +511,10 @@ pub async fn submit(
     if txn.get_database_backend() == DbBackend::Postgres {
         query = query.lock_exclusive();
     }
-    let row = query.one(&txn).await?.ok_or(AppError::NotFound("attempt"))?;
+    let row = query
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound("attempt"))?;
     if row.submitted_at.is_some() {
         return Err(AppError::conflict("this attempt was already submitted"));
     }

@@ -13,10 +13,10 @@ use secrecy::ExposeSecret;
 use sha2::Sha256;
 use uuid::Uuid;
 
+use super::{transcode, videos};
 use crate::entities::content_fetches;
 use crate::error::{AppError, AppResult};
 use crate::ids::{ContentFetchId, LessonId, TenantId, UserId};
-use super::{transcode, videos};
 use crate::services::catalog::LessonKind;
 use crate::services::learning::lessons;
 use crate::services::now;
@@ -148,7 +148,9 @@ pub async fn issue(
     ensure_covers(auth, tenant)?;
     // The link is signed for the one the proof was given to.
     let user = auth.user_id();
-    let lesson = lessons::open(state, auth, tenant.id, lesson_id).await?.lesson;
+    let lesson = lessons::open(state, auth, tenant.id, lesson_id)
+        .await?
+        .lesson;
     let expires_at = now() + URL_LIFETIME;
     let claims = Claims {
         tenant: tenant.id,
@@ -232,10 +234,12 @@ pub async fn fetch(state: &AppState, token: &str, address: Option<String>) -> Ap
         })?
         .lesson;
     if let Some(file) = claims.file.as_deref() {
-        return hls_file(state, &claims, &lesson, file).await.map_err(|e| match e {
-            AppError::Db(_) | AppError::Storage(_) | AppError::Corrupt { .. } => e,
-            _ => denied(),
-        });
+        return hls_file(state, &claims, &lesson, file)
+            .await
+            .map_err(|e| match e {
+                AppError::Db(_) | AppError::Storage(_) | AppError::Corrupt { .. } => e,
+                _ => denied(),
+            });
     }
     content_fetches::ActiveModel {
         id: Set(ContentFetchId::new_v7()),

@@ -26,8 +26,8 @@ use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 
 use super::transcode::{Ffmpeg, TranscodeError, Transcoded};
-use crate::entities::transcodes::{self, TranscodeStatus};
 use crate::entities::lessons;
+use crate::entities::transcodes::{self, TranscodeStatus};
 use crate::error::{AppError, AppResult};
 use crate::ids::{LessonId, TenantId, TranscodeId};
 use crate::services::now;
@@ -142,14 +142,16 @@ pub async fn status(
     tenant: TenantId,
     lesson: &lessons::Model,
 ) -> AppResult<Option<VideoStatus>> {
-    Ok(job_of(conn, tenant, lesson.id).await?.map(|row| VideoStatus {
-        status: row.status,
-        reason: row.reason.clone(),
-        renditions: renditions_of(&row),
-        duration_seconds: lesson.duration_seconds.and_then(|d| u32::try_from(d).ok()),
-        queued_at: row.created_at,
-        finished_at: row.finished_at,
-    }))
+    Ok(job_of(conn, tenant, lesson.id)
+        .await?
+        .map(|row| VideoStatus {
+            status: row.status,
+            reason: row.reason.clone(),
+            renditions: renditions_of(&row),
+            duration_seconds: lesson.duration_seconds.and_then(|d| u32::try_from(d).ok()),
+            queued_at: row.created_at,
+            finished_at: row.finished_at,
+        }))
 }
 
 /// A lesson video's transcode, for the course's staff; 404 when none was queued.
@@ -242,7 +244,10 @@ impl From<object_store::Error> for JobError {
 }
 
 /// Runs one due job, if any; returns whether there was one.
-pub async fn run_once(state: &AppState, ffmpeg: &Result<Ffmpeg, TranscodeError>) -> AppResult<bool> {
+pub async fn run_once(
+    state: &AppState,
+    ffmpeg: &Result<Ffmpeg, TranscodeError>,
+) -> AppResult<bool> {
     let Some(job) = claim(&state.db).await? else {
         return Ok(false);
     };
@@ -265,7 +270,13 @@ pub async fn run_once(state: &AppState, ffmpeg: &Result<Ffmpeg, TranscodeError>)
         Err(JobError::Machinery(e)) => {
             tracing::warn!(error = %crate::error::report(&e), lesson.id = %job.lesson_id, "transcode interrupted");
             let retry = job.attempts < MAX_ATTEMPTS;
-            finish_failed(&state.db, &job, "the video could not be stored; try uploading it again".into(), retry).await?;
+            finish_failed(
+                &state.db,
+                &job,
+                "the video could not be stored; try uploading it again".into(),
+                retry,
+            )
+            .await?;
         }
     }
     Ok(true)
@@ -351,21 +362,30 @@ async fn finish_ready(
         .collect();
     let seconds = made.duration_seconds.round();
     let duration = if seconds.is_finite() && seconds >= 0.0 && seconds < f64::from(i32::MAX) {
-        #[expect(clippy::cast_possible_truncation, reason = "checked to be within i32 above")]
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "checked to be within i32 above"
+        )]
         Some(seconds as i32)
     } else {
         None
     };
     let txn = state.db.begin().await?;
     let updated = transcodes::Entity::update_many()
-        .col_expr(transcodes::Column::Status, Expr::value(TranscodeStatus::Ready.as_str()))
+        .col_expr(
+            transcodes::Column::Status,
+            Expr::value(TranscodeStatus::Ready.as_str()),
+        )
         .col_expr(transcodes::Column::HlsPrefix, Expr::value(prefix.clone()))
         .col_expr(
             transcodes::Column::Renditions,
             Expr::value(serde_json::to_string(&renditions)?),
         )
         .col_expr(transcodes::Column::FinishedAt, Expr::value(now()))
-        .col_expr(transcodes::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(
+            transcodes::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
         .filter(transcodes::Column::Id.eq(job.id))
         .filter(transcodes::Column::SourceKey.eq(job.source_key.clone()))
         .filter(transcodes::Column::Status.eq(TranscodeStatus::Processing))
@@ -414,11 +434,7 @@ async fn finish_failed(
 
 /// Deletes the objects under `prefix`; a failure only leaves orphans behind.
 pub(crate) async fn delete_prefix(state: &AppState, prefix: &str) {
-    let listed: Vec<_> = state
-        .assets
-        .list(Some(&Path::from(prefix)))
-        .collect()
-        .await;
+    let listed: Vec<_> = state.assets.list(Some(&Path::from(prefix))).collect().await;
     for meta in listed.into_iter().flatten() {
         if let Err(e) = state.assets.delete(&meta.location).await {
             tracing::warn!(error = %crate::error::report(&e), "could not delete a rendition");
