@@ -33,13 +33,16 @@ use lyceum_domain::state::AppState;
 pub struct UpdateLessonRequest {
     pub title: Option<String>,
     /// Markdown; `null` removes it.
+    #[oai(nullable)]
     pub body: MaybeUndefined<String>,
     pub free_preview: Option<bool>,
     /// Counted by the course's completion rule.
     pub required: Option<bool>,
     /// Opens this many days (1–3650) after a learner's access starts; `null` opens at once.
+    #[oai(nullable)]
     pub drip_days: MaybeUndefined<u32>,
     /// Opens at this time; `null` removes the date.
+    #[oai(nullable)]
     pub drip_at: MaybeUndefined<DateTime<Utc>>,
 }
 

@@ -79,21 +79,23 @@ fn normalize(code: &str) -> String {
     code.trim().to_ascii_uppercase()
 }
 
-/// The public page of a certificate.
+/// Where anyone verifies a certificate (its JSON; the QR code on the PDF points here).
 pub fn url_of(state: &AppState, code: &str) -> String {
     format!(
-        "{}/certificates/{code}",
+        "{}/api/v1/certificates/{code}",
         state.settings.public_url.as_str().trim_end_matches('/')
     )
 }
 
 /// Issues `user`'s certificate of `course` inside the caller's transaction, once: a second call
-/// returns the first certificate. The PDF and the e-mail follow through the outbox.
+/// returns the first certificate. The PDF and the e-mail follow through the outbox. A paid
+/// course's certificate needs live access to be earned under; without it none is issued.
 pub async fn issue(
     conn: &impl ConnectionTrait,
     course: &Course,
     user: UserId,
-) -> AppResult<certificates::Model> {
+    public_url: &str,
+) -> AppResult<Option<certificates::Model>> {
     let learner = users::Entity::find_by_id(user)
         .one(conn)
         .await?
@@ -104,11 +106,20 @@ pub async fn issue(
         .filter(entitlements::Column::UserId.eq(user))
         .filter(entitlements::Column::CourseId.eq(course.id))
         .filter(entitlements::Column::Status.eq(EntitlementStatus::Active))
+        .filter(
+            sea_orm::Condition::any()
+                .add(entitlements::Column::ExpiresAt.is_null())
+                .add(entitlements::Column::ExpiresAt.gt(now())),
+        )
         .order_by_asc(entitlements::Column::GrantedAt)
         .one(conn)
         .await?;
+    if entitlement.is_none() && !course.is_free() {
+        return Ok(None);
+    }
+    // The certificate is public to whoever has its code: never the address.
     let name = if learner.name.trim().is_empty() {
-        learner.email.clone()
+        "A learner".to_owned()
     } else {
         learner.name.clone()
     };
@@ -148,11 +159,16 @@ pub async fn issue(
             "to": learner.email,
             "course": certificate.course_title,
             "code": certificate.code,
+            "url": format!(
+                "{}/api/v1/certificates/{}",
+                public_url.trim_end_matches('/'),
+                certificate.code
+            ),
         }),
     )
     .await?;
     tracing::info!(tenant.id = %course.tenant_id, user.id = %user, course.id = %course.id, "certificate issued");
-    Ok(certificate)
+    Ok(Some(certificate))
 }
 
 /// `user`'s certificate of a course, if issued.

@@ -62,15 +62,20 @@ impl Tally {
 /// Re-evaluates `user`'s standing in `course` inside the caller's transaction: percent, last
 /// lesson (when one is given), and — the first time the rule holds — completion and the
 /// certificate.
+///
+/// Only a learner with access completes a course: progress on a free preview, or made after a
+/// refund, is kept but never completes it.
 pub async fn evaluate(
     conn: &impl ConnectionTrait,
     course: &Course,
     user: UserId,
     last_lesson: Option<LessonId>,
+    has_access: bool,
+    public_url: &str,
 ) -> AppResult<Evaluation> {
     let row = lock_row(conn, course, user).await?;
     let tally = tally(conn, course, user).await?;
-    let newly_complete = tally.complete() && row.completed_at.is_none();
+    let newly_complete = has_access && tally.complete() && row.completed_at.is_none();
     let at = now();
     let mut active: course_progress::ActiveModel = row.clone().into();
     active.percent = Set(i32::from(tally.percent()));
@@ -84,7 +89,7 @@ pub async fn evaluate(
     let row = active.update(conn).await?;
     let certificate = if row.completed_at.is_some() {
         let issued = if newly_complete {
-            Some(certificates::issue(conn, course, user).await?)
+            certificates::issue(conn, course, user, public_url).await?
         } else {
             certificates::of(conn, course.tenant_id, user, course.id).await?
         };

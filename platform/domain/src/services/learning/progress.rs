@@ -192,7 +192,15 @@ async fn change(
         let active: lesson_progress::ActiveModel = next.into();
         active.reset_all().update(&txn).await?
     };
-    let course = completion::evaluate(&txn, &opened.course, user, Some(lesson.id)).await?;
+    let course = completion::evaluate(
+        &txn,
+        &opened.course,
+        user,
+        Some(lesson.id),
+        opened.decision.access,
+        state.settings.public_url.as_str(),
+    )
+    .await?;
     txn.commit().await?;
     Ok(Recorded {
         lesson: row.into(),

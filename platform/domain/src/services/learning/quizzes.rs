@@ -527,14 +527,23 @@ pub async fn submit(
         quiz_rules::grade(&questions, &layout, &responses)
     };
     let score = if late.is_some() { 0 } else { graded.score };
-    let passed = late.is_none() && i32::from(score) >= quiz.pass_percent;
+    // A layout whose questions were all replaced since grades nothing: not a pass.
+    let passed = late.is_none() && graded.total > 0 && i32::from(score) >= quiz.pass_percent;
     let mut active: quiz_attempts::ActiveModel = row.clone().into();
     active.submitted_at = Set(Some(at));
     active.score = Set(Some(i32::from(score)));
     active.passed = Set(Some(passed));
     active.results = Set(Some(serde_json::to_string(&graded)?));
     active.update(&txn).await?;
-    let course = completion::evaluate(&txn, &opened.course, user, Some(quiz.lesson_id)).await?;
+    let course = completion::evaluate(
+        &txn,
+        &opened.course,
+        user,
+        Some(quiz.lesson_id),
+        opened.decision.access,
+        state.settings.public_url.as_str(),
+    )
+    .await?;
     txn.commit().await?;
     if let Some(deadline) = late {
         return Err(AppError::conflict(format!(
