@@ -147,7 +147,7 @@ db_tests! {
         let quiz = json!({
             "title": "Capitals",
             "pass_percent": 75,
-            "max_attempts": 2,
+            "max_attempts": 3,
             "time_limit_seconds": 60,
             "questions": [
                 {"kind": "single", "prompt": "Capital of France?", "options": [
@@ -186,19 +186,33 @@ db_tests! {
             {"question": by_prompt("Largest ocean?")["id"], "kind": "short_text", "text": "  pacific-www "},
         ]});
         let attempt = started["id"].as_str().unwrap();
-        let feedback = app.post(&format!("/api/v1/tenants/shop/quiz-attempts/{attempt}/answers"), Some(&shop.student), answers.clone()).await.expect(200);
-        assert_eq!((feedback["score"].as_u64(), feedback["passed"].as_bool()), (Some(100), Some(true)), "{feedback}");
-        assert_eq!(feedback["results"].as_array().unwrap().len(), 4);
-        assert!(feedback.to_string().contains("EXPLAIN-QQQ"), "feedback explains after grading");
+        // A wrong first attempt says what was wrong, not what is right: the answers would
+        // hand the next attempt a key.
+        let wrong = json!({"answers": [{"question": by_prompt("The sky is green.")["id"], "kind": "true_false", "value": true}]});
+        let failed = app.post(&format!("/api/v1/tenants/shop/quiz-attempts/{attempt}/answers"), Some(&shop.student), wrong).await.expect(200);
+        assert_eq!((failed["score"].as_u64(), failed["passed"].as_bool()), (Some(0), Some(false)), "{failed}");
+        let shown = failed.to_string();
+        for leak in ["Pacific-WWW", "EXPLAIN-QQQ"] {
+            assert!(!shown.contains(leak), "a failed attempt shows `{leak}`: {shown}");
+        }
+        assert!(failed["results"].as_array().unwrap().iter().all(|r| r["correct_options"].as_array().unwrap().is_empty()), "{failed}");
         // Once only.
         app.post(&format!("/api/v1/tenants/shop/quiz-attempts/{attempt}/answers"), Some(&shop.student), answers.clone()).await.expect_problem(409);
-        // Another learner cannot submit it.
+        // Another learner cannot submit someone's attempt.
         let other = app.buyer("other@example.com").await;
-        app.post(&format!("/api/v1/tenants/shop/quiz-attempts/{attempt}/answers"), Some(&other), answers.clone()).await.expect_problem(404);
+        let next = app.post(&format!("/api/v1/tenants/shop/lessons/{lesson}/quiz/attempts"), Some(&shop.student), json!({})).await.expect(201);
+        assert_eq!(next["number"], 2);
+        let next_id = next["id"].as_str().unwrap();
+        app.post(&format!("/api/v1/tenants/shop/quiz-attempts/{next_id}/answers"), Some(&other), answers.clone()).await.expect_problem(404);
+        // Everything right: passed, and now the feedback explains.
+        let feedback = app.post(&format!("/api/v1/tenants/shop/quiz-attempts/{next_id}/answers"), Some(&shop.student), answers.clone()).await.expect(200);
+        assert_eq!((feedback["score"].as_u64(), feedback["passed"].as_bool()), (Some(100), Some(true)), "{feedback}");
+        assert_eq!(feedback["results"].as_array().unwrap().len(), 4);
+        assert!(feedback.to_string().contains("EXPLAIN-QQQ"), "feedback explains after a pass");
 
         // The second attempt runs out of time on the server: refused and counted as failed.
         let second = app.post(&format!("/api/v1/tenants/shop/lessons/{lesson}/quiz/attempts"), Some(&shop.student), json!({})).await.expect(201);
-        assert_eq!(second["number"], 2);
+        assert_eq!(second["number"], 3);
         let second_id: uuid::Uuid = second["id"].as_str().unwrap().parse().unwrap();
         let row = quiz_attempts::Entity::find_by_id(second_id).one(&app.state.db).await.unwrap().unwrap();
         let mut active: quiz_attempts::ActiveModel = row.into();
@@ -208,12 +222,34 @@ db_tests! {
         assert!(late["detail"].as_str().unwrap().contains("time limit"), "{late}");
         let row = quiz_attempts::Entity::find_by_id(second_id).one(&app.state.db).await.unwrap().unwrap();
         assert_eq!((row.score, row.passed), (Some(0), Some(false)));
-        // Both attempts are used.
+        // Every attempt is used.
         app.post(&format!("/api/v1/tenants/shop/lessons/{lesson}/quiz/attempts"), Some(&shop.student), json!({})).await.expect_problem(409);
         let list = app.get(&format!("/api/v1/tenants/shop/lessons/{lesson}/quiz/attempts"), Some(&shop.student)).await.expect(200);
-        assert_eq!(list.as_array().unwrap().len(), 2);
+        assert_eq!(list.as_array().unwrap().len(), 3);
         let page = app.get(&format!("/api/v1/tenants/shop/lessons/{lesson}"), Some(&shop.student)).await.expect(200);
-        assert_eq!((page["quiz"]["passed"].as_bool(), page["quiz"]["attempts_used"].as_u64()), (Some(true), Some(2)), "{page}");
+        assert_eq!((page["quiz"]["passed"].as_bool(), page["quiz"]["attempts_used"].as_u64()), (Some(true), Some(3)), "{page}");
+    }
+
+    async fn free_previews_never_complete_a_paid_course(app) {
+        let shop = app.shop().await;
+        let preview = text_lesson(&app, &shop, "Taster", json!({"free_preview": true})).await;
+        // Only the preview is required.
+        app.call(reqwest::Method::PATCH, &format!("/api/v1/tenants/shop/lessons/{}", shop.lesson), Some(&shop.owner), Some(json!({"required": false}))).await.expect(200);
+        // Anyone may read a free preview's page; a signed-in visitor may keep progress in it.
+        app.get(&format!("/api/v1/tenants/shop/lessons/{preview}"), None).await.expect(200);
+        let done = app.post(&format!("/api/v1/tenants/shop/lessons/{preview}/done"), Some(&shop.student), json!({})).await.expect(200);
+        assert!(done["course"].get("completed_at").is_none(), "{done}");
+        assert!(done["course"].get("certificate").is_none(), "{done}");
+        assert_eq!(certificates::Entity::find().count(&app.state.db).await.unwrap(), 0);
+        let mine = app.get("/api/v1/me/learning", Some(&shop.student)).await.expect(200);
+        assert_eq!(mine, json!([]), "a preview is no enrolment");
+        // A queued video is not done by saying so.
+        app.post(&format!("/api/v1/tenants/shop/lessons/{}/done", shop.lesson), Some(&shop.student), json!({})).await.expect_problem(402);
+        app.buy(&shop.student, "paid").await;
+        app.post(&format!("/api/v1/tenants/shop/lessons/{}/done", shop.lesson), Some(&shop.student), json!({})).await.expect_problem(409);
+        // With access, the next change completes the course.
+        let done = app.post(&format!("/api/v1/tenants/shop/lessons/{preview}/done"), Some(&shop.student), json!({})).await.expect(200);
+        assert!(done["course"]["certificate"].is_string(), "{done}");
     }
 
     async fn drip_holds_lessons_back_until_their_time(app) {
@@ -331,7 +367,11 @@ db_tests! {
         app.call(reqwest::Method::DELETE, &format!("/api/v1/tenants/shop/sections/{section}"), Some(&shop.owner), None).await.expect(204);
         app.call(reqwest::Method::DELETE, "/api/v1/tenants/shop/courses/spare", Some(&shop.owner), None).await.expect(204);
         app.get("/api/v1/tenants/shop/studio/courses/spare", Some(&shop.owner)).await.expect_problem(404);
-        // Students may not edit.
+        // Editors change lessons but do not delete them; students do neither.
+        let (editor, _) = app.register("editor@example.com").await;
+        app.add_staff("shop", &shop.owner, "editor@example.com", "editor").await;
+        app.call(reqwest::Method::PATCH, &format!("/api/v1/tenants/shop/lessons/{}", shop.lesson), Some(&editor), Some(json!({"title": "By the editor"}))).await.expect(200);
+        app.call(reqwest::Method::DELETE, &format!("/api/v1/tenants/shop/lessons/{}", shop.lesson), Some(&editor), None).await.expect_problem(403);
         app.call(reqwest::Method::DELETE, &format!("/api/v1/tenants/shop/lessons/{}", shop.lesson), Some(&shop.student), None).await.expect_problem(403);
     }
 }

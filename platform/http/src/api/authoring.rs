@@ -291,7 +291,8 @@ impl AuthoringApi {
         Ok(NoContent::NoContent)
     }
 
-    /// Delete a section and its lessons (with learners' progress in them).
+    /// Delete a section and its lessons, with learners' progress in them (the storefront's
+    /// owner; editors change lessons but do not delete them).
     #[oai(
         path = "/tenants/:tenant/sections/:section",
         method = "delete",
@@ -306,7 +307,7 @@ impl AuthoringApi {
         section: Path<Uuid>,
     ) -> ApiResult<NoContent> {
         let (tenant, proof) =
-            in_tenant::<resource::Course, action::Update>(state, &auth.principal(), &tenant)
+            in_tenant::<resource::Course, action::Delete>(state, &auth.principal(), &tenant)
                 .await?;
         curriculum::delete_section(state, &proof, &tenant, section.0.into()).await?;
         Ok(NoContent::NoContent)
@@ -395,7 +396,8 @@ impl AuthoringApi {
         Ok(LessonResponse::Ok(Json(lesson.into())))
     }
 
-    /// Delete a lesson with its files, chapters, quiz and learners' progress in it.
+    /// Delete a lesson with its files, chapters, quiz and learners' progress in it (the
+    /// storefront's owner).
     #[oai(
         path = "/tenants/:tenant/lessons/:lesson",
         method = "delete",
@@ -410,7 +412,7 @@ impl AuthoringApi {
         lesson: Path<Uuid>,
     ) -> ApiResult<NoContent> {
         let (tenant, proof) =
-            in_tenant::<resource::Course, action::Update>(state, &auth.principal(), &tenant)
+            in_tenant::<resource::Course, action::Delete>(state, &auth.principal(), &tenant)
                 .await?;
         curriculum::delete_lesson(state, &proof, &tenant, lesson.0.into()).await?;
         Ok(NoContent::NoContent)
@@ -511,7 +513,7 @@ impl AuthoringApi {
         )))
     }
 
-    /// Remove a lesson's quiz and its attempts.
+    /// Remove a lesson's quiz and its attempts (the storefront's owner).
     #[oai(
         path = "/tenants/:tenant/lessons/:lesson/quiz",
         method = "delete",
@@ -526,7 +528,7 @@ impl AuthoringApi {
         lesson: Path<Uuid>,
     ) -> ApiResult<NoContent> {
         let (tenant, proof) =
-            in_tenant::<resource::Course, action::Update>(state, &auth.principal(), &tenant)
+            in_tenant::<resource::Course, action::Delete>(state, &auth.principal(), &tenant)
                 .await?;
         quizzes::delete(state, &proof, &tenant, lesson.0.into()).await?;
         Ok(NoContent::NoContent)

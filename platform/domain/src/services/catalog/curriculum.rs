@@ -181,7 +181,7 @@ pub async fn update_lesson(
 /// Removes a lesson with its asset, renditions, chapters, quiz and learners' progress in it.
 pub async fn delete_lesson(
     state: &AppState,
-    auth: &Authorized<resource::Course, action::Update>,
+    auth: &Authorized<resource::Course, action::Delete>,
     tenant: &Tenant,
     lesson_id: LessonId,
 ) -> AppResult<()> {
@@ -223,7 +223,7 @@ pub async fn rename_section(
 /// Removes a section and every lesson in it.
 pub async fn delete_section(
     state: &AppState,
-    auth: &Authorized<resource::Course, action::Update>,
+    auth: &Authorized<resource::Course, action::Delete>,
     tenant: &Tenant,
     section_id: SectionId,
 ) -> AppResult<()> {

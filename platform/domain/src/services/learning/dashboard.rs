@@ -144,6 +144,10 @@ pub async fn mine(
         let (Some(c), Some(t)) = (course_rows.get(&course), tenant_rows.get(&tenant)) else {
             continue;
         };
+        // Progress in a paid course's free previews alone is no enrolment.
+        if row.standing.is_none() && c.price_amount > 0 {
+            continue;
+        }
         let progress = row.progress.as_ref();
         out.push(Enrolled {
             storefront: t.slug.clone(),

@@ -16,9 +16,11 @@ use sea_orm::{
 use super::completion::{self, Evaluation};
 use super::lessons::{self, Opened};
 use crate::entities::lesson_progress;
+use crate::entities::transcodes::TranscodeStatus;
 use crate::error::{AppError, AppResult};
 use crate::ids::{LessonId, LessonProgressId, TenantId, UserId};
 use crate::services::catalog::LessonKind;
+use crate::services::media::videos;
 use crate::services::now;
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
@@ -102,10 +104,27 @@ pub async fn mark_done(
     ensure_covers(auth, tenant)?;
     let opened = lessons::open(state, auth, tenant.id, lesson_id).await?;
     let user = signed_in(&opened)?;
-    if opened.lesson.kind == LessonKind::Video && opened.lesson.duration_seconds.is_some() {
-        return Err(AppError::conflict(
-            "a video lesson is done once enough of it is watched",
-        ));
+    if opened.lesson.kind == LessonKind::Video {
+        if opened.lesson.duration_seconds.is_some() {
+            return Err(AppError::conflict(
+                "a video lesson is done once enough of it is watched",
+            ));
+        }
+        // Its length is known once it is transcoded; only a video that cannot be (no ffmpeg,
+        // a failed transcode, no upload) is done by saying so.
+        let waiting = videos::status(&state.db, tenant.id, &opened.lesson)
+            .await?
+            .is_some_and(|v| {
+                matches!(
+                    v.status,
+                    TranscodeStatus::Queued | TranscodeStatus::Processing
+                )
+            });
+        if waiting {
+            return Err(AppError::conflict(
+                "this video is still being processed; it is done once enough of it is watched",
+            ));
+        }
     }
     change(state, &opened, user, |row, _| {
         if row.completed_at.is_none() {

@@ -301,7 +301,7 @@ pub async fn get_authored(
 /// Removes a lesson's quiz, its pool and its attempts.
 pub async fn delete(
     state: &AppState,
-    auth: &Authorized<resource::Course, action::Update>,
+    auth: &Authorized<resource::Course, action::Delete>,
     tenant: &Tenant,
     lesson: LessonId,
 ) -> AppResult<()> {
@@ -521,14 +521,30 @@ pub async fn submit(
     let at = now();
     let late = row.deadline_at.filter(|d| at > *d + GRACE);
     let layout = layout_of(&row)?;
-    let graded = if late.is_some() {
-        quiz_rules::grade(&questions, &layout, &HashMap::new())
+    let answers = if late.is_some() {
+        HashMap::new()
     } else {
-        quiz_rules::grade(&questions, &layout, &responses)
+        responses
     };
+    // Patterns are compiled while grading: off the async workers.
+    let mut graded =
+        tokio::task::spawn_blocking(move || quiz_rules::grade(&questions, &layout, &answers))
+            .await?;
     let score = if late.is_some() { 0 } else { graded.score };
     // A layout whose questions were all replaced since grades nothing: not a pass.
     let passed = late.is_none() && graded.total > 0 && i32::from(score) >= quiz.pass_percent;
+    // The right answers are shown once they can no longer help: after a pass, or after the
+    // last allowed attempt. Until then each result says only whether it was right.
+    let number = u32::try_from(row.number).unwrap_or_default();
+    let reveal = passed || to_u32(quiz.max_attempts).is_some_and(|max| number >= max);
+    if !reveal {
+        for result in &mut graded.results {
+            result.correct_options.clear();
+            result.correct_value = None;
+            result.accepted.clear();
+            result.explanation = None;
+        }
+    }
     let mut active: quiz_attempts::ActiveModel = row.clone().into();
     active.submitted_at = Set(Some(at));
     active.score = Set(Some(i32::from(score)));

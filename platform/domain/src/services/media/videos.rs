@@ -34,10 +34,13 @@ use crate::services::now;
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
 
-/// How long a worker holds a job before another may take it.
-const LEASE: Duration = Duration::minutes(30);
 /// The longest a transcode may run.
 const TIME_LIMIT: StdDuration = StdDuration::from_secs(2 * 3600);
+/// How long a worker holds a job before another may take it: longer than any run may last,
+/// so a slow job is never taken over while its worker lives.
+const LEASE: Duration = Duration::minutes(135);
+/// The longest video transcoded, in seconds (4 hours); a longer one is served as uploaded.
+const MAX_SECONDS: f64 = 4.0 * 3600.0;
 /// Attempts after which a job that keeps failing on storage is given up.
 const MAX_ATTEMPTS: i32 = 3;
 
@@ -202,6 +205,7 @@ async fn claim(db: &DatabaseConnection) -> AppResult<Option<transcodes::Model>> 
                 .add(transcodes::Column::LeaseUntil.is_null())
                 .add(transcodes::Column::LeaseUntil.lt(at)),
         )
+        .filter(transcodes::Column::Attempts.lt(MAX_ATTEMPTS))
         .order_by_asc(transcodes::Column::CreatedAt);
     if txn.get_database_backend() == DbBackend::Postgres {
         query = query.lock_with_behavior(
@@ -243,11 +247,32 @@ impl From<object_store::Error> for JobError {
     }
 }
 
+/// Gives up jobs whose workers died [`MAX_ATTEMPTS`] times: they are not taken again.
+async fn give_up_stale(db: &DatabaseConnection) -> AppResult<()> {
+    transcodes::Entity::update_many()
+        .col_expr(
+            transcodes::Column::Status,
+            Expr::value(TranscodeStatus::Failed.as_str()),
+        )
+        .col_expr(
+            transcodes::Column::Reason,
+            Expr::value("the transcode did not finish; try uploading the video again"),
+        )
+        .col_expr(transcodes::Column::FinishedAt, Expr::value(now()))
+        .filter(transcodes::Column::Status.eq(TranscodeStatus::Processing))
+        .filter(transcodes::Column::LeaseUntil.lt(now()))
+        .filter(transcodes::Column::Attempts.gte(MAX_ATTEMPTS))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Runs one due job, if any; returns whether there was one.
 pub async fn run_once(
     state: &AppState,
     ffmpeg: &Result<Ffmpeg, TranscodeError>,
 ) -> AppResult<bool> {
+    give_up_stale(&state.db).await?;
     let Some(job) = claim(&state.db).await? else {
         return Ok(false);
     };
@@ -258,13 +283,15 @@ pub async fn run_once(
     match outcome {
         Ok((prefix, made)) => finish_ready(state, &job, prefix, &made).await?,
         Err(JobError::Video(e)) => {
+            tracing::warn!(tenant.id = %job.tenant_id, lesson.id = %job.lesson_id, reason = %e.reason(), "transcode failed");
+            // Instructors see what to do, never this server's paths.
             let reason = match e {
                 TranscodeError::Missing(_) => {
-                    format!("{}; the original file is served instead", e.reason())
+                    "ffmpeg is not installed on this server; the original file is served instead"
+                        .to_owned()
                 }
                 _ => e.reason(),
             };
-            tracing::warn!(tenant.id = %job.tenant_id, lesson.id = %job.lesson_id, reason, "transcode failed");
             finish_failed(&state.db, &job, reason, false).await?;
         }
         Err(JobError::Machinery(e)) => {
@@ -308,6 +335,13 @@ async fn process(
         .await
         .map_err(|e| AppError::io("writing the source failed", e))?;
     drop(file);
+    let probe = ffmpeg.probe(&input).await.map_err(JobError::Video)?;
+    if probe.duration_seconds > MAX_SECONDS {
+        return Err(JobError::Video(TranscodeError::Unreadable(format!(
+            "the video is longer than {} hours; it is served as uploaded",
+            MAX_SECONDS / 3600.0
+        ))));
+    }
     let out = work.path().join("hls");
     tokio::fs::create_dir(&out)
         .await
@@ -427,6 +461,7 @@ async fn finish_failed(
         .filter(transcodes::Column::Id.eq(job.id))
         .filter(transcodes::Column::SourceKey.eq(job.source_key.clone()))
         .filter(transcodes::Column::Status.eq(TranscodeStatus::Processing))
+        .filter(transcodes::Column::StartedAt.eq(job.started_at))
         .exec(db)
         .await?;
     Ok(())
