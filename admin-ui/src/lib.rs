@@ -1,8 +1,9 @@
 //! The server-rendered web UI: storefront pages (on the platform at `/s/{tenant}` and on a
 //! storefront's own host), buying, signing in and registering, the handoff of sessions to
-//! storefront hosts, invitations. It calls the domain's services through the same policy
+//! storefront hosts, invitations, certificates' public pages. It calls the domain's services through the same policy
 //! checks as the JSON API (`lyceum-http`), never the database and never the API's internals.
 
+pub mod certificate_page;
 mod context;
 pub mod gateway_pages;
 pub mod invitation_page;

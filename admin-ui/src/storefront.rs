@@ -63,6 +63,7 @@ pages! {
     "/login/handoff" => post(signin::handoff_consent),
     "/invitations/:token" => get(crate::invitation_page::show).post(crate::invitation_page::accept),
     "/seat-invitations/:token" => get(crate::invitation_page::show_seat).post(crate::invitation_page::accept_seat),
+    "/certificates/:code" => get(crate::certificate_page::show),
     "/logout" => post(shop::logout),
     "/gateways/:gateway/onboarding/return" => get(crate::gateway_pages::onboarding_return),
     "/gateways/:gateway/onboarding/refresh" => get(crate::gateway_pages::onboarding_refresh),

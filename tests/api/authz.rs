@@ -330,6 +330,7 @@ db_tests! {
                 ("outcome", "success".to_owned()),
                 ("token", param("token")),
                 ("gateway", "stripe".to_owned()),
+                ("code", "LYC-0000-0000-0000-0000".to_owned()),
             ];
             let pages = PLATFORM_PAGES.iter().map(|page| (None, page)).chain(
                 STOREFRONT_PAGES.iter().map(|page| (Some("alpha.lyceum.test"), page)),

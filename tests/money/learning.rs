@@ -129,12 +129,24 @@ db_tests! {
         assert_eq!(pdf.status(), 200);
         assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"));
         app.get("/api/v1/certificates/LYC-0000-0000-0000-0000", None).await.expect_problem(404);
+        // Its public page, which the QR code on the PDF points at; JSON for a client that asks.
+        assert_eq!(verified["url"].as_str(), Some(app.url(&format!("/certificates/{code}")).as_str()));
+        let page = app.client.get(app.url(&format!("/certificates/{code}"))).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("This certificate is valid") && html.contains("Paid course") && html.contains("Test User"), "{html}");
+        let json_page: Value = app.client.get(app.url(&format!("/certificates/{code}"))).header("accept", "application/json").send().await.unwrap().json().await.unwrap();
+        assert_eq!(json_page["status"], "valid");
+        let missing = app.client.get(app.url("/certificates/LYC-0000-0000-0000-0000")).send().await.unwrap();
+        assert_eq!(missing.status(), 404);
 
         // The refund revokes access and the certificate; the lesson answers 402 again.
         app.post(&format!("/api/v1/tenants/shop/orders/{order}/refunds"), Some(&shop.owner), json!({})).await.expect(202);
         app.wait_for_status(&shop.student, &order, "refunded").await;
         let verified = app.get(&format!("/api/v1/certificates/{code}"), None).await.expect(200);
         assert_eq!(verified["status"], "revoked", "{verified}");
+        let html = app.client.get(app.url(&format!("/certificates/{code}"))).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("This certificate was revoked"), "{html}");
         app.get(&format!("/api/v1/tenants/shop/lessons/{text}"), Some(&shop.student)).await.expect_problem(402);
         app.put(&format!("/api/v1/tenants/shop/lessons/{video}/progress"), Some(&shop.student), json!({"position_seconds": 1, "watched_seconds": 1})).await.expect_problem(402);
         let mine = app.get("/api/v1/me/learning", Some(&shop.student)).await.expect(200);

@@ -606,7 +606,8 @@ impl StudyApi {
     }
 
     /// Verify a certificate by its code (anyone): who, which course, when, and whether it
-    /// stands (`revoked` once the access it was earned under was refunded or lost).
+    /// stands (`revoked` once the access it was earned under was refunded or lost). Its page
+    /// for people is `/certificates/{code}`.
     #[oai(
         path = "/certificates/:code",
         method = "get",

@@ -79,10 +79,11 @@ fn normalize(code: &str) -> String {
     code.trim().to_ascii_uppercase()
 }
 
-/// Where anyone verifies a certificate (its JSON; the QR code on the PDF points here).
+/// Where anyone verifies a certificate: its public page (JSON for a client that asks), where
+/// the QR code on the PDF points.
 pub fn url_of(state: &AppState, code: &str) -> String {
     format!(
-        "{}/api/v1/certificates/{code}",
+        "{}/certificates/{code}",
         state.settings.public_url.as_str().trim_end_matches('/')
     )
 }
@@ -160,7 +161,7 @@ pub async fn issue(
             "course": certificate.course_title,
             "code": certificate.code,
             "url": format!(
-                "{}/api/v1/certificates/{}",
+                "{}/certificates/{}",
                 public_url.trim_end_matches('/'),
                 certificate.code
             ),
