@@ -23,7 +23,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("message.html", include_str!("templates/message.html")),
         ("invitation.html", include_str!("templates/invitation.html")),
         ("onboarding.html", include_str!("templates/onboarding.html")),
-        ("certificate.html", include_str!("templates/certificate.html")),
+        (
+            "certificate.html",
+            include_str!("templates/certificate.html"),
+        ),
     ] {
         if let Err(e) = env.add_template(name, source) {
             tracing::error!(template = name, error = %lyceum_domain::error::report(&e), "storefront template is broken");

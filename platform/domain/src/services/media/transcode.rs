@@ -184,6 +184,11 @@ impl Ffmpeg {
         }
     }
 
+    /// The ffmpeg binary found.
+    pub fn ffmpeg_path(&self) -> &Path {
+        &self.ffmpeg
+    }
+
     /// Uses these two binaries as they are.
     pub fn at(ffmpeg: PathBuf, ffprobe: PathBuf) -> Self {
         Self { ffmpeg, ffprobe }

@@ -1,4 +1,7 @@
-//! `lyceum serve --demo`: a storefront to click through, seeded once through the real services.
+//! `lyceum serve --demo`: a storefront to click through, seeded once through the real services,
+//! with lesson material of every kind ([`material`]).
+
+mod material;
 
 use std::fmt;
 
@@ -279,6 +282,20 @@ pub async fn seed(state: &AppState) -> AppResult<Logins> {
                 )
                 .await?;
             }
+        }
+        let reader = state
+            .policy
+            .authorize::<resource::Course, action::Read>(&state.db, &instructor, tenant.domain())
+            .await?;
+        let built = courses::get_for_staff(state, &reader, &tenant, created.slug.as_str()).await?;
+        match course.slug {
+            "welcome-to-rust" => {
+                material::furnish_free_course(state, &editor, &tenant, &built).await?;
+            }
+            "async-rust-in-practice" => {
+                material::furnish_paid_course(state, &editor, &tenant, &built).await?;
+            }
+            _ => {}
         }
         courses::set_published(state, &publisher, &tenant, created.slug.as_str(), true).await?;
     }
