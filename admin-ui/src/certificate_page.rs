@@ -52,7 +52,16 @@ pub async fn show(
     Path(code): Path<String>,
     req: &Request,
 ) -> Response {
-    let found = find(state, &code).await;
+    let mut response = respond(state, &code, req).await;
+    // One address, two shapes: caches must key on what was asked for.
+    response
+        .headers_mut()
+        .insert(header::VARY, poem::http::HeaderValue::from_static("Accept"));
+    response
+}
+
+async fn respond(state: &AppState, code: &str, req: &Request) -> Response {
+    let found = find(state, code).await;
     if wants_json(req) {
         return match found {
             Ok(v) => Json(CertificateJson {

@@ -5,7 +5,9 @@
 
 use chrono::{Duration, Utc};
 use futures_util::future::join_all;
-use lyceum::entities::{certificates, entitlements, lessons, outbox, quiz_attempts};
+use lyceum::entities::{
+    certificates, entitlements, lesson_progress, lessons, outbox, quiz_attempts,
+};
 use lyceum_e2e::money::Shop;
 use lyceum_e2e::{TestApp, db_tests};
 use sea_orm::{
@@ -83,8 +85,17 @@ db_tests! {
         assert!(html.contains("<h1>Notes</h1>") && html.contains("language-rust"), "{html}");
         assert!(!html.contains("<script"), "{html}");
 
-        // Out of order: the later report (by the player's clock) wins the position, watch time only grows.
+        // Nobody watches faster than twice the time since they opened the lesson.
         let t0 = Utc::now() - Duration::seconds(30);
+        let rushed = report(&app, &shop.student, &video, 0, 100, t0).await;
+        assert_eq!(rushed["lesson"]["watched_seconds"], 30, "{rushed}");
+        assert!(rushed["lesson"].get("completed_at").is_none(), "{rushed}");
+        // The learner opened it ten minutes ago, then.
+        let row = lesson_progress::Entity::find().one(&app.state.db).await.unwrap().unwrap();
+        let mut active: lesson_progress::ActiveModel = row.into();
+        active.first_seen_at = Set(Utc::now() - Duration::minutes(10));
+        active.update(&app.state.db).await.unwrap();
+        // Out of order: the later report (by the player's clock) wins the position, watch time only grows.
         report(&app, &shop.student, &video, 60, 60, t0 + Duration::seconds(20)).await;
         let late = report(&app, &shop.student, &video, 30, 30, t0 + Duration::seconds(10)).await;
         assert_eq!((late["lesson"]["position_seconds"].as_u64(), late["lesson"]["watched_seconds"].as_u64()), (Some(60), Some(60)), "{late}");

@@ -60,8 +60,9 @@ impl Tally {
 }
 
 /// Re-evaluates `user`'s standing in `course` inside the caller's transaction: percent, last
-/// lesson (when one is given), and — the first time the rule holds — completion and the
-/// certificate.
+/// lesson (when one is given), and — the first time the rule holds for a learner with live
+/// access — completion and the certificate (issued together: a course is never complete
+/// without its certificate).
 ///
 /// Only a learner with access completes a course: progress on a free preview, or made after a
 /// refund, is kept but never completes it.
@@ -75,28 +76,23 @@ pub async fn evaluate(
 ) -> AppResult<Evaluation> {
     let row = lock_row(conn, course, user).await?;
     let tally = tally(conn, course, user).await?;
-    let newly_complete = has_access && tally.complete() && row.completed_at.is_none();
+    let mut certificate = certificates::of(conn, course.tenant_id, user, course.id).await?;
+    if has_access && tally.complete() && certificate.is_none() {
+        // `None` when the access it would stand on is gone: then it is not complete yet.
+        certificate = certificates::issue(conn, course, user, public_url).await?;
+    }
     let at = now();
     let mut active: course_progress::ActiveModel = row.clone().into();
     active.percent = Set(i32::from(tally.percent()));
     if let Some(lesson) = last_lesson {
         active.last_lesson_id = Set(Some(lesson));
     }
-    if newly_complete {
+    if row.completed_at.is_none() && certificate.is_some() {
         active.completed_at = Set(Some(at));
     }
     active.updated_at = Set(at);
     let row = active.update(conn).await?;
-    let certificate = if row.completed_at.is_some() {
-        let issued = if newly_complete {
-            certificates::issue(conn, course, user, public_url).await?
-        } else {
-            certificates::of(conn, course.tenant_id, user, course.id).await?
-        };
-        issued.map(|c| c.code)
-    } else {
-        None
-    };
+    let certificate = certificate.map(|c| c.code);
     Ok(Evaluation {
         percent: u8::try_from(row.percent).unwrap_or_default(),
         completed_at: row.completed_at,

@@ -144,11 +144,12 @@ pub async fn mine(
         let (Some(c), Some(t)) = (course_rows.get(&course), tenant_rows.get(&tenant)) else {
             continue;
         };
-        // Progress in a paid course's free previews alone is no enrolment.
-        if row.standing.is_none() && c.price_amount > 0 {
+        let progress = row.progress.as_ref();
+        let completed = progress.is_some_and(|p| p.completed_at.is_some());
+        // Progress in a paid course's free previews (or a draft's) alone is no enrolment.
+        if row.standing.is_none() && (c.price_amount > 0 || !c.published) && !completed {
             continue;
         }
-        let progress = row.progress.as_ref();
         out.push(Enrolled {
             storefront: t.slug.clone(),
             storefront_name: t.name.clone(),

@@ -1,8 +1,9 @@
 //! What the player reports about a lesson, and explicit "done".
 //!
 //! Reports may arrive late and out of order (a tab in the background, a retried request):
-//! watched seconds only ever grow, the resume position is the one the player sent last by its
-//! own clock, and a lesson once done stays done. Every change re-evaluates the course in the
+//! watched seconds only ever grow (and never faster than twice the time since the learner
+//! first opened the lesson), the resume position is the one the player sent last by its own
+//! clock, and a lesson once done stays done. Every change re-evaluates the course in the
 //! same transaction ([`completion::evaluate`]).
 
 use chrono::{DateTime, Duration, Utc};
@@ -239,7 +240,12 @@ fn merge(
 ) {
     let length = lesson.duration_seconds.and_then(|d| u32::try_from(d).ok());
     let clamp = |s: u32| length.map_or(s, |l| s.min(l));
-    let watched = clamp(report.watched_seconds);
+    // No one watches faster than twice the time since they first opened the lesson (with
+    // half a minute to spare): a report of more is taken as that much.
+    let since_first = u64::try_from((at - row.first_seen_at).num_seconds()).unwrap_or(0);
+    let plausible =
+        u32::try_from(since_first.saturating_mul(2).saturating_add(30)).unwrap_or(u32::MAX);
+    let watched = clamp(report.watched_seconds.min(plausible));
     row.watched_seconds = row
         .watched_seconds
         .max(i32::try_from(watched).unwrap_or(i32::MAX));

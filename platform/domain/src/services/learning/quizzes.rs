@@ -505,6 +505,22 @@ pub async fn submit(
     // Access, draft and drip, as for the lesson itself.
     let opened = lessons::open(state, auth, tenant.id, quiz.lesson_id).await?;
     let questions = pool(&state.db, tenant.id, quiz.id).await?;
+    if row.submitted_at.is_some() {
+        return Err(AppError::conflict("this attempt was already submitted"));
+    }
+    // Graded before the transaction (patterns are compiled while grading: off the async
+    // workers, and holding no connection or lock); the layout never changes.
+    let at = now();
+    let late = row.deadline_at.filter(|d| at > *d + GRACE);
+    let layout = layout_of(&row)?;
+    let answers = if late.is_some() {
+        HashMap::new()
+    } else {
+        responses
+    };
+    let mut graded =
+        tokio::task::spawn_blocking(move || quiz_rules::grade(&questions, &layout, &answers))
+            .await?;
     let txn = state.db.begin().await?;
     let mut query = quiz_attempts::Entity::find_by_id(attempt)
         .filter(quiz_attempts::Column::TenantId.eq(tenant.id));
@@ -518,18 +534,6 @@ pub async fn submit(
     if row.submitted_at.is_some() {
         return Err(AppError::conflict("this attempt was already submitted"));
     }
-    let at = now();
-    let late = row.deadline_at.filter(|d| at > *d + GRACE);
-    let layout = layout_of(&row)?;
-    let answers = if late.is_some() {
-        HashMap::new()
-    } else {
-        responses
-    };
-    // Patterns are compiled while grading: off the async workers.
-    let mut graded =
-        tokio::task::spawn_blocking(move || quiz_rules::grade(&questions, &layout, &answers))
-            .await?;
     let score = if late.is_some() { 0 } else { graded.score };
     // A layout whose questions were all replaced since grades nothing: not a pass.
     let passed = late.is_none() && graded.total > 0 && i32::from(score) >= quiz.pass_percent;

@@ -36,7 +36,9 @@ use crate::state::AppState;
 
 /// The longest a transcode may run.
 const TIME_LIMIT: StdDuration = StdDuration::from_secs(2 * 3600);
-/// How long a worker holds a job before another may take it: longer than any run may last,
+/// The longest a whole job may take: reading the source, transcoding, storing renditions.
+const JOB_LIMIT: StdDuration = StdDuration::from_secs(2 * 3600 + 5 * 60);
+/// How long a worker holds a job before another may take it: longer than any job may last,
 /// so a slow job is never taken over while its worker lives.
 const LEASE: Duration = Duration::minutes(135);
 /// The longest video transcoded, in seconds (4 hours); a longer one is served as uploaded.
@@ -277,7 +279,15 @@ pub async fn run_once(
         return Ok(false);
     };
     let outcome = match ffmpeg {
-        Ok(ffmpeg) => process(state, ffmpeg, &job).await,
+        // Download, transcode and upload together end well inside the lease.
+        Ok(ffmpeg) => tokio::time::timeout(JOB_LIMIT, process(state, ffmpeg, &job))
+            .await
+            .unwrap_or_else(|_| {
+                Err(JobError::Video(TranscodeError::Failed(format!(
+                    "the video took longer than {} minutes to process",
+                    JOB_LIMIT.as_secs() / 60
+                ))))
+            }),
         Err(missing) => Err(JobError::Video(TranscodeError::Missing(missing.reason()))),
     };
     match outcome {
