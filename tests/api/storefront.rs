@@ -79,10 +79,8 @@ db_tests! {
         assert_eq!(file["asset_content_type"], "application/pdf", "{paid}");
         let video = lesson_id(&free, "Installing Rust");
         match lyceum::services::media::transcode::Ffmpeg::locate() {
-            Ok(ffmpeg) => {
-                let found = Ok(ffmpeg);
-                while lyceum::services::media::videos::run_once(&app.state, &found).await.unwrap() {}
-                let status = app.get(&format!("/api/v1/tenants/demo/lessons/{video}/video"), Some(instructor)).await.expect(200);
+            Ok(_) => {
+                let status = app.transcoded("demo", &video, instructor).await;
                 assert_eq!(status["status"], "ready", "{status}");
                 assert_eq!(status["renditions"].as_array().unwrap().len(), 2, "360p and 720p from 720p: {status}");
                 let link = app.get(&format!("/api/v1/tenants/demo/lessons/{video}/content"), None).await.expect(200);

@@ -305,12 +305,10 @@ db_tests! {
     }
 
     async fn a_real_video_is_transcoded_and_its_playlists_stop_with_the_refund(app) {
-        use lyceum::services::media::transcode::Ffmpeg;
-        use lyceum::services::media::videos;
-        let Ok(ffmpeg) = Ffmpeg::locate() else {
+        if lyceum::services::media::transcode::Ffmpeg::locate().is_err() {
             eprintln!("SKIPPED: ffmpeg not found (install Debian's ffmpeg, or set LYCEUM_FFMPEG); the HLS test did not run");
             return;
-        };
+        }
         let shop = app.shop().await;
         let dir = tempfile::tempdir().unwrap();
         let source = dir.path().join("clip.mp4");
@@ -331,10 +329,9 @@ db_tests! {
             .unwrap();
         assert_eq!(resp.status(), 204);
         let status = app.get(&format!("/api/v1/tenants/shop/lessons/{}/video", shop.lesson), Some(&shop.owner)).await.expect(200);
-        assert_eq!(status["status"], "queued");
-        let found = Ok(ffmpeg);
-        while videos::run_once(&app.state, &found).await.unwrap() {}
-        let status = app.get(&format!("/api/v1/tenants/shop/lessons/{}/video", shop.lesson), Some(&shop.owner)).await.expect(200);
+        // The instance's own worker may already have taken it.
+        assert!(["queued", "processing", "ready"].contains(&status["status"].as_str().unwrap()), "{status}");
+        let status = app.transcoded("shop", &shop.lesson, &shop.owner).await;
         assert_eq!(status["status"], "ready", "{status}");
         let names: Vec<&str> = status["renditions"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
         assert_eq!(names, ["360p"], "never upscaled: {status}");

@@ -283,6 +283,24 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// Waits until the video of `lesson` is transcoded (or failed), lending the background
+    /// worker a hand; returns its status as the studio sees it.
+    pub async fn transcoded(&self, tenant: &str, lesson: &str, staff: &str) -> Value {
+        let ffmpeg = lyceum::services::media::transcode::Ffmpeg::locate();
+        let path = format!("/api/v1/tenants/{tenant}/lessons/{lesson}/video");
+        for _ in 0..600 {
+            lyceum::services::media::videos::run_once(&self.state, &ffmpeg)
+                .await
+                .expect("the video worker runs");
+            let status = self.get(&path, Some(staff)).await.expect(200);
+            if status["status"] == "ready" || status["status"] == "failed" {
+                return status;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        panic!("the video of lesson {lesson} was never transcoded");
+    }
+
     /// Sends a request with an optional bearer token and JSON body.
     pub async fn call(
         &self,

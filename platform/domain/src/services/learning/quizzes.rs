@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use lyceum_tenants::rbac::{Authorized, action, resource};
+use lyceum_tenants::rbac::{Authorized, Verb, action, resource};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
@@ -378,6 +378,24 @@ async fn attempts_of(
         .collect())
 }
 
+/// The signed-in learner who may open `lesson` (access, draft, drip), and its quiz.
+async fn learner_quiz<A: Verb>(
+    state: &AppState,
+    auth: &Authorized<resource::Learning, A>,
+    tenant: &Tenant,
+    lesson: LessonId,
+) -> AppResult<(UserId, quizzes::Model)> {
+    ensure_covers(auth, tenant)?;
+    let user = lessons::open(state, auth, tenant.id, lesson)
+        .await?
+        .user
+        .ok_or(AppError::Unauthenticated("sign in to take quizzes"))?;
+    let quiz = quiz_of(&state.db, tenant.id, lesson)
+        .await?
+        .ok_or(AppError::NotFound("quiz"))?;
+    Ok((user, quiz))
+}
+
 /// The learner's attempts at a lesson's quiz.
 pub async fn attempts(
     state: &AppState,
@@ -385,14 +403,7 @@ pub async fn attempts(
     tenant: &Tenant,
     lesson: LessonId,
 ) -> AppResult<Vec<AttemptInfo>> {
-    ensure_covers(auth, tenant)?;
-    let opened = lessons::open(state, auth, tenant.id, lesson).await?;
-    let user = opened
-        .user
-        .ok_or(AppError::Unauthenticated("sign in to take quizzes"))?;
-    let quiz = quiz_of(&state.db, tenant.id, lesson)
-        .await?
-        .ok_or(AppError::NotFound("quiz"))?;
+    let (user, quiz) = learner_quiz(state, auth, tenant, lesson).await?;
     attempts_of(&state.db, tenant.id, quiz.id, user).await
 }
 
@@ -409,14 +420,7 @@ pub async fn start(
     tenant: &Tenant,
     lesson: LessonId,
 ) -> AppResult<Started> {
-    ensure_covers(auth, tenant)?;
-    let opened = lessons::open(state, auth, tenant.id, lesson).await?;
-    let user = opened
-        .user
-        .ok_or(AppError::Unauthenticated("sign in to take quizzes"))?;
-    let quiz = quiz_of(&state.db, tenant.id, lesson)
-        .await?
-        .ok_or(AppError::NotFound("quiz"))?;
+    let (user, quiz) = learner_quiz(state, auth, tenant, lesson).await?;
     let questions = pool(&state.db, tenant.id, quiz.id).await?;
     let at = now();
     let previous = quiz_attempts::Entity::find()
