@@ -250,15 +250,12 @@ enum VideoResponse {
     Ok(Json<VideoStatusBody>),
 }
 
-fn chapters_body(list: Vec<Chapter>) -> ChaptersBody {
-    ChaptersBody {
-        chapters: list
-            .into_iter()
-            .map(|c| ChapterBody {
-                title: c.title,
-                start_second: c.start_second,
-            })
-            .collect(),
+impl From<Chapter> for ChapterBody {
+    fn from(c: Chapter) -> Self {
+        Self {
+            title: c.title,
+            start_second: c.start_second,
+        }
     }
 }
 
@@ -343,14 +340,7 @@ impl AuthoringApi {
             html: page.html,
             has_asset: page.lesson.asset.is_some(),
             duration_seconds: page.lesson.duration_seconds,
-            chapters: page
-                .chapters
-                .into_iter()
-                .map(|c| ChapterBody {
-                    title: c.title,
-                    start_second: c.start_second,
-                })
-                .collect(),
+            chapters: page.chapters.into_iter().map(Into::into).collect(),
             progress: page.progress.map(Into::into),
             quiz: page.quiz.map(Into::into),
             access_expires_at: page.expires_at,
@@ -381,11 +371,9 @@ impl AuthoringApi {
                 .as_deref()
                 .map(|t| LessonTitle::parse("title", t))
                 .transpose()?,
-            body: match body.body {
-                MaybeUndefined::Undefined => None,
-                MaybeUndefined::Null => Some(None),
-                MaybeUndefined::Value(text) => Some(Some(LessonText::parse("body", &text)?)),
-            },
+            body: maybe(body.body)
+                .map(|text| text.map(|t| LessonText::parse("body", &t)).transpose())
+                .transpose()?,
             free_preview: body.free_preview,
             required: body.required,
             drip_days: maybe(body.drip_days),
@@ -445,7 +433,9 @@ impl AuthoringApi {
             })
             .collect();
         let saved = chapters::replace(state, &proof, &tenant, lesson.0.into(), list).await?;
-        Ok(ChaptersResponse::Ok(Json(chapters_body(saved))))
+        Ok(ChaptersResponse::Ok(Json(ChaptersBody {
+            chapters: saved.into_iter().map(Into::into).collect(),
+        })))
     }
 
     /// A lesson's quiz with its answers (staff).

@@ -79,20 +79,6 @@ fn yes() -> bool {
     true
 }
 
-/// A lesson's drip settings, checked.
-pub(super) fn check_drip(
-    days: Option<u32>,
-    at: Option<chrono::DateTime<chrono::Utc>>,
-) -> lyceum_domain::error::AppResult<Drip> {
-    if days.is_some_and(|d| !(1..=Drip::MAX_DAYS).contains(&d)) {
-        return Err(lyceum_domain::error::AppError::invalid(
-            "drip_days",
-            format!("must be 1 to {}, or absent to open at once", Drip::MAX_DAYS),
-        ));
-    }
-    Ok(Drip { days, at })
-}
-
 #[derive(Debug, ApiResponse)]
 pub(super) enum CourseResponse {
     #[oai(status = 200)]
@@ -265,7 +251,10 @@ impl StudioApi {
             kind: body.kind.parse()?,
             free_preview: body.free_preview,
             required: body.required,
-            drip: check_drip(body.drip_days, body.drip_at)?,
+            drip: Drip {
+                days: body.drip_days,
+                at: body.drip_at,
+            },
             body: body
                 .body
                 .as_deref()

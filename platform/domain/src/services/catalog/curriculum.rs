@@ -74,6 +74,7 @@ pub async fn add_lesson(
     input: NewLesson,
 ) -> AppResult<LessonId> {
     ensure_covers(auth, tenant)?;
+    Drip::check_days(input.drip.days)?;
     let txn = state.db.begin().await?;
     let course = find_course(&txn, tenant, course_slug).await?;
     find_section(&txn, tenant, &course, section_id).await?;
@@ -164,12 +165,7 @@ pub async fn update_lesson(
         active.required = Set(required);
     }
     if let Some(days) = patch.drip_days {
-        if days.is_some_and(|d| !(1..=Drip::MAX_DAYS).contains(&d)) {
-            return Err(AppError::invalid(
-                "drip_days",
-                format!("must be 1 to {}, or null to open at once", Drip::MAX_DAYS),
-            ));
-        }
+        Drip::check_days(days)?;
         active.drip_days = Set(days.and_then(|d| i32::try_from(d).ok()));
     }
     if let Some(at) = patch.drip_at {

@@ -167,10 +167,7 @@ impl TryFrom<lesson_rows::Model> for Lesson {
             position: m.position,
             body: m.body,
             required: m.required,
-            drip: Drip {
-                days: m.drip_days.and_then(|d| u32::try_from(d).ok()),
-                at: m.drip_at,
-            },
+            drip: Drip::stored(m.drip_days, m.drip_at),
             duration_seconds: m.duration_seconds.and_then(|d| u32::try_from(d).ok()),
         })
     }

@@ -3,6 +3,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::error::{AppError, AppResult};
+
 /// A lesson's drip settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Drip {
@@ -15,6 +17,28 @@ pub struct Drip {
 impl Drip {
     /// The longest drip delay, in days.
     pub const MAX_DAYS: u32 = 3650;
+
+    /// The settings as stored on a lesson's row.
+    pub fn stored(days: Option<i32>, at: Option<DateTime<Utc>>) -> Self {
+        Self {
+            days: days.and_then(|d| u32::try_from(d).ok()),
+            at,
+        }
+    }
+
+    /// Refuses a delay outside 1–[`Self::MAX_DAYS`] days (422 on `drip_days`).
+    pub fn check_days(days: Option<u32>) -> AppResult<()> {
+        if days.is_some_and(|d| !(1..=Self::MAX_DAYS).contains(&d)) {
+            return Err(AppError::invalid(
+                "drip_days",
+                format!(
+                    "must be 1 to {} days, or none to open at once",
+                    Self::MAX_DAYS
+                ),
+            ));
+        }
+        Ok(())
+    }
 
     /// When the lesson opens for a learner whose access started at `since` (`None`: a free
     /// course, counted from its publication `published`); `None` when it is not held back.

@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::ids::{LessonId, TenantId, UserId};
 use crate::services::access::{self, Decision};
 use crate::services::catalog::chapters::{self, Chapter};
-use crate::services::catalog::{Course, Lesson, LessonKind};
+use crate::services::catalog::{Course, Drip, Lesson, LessonKind};
 use crate::services::now;
 use crate::services::tenancy::tenants::{Tenant, ensure_covers, ensure_covers_id};
 use crate::state::AppState;
@@ -76,7 +76,7 @@ pub async fn open<R: ReadsCourses, A: Verb>(
                 course.slug
             )));
         }
-        let drip = Lesson::try_from(lesson.clone())?.drip;
+        let drip = Drip::stored(lesson.drip_days, lesson.drip_at);
         if let Some(until) = drip.locked_until(decision.since, course.published_at, now()) {
             return Err(AppError::Locked { until });
         }
