@@ -229,6 +229,10 @@ id_type!(
     /// One version of a storefront's fee plan: `fee_plans.id`.
     FeePlanId
 );
+id_type!(
+    /// One logged webhook delivery (or replay of one): `webhook_deliveries.id`.
+    WebhookDeliveryId
+);
 
 #[cfg(test)]
 mod tests {

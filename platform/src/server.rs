@@ -17,6 +17,8 @@ use lyceum_domain::state::AppState;
 const POLICY_POLL: Duration = Duration::from_secs(5);
 /// How often idle rate-limit keys are dropped.
 const LIMITS_PRUNE: Duration = Duration::from_secs(60);
+/// Every how many of those the webhook log drops the deliveries older than its retention.
+const WEBHOOK_LOG_PRUNE_TICKS: u64 = 60;
 /// How long in-flight requests may take to finish after a shutdown signal.
 const GRACE: Duration = Duration::from_secs(15);
 
@@ -125,13 +127,26 @@ async fn poll_policy(state: Arc<AppState>) {
     }
 }
 
-/// Keeps the rate limiters' memory to the keys seen in the last minute.
+/// Keeps the rate limiters' memory to the keys seen in the last minute, and (at start, then
+/// hourly) the webhook log to its retention.
 async fn prune_limits(state: Arc<AppState>) {
+    use lyceum_domain::services::webhooks;
+
     let mut tick = tokio::time::interval(LIMITS_PRUNE);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
+    for ticks in 0u64.. {
         tick.tick().await;
         state.limits.retain_recent();
+        if ticks % WEBHOOK_LOG_PRUNE_TICKS == 0 {
+            let cutoff = lyceum_domain::services::now() - webhooks::RETENTION;
+            match webhooks::prune(&state, cutoff).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "webhook log pruned"),
+                Err(e) => {
+                    tracing::warn!(error = %lyceum_domain::error::report(&e), "webhook log not pruned")
+                }
+            }
+        }
     }
 }
 

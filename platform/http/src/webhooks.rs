@@ -1,8 +1,14 @@
 //! `POST /webhooks/{gateway}` and `/webhooks/{gateway}/{tenant}`: one path for every provider.
 //!
-//! Raw body → verify (400 on failure; nothing stored but a log line) → each event through the
-//! pipeline, in its own transaction → the provider's acknowledgement, only after commit.
-//! A failure while applying answers 500, so the provider delivers again.
+//! Raw body → verify (400 on failure) → each event through the pipeline, in its own
+//! transaction → the provider's acknowledgement, only after commit. A failure while applying
+//! answers 500, so the provider delivers again.
+//!
+//! Every delivery to an enabled gateway is written to the webhook log
+//! (`services::webhooks::record`) once it is answered: a refused one as a row without events
+//! (its address and a fixed reason, never the body), a verified one after its events were
+//! applied, with each event's outcome. Failing to write the row is logged and changes no
+//! answer: the events are applied either way.
 //!
 //! For providers that take only exact amounts (`Capabilities::exact_amounts`, Robokassa), a
 //! payment for another amount than the order's total is refused (400) before anything of the
@@ -28,6 +34,7 @@ use lyceum_domain::ids::TenantId;
 use lyceum_domain::services::commerce::pipeline::{self, Source};
 use lyceum_domain::services::gateway_accounts;
 use lyceum_domain::services::tenancy::tenants;
+use lyceum_domain::services::webhooks::{self, Entry, LoggedEvent, Received};
 use lyceum_domain::state::AppState;
 use lyceum_web::client::client_ip;
 
@@ -64,6 +71,12 @@ pub async fn receive_for_tenant(
     let tenant = match tenants::find_by_slug(state, &tenant).await {
         Ok(tenant) => tenant,
         Err(AppError::NotFound(_)) => {
+            let received = Received {
+                gateway: gateway.id(),
+                tenant: None,
+                peer: Some(client_ip(req, &state.settings)),
+            };
+            log(state, &received, Entry::refused("no such storefront")).await;
             return problem_response(StatusCode::NOT_FOUND, "not-found", "no such storefront");
         }
         Err(e) => return internal(gateway, &e),
@@ -95,6 +108,12 @@ async fn deliver(
     tenant: Option<TenantId>,
     body: Body,
 ) -> Response {
+    let peer = client_ip(req, &state.settings);
+    let received = Received {
+        gateway: gateway.id(),
+        tenant,
+        peer: Some(peer),
+    };
     let body = if req.method() == Method::GET {
         req.uri()
             .query()
@@ -106,6 +125,7 @@ async fn deliver(
         match body.into_bytes_limit(MAX_BODY).await {
             Ok(bytes) => bytes,
             Err(e) => {
+                log(state, &received, Entry::refused("unreadable body")).await;
                 return problem_response(
                     StatusCode::BAD_REQUEST,
                     "bad-request",
@@ -119,7 +139,6 @@ async fn deliver(
         .iter()
         .filter_map(|(k, v)| Some((k.as_str().to_ascii_lowercase(), v.to_str().ok()?.to_owned())))
         .collect();
-    let peer = client_ip(req, &state.settings);
     let delivery = WebhookRequest {
         headers: &headers,
         body: &body,
@@ -130,13 +149,22 @@ async fn deliver(
         None => TenantAccount::default(),
         Some(tenant) => match gateway_accounts::account_for(state, gateway.id(), tenant).await {
             Ok(account) => account,
-            Err(e) => return internal(gateway, &e),
+            Err(e) => {
+                log(
+                    state,
+                    &received,
+                    Entry::unavailable("the storefront's account could not be read"),
+                )
+                .await;
+                return internal(gateway, &e);
+            }
         },
     };
     let mut delivery = match gateway.verify_webhook(&account, &delivery).await {
         Ok(delivery) => delivery,
         Err(e @ WebhookError::Unavailable(_)) => {
             tracing::warn!(gateway = %gateway.id(), error = %lyceum_domain::error::report(&e), "webhook verified but not readable yet; the provider will retry");
+            log(state, &received, Entry::unverified(&e)).await;
             return problem_response(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -145,6 +173,7 @@ async fn deliver(
         }
         Err(e) => {
             tracing::warn!(gateway = %gateway.id(), %peer, error = %lyceum_domain::error::report(&e), "webhook refused");
+            log(state, &received, Entry::unverified(&e)).await;
             return problem_response(
                 StatusCode::BAD_REQUEST,
                 "webhook-unverified",
@@ -152,10 +181,19 @@ async fn deliver(
             );
         }
     };
+    // The log keeps what was dropped here too, and what became of the rest.
+    let mut dropped = Vec::new();
     if let Some(tenant) = tenant {
-        delivery
-            .events
-            .retain_mut(|event| for_tenant(event, tenant));
+        delivery.events.retain_mut(|event| {
+            let keep = for_tenant(event, tenant);
+            if !keep {
+                dropped.push(LoggedEvent::ignored(
+                    event.clone(),
+                    webhooks::OTHER_STOREFRONT,
+                ));
+            }
+            keep
+        });
     }
     if gateway.capabilities().exact_amounts {
         for event in &delivery.events {
@@ -163,34 +201,80 @@ async fn deliver(
                 Ok(true) => {}
                 Ok(false) => {
                     tracing::warn!(gateway = %gateway.id(), order.id = %event.order_id, event.id = %event.provider_event_id, "a payment for another amount than the order's total; refused");
+                    let events =
+                        dropped
+                            .into_iter()
+                            .chain(delivery.events.iter().map(|e| {
+                                LoggedEvent::refused(e.clone(), webhooks::REFUSED_DELIVERY)
+                            }))
+                            .collect();
+                    log(state, &received, Entry::verified(events)).await;
                     return problem_response(
                         StatusCode::BAD_REQUEST,
                         "amount-mismatch",
                         "the amount paid is not the order's total",
                     );
                 }
-                Err(e) => return internal(gateway, &e),
+                Err(e) => {
+                    log_unattempted(state, &received, &delivery.events, &dropped).await;
+                    return internal(gateway, &e);
+                }
             }
         }
     }
     let name = gateway.id().as_str();
     for status in &delivery.accounts {
         if let Err(e) = gateway_accounts::record_news(state, gateway.id(), status).await {
+            log_unattempted(state, &received, &delivery.events, &dropped).await;
             return internal(gateway, &e);
         }
     }
-    for event in &delivery.events {
-        if let Err(e) = pipeline::apply(state, Source::Provider(name), event).await {
-            tracing::error!(gateway = name, event.id = %event.provider_event_id, "webhook event not applied");
-            return internal(gateway, &e);
+    let mut logged = dropped;
+    for (at, event) in delivery.events.iter().enumerate() {
+        match pipeline::apply(state, Source::Provider(name), event).await {
+            Ok(applied) => logged.push(LoggedEvent::applied(event.clone(), &applied)),
+            Err(e) => {
+                tracing::error!(gateway = name, event.id = %event.provider_event_id, "webhook event not applied");
+                logged.push(LoggedEvent::failed(event.clone(), webhooks::NOT_APPLIED));
+                log_unattempted(state, &received, &delivery.events[at + 1..], &logged).await;
+                return internal(gateway, &e);
+            }
         }
     }
+    log(state, &received, Entry::verified(logged)).await;
     let ack = gateway.acknowledge(&delivery);
     (
         StatusCode::from_u16(ack.status).unwrap_or(StatusCode::OK),
         ack.body.with_content_type(ack.content_type),
     )
         .into_response()
+}
+
+/// Writes the delivery's row to the webhook log; a failure is only logged (the answer, and
+/// what was applied, stand).
+async fn log(state: &AppState, received: &Received, entry: Entry) {
+    if let Err(e) = webhooks::record(state, received, entry).await {
+        tracing::error!(gateway = %received.gateway, error = %lyceum_domain::error::report(&e), "webhook delivery not written to the webhook log");
+    }
+}
+
+/// Logs a verified delivery that stopped on a failure: `done` as they went, then `rest`, not
+/// attempted.
+async fn log_unattempted(
+    state: &AppState,
+    received: &Received,
+    rest: &[GatewayEvent],
+    done: &[LoggedEvent],
+) {
+    let events = done
+        .iter()
+        .cloned()
+        .chain(
+            rest.iter()
+                .map(|e| LoggedEvent::failed(e.clone(), webhooks::NOT_ATTEMPTED)),
+        )
+        .collect();
+    log(state, received, Entry::verified(events)).await;
 }
 
 /// Whether an event delivered to `tenant`'s shop may be applied: it is about that storefront

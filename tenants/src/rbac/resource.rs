@@ -61,6 +61,9 @@ resources! {
     Learning => "learning",
     /// Course-completion certificates: verified by anyone who has the code.
     Certificate => "certificate",
+    /// The webhook log: every provider delivery and its outcome (`read`), and replaying a
+    /// stored verified one through the payment pipeline (`update`); platform admins only.
+    WebhookLog => "webhook_log",
 }
 
 mod sealed {

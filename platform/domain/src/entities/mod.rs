@@ -48,3 +48,4 @@ pub mod tenants;
 pub mod transcodes;
 pub mod users;
 pub mod web_sessions;
+pub mod webhook_deliveries;

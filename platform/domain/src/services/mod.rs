@@ -20,6 +20,7 @@ pub mod secrets;
 pub mod signing;
 pub mod teams;
 pub mod tenancy;
+pub mod webhooks;
 
 /// The current time, truncated to microseconds so that it compares equal after a round trip
 /// through either database.

@@ -2,12 +2,14 @@
 
 use std::sync::Arc;
 
+use lyceum_gateway_core::GatewayId;
 use lyceum_tenants::TenantStatus;
 use lyceum_tenants::rbac::{Verb, action, resource};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use uuid::Uuid;
 
 use super::ApiTags;
 use super::gateways::{GatewayAccountBody, gateway_named};
@@ -18,6 +20,9 @@ use lyceum_domain::error::{AppError, AppResult};
 use lyceum_domain::services::commerce::fee_plans::{self, NewFeePlan};
 use lyceum_domain::services::gateway_accounts;
 use lyceum_domain::services::tenancy::tenants;
+use lyceum_domain::services::webhooks::{
+    self, DeliveryFilter, LoggedEvent, Outcome, WebhookDelivery,
+};
 use lyceum_domain::state::AppState;
 
 /// A storefront's platform fee: a new version of its fee plan.
@@ -188,6 +193,227 @@ impl AdminApi {
         let approved = gateway_accounts::approve_seller(state, &proof, &tenant, gateway).await?;
         Ok(SellerApproved::Ok(Json(approved.into())))
     }
+
+    /// The webhook log: every delivery providers made to the webhook paths (verified, refused
+    /// or not verifiable yet) and every replay, newest first, kept 30 days; `gateway` and
+    /// `outcome` filter.
+    #[oai(
+        path = "/webhooks",
+        method = "get",
+        operation_id = "list_webhook_deliveries"
+    )]
+    async fn list_webhook_deliveries(
+        &self,
+        Data(state): Data<&Arc<AppState>>,
+        auth: Auth,
+        /// Only deliveries to this gateway (`sandbox`, `stripe`, `yookassa`, `robokassa`).
+        gateway: Query<Option<String>>,
+        /// Only deliveries with this outcome (`applied`, `duplicate`, `ignored`, `flagged`,
+        /// `failed`, `refused`).
+        outcome: Query<Option<String>>,
+        /// `next_before` of the previous page: deliveries received before that one.
+        before: Query<Option<Uuid>>,
+        /// Page size, 1–100 (default 20).
+        limit: Query<Option<u64>>,
+    ) -> ApiResult<WebhookDeliveriesResponse> {
+        let proof =
+            super::in_platform::<resource::WebhookLog, action::Read>(state, &auth.principal())
+                .await?;
+        let filter = DeliveryFilter {
+            gateway: gateway
+                .0
+                .as_deref()
+                .map(|g| {
+                    g.parse::<GatewayId>()
+                        .map_err(|_| AppError::invalid("gateway", "no such gateway"))
+                })
+                .transpose()?,
+            outcome: outcome
+                .0
+                .as_deref()
+                .map(|o| {
+                    Outcome::parse(o).ok_or_else(|| AppError::invalid("outcome", "no such outcome"))
+                })
+                .transpose()?,
+            before: before.0.map(Into::into),
+            limit: limit.0,
+        };
+        let page = webhooks::list(state, &proof, filter).await?;
+        Ok(WebhookDeliveriesResponse::Ok(Json(WebhookDeliveryPage {
+            items: page.items.into_iter().map(Into::into).collect(),
+            next_before: page.next_before.map(|id| id.into_uuid()),
+        })))
+    }
+
+    /// One delivery of the webhook log, with the events it carried.
+    #[oai(
+        path = "/webhooks/:delivery",
+        method = "get",
+        operation_id = "get_webhook_delivery"
+    )]
+    async fn get_webhook_delivery(
+        &self,
+        Data(state): Data<&Arc<AppState>>,
+        auth: Auth,
+        delivery: Path<Uuid>,
+    ) -> ApiResult<WebhookDeliveryResponse> {
+        let proof =
+            super::in_platform::<resource::WebhookLog, action::Read>(state, &auth.principal())
+                .await?;
+        let found = webhooks::get(state, &proof, delivery.0.into()).await?;
+        Ok(WebhookDeliveryResponse::Ok(Json(found.into())))
+    }
+
+    /// Replay a verified delivery: its stored events go through the payment pipeline again,
+    /// as from its gateway. Idempotent: an event already applied is a `duplicate` and changes
+    /// nothing; one that failed is applied now. The replay is logged as a delivery of its own.
+    /// A delivery that was not verified has nothing to replay (409).
+    #[oai(
+        path = "/webhooks/:delivery/replay",
+        method = "post",
+        operation_id = "replay_webhook_delivery"
+    )]
+    async fn replay_webhook_delivery(
+        &self,
+        Data(state): Data<&Arc<AppState>>,
+        auth: Auth,
+        delivery: Path<Uuid>,
+    ) -> ApiResult<WebhookReplayed> {
+        let proof =
+            super::in_platform::<resource::WebhookLog, action::Update>(state, &auth.principal())
+                .await?;
+        let replayed = webhooks::replay(state, &proof, delivery.0.into()).await?;
+        Ok(WebhookReplayed::Ok(Json(replayed.into())))
+    }
+}
+
+/// One event a logged delivery carried, as parsed, and what became of it.
+#[derive(Debug, Object)]
+pub struct WebhookEventBody {
+    /// The provider's id of the event; each `(gateway, id)` is recorded once.
+    pub id: String,
+    /// `payment_succeeded`, `payment_failed`, `payment_expired`, `refund_succeeded`,
+    /// `dispute_opened`, `dispute_won` or `dispute_lost`.
+    pub kind: String,
+    /// The order it is about, as the provider echoed it.
+    pub order_id: Uuid,
+    /// The provider's payment id.
+    pub payment_id: String,
+    /// Captured, refunded or disputed amount.
+    pub amount: MoneyBody,
+    /// When it happened at the provider.
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+    /// `applied` (recorded among the order's facts), `duplicate` (already recorded; nothing
+    /// changed), `ignored` (not ours to apply: unknown order, another storefront's or
+    /// session's), `flagged` (paid in another currency; the order was flagged), `failed` (not
+    /// applied because of an error of ours) or `refused` (its delivery paid another amount
+    /// than an order's total to a provider that takes only exact amounts).
+    pub outcome: String,
+    /// Why it was ignored, refused or not applied.
+    #[oai(skip_serializing_if_is_none)]
+    pub reason: Option<String>,
+}
+
+impl From<LoggedEvent> for WebhookEventBody {
+    fn from(logged: LoggedEvent) -> Self {
+        let event = logged.event;
+        Self {
+            id: event.provider_event_id,
+            kind: event.kind.as_str().to_owned(),
+            order_id: event.order_id,
+            payment_id: event.provider_payment_id,
+            amount: event.amount.into(),
+            occurred_at: event.occurred_at,
+            outcome: logged.outcome.as_str().to_owned(),
+            reason: logged.reason,
+        }
+    }
+}
+
+/// A delivery a provider made to a webhook path, or a platform admin's replay of one. Kept 30
+/// days.
+#[derive(Debug, Object)]
+pub struct WebhookDeliveryBody {
+    pub id: Uuid,
+    /// The gateway of its path: `sandbox`, `stripe`, `yookassa` or `robokassa`.
+    pub gateway: String,
+    /// The storefront of its path (`/webhooks/{gateway}/{tenant}`), by slug; absent on the
+    /// platform's own path.
+    #[oai(skip_serializing_if_is_none)]
+    pub tenant: Option<String>,
+    /// That storefront's id.
+    #[oai(skip_serializing_if_is_none)]
+    pub tenant_id: Option<Uuid>,
+    pub received_at: chrono::DateTime<chrono::Utc>,
+    /// The sender's address as the trusted proxies vouch for it; absent for a replay.
+    #[oai(skip_serializing_if_is_none)]
+    pub peer: Option<String>,
+    /// `verified`, `refused` (not trusted; nothing of it was read) or `unavailable` (could not
+    /// be checked now; the provider delivers again).
+    pub verification: String,
+    /// Why it was refused or could not be verified, in a few fixed words (never the body).
+    #[oai(skip_serializing_if_is_none)]
+    pub reason: Option<String>,
+    /// The events it carried and what became of each; empty unless verified.
+    pub events: Vec<WebhookEventBody>,
+    /// What became of it: `refused` when verification refused it, `failed` when it could not be
+    /// verified now; otherwise the weightiest of its events' outcomes (`failed`, `refused`,
+    /// `flagged`, `applied`, `ignored`, `duplicate`), or `ignored` when it carried none.
+    pub outcome: String,
+    /// More about the outcome: the reasons of its events'.
+    #[oai(skip_serializing_if_is_none)]
+    pub detail: Option<String>,
+    /// For a replay: the delivery it replayed.
+    #[oai(skip_serializing_if_is_none)]
+    pub replay_of: Option<Uuid>,
+}
+
+impl From<WebhookDelivery> for WebhookDeliveryBody {
+    fn from(d: WebhookDelivery) -> Self {
+        Self {
+            id: d.id.into_uuid(),
+            gateway: d.gateway.as_str().to_owned(),
+            tenant: d.tenant_slug,
+            tenant_id: d.tenant_id.map(|t| t.into_uuid()),
+            received_at: d.received_at,
+            peer: d.peer.map(|p| p.to_string()),
+            verification: d.verification.as_str().to_owned(),
+            reason: d.reason,
+            events: d.events.into_iter().map(Into::into).collect(),
+            outcome: d.outcome.as_str().to_owned(),
+            detail: d.detail,
+            replay_of: d.replay_of.map(|r| r.into_uuid()),
+        }
+    }
+}
+
+/// A page of the webhook log, newest first.
+#[derive(Debug, Object)]
+pub struct WebhookDeliveryPage {
+    pub items: Vec<WebhookDeliveryBody>,
+    /// Pass as `before` for the next page; absent on the last page.
+    #[oai(skip_serializing_if_is_none)]
+    pub next_before: Option<Uuid>,
+}
+
+#[derive(Debug, ApiResponse)]
+enum WebhookDeliveriesResponse {
+    #[oai(status = 200)]
+    Ok(Json<WebhookDeliveryPage>),
+}
+
+#[derive(Debug, ApiResponse)]
+enum WebhookDeliveryResponse {
+    #[oai(status = 200)]
+    Ok(Json<WebhookDeliveryBody>),
+}
+
+#[derive(Debug, ApiResponse)]
+enum WebhookReplayed {
+    /// The replay's own entry in the log (`replay_of` names the delivery replayed), with what
+    /// became of each event this time.
+    #[oai(status = 200)]
+    Ok(Json<WebhookDeliveryBody>),
 }
 
 #[derive(Debug, ApiResponse)]
