@@ -73,11 +73,22 @@ pub async fn observe<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Resul
     .await
 }
 
-/// Lesson assets may be large and are counted by the upload service as they stream;
-/// everything else is JSON and small.
+/// Lesson assets may be large and are counted by the upload service as they stream (the
+/// API's `PUT …/asset`, and the studio's upload form, `POST /studio/…/asset`, whose few form
+/// fields around the file get a little room); everything else is JSON or a small form.
 fn body_limit(state: &AppState, method: &poem::http::Method, path: &str) -> (usize, bool) {
+    /// Room for the multipart boundaries, headers and CSRF field around a studio upload.
+    const FORM_ROOM: usize = 64 * 1024;
     if method == poem::http::Method::PUT && path.ends_with("/asset") {
         (state.settings.max_upload_bytes, true)
+    } else if method == poem::http::Method::POST
+        && path.starts_with("/studio/")
+        && path.ends_with("/asset")
+    {
+        (
+            state.settings.max_upload_bytes.saturating_add(FORM_ROOM),
+            true,
+        )
     } else {
         (state.settings.max_body_bytes, false)
     }

@@ -1,10 +1,11 @@
 //! The catalog: courses and their curriculum (sections and lessons); lesson files live in
-//! [`media`](crate::services::media).
+//! [`media`](crate::services::media). `stats` reads the numbers of the studio's dashboard.
 
 pub mod chapters;
 pub mod courses;
 pub mod curriculum;
 pub mod public;
+pub mod stats;
 
 use std::fmt;
 use std::str::FromStr;

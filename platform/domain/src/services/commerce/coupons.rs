@@ -7,6 +7,7 @@ use lyceum_gateway_core::Money;
 use lyceum_tenants::rbac::{Authorized, action, resource};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder,
 };
 
 use crate::entities::{coupons, courses};
@@ -167,6 +168,53 @@ pub async fn create(
         ))),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Every coupon of the storefront, newest first (owner, editor).
+pub async fn list(
+    state: &AppState,
+    auth: &Authorized<resource::Coupon, action::Read>,
+    tenant: &Tenant,
+) -> AppResult<Vec<Coupon>> {
+    ensure_covers(auth, tenant)?;
+    coupons::Entity::find()
+        .filter(coupons::Column::TenantId.eq(tenant.id))
+        .order_by_desc(coupons::Column::Id)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|row| to_coupon(row, tenant))
+        .collect()
+}
+
+/// Takes a coupon out of use (owner): it expires now, so no new checkout takes it; uses
+/// reserved by orders that can still be paid stay theirs. A coupon already expired is left
+/// as it is.
+#[tracing::instrument(skip_all, fields(tenant.id = %tenant.id, user.id = auth.user_id().map(tracing::field::display), coupon.id = %coupon))]
+pub async fn deactivate(
+    state: &AppState,
+    auth: &Authorized<resource::Coupon, action::Update>,
+    tenant: &Tenant,
+    coupon: CouponId,
+) -> AppResult<Coupon> {
+    ensure_covers(auth, tenant)?;
+    let row = coupons::Entity::find_by_id(coupon)
+        .filter(coupons::Column::TenantId.eq(tenant.id))
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound("coupon"))?;
+    let at = now();
+    if row.expires_at.is_some_and(|expires| expires <= at) {
+        return to_coupon(row, tenant);
+    }
+    let row = coupons::ActiveModel {
+        id: Set(row.id),
+        expires_at: Set(Some(at)),
+        ..Default::default()
+    }
+    .update(&state.db)
+    .await?;
+    to_coupon(row, tenant)
 }
 
 fn to_coupon(row: coupons::Model, tenant: &Tenant) -> AppResult<Coupon> {

@@ -498,6 +498,52 @@ pub async fn list(
     Ok(out)
 }
 
+/// A storefront's payouts to its payees, newest first, at most `limit` (owner).
+pub async fn list_for_tenant(
+    state: &AppState,
+    auth: &Authorized<resource::Balance, action::Read>,
+    tenant: &Tenant,
+    limit: u64,
+) -> AppResult<Vec<Payout>> {
+    ensure_covers(auth, tenant)?;
+    let rows = payouts::Entity::find()
+        .filter(payouts::Column::TenantId.eq(tenant.id))
+        .order_by_desc(payouts::Column::CreatedAt)
+        .limit(limit)
+        .all(&state.db)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(view(&state.db, row).await?);
+    }
+    Ok(out)
+}
+
+/// When each payee of the storefront is paid: those who set a schedule; everyone else is
+/// paid weekly (owner).
+pub async fn schedules(
+    state: &AppState,
+    auth: &Authorized<resource::Payee, action::Read>,
+    tenant: &Tenant,
+) -> AppResult<std::collections::HashMap<UserId, PayeeSchedule>> {
+    ensure_covers(auth, tenant)?;
+    Ok(payees::Entity::find()
+        .filter(payees::Column::TenantId.eq(tenant.id))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|row| {
+            (
+                row.user_id,
+                PayeeSchedule {
+                    schedule: row.schedule,
+                    threshold: row.threshold_amount,
+                },
+            )
+        })
+        .collect())
+}
+
 /// The most payouts one CSV export holds.
 pub const MAX_EXPORT: u64 = 10_000;
 
