@@ -7,6 +7,7 @@
 pub mod checkout;
 pub mod coupons;
 pub mod fee_plans;
+pub mod lookup;
 pub mod orders;
 pub mod pipeline;
 pub mod pricing;
