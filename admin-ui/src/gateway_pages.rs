@@ -46,7 +46,7 @@ where
     resource::GatewayAccount: Resource,
 {
     let Ok(gateway) = gateway.parse::<GatewayId>() else {
-        return Err(shop::message_page(AppError::NotFound("gateway"), "/"));
+        return Err(crate::parts::form_error(AppError::NotFound("gateway"), "/"));
     };
     let here = format!("{}?tenant={}", req.uri().path(), urlencode(&query.tenant));
     let Some(viewer) = shop::viewer(state, req, SessionScope::Platform).await else {
@@ -74,7 +74,7 @@ where
             proof,
             email: viewer.user.email,
         }),
-        Err(e) => Err(shop::message_page(e, "/")),
+        Err(e) => Err(crate::parts::form_error(e, "/")),
     }
 }
 
@@ -111,7 +111,7 @@ pub async fn onboarding_return(
             },
         ))
         .into_response(),
-        Err(e) => shop::message_page(e, "/"),
+        Err(e) => crate::parts::form_error(e, "/"),
     }
 }
 
@@ -137,6 +137,6 @@ pub async fn onboarding_refresh(
     match gateway_accounts::continue_onboarding(state, &proof, &tenant, &email, gateway).await {
         // The provider's own page, from the provider's answer: not a visitor's input.
         Ok(started) => Redirect::see_other(started.url).into_response(),
-        Err(e) => shop::message_page(e, "/"),
+        Err(e) => crate::parts::form_error(e, "/"),
     }
 }

@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use lyceum_tenants::rbac::action;
-use poem::web::{Data, Form, Html, Path, Redirect};
+use poem::web::{Data, Form, Path, Redirect};
 use poem::{IntoResponse, Request, Response, handler};
 
 use super::shop::{self, CsrfForm, urlencode};
-use crate::render::render_page;
+use crate::frame::{Frame, Section};
 use lyceum_domain::error::AppResult;
 use lyceum_domain::services::accounts::{CurrentUser, SessionScope};
 use lyceum_domain::services::seats;
@@ -38,10 +38,11 @@ const SEAT: Kind = Kind {
 
 async fn page(req: &Request, state: &AppState, token: &str, kind: &Kind) -> Response {
     let here = format!("{}/{}", kind.prefix, urlencode(token));
-    let Some(viewer) = shop::viewer(state, req, SessionScope::Platform).await else {
+    let frame = Frame::load(state, req, None, Section::Other).await;
+    let Some(viewer) = frame.viewer.clone() else {
         return Redirect::see_other(format!("/login?next={}", urlencode(&here))).into_response();
     };
-    let html = render_page(
+    let html = frame.render(
         "invitation.html",
         minijinja::context! {
             title => "Invitation",
@@ -53,7 +54,7 @@ async fn page(req: &Request, state: &AppState, token: &str, kind: &Kind) -> Resp
             csrf => viewer.csrf,
         },
     );
-    Html(html).into_response()
+    crate::render::page(html)
 }
 
 /// The signed-in visitor a CSRF-checked form comes from, with their proof on their account.
@@ -74,12 +75,11 @@ async fn form_account(
     Ok((user, proof))
 }
 
-fn done(title: &str, message: String, back: &str) -> Response {
-    let html = render_page(
-        "message.html",
-        minijinja::context! { title => title, message => message, back => back },
-    );
-    Html(html).into_response()
+/// What an accepted invitation says, in the platform's layout.
+fn done(title: &str, message: String, onward: (&str, &str)) -> Response {
+    crate::render::Problem::new(title, message)
+        .action(onward.0, onward.1)
+        .respond(poem::http::StatusCode::OK)
 }
 
 /// The staff invitation's page: what accepting does, and the button.
@@ -109,9 +109,9 @@ pub async fn accept(
         Ok(member) => done(
             "Invitation accepted",
             format!("You are now {} of this storefront.", member.role.as_str()),
-            "/",
+            ("Open the studio", "/studio"),
         ),
-        Err(e) => shop::message_page(e, "/"),
+        Err(e) => crate::parts::form_error(e, "/"),
     }
 }
 
@@ -142,8 +142,8 @@ pub async fn accept_seat(
         Ok(_) => done(
             "Seat taken",
             "The seat is yours: the course is in your account.".to_owned(),
-            "/",
+            ("Go to my courses", "/learning"),
         ),
-        Err(e) => shop::message_page(e, "/"),
+        Err(e) => crate::parts::form_error(e, "/"),
     }
 }

@@ -257,7 +257,7 @@ pub async fn login_submit(
     // The limit first: a refused attempt does no work at all.
     let client = lyceum_web::client::client_ip(req, &state.settings);
     if let Err(refused) = state.limits.sign_in(client, &form.email) {
-        return shop::message_page(refused, &to.page("login", &next, None));
+        return crate::parts::form_error(refused, &to.page("login", &next, None));
     }
     if !form_token_ok(state, req, &form.csrf) {
         return stale_form();
@@ -346,7 +346,7 @@ async fn signed_in(
         Ok(target) => Redirect::see_other(target)
             .with_header("Set-Cookie", cookie)
             .into_response(),
-        Err(e) => shop::message_page(e, "/login"),
+        Err(e) => crate::parts::form_error(e, "/login"),
     }
 }
 
@@ -407,7 +407,7 @@ pub async fn register_submit(
     let to = SiteTarget::of(form.site.as_deref(), form.state.as_deref());
     let client = lyceum_web::client::client_ip(req, &state.settings);
     if let Err(refused) = state.limits.register(client) {
-        return shop::message_page(refused, &to.page("register", &next, None));
+        return crate::parts::form_error(refused, &to.page("register", &next, None));
     }
     if !form_token_ok(state, req, &form.csrf) {
         return stale_form();
@@ -425,7 +425,7 @@ pub async fn register_submit(
     };
     match result {
         Ok((_, session)) => signed_in(state, session, to, &next).await,
-        Err(e) => shop::message_page(e, &to.page("register", &next, None)),
+        Err(e) => crate::parts::form_error(e, &to.page("register", &next, None)),
     }
 }
 
@@ -461,7 +461,7 @@ pub async fn handoff_consent(
     .await;
     match result {
         Ok(url) => Redirect::see_other(url).into_response(),
-        Err(e) => shop::message_page(e, "/"),
+        Err(e) => crate::parts::form_error(e, "/"),
     }
 }
 
@@ -509,11 +509,11 @@ pub async fn handoff_redeem(
             }
             response
         }
-        Ok(None) => shop::message_page(
+        Ok(None) => crate::parts::form_error(
             AppError::Forbidden("this sign-in link is expired or was already used".into()),
             "/",
         ),
-        Err(e) => shop::message_page(e, "/"),
+        Err(e) => crate::parts::form_error(e, "/"),
     }
 }
 

@@ -9,12 +9,13 @@ use std::sync::Arc;
 use lyceum_tenants::rbac::{Principal, action, resource};
 use minijinja::context;
 use poem::web::{Data, Path, Query};
-use poem::{Request, Response, Route, get, handler, post};
+use poem::{Request, Response, handler};
 use serde::Deserialize;
 
 use crate::context::{Shop, shop_of};
-use crate::render::{error_page, page, render};
-use crate::{shop, signin};
+use crate::frame::{DEFAULT_ACCENT, Frame, Section};
+use crate::render::{error_page, page};
+use crate::{learn, shop, signin};
 use lyceum_domain::error::{AppError, AppResult};
 use lyceum_domain::ids::OrderId;
 use lyceum_domain::services::access;
@@ -25,38 +26,26 @@ use lyceum_domain::services::commerce::orders;
 use lyceum_domain::services::tenancy::tenants::{self, Tenant};
 use lyceum_domain::state::AppState;
 
-/// Mounts pages and lists what it mounts, as `(method, path)` in poem's path syntax: the
-/// authorization walk (`tests/api/authz.rs`) calls every page of these lists, so a page mounted
-/// here cannot escape it.
-macro_rules! pages {
-    (
-        $(#[$list_doc:meta])* $list:ident;
-        $(#[$routes_doc:meta])* $routes:ident;
-        $($path:literal => $method:ident($handler:expr) $(.$more:ident($more_handler:expr))*,)*
-    ) => {
-        $(#[$list_doc])*
-        pub const $list: &[(&str, &str)] = &[
-            $((stringify!($method), $path), $((stringify!($more), $path),)*)*
-        ];
-
-        $(#[$routes_doc])*
-        pub fn $routes() -> Route {
-            Route::new()$(.at($path, $method($handler)$(.$more($more_handler))*))*
-        }
-    };
-}
-
 pages! {
     /// Every page of [`platform_routes`].
     PLATFORM_PAGES;
     /// The pages of the platform's origin: the list of storefronts, each storefront under
-    /// `/s/{tenant}`, signing in and registering, order status.
+    /// `/s/{tenant}`, learning, purchases, signing in and registering, order status.
     platform_routes;
     "/" => get(platform_home),
     "/s/:tenant" => get(catalog_page),
     "/s/:tenant/courses/:course" => get(course_page),
+    "/s/:tenant/courses/:course/checkout" => get(shop::checkout_page),
     "/s/:tenant/courses/:course/buy" => post(shop::buy),
-    "/s/:tenant/lessons/:lesson" => get(shop::open_lesson),
+    "/s/:tenant/courses/:course/learn" => get(learn::resume),
+    "/s/:tenant/lessons/:lesson" => get(learn::lesson_page),
+    "/s/:tenant/lessons/:lesson/progress" => post(learn::report_progress),
+    "/s/:tenant/lessons/:lesson/done" => post(learn::mark_done),
+    "/s/:tenant/lessons/:lesson/quiz" => post(learn::start_quiz),
+    "/s/:tenant/quiz-attempts/:attempt" => post(learn::submit_quiz),
+    "/learning" => get(learn::mine),
+    "/purchases" => get(learn::purchases),
+    "/purchases/:order" => get(learn::receipt),
     "/checkout/:order/:outcome" => get(order_status),
     "/login" => get(signin::login_page).post(signin::login_submit),
     "/register" => get(signin::register_page).post(signin::register_submit),
@@ -76,8 +65,14 @@ pages! {
     storefront_routes;
     "/" => get(catalog_page),
     "/courses/:course" => get(course_page),
+    "/courses/:course/checkout" => get(shop::checkout_page),
     "/courses/:course/buy" => post(shop::buy),
-    "/lessons/:lesson" => get(shop::open_lesson),
+    "/courses/:course/learn" => get(learn::resume),
+    "/lessons/:lesson" => get(learn::lesson_page),
+    "/lessons/:lesson/progress" => post(learn::report_progress),
+    "/lessons/:lesson/done" => post(learn::mark_done),
+    "/lessons/:lesson/quiz" => post(learn::start_quiz),
+    "/quiz-attempts/:attempt" => post(learn::submit_quiz),
     "/login" => get(signin::login_elsewhere),
     "/register" => get(signin::login_elsewhere),
     "/auth/handoff" => get(signin::handoff_redeem),
@@ -113,23 +108,42 @@ async fn order_status(
         Err(e) => return error_page(e),
     };
     let pending = order.status == OrderStatus::Pending;
-    let message = status_message(order.status, outcome == "cancelled");
-    let tenant_base = match tenants::find_by_id(state, order.tenant_id).await {
-        Ok(tenant) => storefront_link(state, &tenant),
+    let paid = order.status == OrderStatus::Paid;
+    let team = order.team_id.is_some();
+    let message = status_message(order.status, outcome == "cancelled", team);
+    let tenant = match tenants::find_by_id(state, order.tenant_id).await {
+        Ok(tenant) => tenant,
         Err(e) => return error_page(e),
     };
+    let tenant_base = storefront_link(state, &tenant);
+    // The page is drawn as the storefront's: its name and colour, its address.
+    let shop = Shop {
+        base: format!("/s/{}", tenant.slug),
+        tenant: Arc::new(tenant),
+        host: None,
+    };
+    let frame = Frame::load(state, req, Some(&shop), Section::Purchases).await;
     let items: Vec<_> = order
         .lines
         .iter()
-        .map(|l| context! { title => &l.course_title, href => format!("{tenant_base}/courses/{}", l.course_slug) })
+        .map(|l| {
+            context! {
+                title => &l.course_title,
+                quantity => l.quantity,
+                href => format!("{tenant_base}/courses/{}", l.course_slug),
+                learn => format!("{tenant_base}/courses/{}/learn", l.course_slug),
+            }
+        })
         .collect();
-    page(render(
+    page(frame.render(
         "order.html",
         context! {
             title => "Your order",
             status => order.status.as_str(),
             message,
             pending,
+            paid,
+            team,
             total => order.total.to_string(),
             items,
         },
@@ -154,8 +168,11 @@ async fn own_order(
 }
 
 /// What the status page says of an order in `status`.
-fn status_message(status: OrderStatus, cancelled: bool) -> &'static str {
+fn status_message(status: OrderStatus, cancelled: bool, team: bool) -> &'static str {
     match status {
+        OrderStatus::Paid if team => {
+            "Payment confirmed. The seats are your team's: give them out in the team console."
+        }
         OrderStatus::Pending if cancelled => {
             "The payment was cancelled. You can start again from the course page."
         }
@@ -187,14 +204,28 @@ fn storefront_link(state: &AppState, tenant: &Tenant) -> String {
 
 /// The platform's list of storefronts.
 #[handler]
-async fn platform_home(Data(state): Data<&Arc<AppState>>) -> Response {
-    page(platform_index(state).await)
+async fn platform_home(req: &Request, Data(state): Data<&Arc<AppState>>) -> Response {
+    let frame = Frame::load(state, req, None, Section::Catalog).await;
+    page(platform_index(state, &frame).await)
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct SearchQuery {
+    q: Option<String>,
+    after: Option<String>,
 }
 
 #[handler]
-async fn catalog_page(req: &Request, Data(state): Data<&Arc<AppState>>) -> Response {
+async fn catalog_page(
+    req: &Request,
+    Data(state): Data<&Arc<AppState>>,
+    Query(query): Query<SearchQuery>,
+) -> Response {
     match shop_of(state, req).await {
-        Ok(shop) => page(catalog(state, &shop).await),
+        Ok(shop) => {
+            let frame = Frame::load(state, req, Some(&shop), Section::Catalog).await;
+            page(catalog(state, &frame, &shop, query).await)
+        }
         Err(e) => error_page(e),
     }
 }
@@ -205,21 +236,32 @@ async fn course_page(req: &Request, Data(state): Data<&Arc<AppState>>) -> Respon
         return error_page(AppError::NotFound("course"));
     };
     match shop_of(state, req).await {
-        Ok(shop) => page(course_detail(state, req, &shop, course).await),
+        Ok(shop) => {
+            let frame = Frame::load(state, req, Some(&shop), Section::Catalog).await;
+            page(course_detail(state, &frame, &shop, course).await)
+        }
         Err(e) => error_page(e),
     }
 }
 
-async fn platform_index(state: &AppState) -> AppResult<String> {
+async fn platform_index(state: &AppState, frame: &Frame) -> AppResult<String> {
     let active = tenants::list_active(state).await?;
     let items: Vec<_> = active
         .iter()
-        .map(|t| context! { slug => t.slug.as_str(), name => &t.name })
+        .map(|t| context! { slug => t.slug.as_str(), name => &t.name, accent => t.brand_color.as_deref().unwrap_or(DEFAULT_ACCENT) })
         .collect();
-    render("platform.html", context! { storefronts => items })
+    frame.render(
+        "platform.html",
+        context! { title => "Storefronts", storefronts => items },
+    )
 }
 
-async fn catalog(state: &AppState, shop: &Shop) -> AppResult<String> {
+async fn catalog(
+    state: &AppState,
+    frame: &Frame,
+    shop: &Shop,
+    query: SearchQuery,
+) -> AppResult<String> {
     let proof = state
         .policy
         .authorize::<resource::Catalog, action::Read>(
@@ -228,13 +270,15 @@ async fn catalog(state: &AppState, shop: &Shop) -> AppResult<String> {
             shop.tenant.domain(),
         )
         .await?;
+    let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let page = public::list(
         state,
         &proof,
         &shop.tenant,
         CatalogQuery {
-            limit: Some(public::MAX_LIMIT),
-            ..Default::default()
+            q: q.map(str::to_owned),
+            limit: Some(CATALOG_PAGE),
+            cursor: query.after.clone(),
         },
     )
     .await?;
@@ -245,20 +289,56 @@ async fn catalog(state: &AppState, shop: &Shop) -> AppResult<String> {
             context! {
                 slug => c.slug.as_str(),
                 title => &c.title,
-                description => &c.description,
-                price => if c.is_free() { "Free".to_owned() } else { c.price.to_string() },
+                description => excerpt(&c.description, 220),
+                price => price_label(c),
             }
         })
         .collect();
-    render(
+    let next = page.next_cursor.map(|cursor| {
+        let mut next = format!("{}/?after={}", shop.base, crate::shop::urlencode(&cursor));
+        if let Some(q) = q {
+            next.push_str(&format!("&q={}", crate::shop::urlencode(q)));
+        }
+        next
+    });
+    frame.render(
         "catalog.html",
-        context! { tenant => &shop.tenant.name, base => &shop.base, courses },
+        context! {
+            title => "Courses",
+            tenant => &shop.tenant.name,
+            base => &shop.base,
+            q,
+            courses,
+            next,
+        },
     )
+}
+
+/// Courses on one page of a storefront's catalog.
+const CATALOG_PAGE: u64 = 24;
+
+/// "Free", or the price.
+fn price_label(course: &lyceum_domain::services::catalog::Course) -> String {
+    if course.is_free() {
+        "Free".to_owned()
+    } else {
+        course.price.to_string()
+    }
+}
+
+/// The first `max` characters of `text`, cut at a word, with an ellipsis when cut.
+fn excerpt(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(max).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
+    format!("{}…", cut.trim_end_matches([',', '.', ';', ':']))
 }
 
 async fn course_detail(
     state: &AppState,
-    req: &Request,
+    frame: &Frame,
     shop: &Shop,
     slug: &str,
 ) -> AppResult<String> {
@@ -272,6 +352,8 @@ async fn course_detail(
         )
         .await?;
     let detail = public::get(state, &proof, tenant, slug).await?;
+    let mut lessons_total = 0;
+    let mut minutes = 0;
     let sections: Vec<_> = detail
         .sections
         .iter()
@@ -279,38 +361,49 @@ async fn course_detail(
             let lessons: Vec<_> = s
                 .lessons
                 .iter()
-                .map(|l| context! { id => l.id.to_string(), title => &l.title, kind => l.kind.as_str(), free_preview => l.free_preview })
+                .map(|l| {
+                    lessons_total += 1;
+                    minutes += l.duration_seconds.unwrap_or(0) / 60;
+                    context! {
+                        id => l.id.to_string(),
+                        title => &l.title,
+                        kind => l.kind.as_str(),
+                        free_preview => l.free_preview,
+                        minutes => l.duration_seconds.map(|d| d.div_ceil(60)),
+                    }
+                })
                 .collect();
             context! { title => &s.title, lessons }
         })
         .collect();
     let course = &detail.course;
-    let viewer = shop::viewer(state, req, shop.scope()).await;
     // Whether the viewer may study it, asked as the API's access check asks it: under the
     // viewer's own proof (a visitor's is anonymous, and opens the published free courses).
-    let principal = viewer
+    let principal = frame
+        .viewer
         .as_ref()
         .map_or(Principal::Anonymous, |v| Principal::User(v.user.id));
     let learner = state
         .policy
         .authorize::<resource::Access, action::Read>(&state.db, &principal, tenant.domain())
         .await?;
-    let owned = access::decide(state, &learner, course).await?.access;
-    render(
+    let decision = access::decide(state, &learner, course).await?;
+    frame.render(
         "course.html",
         context! {
+            title => &course.title,
             tenant => &tenant.name,
             course_slug => course.slug.as_str(),
-            signed_in => viewer.is_some(),
-            user_name => viewer.as_ref().map(|v| v.user.name.clone()),
-            csrf => viewer.as_ref().map(|v| v.csrf.clone()),
-            owned,
+            signed_in => frame.viewer.is_some(),
+            owned => decision.access,
+            expires_at => decision.expires_at.map(|t| t.format("%-d %B %Y").to_string()),
             free => course.is_free(),
             base => &shop.base,
-            title => &course.title,
             description => &course.description,
-            price => if course.is_free() { "Free".to_owned() } else { course.price.to_string() },
+            price => price_label(course),
             access_days => course.access_days,
+            lessons_total,
+            minutes,
             sections,
         },
     )

@@ -21,6 +21,8 @@ mod m20261129_000008_ledger;
 mod m20261129_000009_teams;
 mod m20261129_000010_seats;
 mod m20261129_000011_learning;
+mod m20261129_000012_webhook_log;
+mod m20261129_000013_brand;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -44,6 +46,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000009_teams::Migration),
             Box::new(m20261129_000010_seats::Migration),
             Box::new(m20261129_000011_learning::Migration),
+            Box::new(m20261129_000012_webhook_log::Migration),
+            Box::new(m20261129_000013_brand::Migration),
         ]
     }
 }

@@ -17,7 +17,7 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
     let sites = lyceum_web::site::SiteRouter::new(
         platform.boxed(),
         lyceum_admin_ui::storefront_routes().boxed(),
-        lyceum_admin_ui::nothing_here.boxed(),
+        lyceum_admin_ui::nothing_here().boxed(),
     );
     lyceum_http::with_middleware(state, sites)
 }

@@ -1,8 +1,8 @@
 //! Every operation of the OpenAPI document, walked as an anonymous caller, a student and the
 //! owner of another storefront. The routes come from the document, so a new operation cannot
 //! escape: it must carry a known tag, and operations that change things need a sample body.
-//! Then every HTML page, from the lists the router is built from (`PLATFORM_PAGES`,
-//! `STOREFRONT_PAGES`), with web sessions: nothing of another's order, paid lesson or draft
+//! Then every HTML page, from the lists the router is built from (`platform_pages()`,
+//! `storefront_pages()`), with web sessions: nothing of another's order, paid lesson or draft
 //! shows, and nothing a refused form posts takes effect.
 
 use lyceum::entities::{courses, tenants};
@@ -155,6 +155,7 @@ async fn world(app: &TestApp) -> World {
             ("team", team),
             ("attempt", uuid::Uuid::new_v4().to_string()),
             ("code", "LYC-0000-0000-0000-0000".to_owned()),
+            ("delivery", uuid::Uuid::new_v4().to_string()),
         ],
     }
 }
@@ -296,7 +297,7 @@ db_tests! {
     }
 
     async fn every_page_shows_nothing_of_another_tenant(app) {
-        use lyceum::pages::{PLATFORM_PAGES, STOREFRONT_PAGES};
+        use lyceum::pages::{platform_pages, storefront_pages};
         let w = world(&app).await;
         let owner = alpha_owner_token(&app).await;
         let param = |name: &str| w.params.iter().find(|(n, _)| *n == name).unwrap().1.clone();
@@ -331,9 +332,17 @@ db_tests! {
                 ("token", param("token")),
                 ("gateway", "stripe".to_owned()),
                 ("code", "LYC-0000-0000-0000-0000".to_owned()),
+                ("team", param("team")),
+                ("user_id", param("user_id")),
+                ("invitation", param("invitation")),
+                ("payout", param("payout")),
+                ("delivery", param("delivery")),
+                ("section", param("section")),
+                ("coupon", uuid::Uuid::new_v4().to_string()),
+                ("attempt", param("attempt")),
             ];
-            let pages = PLATFORM_PAGES.iter().map(|page| (None, page)).chain(
-                STOREFRONT_PAGES.iter().map(|page| (Some("alpha.lyceum.test"), page)),
+            let pages = platform_pages().into_iter().map(|page| (None, page)).chain(
+                storefront_pages().into_iter().map(|page| (Some("alpha.lyceum.test"), page)),
             );
             for (host, (method, route)) in pages {
                 let method: Method = method.to_uppercase().parse().unwrap();
@@ -359,7 +368,13 @@ db_tests! {
                         assert_eq!(page.status, 404, "{at}: someone else's order");
                         assert!(!page.body.contains("Course c1"), "{at}: {}", page.body);
                     }
-                    if course == "d1" && method == Method::GET && route.contains("courses/:course") {
+                    // (The studio answers anyone but the storefront's staff before it looks for
+                    // the course: a sign-in redirect or 403.)
+                    if course == "d1"
+                        && method == Method::GET
+                        && route.contains("courses/:course")
+                        && !route.starts_with("/studio/")
+                    {
                         assert_eq!(page.status, 404, "{at}: a draft");
                     }
                     checked += 1;

@@ -108,7 +108,7 @@ fn assert_inert(resp: &reqwest::Response) {
     assert!(csp.split(';').any(|d| d.trim() == "sandbox"), "{csp}");
     assert!(csp.contains("default-src 'none'"), "{csp}");
     assert!(!csp.contains("script-src"), "{csp}");
-    assert_eq!(header(resp, "cross-origin-resource-policy"), "same-site");
+    assert_eq!(header(resp, "cross-origin-resource-policy"), "cross-origin");
     assert_eq!(header(resp, "referrer-policy"), "no-referrer");
     assert_eq!(header(resp, "accept-ranges"), "bytes");
 }

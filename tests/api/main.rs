@@ -3,6 +3,7 @@
 
 mod authz;
 mod catalog;
+mod console_pages;
 mod content;
 mod contract;
 mod health;
@@ -17,5 +18,6 @@ mod reserved;
 mod secrets;
 mod sessions;
 mod storefront;
+mod studio_pages;
 mod teams;
 mod web;

@@ -34,6 +34,7 @@ db_tests! {
             domain_token: Set(None),
             domain_verified_at: Set(None),
             payout_hold_days: Set(None),
+            brand_color: Set(None),
         }
         .insert(&app.state.db)
         .await

@@ -32,7 +32,7 @@ db_tests! {
             assert!(!html.text.contains("Course hidden"), "drafts never show");
         }
         let course = read(page("school.lyceum.test", "/courses/visible").await.unwrap()).await;
-        assert!(course.text.contains("free preview"), "{}", course.text);
+        assert!(course.text.contains("Free preview"), "{}", course.text);
         assert_eq!(read(page("nobody.lyceum.test", "/").await.unwrap()).await.status, 404);
         assert_eq!(read(page("school.lyceum.test", "/courses/hidden").await.unwrap()).await.status, 404);
         let index = read(page("lyceum.test", "/").await.unwrap()).await;

@@ -216,13 +216,19 @@ fn guard(headers: &mut poem::http::HeaderMap) {
     let fixed = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        // A storefront's own domain is another site: its player must be able to load the
+        // video. The signed link is the credential, not where the page came from.
         (
             HeaderName::from_static("cross-origin-resource-policy"),
-            "same-site",
+            "cross-origin",
         ),
         (header::REFERRER_POLICY, "no-referrer"),
         (header::CACHE_CONTROL, "private, no-store"),
         (header::ACCEPT_RANGES, "bytes"),
+        // The player's HLS script fetches playlists and segments from the content origin.
+        // The signed URL is the only credential (no cookie is ever sent or honoured here),
+        // so letting any page read what it already holds the link to adds nothing.
+        (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
     ];
     for (name, value) in fixed {
         headers.insert(name, HeaderValue::from_static(value));

@@ -1,6 +1,6 @@
 //! Security headers: `nosniff` on every response; on every HTML page a Content-Security-Policy
-//! without inline scripts, no framing and a strict referrer policy; HSTS when the platform is
-//! served over https.
+//! without inline scripts, no framing, a strict referrer policy and no caching; HSTS when the
+//! platform is served over https.
 //!
 //! Pages that must run inline scripts they do not own (the Swagger UI under `/api/docs`) are
 //! wrapped in [`HashedInlineScripts`], which allows exactly those scripts by their SHA-256 hash.
@@ -17,13 +17,17 @@ use sha2::{Digest, Sha256};
 use lyceum_domain::config::Settings;
 
 /// The policy of the platform's own pages: scripts, styles, images and media from this origin
-/// only (styles may be inline: the templates and the sandbox page carry small `<style>` blocks;
-/// no page carries an inline script), no plugins, no framing, no `<base>` tricks.
-fn page_policy(extra_media: &str) -> String {
+/// only (styles may be inline: pages carry a storefront's colour in a `style` attribute and the
+/// sandbox page a small `<style>` block; no page carries an inline script), no plugins, no
+/// framing, no `<base>` tricks. Video lessons play HLS through hls.js, which fetches playlists
+/// and segments (`connect-src`, from the content origin when there is one) and feeds them to
+/// the player as a `blob:` media source.
+fn page_policy(content_origin: &str) -> String {
     format!(
         "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-         img-src 'self' data:; media-src 'self'{extra_media}; connect-src 'self'; \
-         font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+         img-src 'self' data:; media-src 'self' blob:{content_origin}; \
+         connect-src 'self'{content_origin}; font-src 'self'; object-src 'none'; \
+         base-uri 'none'; frame-ancestors 'none'"
     )
 }
 
@@ -36,12 +40,13 @@ pub struct SecureHeaders {
 
 impl SecureHeaders {
     pub fn new(settings: &Settings) -> Self {
-        // Lesson media may come from the separate content origin.
-        let extra_media = settings
+        // Lesson media come from the content origin: the separate one when configured,
+        // otherwise the platform's, which is another origin for pages on a storefront's host.
+        let content = settings
             .content_url
             .as_ref()
-            .map(|u| format!(" {}", u.origin().ascii_serialization()))
-            .unwrap_or_default();
+            .unwrap_or(&settings.public_url);
+        let extra_media = format!(" {}", content.origin().ascii_serialization());
         Self {
             page_csp: HeaderValue::from_str(&page_policy(&extra_media))
                 .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'")),
@@ -71,6 +76,11 @@ impl SecureHeaders {
             });
             set_default(headers, header::REFERRER_POLICY, || {
                 HeaderValue::from_static("same-origin")
+            });
+            // Pages carry a session's CSRF token, a buyer's receipt, signed content links:
+            // no shared cache may keep one.
+            set_default(headers, header::CACHE_CONTROL, || {
+                HeaderValue::from_static("no-store")
             });
         }
     }

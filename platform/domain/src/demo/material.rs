@@ -163,7 +163,8 @@ pub(super) async fn furnish_free_course(
     Ok(())
 }
 
-/// A paid course: a PDF handout for its file lesson.
+/// A paid course: a PDF handout for its file lesson, and the video of its free preview (so a
+/// visitor can watch before buying) when ffmpeg can make one.
 pub(super) async fn furnish_paid_course(
     state: &AppState,
     editor: &Authorized<resource::Course, action::Update>,
@@ -179,7 +180,13 @@ pub(super) async fn furnish_paid_course(
         "application/pdf",
         handout_pdf(),
     )
-    .await
+    .await?;
+    let preview = lesson(curriculum, "Why async?")?;
+    match generated_video().await {
+        Ok(bytes) => upload(state, editor, tenant, preview, "video/mp4", bytes).await?,
+        Err(reason) => tracing::info!(%reason, "the demo's preview lesson has no video"),
+    }
+    Ok(())
 }
 
 /// Eight seconds of ffmpeg's test picture with a tone, as MP4.

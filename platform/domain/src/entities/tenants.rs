@@ -26,6 +26,8 @@ pub struct Model {
     /// Days a sale stays pending before its sellers may be paid; `None` is the configured
     /// default.
     pub payout_hold_days: Option<i32>,
+    /// The storefront's colour, `#rrggbb`.
+    pub brand_color: Option<String>,
 }
 
 /// The stored form of a [`TenantStatus`]: `lyceum-tenants` names no sea-orm type (only the

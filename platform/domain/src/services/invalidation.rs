@@ -197,6 +197,7 @@ mod tests {
             created_at: Utc::now(),
             approved_at: None,
             payout_hold_days: None,
+            brand_color: None,
         }
     }
 

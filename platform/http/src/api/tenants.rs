@@ -42,6 +42,9 @@ pub struct UpdateTenantRequest {
     /// A domain pointed at the platform for the storefront (e.g. `courses.example.org`);
     /// an empty string removes it.
     pub custom_domain: Option<String>,
+    /// The colour the storefront's pages are drawn in, `#rrggbb`; an empty string returns to
+    /// the platform's.
+    pub brand_color: Option<String>,
 }
 
 /// A member of a storefront's staff.
@@ -161,6 +164,14 @@ impl TenantsApi {
                 .custom_domain
                 .as_deref()
                 .map(parse_domain)
+                .transpose()?,
+            brand_color: body
+                .brand_color
+                .as_deref()
+                .map(|c| match c.trim() {
+                    "" => Ok(None),
+                    c => tenants::parse_brand_color(c).map(Some),
+                })
                 .transpose()?,
         };
         let updated = tenants::update(state, &proof, &tenant, patch).await?;

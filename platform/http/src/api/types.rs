@@ -97,6 +97,9 @@ pub struct TenantBody {
     /// hold of its own; absent, the platform's default applies.
     #[oai(skip_serializing_if_is_none)]
     pub payout_hold_days: Option<u16>,
+    /// The colour the storefront's pages are drawn in; absent, the platform's.
+    #[oai(skip_serializing_if_is_none)]
+    pub brand_color: Option<String>,
     pub created_at: DateTime<Utc>,
     #[oai(skip_serializing_if_is_none)]
     pub approved_at: Option<DateTime<Utc>>,
@@ -164,6 +167,7 @@ impl From<Tenant> for TenantBody {
             }),
             custom_domain: t.custom_domain,
             payout_hold_days: t.payout_hold_days,
+            brand_color: t.brand_color,
             created_at: t.created_at,
             approved_at: t.approved_at,
         }

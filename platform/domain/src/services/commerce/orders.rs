@@ -13,9 +13,9 @@ use super::OrderStatus;
 use super::fee_plans::{self, FeePlan};
 use super::pricing::FeeTerms;
 
-use crate::entities::{courses, order_lines, order_numbers, orders};
+use crate::entities::{courses, order_lines, order_numbers, orders, users};
 use crate::error::{AppError, AppResult};
-use crate::ids::{CourseId, FeePlanId, OrderId, OrderLineId, TenantId, UserId};
+use crate::ids::{CourseId, FeePlanId, OrderId, OrderLineId, TeamId, TenantId, UserId};
 use crate::services::ledger::reports::{SaleSplit, sale_split};
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
@@ -34,6 +34,8 @@ pub struct Order {
     pub refunded: Money,
     pub gateway: Option<String>,
     pub flagged: bool,
+    /// The team the order buys seats for; `None` for a learner's own purchase.
+    pub team_id: Option<TeamId>,
     pub lines: Vec<OrderLine>,
     /// The platform's fee; staff see it, buyers do not.
     pub fee: OrderFee,
@@ -223,6 +225,7 @@ pub async fn assemble(conn: &impl ConnectionTrait, row: orders::Model) -> AppRes
         refunded: money(row.refunded_amount, currency)?,
         gateway: row.gateway,
         flagged: row.flagged,
+        team_id: row.team_id,
         lines,
         fee: OrderFee {
             terms: FeeTerms {
@@ -256,6 +259,81 @@ pub async fn list_for_buyer(
         list.push(assemble(conn, row).await?);
     }
     Ok(list)
+}
+
+/// Who bought an order, as the storefront's staff see them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Buyer {
+    pub name: String,
+    pub email: String,
+}
+
+/// The most orders one list of a storefront's orders holds.
+pub const MAX_LISTED: u64 = 200;
+
+/// The storefront's orders with their buyers, newest first, optionally of one status; at most
+/// `limit` (capped at [`MAX_LISTED`]).
+pub async fn list_for_tenant(
+    conn: &impl ConnectionTrait,
+    auth: &Authorized<resource::Order, action::Read>,
+    tenant: &Tenant,
+    status: Option<OrderStatus>,
+    limit: u64,
+) -> AppResult<Vec<(Order, Buyer)>> {
+    ensure_covers(auth, tenant)?;
+    let mut query = orders::Entity::find()
+        .filter(orders::Column::TenantId.eq(tenant.id))
+        .order_by_desc(orders::Column::Id)
+        .limit(limit.min(MAX_LISTED));
+    if let Some(status) = status {
+        query = query.filter(orders::Column::Status.eq(status));
+    }
+    let rows = query.all(conn).await?;
+    let buyers = buyers(conn, rows.iter().map(|r| r.buyer_id)).await?;
+    let mut list = Vec::with_capacity(rows.len());
+    for row in rows {
+        let buyer = buyers.get(&row.buyer_id).cloned().unwrap_or_default();
+        list.push((assemble(conn, row).await?, buyer));
+    }
+    Ok(list)
+}
+
+/// The buyer of an order of the storefront.
+pub async fn buyer(
+    conn: &impl ConnectionTrait,
+    auth: &Authorized<resource::Order, action::Read>,
+    tenant: &Tenant,
+    order: &Order,
+) -> AppResult<Buyer> {
+    ensure_covers(auth, tenant)?;
+    if order.tenant_id != tenant.id {
+        return Err(AppError::NotFound("order"));
+    }
+    Ok(buyers(conn, [order.buyer_id])
+        .await?
+        .remove(&order.buyer_id)
+        .unwrap_or_default())
+}
+
+async fn buyers(
+    conn: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = UserId>,
+) -> AppResult<std::collections::HashMap<UserId, Buyer>> {
+    Ok(users::Entity::find()
+        .filter(users::Column::Id.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| {
+            (
+                u.id,
+                Buyer {
+                    name: u.name,
+                    email: u.email,
+                },
+            )
+        })
+        .collect())
 }
 
 /// An order by id alone, for the status page the gateway returns the buyer to: the link's

@@ -89,6 +89,21 @@ pub async fn open<R: ReadsCourses, A: Verb>(
     })
 }
 
+/// The course a lesson belongs to, when the public catalog shows it (published): what a page
+/// names when it explains why the lesson stays closed. Nothing of the lesson itself.
+pub async fn published_course_of(
+    state: &AppState,
+    tenant: &Tenant,
+    lesson_id: LessonId,
+) -> AppResult<Course> {
+    let (_, course) = lesson_of(&state.db, tenant.id, lesson_id).await?;
+    if course.published {
+        Ok(course)
+    } else {
+        Err(AppError::NotFound("lesson"))
+    }
+}
+
 /// A lesson as its learner studies it.
 #[derive(Debug, Clone)]
 pub struct LessonPage {

@@ -19,7 +19,7 @@ use super::lessons::{self, Opened};
 use crate::entities::lesson_progress;
 use crate::entities::transcodes::TranscodeStatus;
 use crate::error::{AppError, AppResult};
-use crate::ids::{LessonId, LessonProgressId, TenantId, UserId};
+use crate::ids::{CourseId, LessonId, LessonProgressId, TenantId, UserId};
 use crate::services::catalog::LessonKind;
 use crate::services::media::videos;
 use crate::services::now;
@@ -155,6 +155,25 @@ pub async fn of_lesson(
         .one(conn)
         .await?
         .map(Into::into))
+}
+
+/// The lessons of a course the learner has done.
+pub async fn done_in_course(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    user: UserId,
+    course: CourseId,
+) -> AppResult<std::collections::HashSet<LessonId>> {
+    Ok(lesson_progress::Entity::find()
+        .filter(lesson_progress::Column::TenantId.eq(tenant))
+        .filter(lesson_progress::Column::UserId.eq(user))
+        .filter(lesson_progress::Column::CourseId.eq(course))
+        .filter(lesson_progress::Column::CompletedAt.is_not_null())
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| p.lesson_id)
+        .collect())
 }
 
 /// Applies `apply` to the learner's row of the lesson (made on first use), under a lock, then

@@ -47,6 +47,8 @@ pub struct Tenant {
     /// Days a sale stays pending before its sellers may be paid; `None` is the configured
     /// default (`LYCEUM_PAYOUT_HOLD_DAYS`).
     pub payout_hold_days: Option<u16>,
+    /// The colour its pages are drawn in (`#rrggbb`); `None` is the platform's.
+    pub brand_color: Option<String>,
 }
 
 /// A custom domain waiting for its owner to prove control of it.
@@ -99,6 +101,7 @@ impl Tenant {
                 .map(u16::try_from)
                 .transpose()
                 .map_err(|e| corrupt("payout_hold_days", e.into()))?,
+            brand_color: m.brand_color.filter(|c| parse_brand_color(c).is_ok()),
         })
     }
 }
@@ -139,6 +142,7 @@ pub async fn apply(
         domain_token: Set(None),
         domain_verified_at: Set(None),
         payout_hold_days: Set(None),
+        brand_color: Set(None),
     }
     .insert(&txn)
     .await;
@@ -258,6 +262,23 @@ pub struct TenantPatch {
     /// A domain to serve the storefront on once its owner proves control of it;
     /// `Some(None)` removes the custom domain (verified or pending).
     pub custom_domain: Option<Option<String>>,
+    /// The storefront's colour (from [`parse_brand_color`]); `Some(None)` returns to the
+    /// platform's.
+    pub brand_color: Option<Option<String>>,
+}
+
+/// A storefront colour: `#rrggbb`, stored in lower case. Nothing else reaches a page's
+/// `style` attribute.
+pub fn parse_brand_color(value: &str) -> AppResult<String> {
+    let hex = value.strip_prefix('#').unwrap_or_default();
+    if hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(format!("#{}", hex.to_ascii_lowercase()))
+    } else {
+        Err(AppError::invalid(
+            "brand_color",
+            "must be a colour as `#rrggbb`",
+        ))
+    }
 }
 
 /// Updates a storefront's settings (owner).
@@ -275,6 +296,9 @@ pub async fn update(
     };
     if let Some(name) = patch.name {
         active.name = Set(name.into_inner());
+    }
+    if let Some(color) = patch.brand_color {
+        active.brand_color = Set(color);
     }
     match patch.custom_domain {
         None => {}
