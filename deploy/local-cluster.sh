@@ -36,6 +36,9 @@ export DATABASE_URL="$pg/$db"
 export LYCEUM_PUBLIC_URL="http://127.0.0.1:$proxy_port"
 export LYCEUM_ASSETS_URL="$work/assets"
 export LYCEUM_CONTENT_KEY="${LYCEUM_CONTENT_KEY:-local-cluster-content-key-0123456789abcdef}"
+# Every instance seals and opens gateway credentials with the same key ring.
+LYCEUM_SECRETS_KEY="${LYCEUM_SECRETS_KEY:-$("$bin" secrets new-key)}"
+export LYCEUM_SECRETS_KEY
 export LYCEUM_SANDBOX="${LYCEUM_SANDBOX:-all}"
 mkdir -p "$work/assets" "$work/a" "$work/b"
 
@@ -55,7 +58,9 @@ for port in "$port_a" "$port_b" "$proxy_port"; do
     sleep 0.5
   done
   curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || {
-    echo "port $port never became ready" >&2; tail -50 "$work"/*.log >&2; exit 1; }
+    echo "port $port never became ready" >&2
+    for log in "$work"/*.log; do echo "--- $log" >&2; tail -30 "$log" >&2; done
+    exit 1; }
 done
 echo "cluster ready: $proxy_port $port_a $port_b (logs in $work)"
 wait "${pids[@]}"

@@ -92,6 +92,9 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let mut tasks = vec![
         tokio::spawn(poll_policy(state.clone())),
+        tokio::spawn(lyceum_domain::services::invalidation::broadcast::listen(
+            state.clone(),
+        )),
         tokio::spawn(lyceum_domain::services::notify::outbox::work(
             state.clone(),
             state.mailer.clone(),

@@ -9,6 +9,7 @@ mod disputes;
 mod drafts;
 mod fees;
 mod gateways;
+mod instances;
 mod learning;
 mod ledger;
 mod noisy;

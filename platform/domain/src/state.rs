@@ -62,6 +62,9 @@ pub struct Caches {
     pub access_epoch: Arc<AtomicU64>,
     /// `(tenant, course slug)` → course, briefly (price and publication change rarely).
     pub courses: Cache<(crate::ids::TenantId, String), Arc<crate::services::catalog::Course>>,
+    /// Names these caches in the messages instances send each other, so that an instance
+    /// skips its own (`services::invalidation::broadcast`).
+    pub instance: uuid::Uuid,
 }
 
 impl Caches {
@@ -88,7 +91,19 @@ impl Caches {
                 .time_to_live(Duration::from_secs(300))
                 .build(),
             access_epoch: Arc::new(AtomicU64::new(0)),
+            instance: uuid::Uuid::new_v4(),
         }
+    }
+
+    /// Drops every entry (after invalidations may have been missed); the access epoch first,
+    /// as for any access invalidation.
+    pub fn flush(&self) {
+        self.access_epoch
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.access.invalidate_all();
+        self.tenants.invalidate_all();
+        self.courses.invalidate_all();
+        self.tokens.invalidate_all();
     }
 }
 

@@ -7,15 +7,18 @@
 //! Entitlements written by seats, grants or subscriptions thus cannot forget the access cache:
 //! they return the keys they touched, like the payment pipeline does.
 //!
-//! This is also the single place where a cross-instance broadcast (PostgreSQL `NOTIFY` on
-//! commit, `LISTEN` in every instance feeding the same applier) will hook in: every event is a
-//! small typed value that can be sent as it is. Role grants go through it too: the running
-//! casbin enforcer is a copy of the stored grants, brought up to date here; other instances
-//! notice the stored policy's revision (see `services::tenancy::policy`).
+//! It is also where the other instances hear of a change: the applier sends what it applied
+//! with PostgreSQL `NOTIFY`, and every instance `LISTEN`s and feeds what it hears to the same
+//! applier ([`broadcast`]). Role grants go through it too: the running casbin enforcer is a
+//! copy of the stored grants, brought up to date here; other instances reload the stored
+//! policy when told (and, as a safety net, when its revision moves: see
+//! `services::tenancy::policy`).
 //!
 //! Order matters for the access cache: the applier bumps the access epoch before it drops any
 //! key, so a decision loaded from before the commit is never cached after it (see
 //! `access::load_and_remember`).
+
+pub mod broadcast;
 
 use std::sync::atomic::Ordering;
 
@@ -134,7 +137,8 @@ impl AppState {
                 self.policy.apply(*change, grant).await;
             }
         }
-        apply(&self.caches, invalidations).await;
+        apply(&self.caches, invalidations.clone()).await;
+        broadcast::send(self, &invalidations).await;
     }
 }
 
