@@ -62,5 +62,6 @@ for port in "$port_a" "$port_b" "$proxy_port"; do
     for log in "$work"/*.log; do echo "--- $log" >&2; tail -30 "$log" >&2; done
     exit 1; }
 done
+echo "cluster database: $DATABASE_URL"
 echo "cluster ready: $proxy_port $port_a $port_b (logs in $work)"
 wait "${pids[@]}"
