@@ -160,22 +160,12 @@ fn generic(status: StatusCode) -> Problem {
 
 /// The storefront a page belongs to: the host's, or the one named by a `/s/{tenant}` path.
 async fn site_of(state: &AppState, host: Option<StorefrontHost>, path: &str) -> Option<Shop> {
-    if let Some(site) = host {
-        return Some(Shop {
-            tenant: site.tenant.clone(),
-            base: String::new(),
-            host: Some(site.host.clone()),
-        });
-    }
-    let slug = path.strip_prefix("/s/")?.split('/').next()?;
-    let tenant = lyceum_domain::services::tenancy::tenants::find_selling(state, slug)
+    let slug = path
+        .strip_prefix("/s/")
+        .and_then(|rest| rest.split('/').next());
+    crate::context::shop_for(state, host.as_ref(), slug)
         .await
-        .ok()?;
-    Some(Shop {
-        base: format!("/s/{}", tenant.slug),
-        tenant,
-        host: None,
-    })
+        .ok()
 }
 
 #[cfg(test)]

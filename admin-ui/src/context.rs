@@ -31,17 +31,29 @@ impl Shop {
 
 /// The storefront of a request: the host's, or the selling tenant named in the path.
 pub async fn shop_of(state: &AppState, req: &Request) -> AppResult<Shop> {
-    if let Some(site) = req.data::<StorefrontHost>() {
+    shop_for(
+        state,
+        req.data::<StorefrontHost>(),
+        req.raw_path_param("tenant"),
+    )
+    .await
+}
+
+/// The storefront of a storefront host, or else of the selling tenant `slug` names.
+pub async fn shop_for(
+    state: &AppState,
+    host: Option<&StorefrontHost>,
+    slug: Option<&str>,
+) -> AppResult<Shop> {
+    if let Some(site) = host {
         return Ok(Shop {
             tenant: site.tenant.clone(),
             base: String::new(),
             host: Some(site.host.clone()),
         });
     }
-    let slug = req
-        .raw_path_param("tenant")
-        .ok_or(AppError::NotFound("storefront"))?;
-    let tenant = tenants::find_selling(state, slug).await?;
+    let tenant =
+        tenants::find_selling(state, slug.ok_or(AppError::NotFound("storefront"))?).await?;
     Ok(Shop {
         base: format!("/s/{}", tenant.slug),
         tenant,

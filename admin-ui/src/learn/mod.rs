@@ -188,11 +188,7 @@ async fn player(
     };
     // Studying (progress, "done", quizzes) is for those with access; a free preview is only
     // for looking.
-    let access = in_shop::<resource::Access, action::Read>(state, shop, viewer).await?;
-    let owned = viewer.is_some()
-        && lyceum_domain::services::access::decide(state, &access, course)
-            .await?
-            .access;
+    let owned = viewer.is_some() && opened.has_access;
     let done = match viewer {
         Some(v) => {
             progress::done_in_course(&state.db, shop.tenant.id, v.user.id, course.id).await?

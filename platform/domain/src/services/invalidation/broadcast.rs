@@ -177,7 +177,7 @@ async fn hear(state: &AppState, text: &str) {
     if reload_policy && let Err(e) = state.policy.refresh(&state.db).await {
         tracing::warn!(error = %crate::error::report(&e), "policy reload after a notification failed");
     }
-    super::apply(&state.caches, Invalidations { events }).await;
+    super::apply(&state.caches, &Invalidations { events }).await;
 }
 
 /// Drops every cached entry and reloads the policy: after messages may have been missed.

@@ -137,7 +137,7 @@ impl AppState {
                 self.policy.apply(*change, grant).await;
             }
         }
-        apply(&self.caches, invalidations.clone()).await;
+        apply(&self.caches, &invalidations).await;
         broadcast::send(self, &invalidations).await;
     }
 }
@@ -145,7 +145,7 @@ impl AppState {
 /// The cache half of the applier: bumps the access epoch first (when any decision is
 /// dropped), then drops every key. Grant changes are the policy's (see
 /// [`AppState::invalidate`]).
-pub(crate) async fn apply(caches: &Caches, invalidations: Invalidations) {
+pub(crate) async fn apply(caches: &Caches, invalidations: &Invalidations) {
     if invalidations.is_empty() {
         return;
     }
@@ -157,9 +157,9 @@ pub(crate) async fn apply(caches: &Caches, invalidations: Invalidations) {
         // First, so that loads already under way do not cache what they read before the commit.
         caches.access_epoch.fetch_add(1, Ordering::AcqRel);
     }
-    for event in invalidations.events {
+    for event in &invalidations.events {
         match event {
-            Invalidation::Access(key) => caches.access.invalidate(&key).await,
+            Invalidation::Access(key) => caches.access.invalidate(key).await,
             Invalidation::Tenant { slug, domain } => {
                 caches.tenants.invalidate(slug.as_str()).await;
                 if let Some(domain) = domain {
@@ -167,9 +167,9 @@ pub(crate) async fn apply(caches: &Caches, invalidations: Invalidations) {
                 }
             }
             Invalidation::Course { tenant, slug } => {
-                caches.courses.invalidate(&(tenant, slug)).await
+                caches.courses.invalidate(&(*tenant, slug.clone())).await
             }
-            Invalidation::Token(digest) => caches.tokens.invalidate(&digest).await,
+            Invalidation::Token(digest) => caches.tokens.invalidate(digest).await,
             Invalidation::Grant(..) => {}
         }
     }
@@ -277,7 +277,7 @@ mod tests {
             .and(Invalidations::course(acme.id, "rust"))
             .and(Invalidations::token(stale_token));
         assert_eq!(invalidations.events().len(), 4);
-        apply(&caches, invalidations).await;
+        apply(&caches, &invalidations).await;
 
         assert_eq!(caches.access_epoch.load(Ordering::Acquire), epoch + 1);
         assert!(caches.access.get(&stale_access).await.is_none());
@@ -295,8 +295,8 @@ mod tests {
     async fn a_write_that_changed_no_entitlement_leaves_the_epoch_alone() {
         let caches = Caches::new();
         let epoch = caches.access_epoch.load(Ordering::Acquire);
-        apply(&caches, Invalidations::none()).await;
-        apply(&caches, Invalidations::token([3u8; 32])).await;
+        apply(&caches, &Invalidations::none()).await;
+        apply(&caches, &Invalidations::token([3u8; 32])).await;
         assert_eq!(caches.access_epoch.load(Ordering::Acquire), epoch);
     }
 
@@ -328,7 +328,7 @@ mod tests {
         caches.access.insert(first, YES).await;
         caches.access.insert(second, YES).await;
 
-        apply(&caches, Invalidations::access([first, second])).await;
+        apply(&caches, &Invalidations::access([first, second])).await;
 
         assert_eq!(
             *seen.lock().unwrap(),

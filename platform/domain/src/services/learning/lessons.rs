@@ -117,6 +117,8 @@ pub struct LessonPage {
     pub quiz: Option<quizzes::Summary>,
     /// When the learner's access ends; `None` for lifetime access or a free course.
     pub expires_at: Option<DateTime<Utc>>,
+    /// Whether the viewer may study the course (not only look at a free preview).
+    pub has_access: bool,
 }
 
 /// The lesson page: what [`open`] lets through, with the body rendered.
@@ -160,5 +162,6 @@ pub async fn page(
         progress,
         quiz,
         expires_at: opened.decision.expires_at,
+        has_access: opened.decision.access,
     })
 }
