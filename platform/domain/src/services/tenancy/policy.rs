@@ -17,7 +17,7 @@ use lyceum_tenants::rbac::{
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    TransactionTrait,
+    QuerySelect, TransactionTrait,
 };
 
 use crate::entities::{casbin_rule, policy_revision};
@@ -203,6 +203,14 @@ async fn read_rules(db: &DatabaseConnection) -> AppResult<(Vec<Rule>, i64)> {
 async fn sync_permissions(db: &DatabaseConnection) -> AppResult<()> {
     let wanted: BTreeSet<Vec<String>> = permission_rules().into_iter().map(|r| r.values).collect();
     let txn = db.begin().await?;
+    // Instances starting together take turns: without the lock, two could both find the
+    // permissions missing and both insert them (the second then fails on the unique key).
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        policy_revision::Entity::find_by_id(1)
+            .lock_exclusive()
+            .one(&txn)
+            .await?;
+    }
     let stored: BTreeSet<Vec<String>> = casbin_rule::Entity::find()
         .filter(casbin_rule::Column::Ptype.eq("p"))
         .all(&txn)
