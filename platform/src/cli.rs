@@ -181,8 +181,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// `lyceum admin create`: works with or without a server running on the same database; a
-/// running server notices the new grant through the policy revision.
+/// `lyceum admin create`: works with or without a server running on the same database; the
+/// running servers are told of the new grant.
 pub async fn admin_create(
     settings: &Settings,
     email: &str,
@@ -197,10 +197,9 @@ pub async fn admin_create(
     let db = lyceum_domain::db::connect(&settings.database).await?;
     lyceum_domain::db::migrate(&db).await?;
     let hashing = PasswordHashing::new(settings.password_hash_concurrency, None);
-    // This process holds no policy of its own: a running server notices the stored policy's
-    // new revision and reloads it.
-    let (user, created, _stored_for_the_server) =
-        accounts::ensure_admin(&db, &hashing, input).await?;
+    // This process holds no policy of its own: the running servers are told of the grant
+    // (PostgreSQL) or notice the stored policy's new revision (SQLite).
+    let (user, created) = accounts::ensure_admin(&db, &hashing, input).await?;
     db.close().await?;
     Ok((user, created))
 }

@@ -13,12 +13,8 @@ use lyceum_domain::config::Settings;
 use lyceum_domain::error::{AppError, AppResult};
 use lyceum_domain::state::AppState;
 
-/// How often the stored policy is checked for changes made by other processes.
-const POLICY_POLL: Duration = Duration::from_secs(5);
 /// How often idle rate-limit keys are dropped.
 const LIMITS_PRUNE: Duration = Duration::from_secs(60);
-/// Every how many of those the webhook log drops the deliveries older than its retention.
-const WEBHOOK_LOG_PRUNE_TICKS: u64 = 60;
 /// How long in-flight requests may take to finish after a shutdown signal.
 const GRACE: Duration = Duration::from_secs(15);
 
@@ -91,7 +87,6 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let mut tasks = vec![
-        tokio::spawn(poll_policy(state.clone())),
         tokio::spawn(lyceum_domain::services::invalidation::broadcast::listen(
             state.clone(),
         )),
@@ -103,6 +98,7 @@ pub async fn serve(
             state.clone(),
         )),
         tokio::spawn(prune_limits(state.clone())),
+        tokio::spawn(lyceum_domain::services::webhooks::work(state.clone())),
         tokio::spawn(lyceum_domain::services::ledger::holds::work(state.clone())),
         tokio::spawn(lyceum_domain::services::media::videos::work(state.clone())),
     ];
@@ -118,38 +114,13 @@ pub async fn serve(
     result
 }
 
-/// Picks up grants and revocations made by other instances or the CLI.
-async fn poll_policy(state: Arc<AppState>) {
-    let mut tick = tokio::time::interval(POLICY_POLL);
+/// Keeps the rate limiters' memory to the keys seen in the last minute.
+async fn prune_limits(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(LIMITS_PRUNE);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if let Err(e) = state.policy.refresh(&state.db).await {
-            tracing::warn!(error = %lyceum_domain::error::report(&e), "policy refresh failed");
-        }
-    }
-}
-
-/// Keeps the rate limiters' memory to the keys seen in the last minute, and (at start, then
-/// hourly) the webhook log to its retention.
-async fn prune_limits(state: Arc<AppState>) {
-    use lyceum_domain::services::webhooks;
-
-    let mut tick = tokio::time::interval(LIMITS_PRUNE);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    for ticks in 0u64.. {
-        tick.tick().await;
         state.limits.retain_recent();
-        if ticks % WEBHOOK_LOG_PRUNE_TICKS == 0 {
-            let cutoff = lyceum_domain::services::now() - webhooks::RETENTION;
-            match webhooks::prune(&state, cutoff).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(deleted = n, "webhook log pruned"),
-                Err(e) => {
-                    tracing::warn!(error = %lyceum_domain::error::report(&e), "webhook log not pruned")
-                }
-            }
-        }
     }
 }
 

@@ -112,8 +112,7 @@ db_tests! {
         let student = Grant::new(UserId::from(shop.student_id), Role::Student, Domain::Platform);
         let txn = app.state.db.begin().await.unwrap();
         let revoked = Policy::delete_grant(&txn, &student).await.unwrap();
-        txn.commit().await.unwrap();
-        app.state.invalidate(revoked).await;
+        app.state.commit(txn, revoked).await.unwrap();
         assert_eq!(app.client.get(&url).send().await.unwrap().status(), 403);
     }
 }

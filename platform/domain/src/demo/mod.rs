@@ -192,8 +192,7 @@ pub async fn seed(state: &AppState) -> AppResult<Logins> {
     let grant = Grant::new(admin, Role::PlatformAdmin, Domain::Platform);
     let txn = state.db.begin().await?;
     let granted = Policy::store_grant(&txn, &grant).await?;
-    txn.commit().await?;
-    state.invalidate(granted).await;
+    state.commit(txn, granted).await?;
 
     let applicant = state
         .policy

@@ -15,6 +15,7 @@ pub mod courses;
 pub mod entitlements;
 pub mod fee_plans;
 pub mod gateway_accounts;
+pub mod job_leases;
 pub mod ledger_entries;
 pub mod ledger_transactions;
 pub mod lesson_chapters;

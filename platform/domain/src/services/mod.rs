@@ -11,6 +11,7 @@ pub mod certificates;
 pub mod commerce;
 pub mod gateway_accounts;
 pub mod invalidation;
+pub mod jobs;
 pub mod learning;
 pub mod ledger;
 pub mod media;

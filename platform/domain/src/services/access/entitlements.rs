@@ -130,7 +130,7 @@ pub async fn decide<R: ReadsCourses, A: Verb>(
 /// Loads a decision and caches it — unless entitlements changed while it loaded. A load that
 /// read the database just before a refund committed would otherwise cache "yes" after the
 /// refund's invalidation had already run (there was nothing to drop yet), and keep it for the
-/// cache's whole lifetime. The applier ([`AppState::invalidate`]) bumps the epoch before it
+/// cache's whole lifetime. The applier ([`AppState::commit`]) bumps the epoch before it
 /// drops any key, so such a load sees it moved and answers without caching; the next request
 /// loads afresh.
 ///

@@ -9,8 +9,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use lyceum_tenants::rbac::{Authorized, Domain, Grant, Role, action, resource};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
 };
 use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
@@ -76,26 +76,22 @@ pub async fn register(
     state: &AppState,
     input: Registration,
 ) -> AppResult<(CurrentUser, IssuedToken)> {
-    let (user, granted) = insert_user(&state.db, &state.hashing, &input).await?;
-    state.invalidate(granted).await;
+    let user = create_user(state, &input).await?;
     tracing::Span::current().record("user.id", tracing::field::display(user.id));
     let token = issue_token(state, user.id).await?;
     Ok((user, token))
 }
 
-/// Inserts a user and their student grant; the grant reaches the running policy when the
-/// caller applies the returned invalidations.
+/// Inserts a user and their student grant in `txn`; the grant reaches the running policies
+/// when the caller commits with the returned invalidations. The password is hashed before,
+/// outside any transaction ([`PasswordHashing::hash`] may wait its turn).
 async fn insert_user(
-    db: &DatabaseConnection,
-    hashing: &PasswordHashing,
+    txn: &DatabaseTransaction,
+    password_hash: String,
     input: &Registration,
 ) -> AppResult<(CurrentUser, Invalidations)> {
-    let password_hash = hashing
-        .hash(input.password.secret().expose_secret().to_owned())
-        .await?;
     let id = UserId::new_v7();
     let student = Grant::new(id, Role::Student, Domain::Platform);
-    let txn = db.begin().await?;
     let inserted = users::ActiveModel {
         id: Set(id),
         email: Set(input.email.as_str().to_owned()),
@@ -103,7 +99,7 @@ async fn insert_user(
         password_hash: Set(password_hash),
         created_at: Set(now()),
     }
-    .insert(&txn)
+    .insert(txn)
     .await;
     let user = match inserted {
         Ok(user) => user,
@@ -114,10 +110,24 @@ async fn insert_user(
         }
         Err(e) => return Err(e.into()),
     };
-    let granted = Policy::store_grant(&txn, &student).await?;
-    txn.commit().await?;
+    let granted = Policy::store_grant(txn, &student).await?;
     tracing::info!(user.id = %id, "user registered");
     Ok((user.into(), granted))
+}
+
+/// Registers a user: hashes the password, then inserts the user and their grant and commits.
+async fn create_user(state: &AppState, input: &Registration) -> AppResult<CurrentUser> {
+    let password_hash = hash_of(&state.hashing, &input.password).await?;
+    let txn = state.db.begin().await?;
+    let (user, granted) = insert_user(&txn, password_hash, input).await?;
+    state.commit(txn, granted).await?;
+    Ok(user)
+}
+
+async fn hash_of(hashing: &PasswordHashing, password: &Password) -> AppResult<String> {
+    hashing
+        .hash(password.secret().expose_secret().to_owned())
+        .await
 }
 
 /// Checks a password and issues a token; the same error for an unknown address and a wrong
@@ -216,15 +226,16 @@ async fn load_token(db: &DatabaseConnection, digest: &TokenDigest) -> AppResult<
 /// Revokes a bearer token (sign-out).
 pub async fn revoke_token(state: &AppState, token: &str) -> AppResult<()> {
     let digest = token_digest(token);
+    let txn = state.db.begin().await?;
     api_tokens::Entity::update_many()
         .col_expr(
             api_tokens::Column::RevokedAt,
             sea_orm::sea_query::Expr::value(now()),
         )
         .filter(api_tokens::Column::TokenHash.eq(hex::encode(digest)))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
-    state.invalidate(Invalidations::token(digest)).await;
+    state.commit(txn, Invalidations::token(digest)).await?;
     Ok(())
 }
 
@@ -264,8 +275,7 @@ pub async fn register_with_session(
     state: &AppState,
     input: Registration,
 ) -> AppResult<(CurrentUser, IssuedSession)> {
-    let (user, granted) = insert_user(&state.db, &state.hashing, &input).await?;
-    state.invalidate(granted).await;
+    let user = create_user(state, &input).await?;
     tracing::Span::current().record("user.id", tracing::field::display(user.id));
     let session = open_session(state, user.id, SessionScope::Platform).await?;
     Ok((user, session))
@@ -366,7 +376,7 @@ pub async fn end_session(state: &AppState, cookie: &str) -> AppResult<()> {
 
 /// Finds a user by e-mail address.
 pub async fn find_by_email(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     email: &Email,
 ) -> AppResult<Option<users::Model>> {
     Ok(users::Entity::find()
@@ -376,33 +386,31 @@ pub async fn find_by_email(
 }
 
 /// Makes `email` a platform admin, creating the account when it does not exist yet
-/// (`lyceum admin create`). Returns the user, whether it was created, and the grants to apply
-/// to a running policy in this process, if there is one.
+/// (`lyceum admin create`, a process of its own). Returns the user and whether it was
+/// created; running servers hear of the grant when it commits.
 pub async fn ensure_admin(
     db: &DatabaseConnection,
     hashing: &PasswordHashing,
     input: Registration,
-) -> AppResult<(CurrentUser, bool, Invalidations)> {
-    let (user, created, granted) = match find_by_email(db, &input.email).await? {
+) -> AppResult<(CurrentUser, bool)> {
+    let password_hash = hash_of(hashing, &input.password).await?;
+    let txn = db.begin().await?;
+    let (user, created, granted) = match find_by_email(&txn, &input.email).await? {
         Some(existing) => {
-            let password_hash = hashing
-                .hash(input.password.secret().expose_secret().to_owned())
-                .await?;
             let mut active: users::ActiveModel = existing.into();
             active.password_hash = Set(password_hash);
-            let user = CurrentUser::from(active.update(db).await?);
+            let user = CurrentUser::from(active.update(&txn).await?);
             (user, false, Invalidations::none())
         }
         None => {
-            let (user, granted) = insert_user(db, hashing, &input).await?;
+            let (user, granted) = insert_user(&txn, password_hash, &input).await?;
             (user, true, granted)
         }
     };
     let admin = Grant::new(user.id, Role::PlatformAdmin, Domain::Platform);
-    let txn = db.begin().await?;
     let granted = granted.and(Policy::store_grant(&txn, &admin).await?);
-    txn.commit().await?;
-    Ok((user, created, granted))
+    crate::services::invalidation::commit_elsewhere(txn, granted).await?;
+    Ok((user, created))
 }
 
 /// A hash of a random password, verified against when the address is unknown so that both

@@ -5,7 +5,7 @@ use lyceum_tenants::Slug;
 use lyceum_tenants::rbac::{Authorized, ReadsCourses, action, resource};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder,
+    QueryOrder, TransactionTrait,
 };
 
 use super::{Course, CourseDescription, CourseTitle, Curriculum};
@@ -136,11 +136,12 @@ pub async fn update(
         }
         active.complete_percent = Set(i32::from(percent));
     }
-    let updated = active.update(&state.db).await?.try_into();
+    let txn = state.db.begin().await?;
+    let updated = active.update(&txn).await?;
     state
-        .invalidate(Invalidations::course(tenant.id, slug))
-        .await;
-    updated
+        .commit(txn, Invalidations::course(tenant.id, slug))
+        .await?;
+    updated.try_into()
 }
 
 /// Deletes a course nobody has bought or been given: with orders, access or certificates it
@@ -151,7 +152,7 @@ pub async fn delete(
     tenant: &Tenant,
     slug: &str,
 ) -> AppResult<()> {
-    use sea_orm::{PaginatorTrait, TransactionTrait};
+    use sea_orm::PaginatorTrait;
 
     use crate::entities::{certificates, entitlements, lessons, order_lines, seat_pools};
     ensure_covers(auth, tenant)?;
@@ -196,10 +197,9 @@ pub async fn delete(
         .filter(courses::Column::TenantId.eq(tenant.id))
         .exec(&txn)
         .await?;
-    txn.commit().await?;
     state
-        .invalidate(Invalidations::course(tenant.id, slug))
-        .await;
+        .commit(txn, Invalidations::course(tenant.id, slug))
+        .await?;
     let assets = lesson_rows
         .into_iter()
         .filter_map(|l| l.asset_key)
@@ -222,6 +222,7 @@ pub async fn set_published(
     ensure_covers(auth, tenant)?;
     let course = find(&state.db, tenant, slug).await?;
     let at = now();
+    let txn = state.db.begin().await?;
     let updated = courses::ActiveModel {
         id: Set(course.id),
         published: Set(published),
@@ -233,12 +234,11 @@ pub async fn set_published(
         updated_at: Set(at),
         ..Default::default()
     }
-    .update(&state.db)
+    .update(&txn)
     .await?;
-    // After the write, not before: a storefront read in between would cache the old state.
     state
-        .invalidate(Invalidations::course(tenant.id, slug))
-        .await;
+        .commit(txn, Invalidations::course(tenant.id, slug))
+        .await?;
     updated.try_into()
 }
 

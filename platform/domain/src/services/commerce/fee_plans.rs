@@ -198,9 +198,8 @@ pub async fn set(
         }
         Err(e) => return Err(e.into()),
     };
-    txn.commit().await?;
     // The storefront's cached view shows the plan in force.
-    state.invalidate(Invalidations::tenant(tenant)).await;
+    state.commit(txn, Invalidations::tenant(tenant)).await?;
     tracing::info!(tenant.id = %tenant.id, version, bps = terms.bps, fixed = terms.fixed.amount.get(), "fee plan set");
     row.try_into()
 }

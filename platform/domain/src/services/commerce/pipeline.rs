@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use lyceum_gateway_core::{EventKind, GatewayEvent};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde_json::json;
@@ -64,8 +64,9 @@ pub async fn apply(
     source: Source<'_>,
     event: &GatewayEvent,
 ) -> AppResult<Applied> {
-    let (applied, invalidations) = apply_in_transaction(&state.db, source, event, now()).await?;
-    state.invalidate(invalidations).await;
+    let txn = state.db.begin().await?;
+    let (applied, invalidations) = apply_in(&txn, source, event, now()).await?;
+    state.commit(txn, invalidations).await?;
     match &applied {
         Applied::Ignored(why) => tracing::warn!(
             order.id = %event.order_id, event.id = %event.provider_event_id, gateway = source.name(), reason = why,
@@ -86,16 +87,16 @@ pub async fn apply(
     Ok(applied)
 }
 
-async fn apply_in_transaction(
-    db: &DatabaseConnection,
+/// Applies one event in `txn`, which the caller commits with what it made stale.
+async fn apply_in(
+    txn: &DatabaseTransaction,
     source: Source<'_>,
     event: &GatewayEvent,
     received_at: DateTime<Utc>,
 ) -> AppResult<(Applied, Invalidations)> {
-    let txn = db.begin().await?;
     // Deliveries of one order's events take turns; different orders do not wait. The event
     // speaks the gateway contract's bare uuids; from here on the ids are typed.
-    let Some(order) = super::orders::lock(&txn, None, OrderId::from(event.order_id)).await? else {
+    let Some(order) = super::orders::lock(txn, None, OrderId::from(event.order_id)).await? else {
         return Ok((Applied::Ignored("unknown order"), Invalidations::none()));
     };
     if let Some(reason) = mismatch(&order, source, event) {
@@ -131,20 +132,19 @@ async fn apply_in_transaction(
         .do_nothing()
         .to_owned(),
     )
-    .exec_without_returning(&txn)
+    .exec_without_returning(txn)
     .await?;
     if inserted == 0 {
-        txn.commit().await?;
         return Ok((Applied::Duplicate, Invalidations::none()));
     }
 
-    let facts = applied_facts(&txn, order.tenant_id, order.id).await?;
+    let facts = applied_facts(txn, order.tenant_id, order.id).await?;
     let from = order.status;
     let to = facts.status(order.total_amount);
     // A learner's order grants its buyer; a team's order grants seats (below, once saved).
     let mut changes = if order.team_id.is_none() {
         access::reconcile_lines(
-            &txn,
+            txn,
             order.tenant_id,
             order.buyer_id,
             order.id,
@@ -169,8 +169,8 @@ async fn apply_in_transaction(
     if event.kind == EventKind::PaymentSucceeded && currency_ok && order.payment_id.is_none() {
         row.payment_id = Set(Some(event.provider_payment_id.clone()));
     }
-    let saved = row.update(&txn).await?;
-    changes.extend(seats::follow_order(&txn, &saved).await?);
+    let saved = row.update(txn).await?;
+    changes.extend(seats::follow_order(txn, &saved).await?);
     // The books move with the order, in its transaction.
     let before = if order.paid_amount == 0 {
         ledger::posting::Posted::Nothing
@@ -178,7 +178,7 @@ async fn apply_in_transaction(
         ledger::posting::Posted::Unknown
     };
     ledger::posting::post_order(
-        &txn,
+        txn,
         &saved,
         &facts,
         before,
@@ -193,14 +193,14 @@ async fn apply_in_transaction(
         to == OrderStatus::Failed && matches!(source, Source::Provider(_)) && !facts.expired();
     let open = to == OrderStatus::Pending || still_payable;
     if !open {
-        release_pending(&txn, &order).await?;
+        release_pending(txn, &order).await?;
     }
     // The coupon's use follows the same facts: final once paid, given back once not payable.
-    redemptions::settle(&txn, &order, facts.has_payment(), open).await?;
+    redemptions::settle(txn, &order, facts.has_payment(), open).await?;
     if let (EventKind::RefundSucceeded, Some(refund_id), true) =
         (event.kind, &event.refund_id, currency_ok)
     {
-        settle_refund_request(&txn, &order, refund_id, event.amount.amount.get()).await?;
+        settle_refund_request(txn, &order, refund_id, event.amount.amount.get()).await?;
     }
     order_audit::ActiveModel {
         id: Set(OrderAuditId::new_v7()),
@@ -218,10 +218,9 @@ async fn apply_in_transaction(
         event_time: Set(event.occurred_at),
         received_at: Set(received_at),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
-    enqueue_notices(&txn, &order, from, to, facts.refunded()).await?;
-    txn.commit().await?;
+    enqueue_notices(txn, &order, from, to, facts.refunded()).await?;
     let applied = if currency_ok {
         Applied::Recorded { from, to }
     } else {

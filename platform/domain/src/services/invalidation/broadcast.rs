@@ -1,6 +1,6 @@
-//! Invalidations across instances, on PostgreSQL: after a write's invalidations are applied
-//! here, they are sent to every instance with `NOTIFY`, and every instance `LISTEN`s and feeds
-//! what it hears to the same applier. Another instance then stops serving a refunded access,
+//! Invalidations across instances, on PostgreSQL: a write's invalidations are sent to every
+//! instance with `NOTIFY` inside its transaction (delivered when it commits, never when it
+//! rolls back), and every instance `LISTEN`s and feeds what it hears to the same applier. Another instance then stops serving a refunded access,
 //! a renamed storefront or a revoked token within moments instead of when its cache entry
 //! expires (the caches' lifetimes stay, as the safety net).
 //!
@@ -11,17 +11,19 @@
 //! - When the listening connection is lost, notifications sent meanwhile are lost with it: on
 //!   every (re)connection the instance flushes its caches and reloads the policy before it
 //!   listens on.
-//! - SQLite is one instance: nothing is sent or heard.
+//! - SQLite is one instance: nothing is sent or heard, and the policy is polled for the CLI's
+//!   grants instead.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::sqlx::postgres::PgListener;
-use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, Statement};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Invalidation, Invalidations};
+use crate::error::AppResult;
 use crate::ids::{CourseId, TenantId, UserId};
 use crate::services::access::AccessKey;
 use crate::state::AppState;
@@ -31,6 +33,9 @@ pub const CHANNEL: &str = "lyceum_invalidate";
 
 /// The largest payload PostgreSQL takes, less a margin.
 const MAX_PAYLOAD: usize = 7900;
+
+/// How often, on SQLite, the stored policy is checked for grants made by the CLI.
+const POLICY_POLL: Duration = Duration::from_secs(5);
 
 /// How long to wait before listening again after a failure.
 const RETRY: Duration = Duration::from_secs(1);
@@ -129,23 +134,27 @@ fn payload(from: Uuid, invalidations: &Invalidations) -> Option<String> {
     .ok()
 }
 
-/// Sends this instance's committed `invalidations` to the others (PostgreSQL only). A
-/// failure is logged: the others then see the change when their entries expire.
-pub(crate) async fn send(state: &AppState, invalidations: &Invalidations) {
-    if state.db.get_database_backend() != DatabaseBackend::Postgres {
-        return;
+/// Tells the other instances, inside the write's transaction, what it makes stale
+/// (PostgreSQL only; SQLite is one instance). The notification leaves at commit, atomically
+/// with the change.
+pub(crate) async fn announce(
+    txn: &DatabaseTransaction,
+    from: Uuid,
+    invalidations: &Invalidations,
+) -> AppResult<()> {
+    if txn.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(());
     }
-    let Some(text) = payload(state.caches.instance, invalidations) else {
-        return;
+    let Some(text) = payload(from, invalidations) else {
+        return Ok(());
     };
-    let notify = Statement::from_sql_and_values(
+    txn.execute_raw(Statement::from_sql_and_values(
         DatabaseBackend::Postgres,
         "SELECT pg_notify($1, $2)",
         [CHANNEL.into(), text.into()],
-    );
-    if let Err(e) = state.db.execute_raw(notify).await {
-        tracing::warn!(error = %crate::error::report(&e), "could not tell the other instances about a change; their caches catch up when entries expire");
-    }
+    ))
+    .await?;
+    Ok(())
 }
 
 /// What an instance does with a message it heard.
@@ -188,11 +197,12 @@ async fn flush(state: &AppState) {
     }
 }
 
-/// Listens for the other instances' invalidations for as long as the instance runs
-/// (PostgreSQL only; on SQLite it returns at once).
+/// Listens for the other instances' invalidations for as long as the instance runs. On
+/// SQLite, one instance, the only other writer is the CLI (`lyceum admin …`), which cannot
+/// reach it: there the stored policy's revision is polled instead.
 pub async fn listen(state: Arc<AppState>) {
     if state.db.get_database_backend() != DatabaseBackend::Postgres {
-        return;
+        return poll_policy(&state).await;
     }
     let pool = state.db.get_postgres_connection_pool().clone();
     loop {
@@ -223,6 +233,18 @@ pub async fn listen(state: Arc<AppState>) {
                     break;
                 }
             }
+        }
+    }
+}
+
+/// Picks up grants and revocations the CLI stored in a SQLite database while it is served.
+async fn poll_policy(state: &AppState) {
+    let mut tick = tokio::time::interval(POLICY_POLL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.policy.refresh(&state.db).await {
+            tracing::warn!(error = %crate::error::report(&e), "policy refresh failed");
         }
     }
 }

@@ -1,18 +1,20 @@
 //! Cache invalidation: what a committed write makes stale, and the one place that drops it.
 //!
 //! A write does not touch the caches itself. It describes what it changed as
-//! [`Invalidations`] — built inside or right after its transaction and returned to its caller,
-//! `#[must_use]`, so one that is dropped on the floor is a compiler warning (denied in CI) —
-//! and the caller hands them, after commit, to [`AppState::invalidate`], the single applier.
-//! Entitlements written by seats, grants or subscriptions thus cannot forget the access cache:
-//! they return the keys they touched, like the payment pipeline does.
+//! [`Invalidations`] — built inside its transaction, `#[must_use]`, so one that is dropped on
+//! the floor is a compiler warning (denied in CI) — and commits through
+//! [`AppState::commit`], the single applier. Entitlements written by seats, grants or
+//! subscriptions thus cannot forget the access cache: they return the keys they touched, like
+//! the payment pipeline does.
 //!
-//! It is also where the other instances hear of a change: the applier sends what it applied
-//! with PostgreSQL `NOTIFY`, and every instance `LISTEN`s and feeds what it hears to the same
-//! applier ([`broadcast`]). Role grants go through it too: the running casbin enforcer is a
-//! copy of the stored grants, brought up to date here; other instances reload the stored
-//! policy when told (and, as a safety net, when its revision moves: see
-//! `services::tenancy::policy`).
+//! It is also where the other instances hear of a change: `commit` sends the invalidations
+//! with PostgreSQL `NOTIFY` inside the write's transaction — PostgreSQL delivers a
+//! notification when, and only if, its transaction commits, so no instance hears of a change
+//! that rolled back and none misses one that committed, even if this process dies right after
+//! the commit. Every instance `LISTEN`s and feeds what it hears to the same applier
+//! ([`broadcast`]). Role grants go through it too: the running casbin enforcer is a copy of
+//! the stored grants, brought up to date here; other instances reload the stored policy when
+//! told, and whenever their listening connection is (re)made.
 //!
 //! Order matters for the access cache: the applier bumps the access epoch before it drops any
 //! key, so a decision loaded from before the commit is never cached after it (see
@@ -24,6 +26,9 @@ use std::sync::atomic::Ordering;
 
 use lyceum_tenants::rbac::Grant;
 
+use sea_orm::DatabaseTransaction;
+
+use crate::error::AppResult;
 use crate::ids::TenantId;
 use crate::services::access::AccessKey;
 use crate::services::accounts::TokenDigest;
@@ -55,8 +60,8 @@ pub enum GrantChange {
     Revoked,
 }
 
-/// What a write made stale, to be applied once after its commit by [`AppState::invalidate`].
-#[must_use = "a write's invalidations must be applied after commit: `state.invalidate(..)`"]
+/// What a write made stale, committed with it by [`AppState::commit`].
+#[must_use = "a write's invalidations must be committed with it: `state.commit(txn, ..)`"]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Invalidations {
     events: Vec<Invalidation>,
@@ -128,23 +133,42 @@ impl Invalidations {
 }
 
 impl AppState {
-    /// Applies a committed write's invalidations to this instance's caches. Call it after
-    /// commit, never before: a load between an early drop and the commit would cache the old
-    /// value again.
-    pub async fn invalidate(&self, invalidations: Invalidations) {
+    /// Commits a write's transaction together with what it made stale: the other instances
+    /// are told inside the transaction (a `NOTIFY`, delivered at commit), and this instance's
+    /// caches drop it right after the commit — never before: a load between an early drop and
+    /// the commit would cache the old value again.
+    pub async fn commit(
+        &self,
+        txn: DatabaseTransaction,
+        invalidations: Invalidations,
+    ) -> AppResult<()> {
+        broadcast::announce(&txn, self.caches.instance, &invalidations).await?;
+        txn.commit().await?;
         for event in invalidations.events() {
             if let Invalidation::Grant(change, grant) = event {
                 self.policy.apply(*change, grant).await;
             }
         }
         apply(&self.caches, &invalidations).await;
-        broadcast::send(self, &invalidations).await;
+        Ok(())
     }
+}
+
+/// Commits a write made by a process that serves nothing and caches nothing (the CLI): the
+/// running instances are told inside the transaction, as by [`AppState::commit`]. On SQLite,
+/// where nothing is told, the server notices grants through its policy poll.
+pub async fn commit_elsewhere(
+    txn: DatabaseTransaction,
+    invalidations: Invalidations,
+) -> AppResult<()> {
+    broadcast::announce(&txn, uuid::Uuid::nil(), &invalidations).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// The cache half of the applier: bumps the access epoch first (when any decision is
 /// dropped), then drops every key. Grant changes are the policy's (see
-/// [`AppState::invalidate`]).
+/// [`AppState::commit`]).
 pub(crate) async fn apply(caches: &Caches, invalidations: &Invalidations) {
     if invalidations.is_empty() {
         return;

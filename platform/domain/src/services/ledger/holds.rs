@@ -4,7 +4,6 @@
 //! zero days, a late delivery); [`release_due`] releases the rest as their holds end.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -106,11 +105,20 @@ async fn release(
 
 /// The background job: releases ended holds and runs the payout schedules, every few minutes.
 pub async fn work(state: Arc<AppState>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(300));
+    use crate::services::jobs::HOLDS;
+    let mut tick = tokio::time::interval(HOLDS.period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         let at = now();
+        match HOLDS.take_turn(&state.db, state.caches.instance, at).await {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::warn!(error = %crate::error::report(&e), "holds lease not taken");
+                continue;
+            }
+        }
         match release_due(&state, at).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(released = n, "sales released from their hold"),
@@ -140,14 +148,15 @@ pub async fn set_hold(
             format!("must be between 0 and {}", super::MAX_HOLD_DAYS),
         ));
     }
+    let txn = state.db.begin().await?;
     let updated = tenants::ActiveModel {
         id: Set(tenant.id),
         payout_hold_days: Set(days.map(i32::from)),
         ..Default::default()
     }
-    .update(&state.db)
+    .update(&txn)
     .await?;
-    state.invalidate(Invalidations::tenant(tenant)).await;
+    state.commit(txn, Invalidations::tenant(tenant)).await?;
     tracing::info!(tenant.id = %tenant.id, days, "payout hold set");
     Tenant::from_row(updated, tenant.fee_plan.clone())
 }

@@ -172,8 +172,7 @@ pub async fn assign(
         .one(&txn)
         .await?
         .ok_or(AppError::Internal("a seat assignment just made is gone"))?;
-    txn.commit().await?;
-    state.invalidate(invalidations(&changes)).await;
+    state.commit(txn, invalidations(&changes)).await?;
     tracing::info!(team.id = %team, assignment.id = %row.id, status = row.status.as_str(), "seat assigned");
     Ok(row.into())
 }
@@ -261,8 +260,7 @@ async fn end_one(
     let mut changes = pools::end(&txn, &pool, assignment, reason, cause).await?;
     // A freed seat may be the one a suspended holder was waiting for.
     changes.extend(pools::fit(&txn, pool, cause).await?);
-    txn.commit().await?;
-    state.invalidate(invalidations(&changes)).await;
+    state.commit(txn, invalidations(&changes)).await?;
     tracing::info!(team.id = %team, reason = reason.as_str(), "seat freed");
     Ok(())
 }
@@ -322,8 +320,7 @@ pub async fn accept(
     };
     pools::record(&txn, &pool, Some(&row), SeatAction::Claimed, cause).await?;
     let changes = pools::fit(&txn, pool, cause).await?;
-    txn.commit().await?;
-    state.invalidate(invalidations(&changes)).await;
+    state.commit(txn, invalidations(&changes)).await?;
     tracing::info!(assignment.id = %row.id, "seat invitation accepted");
     Ok(row.into())
 }

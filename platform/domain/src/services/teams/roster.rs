@@ -124,8 +124,7 @@ pub async fn create(
     .exec_without_returning(&txn)
     .await?;
     let granted = Policy::store_grant(&txn, &manager_grant(id, user)).await?;
-    txn.commit().await?;
-    state.invalidate(granted).await;
+    state.commit(txn, granted).await?;
     tracing::info!(team.id = %id, user.id = %user, "team created");
     Ok(Team {
         id,
@@ -299,8 +298,7 @@ pub async fn set_role(
         TeamRole::Member => Policy::delete_grant(&txn, &grant).await?,
     };
     let out = roster(&txn, team).await?;
-    txn.commit().await?;
-    state.invalidate(changed).await;
+    state.commit(txn, changed).await?;
     tracing::info!(team.id = %team, user.id = %user, role = role.as_str(), "team role changed");
     Ok(out)
 }
@@ -336,8 +334,7 @@ pub async fn remove_member(
     // Whatever their role: nobody off the team keeps a say in its seats (a no-op, unless the
     // grant is there).
     let revoked = Policy::delete_grant(&txn, &manager_grant(team, user)).await?;
-    txn.commit().await?;
-    state.invalidate(revoked).await;
+    state.commit(txn, revoked).await?;
     tracing::info!(team.id = %team, user.id = %user, by = %caller, "team member removed");
     Ok(())
 }

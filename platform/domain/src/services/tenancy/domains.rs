@@ -7,7 +7,7 @@ use std::fmt;
 
 use futures_util::future::BoxFuture;
 use lyceum_tenants::rbac::{Authorized, action, resource};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, TransactionTrait};
 
 use super::tenants::{Tenant, ensure_covers};
 use crate::entities::tenants;
@@ -102,6 +102,7 @@ pub async fn verify(
             format!("no TXT record {name} with the value {wanted} was found"),
         ));
     }
+    let txn = state.db.begin().await?;
     let updated = tenants::ActiveModel {
         id: Set(tenant.id),
         custom_domain: Set(Some(pending.domain.clone())),
@@ -110,7 +111,7 @@ pub async fn verify(
         domain_token: Set(None),
         ..Default::default()
     }
-    .update(&state.db)
+    .update(&txn)
     .await;
     let updated = match updated {
         Ok(row) => row,
@@ -122,8 +123,8 @@ pub async fn verify(
         Err(e) => return Err(e.into()),
     };
     // Sessions some earlier holder of the domain handed out there are not this storefront's.
-    crate::services::accounts::end_sessions_on_host(&state.db, &pending.domain).await?;
-    state.invalidate(Invalidations::tenant(tenant)).await;
+    crate::services::accounts::end_sessions_on_host(&txn, &pending.domain).await?;
+    state.commit(txn, Invalidations::tenant(tenant)).await?;
     tracing::info!(tenant.id = %tenant.id, "custom domain verified");
     Tenant::from_row(updated, tenant.fee_plan.clone())
 }

@@ -260,8 +260,7 @@ pub async fn accept(
         lyceum_tenants::rbac::Domain::Tenant(row.tenant_id),
     );
     let granted = Policy::store_grant(&txn, &grant).await?;
-    txn.commit().await?;
-    state.invalidate(granted).await;
+    state.commit(txn, granted).await?;
     tracing::info!(tenant.id = %row.tenant_id, invitation.id = %row.id, user.id = %user_id, "invitation accepted");
     Ok(Member {
         user_id,

@@ -2,11 +2,12 @@
 //!
 //! Permissions come from the repository's `policy.csv` and are synced into the table at start;
 //! grants are written in the same transaction as the change that causes them (a tenant
-//! application makes its owner), which gets back the [`Invalidations`] to hand to
-//! [`AppState::invalidate`](crate::state::AppState::invalidate) after commit — the one applier,
-//! which adds them to (or removes them from) the running enforcer. Every change
-//! bumps `policy_revision`, so another process (or the `lyceum admin` CLI) is noticed: a denial
-//! re-checks the revision before it is final, and a background task polls it.
+//! application makes its owner), which gets back the [`Invalidations`] to commit with
+//! [`AppState::commit`](crate::state::AppState::commit) — the one applier, which adds them to
+//! (or removes them from) the running enforcer and tells the other instances. Every change
+//! bumps `policy_revision`, so a change made by another process is noticed: a denial
+//! re-checks the revision before it is final, and on SQLite (where nothing is told) a
+//! background task polls it for the CLI's grants.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicI64, Ordering};

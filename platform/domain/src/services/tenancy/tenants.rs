@@ -157,8 +157,7 @@ pub async fn apply(
         Err(e) => return Err(e.into()),
     };
     let granted = Policy::store_grant(&txn, &grant).await?;
-    txn.commit().await?;
-    state.invalidate(granted).await;
+    state.commit(txn, granted).await?;
     tracing::info!(tenant.id = %id, tenant.slug = %tenant.slug, "tenant applied");
     Tenant::from_row(tenant, None)
 }
@@ -234,8 +233,9 @@ pub async fn set_status(
     if status == TenantStatus::Active && tenant.approved_at.is_none() {
         active.approved_at = Set(Some(now()));
     }
-    let updated = active.update(&state.db).await?;
-    state.invalidate(Invalidations::tenant(tenant)).await;
+    let txn = state.db.begin().await?;
+    let updated = active.update(&txn).await?;
+    state.commit(txn, Invalidations::tenant(tenant)).await?;
     tracing::info!(tenant.id = %tenant.id, status = %status, "tenant status changed");
     Tenant::from_row(updated, tenant.fee_plan.clone())
 }
@@ -316,14 +316,15 @@ pub async fn update(
             active.domain_token = Set(Some(crate::services::accounts::random_secret()));
         }
     }
-    let updated = active.update(&state.db).await?;
+    let txn = state.db.begin().await?;
+    let updated = active.update(&txn).await?;
     // A domain the storefront no longer serves keeps none of the sessions made there.
     if let Some(old) = &tenant.custom_domain
         && updated.custom_domain.as_deref() != Some(old.as_str())
     {
-        crate::services::accounts::end_sessions_on_host(&state.db, old).await?;
+        crate::services::accounts::end_sessions_on_host(&txn, old).await?;
     }
-    state.invalidate(Invalidations::tenant(tenant)).await;
+    state.commit(txn, Invalidations::tenant(tenant)).await?;
     Tenant::from_row(updated, tenant.fee_plan.clone())
 }
 
@@ -376,8 +377,7 @@ pub async fn remove_member(
     for grant in &grants {
         revoked = revoked.and(Policy::delete_grant(&txn, grant).await?);
     }
-    txn.commit().await?;
-    state.invalidate(revoked).await;
+    state.commit(txn, revoked).await?;
     Ok(())
 }
 

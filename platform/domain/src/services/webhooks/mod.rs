@@ -350,7 +350,37 @@ pub async fn record(
     insert(state, received, &entry, None).await
 }
 
-/// Deletes the deliveries received before `older_than` (the server's periodic job passes
+/// The background job: keeps the log to its retention, at start and then hourly, on the
+/// instance whose turn it is (see `services::jobs`).
+pub async fn work(state: std::sync::Arc<AppState>) {
+    use crate::services::jobs::WEBHOOK_LOG;
+    let mut tick = tokio::time::interval(WEBHOOK_LOG.period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let at = crate::services::now();
+        match WEBHOOK_LOG
+            .take_turn(&state.db, state.caches.instance, at)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::warn!(error = %crate::error::report(&e), "webhook log lease not taken");
+                continue;
+            }
+        }
+        match prune(&state, at - RETENTION).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "webhook log pruned"),
+            Err(e) => {
+                tracing::warn!(error = %crate::error::report(&e), "webhook log not pruned")
+            }
+        }
+    }
+}
+
+/// Deletes the deliveries received before `older_than` (the periodic job passes
 /// now − [`RETENTION`]), returning how many. A replay of a deleted delivery stays, its
 /// `replay_of` cleared.
 pub async fn prune(state: &AppState, older_than: DateTime<Utc>) -> AppResult<u64> {
