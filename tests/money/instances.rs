@@ -61,4 +61,44 @@ db_tests! {
         }
         b.stop().await.unwrap();
     }
+
+    async fn catalog_pages_and_outlines_follow_a_change_made_on_the_other_instance(app) {
+        let shop = app.shop().await;
+        let postgres = app.state.db.get_database_backend() == DatabaseBackend::Postgres;
+        let b = lyceum::start(app.settings.clone()).await.expect("instance B starts");
+        let b_url = format!("http://{}", b.addr);
+        let on_b = |path: &'static str| {
+            let url = format!("{b_url}{path}");
+            let client = app.client.clone();
+            async move { client.get(url).send().await.unwrap().json::<Value>().await.unwrap() }
+        };
+        let title_on_b = || async { on_b("/api/v1/tenants/shop/courses").await["items"][0]["title"].clone() };
+        let lessons_on_b = || async {
+            on_b("/api/v1/tenants/shop/courses/paid").await["sections"][0]["lessons"].as_array().map_or(0, Vec::len)
+        };
+        // B caches the catalog page and the outline.
+        assert_eq!(title_on_b().await, "Paid course");
+        assert_eq!(title_on_b().await, "Paid course");
+        let lessons = lessons_on_b().await;
+        assert_eq!(lessons_on_b().await, lessons);
+
+        // A renames the course and adds a lesson; this instance (A) shows both at once…
+        app.call(reqwest::Method::PATCH, "/api/v1/tenants/shop/courses/paid", Some(&shop.owner), Some(json!({"title": "Renamed"}))).await.expect(200);
+        let here = app.get("/api/v1/tenants/shop/courses", None).await.expect(200);
+        assert_eq!(here["items"][0]["title"], "Renamed", "the writer's own cache was not dropped");
+        let outline = app.get("/api/v1/tenants/shop/courses/paid", None).await.expect(200);
+        let section = outline["sections"][0]["id"].as_str().unwrap().to_owned();
+        app.post(&format!("/api/v1/tenants/shop/courses/paid/sections/{section}/lessons"), Some(&shop.owner), json!({"title": "Added", "kind": "text"})).await.expect(201);
+        let outline = app.get("/api/v1/tenants/shop/courses/paid", None).await.expect(200);
+        assert_eq!(outline["sections"][0]["lessons"].as_array().unwrap().len(), lessons + 1);
+
+        // …and B within a second, not when its entries expire (a minute).
+        let renamed = seen_within(Duration::from_secs(1), || async { title_on_b().await == "Renamed" }).await;
+        let added = seen_within(Duration::from_secs(1), || async { lessons_on_b().await == lessons + 1 }).await;
+        if postgres {
+            eprintln!("catalog on B renamed after {:?}", renamed.expect("B still lists the old title a second later"));
+            eprintln!("outline on B grew after {:?}", added.expect("B still shows the old outline a second later"));
+        }
+        b.stop().await.unwrap();
+    }
 }

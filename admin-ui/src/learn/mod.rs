@@ -202,7 +202,7 @@ async fn player(
         Err(AppError::NotFound(_)) => None,
         Err(e) => return Err(e),
     };
-    let (sections, previous, next) = outline_of(outline.as_ref(), lesson_id, &done, &shop.base);
+    let (sections, previous, next) = outline_of(outline.as_deref(), lesson_id, &done, &shop.base);
     let progress = opened.progress.as_ref();
     let base = &shop.base;
     frame.render(

@@ -20,6 +20,7 @@ use crate::services::access::{AccessKey, Decision};
 use crate::services::accounts::limits::Limits;
 use crate::services::accounts::passwords::PasswordHashing;
 use crate::services::accounts::{TokenDigest, TokenEntry};
+use crate::services::catalog::public::{Page, PageKey};
 use crate::services::notify::mail::Mailer;
 use crate::services::tenancy::policy::Policy;
 use crate::services::tenancy::tenants::Tenant;
@@ -62,6 +63,14 @@ pub struct Caches {
     pub access_epoch: Arc<AtomicU64>,
     /// `(tenant, course slug)` → course, briefly (price and publication change rarely).
     pub courses: Cache<(crate::ids::TenantId, String), Arc<crate::services::catalog::Course>>,
+    /// `(tenant, query)` → a page of the public catalog. Every change to a tenant's courses or
+    /// curriculum drops all of the tenant's pages and outlines (`Invalidation::Catalog`).
+    pub catalog: Cache<(crate::ids::TenantId, PageKey), Arc<Page>>,
+    /// `(tenant, course slug)` → a published course's outline, as the public sees it.
+    pub outlines: Cache<(crate::ids::TenantId, String), Arc<crate::services::catalog::Curriculum>>,
+    /// Bumped by every catalog invalidation, before it drops entries: a page or outline loaded
+    /// across one is returned but not kept (see [`cached_unless_changed`]).
+    pub catalog_epoch: Arc<AtomicU64>,
     /// Names these caches in the messages instances send each other, so that an instance
     /// skips its own (`services::invalidation::broadcast`).
     pub instance: uuid::Uuid,
@@ -85,6 +94,19 @@ impl Caches {
                 .max_capacity(100_000)
                 .time_to_live(Duration::from_secs(10))
                 .build(),
+            catalog: Cache::builder()
+                .name("catalog")
+                .max_capacity(50_000)
+                .time_to_live(Duration::from_secs(60))
+                .support_invalidation_closures()
+                .build(),
+            outlines: Cache::builder()
+                .name("outlines")
+                .max_capacity(50_000)
+                .time_to_live(Duration::from_secs(60))
+                .support_invalidation_closures()
+                .build(),
+            catalog_epoch: Arc::new(AtomicU64::new(0)),
             access: Cache::builder()
                 .name("access")
                 .max_capacity(1_000_000)
@@ -100,7 +122,11 @@ impl Caches {
     pub fn flush(&self) {
         self.access_epoch
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.catalog_epoch
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         self.access.invalidate_all();
+        self.catalog.invalidate_all();
+        self.outlines.invalidate_all();
         self.tenants.invalidate_all();
         self.courses.invalidate_all();
         self.tokens.invalidate_all();
@@ -128,6 +154,33 @@ where
     let key = key.to_owned();
     let miss = Box::pin(cache.try_get_with(key.clone(), load(key)));
     miss.await.map_err(unshare)
+}
+
+/// Reads `key` from `cache`, or loads it with `load` on a miss and keeps it — unless `epoch`
+/// moved while it loaded: an invalidation committed meanwhile may have dropped what `load`
+/// read, so the value is returned but not kept. The applier bumps the epoch before it drops
+/// keys. Failed loads are not kept.
+pub async fn cached_unless_changed<K, V, Fut>(
+    cache: &Cache<K, V>,
+    epoch: &AtomicU64,
+    key: K,
+    load: impl FnOnce() -> Fut,
+) -> AppResult<V>
+where
+    K: Clone + Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    Fut: Future<Output = AppResult<V>>,
+{
+    use std::sync::atomic::Ordering;
+    if let Some(hit) = cache.get(&key).await {
+        return Ok(hit);
+    }
+    let before = epoch.load(Ordering::Acquire);
+    let value = Box::pin(load()).await?;
+    if epoch.load(Ordering::Acquire) == before {
+        cache.insert(key, value.clone()).await;
+    }
+    Ok(value)
 }
 
 /// A loader's error as seen by every caller that waited for it: "not found" stays itself,

@@ -17,7 +17,7 @@ use crate::problem::ApiResult;
 use lyceum_domain::domain;
 use lyceum_domain::services::catalog::courses::{self, CoursePatch, NewCourse};
 use lyceum_domain::services::catalog::public::{self, CatalogQuery};
-use lyceum_domain::services::catalog::{CourseDescription, CourseTitle};
+use lyceum_domain::services::catalog::{CourseDescription, CourseTitle, Curriculum};
 use lyceum_domain::state::AppState;
 
 /// A page of the catalog.
@@ -86,8 +86,8 @@ impl CatalogApi {
         )
         .await?;
         Ok(PageResponse::Ok(Json(CoursePage {
-            items: page.items.into_iter().map(Into::into).collect(),
-            next_cursor: page.next_cursor,
+            items: page.items.iter().cloned().map(Into::into).collect(),
+            next_cursor: page.next_cursor.clone(),
         })))
     }
 
@@ -113,7 +113,8 @@ impl CatalogApi {
         .await?;
         let detail = public::get(state, &proof, &tenant, &course).await?;
         Ok(DetailResponse::Ok(Json(CourseDetailBody::new(
-            detail, false,
+            Curriculum::clone(&detail),
+            false,
         ))))
     }
 

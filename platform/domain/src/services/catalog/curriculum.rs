@@ -16,6 +16,7 @@ use super::{
 use crate::entities::{lessons, sections};
 use crate::error::{AppError, AppResult};
 use crate::ids::{LessonId, SectionId};
+use crate::services::invalidation::Invalidations;
 use crate::services::media::videos;
 use crate::services::now;
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
@@ -60,7 +61,7 @@ pub async fn add_section(
     }
     .insert(&txn)
     .await?;
-    txn.commit().await?;
+    state.commit(txn, Invalidations::catalog(tenant.id)).await?;
     Ok(id)
 }
 
@@ -107,7 +108,7 @@ pub async fn add_lesson(
     }
     .insert(&txn)
     .await?;
-    txn.commit().await?;
+    state.commit(txn, Invalidations::catalog(tenant.id)).await?;
     Ok(id)
 }
 
@@ -171,7 +172,10 @@ pub async fn update_lesson(
     if let Some(at) = patch.drip_at {
         active.drip_at = Set(at);
     }
-    active.update(&state.db).await?.try_into()
+    let txn = state.db.begin().await?;
+    let updated = active.update(&txn).await?;
+    state.commit(txn, Invalidations::catalog(tenant.id)).await?;
+    updated.try_into()
 }
 
 /// Removes a lesson with its asset, renditions, chapters, quiz and learners' progress in it.
@@ -184,10 +188,12 @@ pub async fn delete_lesson(
     ensure_covers(auth, tenant)?;
     let lesson = staff_lesson(&state.db, tenant, lesson_id).await?;
     let rendered = videos::hls_prefix(&state.db, tenant.id, lesson.id).await?;
+    let txn = state.db.begin().await?;
     lessons::Entity::delete_by_id(lesson.id)
         .filter(lessons::Column::TenantId.eq(tenant.id))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
+    state.commit(txn, Invalidations::catalog(tenant.id)).await?;
     forget_files(state, lesson.asset_key.into_iter().collect(), rendered).await;
     Ok(())
 }
@@ -201,6 +207,7 @@ pub async fn rename_section(
     title: SectionTitle,
 ) -> AppResult<()> {
     ensure_covers(auth, tenant)?;
+    let txn = state.db.begin().await?;
     let updated = sections::Entity::update_many()
         .col_expr(
             sections::Column::Title,
@@ -208,12 +215,12 @@ pub async fn rename_section(
         )
         .filter(sections::Column::Id.eq(section_id))
         .filter(sections::Column::TenantId.eq(tenant.id))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
     if updated.rows_affected == 0 {
         return Err(AppError::NotFound("section"));
     }
-    Ok(())
+    state.commit(txn, Invalidations::catalog(tenant.id)).await
 }
 
 /// Removes a section and every lesson in it.
@@ -233,13 +240,15 @@ pub async fn delete_section(
     for lesson in &lessons_in {
         rendered.extend(videos::hls_prefix(&state.db, tenant.id, lesson.id).await?);
     }
+    let txn = state.db.begin().await?;
     let removed = sections::Entity::delete_by_id(section_id)
         .filter(sections::Column::TenantId.eq(tenant.id))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
     if removed.rows_affected == 0 {
         return Err(AppError::NotFound("section"));
     }
+    state.commit(txn, Invalidations::catalog(tenant.id)).await?;
     let assets = lessons_in.into_iter().filter_map(|l| l.asset_key).collect();
     for prefix in rendered {
         videos::delete_prefix(state, &prefix).await;
@@ -294,7 +303,7 @@ pub async fn reorder_sections(
         .update(&txn)
         .await?;
     }
-    txn.commit().await?;
+    state.commit(txn, Invalidations::catalog(tenant.id)).await?;
     Ok(())
 }
 
@@ -330,7 +339,7 @@ pub async fn reorder_lessons(
         .update(&txn)
         .await?;
     }
-    txn.commit().await?;
+    state.commit(txn, Invalidations::catalog(tenant.id)).await?;
     Ok(())
 }
 

@@ -1,25 +1,35 @@
-//! The public catalog of an active storefront: published courses only.
+//! The public catalog of an active storefront: published courses only, and their outlines.
+//!
+//! Both are read far more than they change, so both are served from caches
+//! (`Caches::catalog`, `Caches::outlines`) that every change to a tenant's courses or
+//! curriculum empties for that tenant, on every instance (`Invalidation::Catalog`). A page is
+//! found by its cursor (keyset, on the primary key), so the first page and the ten-thousandth
+//! cost the same, however many courses the storefront has.
+
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lyceum_tenants::rbac::{Authorized, action, resource};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
 use super::{Course, Curriculum};
 use crate::entities::courses;
 use crate::error::{AppError, AppResult};
-use crate::ids::CourseId;
+use crate::ids::{CourseId, TenantId};
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
-use crate::state::AppState;
+use crate::state::{AppState, cached_unless_changed};
 
 /// Default and largest page sizes of the catalog.
 pub const DEFAULT_LIMIT: u64 = 20;
 pub const MAX_LIMIT: u64 = 100;
 
 /// One page of the catalog and where the next one starts.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
     pub items: Vec<Course>,
     pub next_cursor: Option<String>,
@@ -35,35 +45,72 @@ pub struct CatalogQuery {
     pub cursor: Option<String>,
 }
 
+/// A validated catalog query: what a cached page is found by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PageKey {
+    /// Lowercased, trimmed; `None` for no search.
+    q: Option<String>,
+    limit: u64,
+    after: Option<CourseId>,
+}
+
+impl PageKey {
+    fn parse(query: CatalogQuery) -> AppResult<Self> {
+        let limit = match query.limit {
+            None => DEFAULT_LIMIT,
+            Some(l) if (1..=MAX_LIMIT).contains(&l) => l,
+            Some(_) => {
+                return Err(AppError::invalid(
+                    "limit",
+                    format!("must be between 1 and {MAX_LIMIT}"),
+                ));
+            }
+        };
+        let after = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
+            Some(cursor) => Some(decode_cursor(cursor)?),
+            None => None,
+        };
+        let q = match query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            Some(q) if q.chars().count() > 200 => {
+                return Err(AppError::invalid("q", "must be at most 200 characters"));
+            }
+            Some(q) => Some(q.to_lowercase()),
+            None => None,
+        };
+        Ok(Self { q, limit, after })
+    }
+}
+
 /// Published courses, oldest first, a page at a time.
 pub async fn list(
     state: &AppState,
     auth: &Authorized<resource::Catalog, action::Read>,
     tenant: &Tenant,
     query: CatalogQuery,
-) -> AppResult<Page> {
+) -> AppResult<Arc<Page>> {
     ensure_covers(auth, tenant)?;
-    let limit = match query.limit {
-        None => DEFAULT_LIMIT,
-        Some(l) if (1..=MAX_LIMIT).contains(&l) => l,
-        Some(_) => {
-            return Err(AppError::invalid(
-                "limit",
-                format!("must be between 1 and {MAX_LIMIT}"),
-            ));
-        }
-    };
+    let key = PageKey::parse(query)?;
+    let caches = &state.caches;
+    cached_unless_changed(
+        &caches.catalog,
+        &caches.catalog_epoch,
+        (tenant.id, key.clone()),
+        || async { load_page(&state.db, tenant.id, key).await.map(Arc::new) },
+    )
+    .await
+}
+
+/// A page straight from the database.
+async fn load_page(db: &impl ConnectionTrait, tenant: TenantId, key: PageKey) -> AppResult<Page> {
+    let PageKey { q, limit, after } = key;
     let mut select = courses::Entity::find()
-        .filter(courses::Column::TenantId.eq(tenant.id))
+        .filter(courses::Column::TenantId.eq(tenant))
         .filter(courses::Column::Published.eq(true));
-    if let Some(cursor) = query.cursor.as_deref().filter(|c| !c.is_empty()) {
-        select = select.filter(courses::Column::Id.gt(decode_cursor(cursor)?));
+    if let Some(after) = after {
+        select = select.filter(courses::Column::Id.gt(after));
     }
-    if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        if q.chars().count() > 200 {
-            return Err(AppError::invalid("q", "must be at most 200 characters"));
-        }
-        let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
+    if let Some(q) = q {
+        let pattern = format!("%{}%", escape_like(&q));
         let lower = |col: courses::Column| Expr::expr(Func::lower(Expr::col(col)));
         select = select.filter(
             Condition::any()
@@ -76,7 +123,7 @@ pub async fn list(
     let mut rows = select
         .order_by_asc(courses::Column::Id)
         .limit(limit + 1)
-        .all(&state.db)
+        .all(db)
         .await?;
     let has_more = rows.len() as u64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
@@ -101,13 +148,29 @@ pub async fn get(
     auth: &Authorized<resource::Catalog, action::Read>,
     tenant: &Tenant,
     slug: &str,
-) -> AppResult<Curriculum> {
+) -> AppResult<Arc<Curriculum>> {
     ensure_covers(auth, tenant)?;
-    let course = super::courses::find(&state.db, tenant, slug).await?;
+    let caches = &state.caches;
+    cached_unless_changed(
+        &caches.outlines,
+        &caches.catalog_epoch,
+        (tenant.id, slug.to_owned()),
+        || async { load_outline(&state.db, tenant, slug).await.map(Arc::new) },
+    )
+    .await
+}
+
+/// An outline straight from the database.
+async fn load_outline(
+    db: &impl ConnectionTrait,
+    tenant: &Tenant,
+    slug: &str,
+) -> AppResult<Curriculum> {
+    let course = super::courses::find(db, tenant, slug).await?;
     if !course.published {
         return Err(AppError::NotFound("course"));
     }
-    let mut curriculum = super::curriculum::load(&state.db, course).await?;
+    let mut curriculum = super::curriculum::load(db, course).await?;
     for lesson in curriculum
         .sections
         .iter_mut()

@@ -50,6 +50,8 @@ enum Wire {
     Tenant { s: String, d: Option<String> },
     #[serde(rename = "c")]
     Course { t: Uuid, s: String },
+    #[serde(rename = "g")]
+    Catalog { t: Uuid },
     #[serde(rename = "k")]
     Token { d: String },
     #[serde(rename = "p")]
@@ -82,6 +84,9 @@ impl Wire {
                 t: tenant.into_uuid(),
                 s: slug.clone(),
             },
+            Invalidation::Catalog(tenant) => Self::Catalog {
+                t: tenant.into_uuid(),
+            },
             Invalidation::Token(digest) => Self::Token {
                 d: hex::encode(digest),
             },
@@ -103,6 +108,7 @@ impl Wire {
                 tenant: TenantId::from(t),
                 slug: s,
             },
+            Self::Catalog { t } => Invalidation::Catalog(TenantId::from(t)),
             Self::Token { d } => Invalidation::Token(hex::decode(d).ok()?.try_into().ok()?),
             Self::Policy => return None,
         })

@@ -47,6 +47,8 @@ pub enum Invalidation {
     },
     /// A course, cached by `(tenant, slug)`.
     Course { tenant: TenantId, slug: String },
+    /// A tenant's public catalog pages and course outlines: a course or its curriculum changed.
+    Catalog(TenantId),
     /// A bearer token (by digest): revoked.
     Token(TokenDigest),
     /// A role grant was stored or deleted: the running enforcer follows.
@@ -88,12 +90,22 @@ impl Invalidations {
         })
     }
 
-    /// A course of a tenant, by the slug it is cached under.
+    /// A course of a tenant, by the slug it is cached under, and the catalog it is listed in.
     pub fn course(tenant: TenantId, slug: &str) -> Self {
-        Self::one(Invalidation::Course {
-            tenant,
-            slug: slug.to_owned(),
-        })
+        Self {
+            events: vec![
+                Invalidation::Course {
+                    tenant,
+                    slug: slug.to_owned(),
+                },
+                Invalidation::Catalog(tenant),
+            ],
+        }
+    }
+
+    /// A tenant's catalog and course outlines: a section, lesson or asset changed.
+    pub fn catalog(tenant: TenantId) -> Self {
+        Self::one(Invalidation::Catalog(tenant))
     }
 
     /// A bearer token's cached answer.
@@ -181,6 +193,13 @@ pub(crate) async fn apply(caches: &Caches, invalidations: &Invalidations) {
         // First, so that loads already under way do not cache what they read before the commit.
         caches.access_epoch.fetch_add(1, Ordering::AcqRel);
     }
+    let touches_catalog = invalidations
+        .events
+        .iter()
+        .any(|e| matches!(e, Invalidation::Catalog(_)));
+    if touches_catalog {
+        caches.catalog_epoch.fetch_add(1, Ordering::AcqRel);
+    }
     for event in &invalidations.events {
         match event {
             Invalidation::Access(key) => caches.access.invalidate(key).await,
@@ -192,6 +211,20 @@ pub(crate) async fn apply(caches: &Caches, invalidations: &Invalidations) {
             }
             Invalidation::Course { tenant, slug } => {
                 caches.courses.invalidate(&(*tenant, slug.clone())).await
+            }
+            Invalidation::Catalog(tenant) => {
+                let tenant = *tenant;
+                // Both caches are built to take predicates; an error would mean they were not,
+                // and the entries then age out with their lifetime.
+                let pages = caches
+                    .catalog
+                    .invalidate_entries_if(move |k, _| k.0 == tenant);
+                let outlines = caches
+                    .outlines
+                    .invalidate_entries_if(move |k, _| k.0 == tenant);
+                if let Err(e) = pages.and(outlines) {
+                    tracing::error!(error = %e, "catalog entries not dropped");
+                }
             }
             Invalidation::Token(digest) => caches.tokens.invalidate(digest).await,
             Invalidation::Grant(..) => {}

@@ -16,6 +16,7 @@ use super::types::AssetType;
 use crate::entities::lessons;
 use crate::error::{AppError, AppResult};
 use crate::ids::LessonId;
+use crate::services::invalidation::Invalidations;
 use crate::services::now;
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
@@ -101,7 +102,8 @@ where
     .await?;
     let video = asset_type.is_video().then(|| key.to_string());
     let stale = super::videos::follow_upload(&txn, tenant.id, lesson.id, video.as_deref()).await?;
-    txn.commit().await?;
+    // The outline says whether a lesson has a file.
+    state.commit(txn, Invalidations::catalog(tenant.id)).await?;
     if let Some(prefix) = stale {
         super::videos::delete_prefix(state, &prefix).await;
     }

@@ -30,6 +30,7 @@ use crate::entities::lessons;
 use crate::entities::transcodes::{self, TranscodeStatus};
 use crate::error::{AppError, AppResult};
 use crate::ids::{LessonId, TenantId, TranscodeId};
+use crate::services::invalidation::Invalidations;
 use crate::services::now;
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
@@ -447,7 +448,10 @@ async fn finish_ready(
         .filter(lessons::Column::TenantId.eq(job.tenant_id))
         .exec(&txn)
         .await?;
-    txn.commit().await?;
+    // The outline shows the video's length.
+    state
+        .commit(txn, Invalidations::catalog(job.tenant_id))
+        .await?;
     tracing::info!(tenant.id = %job.tenant_id, lesson.id = %job.lesson_id, renditions = renditions.len(), "video transcoded");
     Ok(())
 }
