@@ -23,6 +23,7 @@ mod m20261129_000010_seats;
 mod m20261129_000011_learning;
 mod m20261129_000012_webhook_log;
 mod m20261129_000013_brand;
+mod m20261129_000014_tenant_keys;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000011_learning::Migration),
             Box::new(m20261129_000012_webhook_log::Migration),
             Box::new(m20261129_000013_brand::Migration),
+            Box::new(m20261129_000014_tenant_keys::Migration),
         ]
     }
 }
