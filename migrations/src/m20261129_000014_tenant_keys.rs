@@ -18,7 +18,7 @@
 //!
 //! PostgreSQL only: SQLite is one file on one node, never distributed, and changing a key there
 //! means rebuilding the table, so its keys stay as they were (stricter: unique platform-wide).
-//! `down()` puts the keys back.
+//! `down()` puts the keys back (and is refused if rows written since break the stricter ones).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DatabaseBackend;
