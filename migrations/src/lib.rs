@@ -2,10 +2,13 @@
 //!
 //! Each change is its own migration file with a real `down()`; constraints (unique keys,
 //! foreign keys, checks) live in the database, not only in code. Every tenant-owned table
-//! carries `tenant_id`, and its unique and foreign keys include it, so rows of one tenant can
-//! never point at rows of another and the schema can be distributed by tenant.
+//! carries `tenant_id`, and its foreign keys include it, so rows of one tenant can never point
+//! at rows of another; on PostgreSQL its primary and unique keys include it too, so the schema
+//! can be distributed by tenant ([`distribution`] names the tables that are not tenant-owned).
 
 pub use sea_orm_migration::prelude::*;
+
+pub mod distribution;
 
 mod m20261123_000001_accounts;
 mod m20261123_000002_tenants_and_policy;
@@ -23,6 +26,7 @@ mod m20261129_000010_seats;
 mod m20261129_000011_learning;
 mod m20261129_000012_webhook_log;
 mod m20261129_000013_brand;
+mod m20261129_000014_tenant_keys;
 mod m20261130_000001_job_leases;
 
 /// Runs the migrations in order.
@@ -49,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000011_learning::Migration),
             Box::new(m20261129_000012_webhook_log::Migration),
             Box::new(m20261129_000013_brand::Migration),
+            Box::new(m20261129_000014_tenant_keys::Migration),
             Box::new(m20261130_000001_job_leases::Migration),
         ]
     }

@@ -15,6 +15,7 @@ mod members;
 mod migrations;
 mod openapi;
 mod reserved;
+mod schema;
 mod secrets;
 mod sessions;
 mod storefront;

@@ -162,7 +162,7 @@ async fn raw_apply(
              amount, currency, provider_payment_id, refund_id, dispute_id, occurred_at, \
              received_at, outcome) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-             ON CONFLICT (gateway, provider_event_id) DO NOTHING",
+             ON CONFLICT (gateway, provider_event_id, tenant_id) DO NOTHING",
             vec![
                 event_row_id.into(),
                 "sandbox".into(),
@@ -238,7 +238,7 @@ async fn raw_apply(
                 "INSERT INTO entitlements (id, tenant_id, user_id, course_id, source, \
                  order_line_id, status, expires_at, granted_at, updated_at) \
                  VALUES ($1, $2, $3, $4, 'purchase', $5, 'active', $6, $7, $8) \
-                 ON CONFLICT (order_line_id) DO UPDATE \
+                 ON CONFLICT (order_line_id, tenant_id) DO UPDATE \
                  SET status = EXCLUDED.status, updated_at = EXCLUDED.updated_at \
                  WHERE entitlements.status <> EXCLUDED.status \
                  RETURNING id",

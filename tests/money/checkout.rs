@@ -51,6 +51,25 @@ db_tests! {
         assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
     }
 
+    async fn an_idempotency_key_names_an_order_of_one_storefront(app) {
+        let shop = app.shop().await;
+        let other = app.active_tenant("other", "other@example.com", &shop.admin).await;
+        app.course("other", &other, "intro", 1500).await;
+        app.post("/api/v1/tenants/other/courses/intro/publish", Some(&other), json!({})).await.expect(200);
+        let keyed = |tenant: &str, course: &str| {
+            app.client.post(app.url(&format!("/api/v1/tenants/{tenant}/checkout"))).bearer_auth(&shop.student)
+                .header("Idempotency-Key", "key-1").json(&json!({"items": [{"course": course}]})).send()
+        };
+        let first = lyceum_e2e::read(keyed("shop", "paid").await.unwrap()).await.expect(201);
+        // The database keeps the key per storefront (so that it can be distributed by tenant);
+        // the checkout still refuses it at another storefront, and makes no order there.
+        lyceum_e2e::read(keyed("other", "intro").await.unwrap()).await.expect_problem(409);
+        let again = lyceum_e2e::read(keyed("shop", "paid").await.unwrap()).await.expect(201);
+        assert_eq!(again["order"]["id"], first["order"]["id"]);
+        let mine = app.get("/api/v1/me/orders", Some(&shop.student)).await.expect(200);
+        assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
+    }
+
     async fn a_free_order_is_fulfilled_without_a_gateway_and_success_pages_grant_nothing(app) {
         let shop = app.shop().await;
         app.post("/api/v1/tenants/shop/coupons", Some(&shop.owner), json!({"code": "ALLFREE", "percent_off": 100, "max_redemptions": 1}))

@@ -61,6 +61,32 @@ pub struct Started {
     pub redirect_url: String,
 }
 
+/// The buyer's order under an `Idempotency-Key`: this storefront's if there is one, else one at
+/// another storefront (which the caller refuses). The database holds a key unique per buyer and
+/// storefront (per storefront so that it can be distributed by tenant): two requests racing
+/// with one key at two storefronts may both make an order, and each storefront's retries
+/// still find their own.
+async fn keyed_order(
+    db: &impl ConnectionTrait,
+    tenant: &Tenant,
+    buyer: UserId,
+    key: &str,
+) -> AppResult<Option<orders::Model>> {
+    let keyed = || {
+        orders::Entity::find()
+            .filter(orders::Column::BuyerId.eq(buyer))
+            .filter(orders::Column::IdempotencyKey.eq(key))
+    };
+    if let Some(own) = keyed()
+        .filter(orders::Column::TenantId.eq(tenant.id))
+        .one(db)
+        .await?
+    {
+        return Ok(Some(own));
+    }
+    Ok(keyed().one(db).await?)
+}
+
 /// Starts a checkout for `buyer` in `tenant`.
 #[tracing::instrument(
     skip_all,
@@ -80,13 +106,7 @@ pub async fn start(
         None => None,
     };
     let existing = match &input.idempotency_key {
-        Some(key) => {
-            orders::Entity::find()
-                .filter(orders::Column::BuyerId.eq(buyer.id))
-                .filter(orders::Column::IdempotencyKey.eq(key.as_str()))
-                .one(&state.db)
-                .await?
-        }
+        Some(key) => keyed_order(&state.db, tenant, buyer.id, key).await?,
         None => None,
     };
     if let Some(existing) = existing {

@@ -7,7 +7,7 @@ use lyceum_gateway_core::{EventKind, GatewayEvent};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde_json::json;
 
@@ -87,6 +87,21 @@ pub async fn apply(
     Ok(applied)
 }
 
+/// The key an event is recorded under once: the provider's event id at its gateway, and on
+/// PostgreSQL the order's storefront too (each storefront's events on its own node under Citus;
+/// the same provider event always reaches the same order). SQLite keeps the platform-wide key
+/// (migration 000014).
+fn event_key(backend: DbBackend) -> Vec<payment_events::Column> {
+    let mut key = vec![
+        payment_events::Column::Gateway,
+        payment_events::Column::ProviderEventId,
+    ];
+    if backend == DbBackend::Postgres {
+        key.push(payment_events::Column::TenantId);
+    }
+    key
+}
+
 /// Applies one event in `txn`, which the caller commits with what it made stale.
 async fn apply_in(
     txn: &DatabaseTransaction,
@@ -125,12 +140,9 @@ async fn apply_in(
         }),
     })
     .on_conflict(
-        OnConflict::columns([
-            payment_events::Column::Gateway,
-            payment_events::Column::ProviderEventId,
-        ])
-        .do_nothing()
-        .to_owned(),
+        OnConflict::columns(event_key(txn.get_database_backend()))
+            .do_nothing()
+            .to_owned(),
     )
     .exec_without_returning(txn)
     .await?;
