@@ -17,16 +17,32 @@ pub struct Target {
 }
 
 /// One timed run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Run {
     pub requests: u64,
     pub elapsed: Duration,
+    /// Every request's latency in microseconds, sorted.
+    pub latencies_us: Vec<u32>,
 }
 
 impl Run {
     pub fn rate(&self) -> f64 {
         self.requests as f64 / self.elapsed.as_secs_f64()
     }
+
+    /// The latency below which `q` (0–1) of the requests finished, in milliseconds.
+    pub fn percentile_ms(&self, q: f64) -> f64 {
+        percentile_ms(&self.latencies_us, q)
+    }
+}
+
+/// The `q` (0–1) percentile of sorted microsecond latencies, in milliseconds.
+pub fn percentile_ms(sorted_us: &[u32], q: f64) -> f64 {
+    if sorted_us.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((sorted_us.len() - 1) as f64 * q).round() as usize;
+    f64::from(sorted_us[rank.min(sorted_us.len() - 1)]) / 1000.0
 }
 
 /// A keep-alive client with room for every task's connection.
@@ -59,8 +75,9 @@ pub async fn run(
             let target = target.clone();
             let url = url.clone();
             tokio::spawn(async move {
-                let mut ok = 0_u64;
+                let mut latencies = Vec::new();
                 while Instant::now() < deadline {
+                    let sent = Instant::now();
                     let mut req = client.get(url.clone());
                     if let Some(auth) = &target.authorization {
                         req = req.header(AUTHORIZATION, auth.clone());
@@ -84,18 +101,21 @@ pub async fn run(
                             String::from_utf8_lossy(&body)
                         );
                     }
-                    ok += 1;
+                    latencies.push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
                 }
-                ok
+                latencies
             })
         })
         .collect();
-    let mut requests = 0;
+    let mut latencies_us = Vec::new();
     for task in tasks {
-        requests += task.await.expect("load task");
+        latencies_us.extend(task.await.expect("load task"));
     }
+    let elapsed = started.elapsed();
+    latencies_us.sort_unstable();
     Run {
-        requests,
-        elapsed: started.elapsed(),
+        requests: latencies_us.len() as u64,
+        elapsed,
+        latencies_us,
     }
 }

@@ -15,7 +15,16 @@
 //!    bytes, read the event, apply it — through the Stripe crate versus the sandbox crate, on
 //!    PostgreSQL, real pending orders of each, in alternating batches. Target ≥ 0.80×.
 //!
-//! Tunables (environment): `LYCEUM_BENCH_SECS` (seconds per endpoint and round, 1),
+//! 4. At size, on PostgreSQL (see `size.rs`): the catalog's first and a deep page, a course
+//!    page and the access check against the bare handler as the database grows (10k
+//!    storefronts; courses to each of `LYCEUM_BENCH_SIZES`, entitlements ten times that), the
+//!    raw SQL behind them, checkout, and resident memory. Targets: catalog and course page
+//!    ≥ 0.30× the bare handler at the largest size; every p99 flat (largest within 1.5× the
+//!    smallest).
+//!
+//! Tunables (environment): `LYCEUM_BENCH_PARTS` (which parts, `1,2,3,4`),
+//! `LYCEUM_BENCH_SIZES` (part 4's course counts, `1000,100000`; the full run is
+//! `1000,10000,100000,1000000`), `LYCEUM_BENCH_SECS` (seconds per endpoint and round, 1),
 //! `LYCEUM_BENCH_ROUNDS` (9), `LYCEUM_BENCH_CONCURRENCY` (32), `LYCEUM_BENCH_ORDERS` (orders
 //! per side in part 2, 300), `LYCEUM_BENCH_BATCHES` (3). A missed target prints FAIL; the exit
 //! code stays 0, since this is a measurement.
@@ -23,6 +32,7 @@
 mod breakdown;
 mod gateways;
 mod load;
+mod size;
 mod webhook;
 
 use std::time::{Duration, Instant};
@@ -124,6 +134,17 @@ fn main() {
     let concurrency: usize = env_or("LYCEUM_BENCH_CONCURRENCY", 32);
     let orders: usize = env_or("LYCEUM_BENCH_ORDERS", 300);
     let batches: usize = env_or("LYCEUM_BENCH_BATCHES", 3).max(1);
+    let parts: Vec<u32> = std::env::var("LYCEUM_BENCH_PARTS")
+        .unwrap_or_else(|_| "1,2,3,4".into())
+        .split(',')
+        .filter_map(|p| p.trim().parse().ok())
+        .collect();
+    let sizes: Vec<u64> = std::env::var("LYCEUM_BENCH_SIZES")
+        .unwrap_or_else(|_| "1000,100000".into())
+        .split(',')
+        .filter_map(|p| p.trim().parse().ok())
+        .filter(|&n| n >= 200)
+        .collect();
 
     println!("=====================================================================");
     println!("Lyceum performance benchmark (one run, ratios measured side by side)");
@@ -145,19 +166,34 @@ fn main() {
     );
     println!("  3. a payment delivery (verify + read + apply) through the Stripe crate");
     println!("     vs the sandbox crate (PostgreSQL): target ≥ {STRIPE_TARGET:.2}×");
+    println!("  4. at size (PostgreSQL, {sizes:?} courses, 10× entitlements, 10k storefronts):");
+    println!("     catalog and course page vs bare /healthz: target ≥ 0.30×; p99 flat within 1.5×");
+    println!("  parts run: {parts:?}");
     println!("=====================================================================");
 
     let mut summary = Vec::new();
     runtime.block_on(async {
-        let started = Instant::now();
-        summary.push(access_vs_bare(cores, concurrency, rounds, Duration::from_secs(secs)).await);
-        println!("(part 1 took {:.1} s)\n", started.elapsed().as_secs_f64());
-        let started = Instant::now();
-        summary.extend(pipeline_vs_raw(orders, batches).await);
-        println!("(part 2 took {:.1} s)\n", started.elapsed().as_secs_f64());
-        let started = Instant::now();
-        summary.push(stripe_vs_sandbox(orders, batches).await);
-        println!("(part 3 took {:.1} s)\n", started.elapsed().as_secs_f64());
+        if parts.contains(&1) {
+            let started = Instant::now();
+            summary
+                .push(access_vs_bare(cores, concurrency, rounds, Duration::from_secs(secs)).await);
+            println!("(part 1 took {:.1} s)\n", started.elapsed().as_secs_f64());
+        }
+        if parts.contains(&2) {
+            let started = Instant::now();
+            summary.extend(pipeline_vs_raw(orders, batches).await);
+            println!("(part 2 took {:.1} s)\n", started.elapsed().as_secs_f64());
+        }
+        if parts.contains(&3) {
+            let started = Instant::now();
+            summary.push(stripe_vs_sandbox(orders, batches).await);
+            println!("(part 3 took {:.1} s)\n", started.elapsed().as_secs_f64());
+        }
+        if parts.contains(&4) {
+            let started = Instant::now();
+            summary.extend(size::at_sizes(&sizes, concurrency, Duration::from_secs(secs)).await);
+            println!("(part 4 took {:.1} s)\n", started.elapsed().as_secs_f64());
+        }
     });
     // The PostgreSQL test database is dropped by then; nothing else outlives the runtime.
     runtime.shutdown_timeout(Duration::from_secs(5));

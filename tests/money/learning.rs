@@ -6,7 +6,7 @@
 use chrono::{Duration, Utc};
 use futures_util::future::join_all;
 use lyceum::entities::{
-    certificates, entitlements, lesson_progress, lessons, outbox, quiz_attempts,
+    certificates, entitlements, lesson_progress, lessons, outbox, quiz_attempts, transcodes,
 };
 use lyceum_e2e::money::Shop;
 use lyceum_e2e::{TestApp, db_tests};
@@ -266,7 +266,17 @@ db_tests! {
         assert_eq!(certificates::Entity::find().count(&app.state.db).await.unwrap(), 0);
         let mine = app.get("/api/v1/me/learning", Some(&shop.student)).await.expect(200);
         assert_eq!(mine, json!([]), "a preview is no enrolment");
-        // A queued video is not done by saying so.
+        // A video still being transcoded is not done by saying so. The row is held in
+        // processing under an hour's lease, as a long transcode would be, whatever the worker
+        // has made of the test's bytes by now (it used to race the worker on a loaded machine).
+        let lesson: uuid::Uuid = shop.lesson.parse().unwrap();
+        transcodes::Entity::update_many()
+            .col_expr(transcodes::Column::Status, sea_orm::sea_query::Expr::value(transcodes::TranscodeStatus::Processing.as_str()))
+            .col_expr(transcodes::Column::LeaseUntil, sea_orm::sea_query::Expr::value(Utc::now() + Duration::hours(1)))
+            // A worker midway finishes against its own start time, which this is not.
+            .col_expr(transcodes::Column::StartedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+            .filter(transcodes::Column::LessonId.eq(lesson))
+            .exec(&app.state.db).await.unwrap();
         app.post(&format!("/api/v1/tenants/shop/lessons/{}/done", shop.lesson), Some(&shop.student), json!({})).await.expect_problem(402);
         app.buy(&shop.student, "paid").await;
         app.post(&format!("/api/v1/tenants/shop/lessons/{}/done", shop.lesson), Some(&shop.student), json!({})).await.expect_problem(409);
