@@ -8,7 +8,7 @@ use lyceum::entities::outbox;
 use lyceum::ids::OutboxMessageId;
 use lyceum::services::commerce::reconcile;
 use lyceum_e2e::{TestApp, db_tests};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbBackend};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbBackend};
 use serde_json::json;
 
 const EVENTS: &str = "lyceum_webhook_events_total";

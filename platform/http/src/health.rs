@@ -55,8 +55,12 @@ const MEASURE_TIMEOUT: Duration = Duration::from_secs(2);
 /// problem+json to anyone else).
 #[handler]
 pub async fn metrics(req: &Request, Data(state): Data<&Arc<AppState>>) -> Response {
-    if let Err(refusal) = may_read_metrics(req, &state.settings) {
-        return refusal;
+    if !may_read_metrics(req, &state.settings) {
+        return problem_response(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "the metrics are served to the configured networks, or with the metrics token",
+        );
     }
     match tokio::time::timeout(MEASURE_TIMEOUT, outbox::measure(state)).await {
         Ok(Ok(())) => {}
@@ -77,9 +81,9 @@ pub async fn metrics(req: &Request, Data(state): Data<&Arc<AppState>>) -> Respon
 /// one without is judged by its client address — the same address rate limits count, read
 /// from `X-Forwarded-For` only through the operator's trusted proxies, so that a header an
 /// outsider wrote opens nothing.
-fn may_read_metrics(req: &Request, settings: &Settings) -> Result<(), Response> {
+fn may_read_metrics(req: &Request, settings: &Settings) -> bool {
     let access = &settings.metrics;
-    let allowed = match bearer(req) {
+    match bearer(req) {
         Some(presented) => access
             .token
             .as_ref()
@@ -91,15 +95,7 @@ fn may_read_metrics(req: &Request, settings: &Settings) -> Result<(), Response> 
                 .iter()
                 .any(|net| net.contains(&client))
         }
-    };
-    if allowed {
-        return Ok(());
     }
-    Err(problem_response(
-        StatusCode::FORBIDDEN,
-        "forbidden",
-        "the metrics are served to the configured networks, or with the metrics token",
-    ))
 }
 
 /// The token of an `Authorization: Bearer …` header.
