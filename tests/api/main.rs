@@ -12,6 +12,7 @@ mod invitations;
 mod journey;
 mod limits;
 mod members;
+mod metrics;
 mod migrations;
 mod openapi;
 mod reserved;

@@ -12,6 +12,7 @@ mod gateways;
 mod instances;
 mod learning;
 mod ledger;
+mod metrics;
 mod noisy;
 mod outbox;
 mod pages;

@@ -22,6 +22,7 @@ use uuid::Uuid;
 pub use serde_json;
 
 pub mod fake_server;
+pub mod metrics;
 pub mod money;
 pub mod robokassa;
 pub mod staff;

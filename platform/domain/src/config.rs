@@ -57,6 +57,11 @@ pub const KEYS: &[(&str, &str)] = &[
     ("reconcile_after_minutes", "LYCEUM_RECONCILE_AFTER_MINUTES"),
     ("trusted_proxies", "LYCEUM_TRUSTED_PROXIES"),
     (
+        "metrics_allowed_networks",
+        "LYCEUM_METRICS_ALLOWED_NETWORKS",
+    ),
+    ("metrics_token", "LYCEUM_METRICS_TOKEN"),
+    (
         "rate_limit_signin_per_address",
         "LYCEUM_RATE_LIMIT_SIGNIN_PER_ADDRESS",
     ),
@@ -205,10 +210,32 @@ pub struct Settings {
     pub reconcile_after_minutes: u32,
     /// Reverse proxies whose `X-Forwarded-For` names the client (empty: trust no header).
     pub trusted_proxies: Vec<IpNet>,
+    /// Who may read `/metrics`.
+    pub metrics: MetricsAccess,
     /// How many sign-ins, registrations and coupon tries this instance accepts per minute.
     pub rate_limits: RateLimits,
     /// How many argon2 hashes run at once (each takes ~19 MiB); the rest wait their turn.
     pub password_hash_concurrency: NonZeroUsize,
+}
+
+/// Who may read `/metrics`: a client whose address (as the trusted proxies vouch for it) is in
+/// one of `allowed_networks`, or a request that carries `token` as its bearer token.
+#[derive(Debug, Clone)]
+pub struct MetricsAccess {
+    /// Loopback only unless configured; `none` configures no network (the token only).
+    pub allowed_networks: Vec<IpNet>,
+    /// At least [`MIN_SECRET_CHARS`] characters; `None`: no token opens `/metrics`.
+    pub token: Option<SecretString>,
+}
+
+impl MetricsAccess {
+    /// The networks allowed when none are configured: loopback, IPv4 and IPv6.
+    pub fn loopback() -> Vec<IpNet> {
+        ["127.0.0.0/8", "::1/128"]
+            .iter()
+            .filter_map(|net| net.parse().ok())
+            .collect()
+    }
 }
 
 /// Attempts allowed per minute and key, in one instance (each instance counts on its own).
@@ -383,6 +410,28 @@ impl Raw {
             .collect()
     }
 
+    fn metrics_access(&self) -> Result<MetricsAccess, ConfigError> {
+        let allowed_networks = match self.get("metrics_allowed_networks").map(str::trim) {
+            None => MetricsAccess::loopback(),
+            Some("none") => Vec::new(),
+            Some(_) => self.networks("metrics_allowed_networks")?,
+        };
+        let token = match self.get("metrics_token") {
+            None => None,
+            Some(token) if token.trim().chars().count() < MIN_SECRET_CHARS => {
+                return Err(invalid(
+                    "metrics_token",
+                    format!("must be at least {MIN_SECRET_CHARS} characters long"),
+                ));
+            }
+            Some(token) => Some(SecretString::from(token.trim().to_owned())),
+        };
+        Ok(MetricsAccess {
+            allowed_networks,
+            token,
+        })
+    }
+
     fn rate_limits(&self) -> Result<RateLimits, ConfigError> {
         let d = RateLimits::default();
         Ok(RateLimits {
@@ -548,6 +597,7 @@ impl Raw {
             order_ttl_minutes: self.parsed("order_ttl_minutes", 60)?,
             reconcile_after_minutes: self.parsed("reconcile_after_minutes", 15)?,
             trusted_proxies: self.networks("trusted_proxies")?,
+            metrics: self.metrics_access()?,
             rate_limits: self.rate_limits()?,
             password_hash_concurrency: self
                 .parsed("password_hash_concurrency", default_hash_concurrency())?,
@@ -741,6 +791,44 @@ mod tests {
                 Box::leak(Box::new([(var, value)]));
             let err = Settings::from_sources(None, env(pairs)).unwrap_err();
             assert!(err.to_string().contains(var), "{err}");
+        }
+    }
+
+    #[test]
+    fn metrics_are_for_loopback_unless_configured() {
+        let s = Settings::from_sources(None, env(&[])).unwrap();
+        let nets: Vec<String> = s
+            .metrics
+            .allowed_networks
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(nets, ["127.0.0.0/8", "::1/128"]);
+        assert!(s.metrics.token.is_none());
+        let token = "t".repeat(MIN_SECRET_CHARS);
+        let s = Settings::from_sources(None, |name| match name {
+            "LYCEUM_METRICS_ALLOWED_NETWORKS" => Some("none".to_owned()),
+            "LYCEUM_METRICS_TOKEN" => Some(token.clone()),
+            _ => None,
+        })
+        .unwrap();
+        assert!(s.metrics.allowed_networks.is_empty());
+        assert_eq!(s.metrics.token.unwrap().expose_secret(), token);
+        let s = Settings::from_sources(
+            None,
+            env(&[("LYCEUM_METRICS_ALLOWED_NETWORKS", "10.2.0.0/16, 192.0.2.9")]),
+        )
+        .unwrap();
+        assert_eq!(s.metrics.allowed_networks.len(), 2);
+        for (var, value) in [
+            ("LYCEUM_METRICS_TOKEN", "short"),
+            ("LYCEUM_METRICS_ALLOWED_NETWORKS", "everyone"),
+        ] {
+            let pairs: &'static [(&'static str, &'static str)] =
+                Box::leak(Box::new([(var, value)]));
+            let err = Settings::from_sources(None, env(pairs)).unwrap_err();
+            assert!(err.to_string().contains(var), "{err}");
+            assert!(!err.to_string().contains("short\""), "{err}");
         }
     }
 

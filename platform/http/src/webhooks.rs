@@ -76,7 +76,12 @@ pub async fn receive_for_tenant(
                 tenant: None,
                 peer: Some(client_ip(req, &state.settings)),
             };
-            log(state, &received, Entry::refused("no such storefront")).await;
+            log(
+                state,
+                &received,
+                Entry::refused("unknown_storefront", "no such storefront"),
+            )
+            .await;
             return problem_response(StatusCode::NOT_FOUND, "not-found", "no such storefront");
         }
         Err(e) => return internal(gateway, &e),
@@ -125,7 +130,12 @@ async fn deliver(
         match body.into_bytes_limit(MAX_BODY).await {
             Ok(bytes) => bytes,
             Err(e) => {
-                log(state, &received, Entry::refused("unreadable body")).await;
+                log(
+                    state,
+                    &received,
+                    Entry::refused("unreadable_body", "unreadable body"),
+                )
+                .await;
                 return problem_response(
                     StatusCode::BAD_REQUEST,
                     "bad-request",
@@ -153,7 +163,10 @@ async fn deliver(
                 log(
                     state,
                     &received,
-                    Entry::unavailable("the storefront's account could not be read"),
+                    Entry::unavailable(
+                        "account_unreadable",
+                        "the storefront's account could not be read",
+                    ),
                 )
                 .await;
                 return internal(gateway, &e);

@@ -116,8 +116,14 @@ pub async fn decide<R: ReadsCourses, A: Verb>(
         course: course.id,
     };
     let decision = match state.caches.access.get(&key).await {
-        Some(hit) => hit,
-        None => Box::pin(load_and_remember(state, key)).await?,
+        Some(hit) => {
+            state.metrics.access_cache.hits.inc();
+            hit
+        }
+        None => {
+            state.metrics.access_cache.misses.inc();
+            Box::pin(load_and_remember(state, key)).await?
+        }
     };
     if decision.expires_at.is_some_and(|at| at <= Utc::now()) {
         // It ran out while cached.

@@ -3,7 +3,7 @@
 //! side effects — in one transaction, answered only after commit.
 
 use chrono::{DateTime, Utc};
-use lyceum_gateway_core::{EventKind, GatewayEvent};
+use lyceum_gateway_core::{EventKind, GatewayEvent, GatewayId};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
@@ -39,6 +39,14 @@ impl Source<'_> {
             Self::Platform => "lyceum",
         }
     }
+
+    /// The gateway, for the metrics' closed set of labels; `None` for the platform.
+    fn gateway(&self) -> Option<GatewayId> {
+        match self {
+            Self::Provider(name) => name.parse().ok(),
+            Self::Platform => None,
+        }
+    }
 }
 
 /// What became of an event.
@@ -54,12 +62,27 @@ pub enum Applied {
     Ignored(&'static str),
 }
 
-/// Applies one verified event; idempotent and independent of arrival order.
+/// Applies one verified event; idempotent and independent of arrival order. The time it
+/// takes, failed or not, goes to the metrics by provider.
+pub async fn apply(
+    state: &AppState,
+    source: Source<'_>,
+    event: &GatewayEvent,
+) -> AppResult<Applied> {
+    let started = std::time::Instant::now();
+    let result = apply_logged(state, source, event).await;
+    state
+        .metrics
+        .webhooks
+        .applied(source.gateway(), started.elapsed());
+    result
+}
+
 #[tracing::instrument(
     skip_all,
     fields(tenant.id = event.tenant_id.map(tracing::field::display), order.id = %event.order_id, gateway = source.name())
 )]
-pub async fn apply(
+async fn apply_logged(
     state: &AppState,
     source: Source<'_>,
     event: &GatewayEvent,

@@ -23,6 +23,7 @@ use crate::entities::{entitlements, order_lines, orders, refunds as refund_rows}
 use crate::error::{AppError, AppResult};
 use crate::gateways::Gateway;
 use crate::ids::{EntitlementId, OrderId, OrderLineId, SeatPoolId};
+use crate::metrics::Job;
 use crate::services::gateway_accounts;
 use crate::state::AppState;
 
@@ -39,9 +40,22 @@ pub struct Pass {
 }
 
 /// Settles pending orders older than `after`: asks their gateway, then expires those past
-/// their expiry that the gateway says nothing about.
+/// their expiry that the gateway says nothing about. The pass, and what it found, go to the
+/// metrics.
 #[tracing::instrument(skip_all)]
 pub async fn run_once(state: &AppState, after: Duration) -> AppResult<Pass> {
+    let result = pass(state, after).await;
+    match &result {
+        Ok(pass) => {
+            state.metrics.reconciler.pass(pass);
+            state.metrics.jobs.succeeded(Job::Reconciler);
+        }
+        Err(_) => state.metrics.reconciler.failed(),
+    }
+    result
+}
+
+async fn pass(state: &AppState, after: Duration) -> AppResult<Pass> {
     let cutoff = Utc::now() - after;
     // Open orders: pending ones, and declined ones whose session still takes another card;
     // both still hold their courses.

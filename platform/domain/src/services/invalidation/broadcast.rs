@@ -212,6 +212,7 @@ pub async fn listen(state: Arc<AppState>) {
     }
     let pool = state.db.get_postgres_connection_pool().clone();
     loop {
+        state.metrics.listener.set(false);
         let mut listener = match PgListener::connect_with(&pool).await {
             Ok(listener) => listener,
             Err(e) => {
@@ -228,6 +229,7 @@ pub async fn listen(state: Arc<AppState>) {
         // Whatever was sent while no one listened here is gone: start clean.
         flush(&state).await;
         tracing::debug!("listening for other instances' changes");
+        state.metrics.listener.set(true);
         loop {
             match listener.try_recv().await {
                 Ok(Some(notification)) => hear(&state, notification.payload()).await,

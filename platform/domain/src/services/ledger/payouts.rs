@@ -34,6 +34,7 @@ use super::{Account, TransactionKind};
 use crate::entities::{course_shares, ledger_entries, payees, payouts, tenants, users};
 use crate::error::{AppError, AppResult};
 use crate::ids::{PayoutId, TenantId, UserId};
+use crate::metrics::Job;
 use crate::services::now;
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
 use crate::state::AppState;
@@ -174,8 +175,25 @@ pub async fn run_now(
     run(state, now()).await
 }
 
-/// Creates the payouts due at `at` (see the module doc); the scheduled job's entry.
+/// Creates the payouts due at `at` (see the module doc); the scheduled job's entry. The run,
+/// and the payouts it made, go to the metrics.
 pub async fn run(state: &AppState, at: DateTime<Utc>) -> AppResult<Vec<Payout>> {
+    let result = run_due(state, at).await;
+    match &result {
+        Ok(made) => {
+            let made: Vec<(i64, &str)> = made
+                .iter()
+                .map(|p| (p.amount, p.currency.as_str()))
+                .collect();
+            state.metrics.payouts.run(&made);
+            state.metrics.jobs.succeeded(Job::Payouts);
+        }
+        Err(_) => state.metrics.payouts.run_failed(),
+    }
+    result
+}
+
+async fn run_due(state: &AppState, at: DateTime<Utc>) -> AppResult<Vec<Payout>> {
     // Storefronts and currencies where some payee is owed an available balance.
     let owed = ledger_entries::Entity::find()
         .select_only()
@@ -350,6 +368,10 @@ async fn finish(
     row.update(&txn).await?;
     move_money(&txn, &payout, kind, (Account::InTransit, back_to)).await?;
     txn.commit().await?;
+    state
+        .metrics
+        .payouts
+        .finished(to, payout.amount, &payout.currency);
     tracing::info!(payout.id = %id, status = to.as_str(), "payout finished");
     load(&state.db, id).await
 }

@@ -12,13 +12,14 @@ use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use super::mail::{Attachment, MailError, Mailer};
 use crate::entities::outbox;
 use crate::error::AppResult;
 use crate::ids::{OutboxMessageId, TenantId};
+use crate::metrics::Job;
 use crate::services::now;
 use crate::state::AppState;
 
@@ -70,10 +71,37 @@ pub async fn run_once(state: &AppState, mailer: &Mailer) -> AppResult<usize> {
                 crate::error::report(&e)
             ))),
         };
-        finish(&state.db, row, result).await?;
+        let attempt = finish(&state.db, row, result).await?;
+        state.metrics.outbox.attempt(attempt);
         handled += 1;
     }
+    state.metrics.jobs.succeeded(Job::Outbox);
     Ok(handled)
+}
+
+/// Measures the backlog for the metrics: how many messages are pending (due, or waiting to be
+/// retried), how old the oldest is, and how many were given up. Two aggregate queries over
+/// the `(status, next_attempt_at)` index: they read the pending and dead rows, which a
+/// working outbox keeps few, never the sent ones.
+pub async fn measure(state: &AppState) -> AppResult<()> {
+    let (pending, oldest) = outbox::Entity::find()
+        .select_only()
+        .column_as(outbox::Column::Id.count(), "pending")
+        .column_as(outbox::Column::CreatedAt.min(), "oldest")
+        .filter(outbox::Column::Status.eq(outbox::OutboxStatus::Pending))
+        .into_tuple::<(i64, Option<chrono::DateTime<Utc>>)>()
+        .one(&state.db)
+        .await?
+        .unwrap_or((0, None));
+    let dead = outbox::Entity::find()
+        .filter(outbox::Column::Status.eq(outbox::OutboxStatus::Dead))
+        .count(&state.db)
+        .await?;
+    state
+        .metrics
+        .outbox
+        .backlog(pending.unsigned_abs(), oldest, dead, Utc::now());
+    Ok(())
 }
 
 /// What a message carries beside its text: a certificate's PDF.
@@ -134,34 +162,37 @@ async fn claim(db: &DatabaseConnection) -> AppResult<Option<outbox::Model>> {
 }
 
 /// Records how the delivery of a claimed row went: sent, retried later with backoff, or dead
-/// after [`MAX_ATTEMPTS`].
+/// after [`MAX_ATTEMPTS`]; returns which (`sent`, `retry`, `dead`).
 async fn finish(
     db: &DatabaseConnection,
     row: outbox::Model,
     result: Result<(), MailError>,
-) -> AppResult<()> {
+) -> AppResult<&'static str> {
     let attempts = row.attempts;
     let mut active: outbox::ActiveModel = row.into();
-    match result {
+    let attempt = match result {
         Ok(()) => {
             active.status = Set(outbox::OutboxStatus::Sent);
             active.sent_at = Set(Some(now()));
             active.last_error = Set(None);
+            "sent"
         }
         Err(e) => {
             tracing::warn!(error = %crate::error::report(&e), attempts, "outbox delivery failed");
             active.last_error = Set(Some(e.to_string()));
             if attempts >= MAX_ATTEMPTS {
                 active.status = Set(outbox::OutboxStatus::Dead);
+                "dead"
             } else {
                 let backoff =
                     Duration::from_secs(2_u64.saturating_pow(attempts.unsigned_abs()).min(3600));
                 active.next_attempt_at = Set(Utc::now() + backoff);
+                "retry"
             }
         }
-    }
+    };
     active.update(db).await?;
-    Ok(())
+    Ok(attempt)
 }
 
 /// The worker: drains the outbox every second until the process stops.

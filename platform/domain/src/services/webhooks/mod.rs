@@ -211,6 +211,8 @@ pub struct Received {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     verification: Verification,
+    /// Why it was not verified, as one snake_case word (`bad_signature`): the metrics' label.
+    code: &'static str,
     reason: Option<&'static str>,
     events: Vec<LoggedEvent>,
 }
@@ -221,40 +223,48 @@ impl Entry {
     /// reason is a fixed few words per kind of failure; the error's own text (which may quote
     /// the body or the provider's answer) is not kept.
     pub fn unverified(error: &WebhookError) -> Self {
-        let (verification, reason) = match error {
-            WebhookError::MissingSignature => (Verification::Refused, "missing signature"),
-            WebhookError::MalformedSignature => (Verification::Refused, "malformed signature"),
-            WebhookError::BadSignature => (Verification::Refused, "bad signature"),
-            WebhookError::StaleTimestamp => (Verification::Refused, "stale timestamp"),
-            WebhookError::MalformedBody(_) => (Verification::Refused, "malformed body"),
-            WebhookError::NotConfigured => (Verification::Refused, "no secret configured"),
-            WebhookError::UntrustedSource => (Verification::Refused, "untrusted source"),
-            WebhookError::Unavailable(_) => {
-                (Verification::Unavailable, "the provider did not answer")
+        use Verification::{Refused, Unavailable};
+        let (verification, code, reason) = match error {
+            WebhookError::MissingSignature => (Refused, "missing_signature", "missing signature"),
+            WebhookError::MalformedSignature => {
+                (Refused, "malformed_signature", "malformed signature")
             }
+            WebhookError::BadSignature => (Refused, "bad_signature", "bad signature"),
+            WebhookError::StaleTimestamp => (Refused, "stale_timestamp", "stale timestamp"),
+            WebhookError::MalformedBody(_) => (Refused, "malformed_body", "malformed body"),
+            WebhookError::NotConfigured => (Refused, "not_configured", "no secret configured"),
+            WebhookError::UntrustedSource => (Refused, "untrusted_source", "untrusted source"),
+            WebhookError::Unavailable(_) => (
+                Unavailable,
+                "provider_unavailable",
+                "the provider did not answer",
+            ),
         };
         Self {
             verification,
+            code,
             reason: Some(reason),
             events: Vec::new(),
         }
     }
 
-    /// A delivery refused before it could be verified (`why`: a few fixed words, such as an
-    /// unreadable body or an unknown storefront).
-    pub fn refused(why: &'static str) -> Self {
+    /// A delivery refused before it could be verified (`code`: one snake_case word for the
+    /// metrics, `why`: a few fixed words, such as an unreadable body or an unknown storefront).
+    pub fn refused(code: &'static str, why: &'static str) -> Self {
         Self {
             verification: Verification::Refused,
+            code,
             reason: Some(why),
             events: Vec::new(),
         }
     }
 
-    /// A delivery that could not be verified because of an error of ours (`why`: a few fixed
-    /// words; the error goes to the log).
-    pub fn unavailable(why: &'static str) -> Self {
+    /// A delivery that could not be verified because of an error of ours (`code` and `why` as
+    /// for [`Self::refused`]; the error goes to the log).
+    pub fn unavailable(code: &'static str, why: &'static str) -> Self {
         Self {
             verification: Verification::Unavailable,
+            code,
             reason: Some(why),
             events: Vec::new(),
         }
@@ -264,6 +274,7 @@ impl Entry {
     pub fn verified(events: Vec<LoggedEvent>) -> Self {
         Self {
             verification: Verification::Verified,
+            code: "none",
             reason: None,
             events,
         }
@@ -338,7 +349,8 @@ pub struct DeliveryPage {
     pub next_before: Option<WebhookDeliveryId>,
 }
 
-/// Writes the log's row of one delivery, returning its id. The handler calls it once it has
+/// Writes the log's row of one delivery, returning its id, and counts it and its events in
+/// the metrics (even when the row cannot be written). The handler calls it once it has
 /// answered the delivery: a verified one after its events went through the pipeline. Rows
 /// older than [`RETENTION`] are deleted by [`prune`].
 #[tracing::instrument(skip_all, fields(gateway = %received.gateway, tenant.id = received.tenant.map(tracing::field::display)))]
@@ -347,6 +359,11 @@ pub async fn record(
     received: &Received,
     entry: Entry,
 ) -> AppResult<WebhookDeliveryId> {
+    let metrics = &state.metrics.webhooks;
+    metrics.delivery(received.gateway, entry.verification, entry.code);
+    for event in &entry.events {
+        metrics.event(received.gateway, event.outcome);
+    }
     insert(state, received, &entry, None).await
 }
 
