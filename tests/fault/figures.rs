@@ -50,10 +50,13 @@ pub fn verified(figures: &crate::verify::Figures, asked: usize, took: Duration) 
 
 pub fn outage(outage: &crate::outage::Report) {
     println!(
-        "PostgreSQL down {} (stopped as in a crash): {} polls, {} answered 503 problem+json, slowest answer {} ms",
+        "PostgreSQL down {} (stopped as in a crash): {} polls ({} answered 503 problem+json), {} webhook \
+         deliveries ({} answered 503), slowest answer {} ms",
         secs(outage.down_for),
         outage.polls,
         outage.unavailable_answers,
+        outage.drizzle,
+        outage.drizzle_unavailable,
         outage.slowest.as_millis()
     );
     for (i, name) in ["A", "B"].iter().enumerate() {

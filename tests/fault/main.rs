@@ -331,6 +331,8 @@ async fn exercise(
         }
     }
 
+    // Every fourth event, sandbox's and Stripe's, delivered again throughout the outage.
+    let drizzled: Vec<plan::Event> = events.iter().step_by(4).cloned().collect();
     let stage = outage::Stage {
         client: &client,
         bases,
@@ -340,6 +342,7 @@ async fn exercise(
         orders: &world.orders,
         held: &held,
         secrets: &secrets,
+        applied: &drizzled,
     };
     let outage = outage::run(&stage).await?;
     figures::outage(&outage);
@@ -348,10 +351,18 @@ async fn exercise(
             bail!("instance {} did not survive the outage", instance.name);
         }
     }
-    let totals = lyceum::services::ledger::reports::totals(&db).await?;
-    if !totals.balanced {
-        bail!("the ledger does not balance after the outage: {totals:?}");
+    // Every order again: the drizzle changed nothing, the payment refused during the outage
+    // and delivered again after it is applied once, the books still balance.
+    let order = &world.orders[held.order];
+    let mut paid = plan::Expected::settled(order.total, 0, 0);
+    paid.event_ids = vec![held.event.id.clone()];
+    let mut expected = expected;
+    for (index, wanted) in &mut expected {
+        if *index == held.order {
+            *wanted = paid.clone();
+        }
     }
+    verify::database(&db, &world.orders, &expected).await?;
     db.close().await?;
     Ok(())
 }

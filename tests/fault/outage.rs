@@ -6,7 +6,8 @@
 //! not applied), a page 503 or a cached 200, a bearer token it has not seen yet 503 (not 401).
 //! Then PostgreSQL starts again, and each poller must see 200 again, from the same processes.
 //! Every answer in between must be 200 or a 503 problem+json with `Retry-After` — never a
-//! 500, never a hang past the bound. Last, once both instances LISTEN again, the webhook
+//! 500, never a hang past the bound. Webhook deliveries (events applied before) keep coming
+//! throughout, answered 200 or 503 alike. Last, once both instances LISTEN again, the webhook
 //! refused during the outage is delivered to A and applied, and B learns of it by NOTIFY.
 
 use std::time::{Duration, Instant};
@@ -16,8 +17,8 @@ use reqwest::Method;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, Statement};
 
 use crate::api;
-use crate::plan::Held;
-use crate::polls::{Poll, Pollers};
+use crate::plan::{Event, Held};
+use crate::polls::{Drizzle, Poll, Pollers};
 use crate::postgres::Postgres;
 use crate::setup::Order;
 use crate::storm::{Parcel, Secrets};
@@ -36,6 +37,8 @@ pub struct Stage<'a> {
     pub orders: &'a [Order],
     pub held: &'a Held,
     pub secrets: &'a Secrets,
+    /// Genuine events already applied, for the drizzle.
+    pub applied: &'a [Event],
 }
 
 impl Stage<'_> {
@@ -70,6 +73,9 @@ pub struct Report {
     pub polls: usize,
     pub unavailable_answers: usize,
     pub slowest: Duration,
+    /// Webhook deliveries of the drizzle, and how many were answered 503.
+    pub drizzle: usize,
+    pub drizzle_unavailable: usize,
     /// What each instance answered while PostgreSQL was away.
     pub during: [Probes; 2],
     /// After the pollers saw 200 again, until both instances LISTENed again.
@@ -92,6 +98,12 @@ pub struct Probes {
 pub async fn run(stage: &Stage<'_>) -> Result<Report> {
     let mut report = Report::default();
     let buyer = &stage.buyers[stage.order().buyer];
+    let drizzle = Drizzle::start(
+        stage.client,
+        stage.bases,
+        stage.applied.to_vec(),
+        stage.secrets,
+    );
     let pollers = Pollers::start(
         stage.client,
         stage.bases.clone().map(|b| stage.order_url(&b)),
@@ -123,6 +135,7 @@ pub async fn run(stage: &Stage<'_>) -> Result<Report> {
         .await;
 
     let mut problems = Vec::new();
+    judge_drizzle(&mut report, &drizzle.finish().await?, &mut problems);
     for (i, polls) in pollers.finish().await?.iter().enumerate() {
         judge_polls(&mut report, i, polls, (stopped, up), &mut problems);
     }
@@ -204,6 +217,27 @@ fn judge_probes(i: usize, during: &Probes, problems: &mut Vec<String>) {
         problems.push(format!(
             "instance {i}: a token it had not seen answered {fresh} in {fresh_took:?}"
         ));
+    }
+}
+
+/// Every drizzled delivery must be answered 200 (applied before, a duplicate) or 503, in time.
+fn judge_drizzle(
+    report: &mut Report,
+    sent: &[(Option<u16>, Duration)],
+    problems: &mut Vec<String>,
+) {
+    report.drizzle = sent.len();
+    report.drizzle_unavailable = sent.iter().filter(|(s, _)| *s == Some(503)).count();
+    for (status, took) in sent {
+        report.slowest = report.slowest.max(*took);
+        if !matches!(status, Some(200 | 503)) || *took > BOUND {
+            problems.push(format!(
+                "a drizzled webhook answered {status:?} in {took:?}"
+            ));
+        }
+    }
+    if report.drizzle_unavailable == 0 {
+        problems.push("no drizzled webhook met the outage".to_owned());
     }
 }
 

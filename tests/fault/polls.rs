@@ -1,11 +1,18 @@
-//! Pollers: one task per instance reading the same URL every 100 ms, writing down every
-//! answer (when it was sent, its status and shape, how long it took), until told to stop.
+//! Background traffic while PostgreSQL goes away: pollers (one task per instance reading the
+//! same URL every 100 ms, writing down every answer: when it was sent, its status and shape,
+//! how long it took) and a drizzle of webhook deliveries, until told to stop.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
+
+use crate::plan::Event;
+use crate::storm::{Parcel, Secrets};
+
+/// What a background task heard, shared with whoever asks.
+type Log<T> = Arc<Mutex<Vec<T>>>;
 
 /// One answer (or none).
 #[derive(Debug, Clone)]
@@ -22,7 +29,7 @@ pub struct Poll {
 pub struct Pollers {
     pub start: Instant,
     stop: Arc<AtomicBool>,
-    logs: [Arc<Mutex<Vec<Poll>>>; 2],
+    logs: [Log<Poll>; 2],
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -31,7 +38,7 @@ impl Pollers {
     pub fn start(client: &reqwest::Client, urls: [String; 2], token: &str) -> Self {
         let start = Instant::now();
         let stop = Arc::new(AtomicBool::new(false));
-        let logs: [Arc<Mutex<Vec<Poll>>>; 2] = Default::default();
+        let logs: [Log<Poll>; 2] = Default::default();
         let tasks = urls
             .into_iter()
             .zip(&logs)
@@ -58,8 +65,7 @@ impl Pollers {
     /// Waits (up to `within`) until both have heard an answer that is `what`.
     pub async fn until_both(&self, within: Duration, what: impl Fn(&Poll) -> bool) {
         let waited = Instant::now();
-        let seen =
-            |log: &Arc<Mutex<Vec<Poll>>>| log.lock().is_ok_and(|polls| polls.iter().any(&what));
+        let seen = |log: &Log<Poll>| log.lock().is_ok_and(|polls| polls.iter().any(&what));
         while waited.elapsed() < within && !self.logs.iter().all(seen) {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -71,7 +77,7 @@ impl Pollers {
         for task in self.tasks {
             task.await?;
         }
-        let heard = |log: &Arc<Mutex<Vec<Poll>>>| {
+        let heard = |log: &Log<Poll>| {
             log.lock()
                 .map(|polls| polls.clone())
                 .map_err(|_| anyhow::anyhow!("a poller panicked"))
@@ -86,7 +92,7 @@ async fn poll(
     token: String,
     start: Instant,
     stop: Arc<AtomicBool>,
-    log: Arc<Mutex<Vec<Poll>>>,
+    log: Log<Poll>,
 ) {
     while !stop.load(Ordering::Relaxed) {
         let at = start.elapsed();
@@ -120,5 +126,63 @@ async fn poll(
             polls.push(poll);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Senders that deliver genuine events already applied (duplicates, to change nothing) to
+/// both instances throughout, so that the database goes away under webhook traffic too, not
+/// only under reads.
+pub struct Drizzle {
+    stop: Arc<AtomicBool>,
+    log: Log<(Option<u16>, Duration)>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Senders in the drizzle (each waits for its answer before the next delivery).
+const SENDERS: usize = 4;
+
+impl Drizzle {
+    pub fn start(
+        client: &reqwest::Client,
+        bases: &[String; 2],
+        events: Vec<Event>,
+        secrets: &Secrets,
+    ) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let events = Arc::new(events);
+        let tasks = (0..SENDERS)
+            .map(|sender| {
+                let (client, base) = (client.clone(), bases[sender % 2].clone());
+                let (events, secrets) = (Arc::clone(&events), secrets.clone());
+                let (stop, log) = (Arc::clone(&stop), Arc::clone(&log));
+                tokio::spawn(async move {
+                    let mut next = sender;
+                    while !stop.load(Ordering::Relaxed) && !events.is_empty() {
+                        let event = &events[next % events.len()];
+                        let sent = Instant::now();
+                        let status = Parcel::genuine(event, &secrets).send(&client, &base).await;
+                        if let Ok(mut log) = log.lock() {
+                            log.push((status, sent.elapsed()));
+                        }
+                        next += SENDERS;
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                })
+            })
+            .collect();
+        Self { stop, log, tasks }
+    }
+
+    /// Stops the senders; every `(answer, how long it took)`.
+    pub async fn finish(self) -> Result<Vec<(Option<u16>, Duration)>> {
+        self.stop.store(true, Ordering::Relaxed);
+        for task in self.tasks {
+            task.await?;
+        }
+        self.log
+            .lock()
+            .map(|log| log.clone())
+            .map_err(|_| anyhow::anyhow!("a sender panicked"))
     }
 }
