@@ -91,15 +91,21 @@ async fn draw<E: Endpoint>(next: E, req: Request, sessions: bool) -> Result<Resp
     let Some(state) = state else {
         return Ok(response);
     };
-    let shop = site_of(&state, host, &path).await;
-    let frame = Frame::load_parts(
-        &state,
-        cookie.as_deref(),
-        &here,
-        shop.as_ref(),
-        Section::Other,
-    )
-    .await;
+    // A 503 is the database out of reach, and the frame (the viewer, the storefront) would be
+    // read from it too: drawn in the plain frame at once instead of after waiting again.
+    let frame = if status == StatusCode::SERVICE_UNAVAILABLE {
+        Frame::anonymous()
+    } else {
+        let shop = site_of(&state, host, &path).await;
+        Frame::load_parts(
+            &state,
+            cookie.as_deref(),
+            &here,
+            shop.as_ref(),
+            Section::Other,
+        )
+        .await
+    };
     let html = render_page(
         "message.html",
         minijinja::context! {

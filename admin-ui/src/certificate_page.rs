@@ -81,6 +81,10 @@ async fn respond(state: &AppState, code: &str, req: &Request) -> Response {
                 "not-found",
                 "no certificate has this code",
             ),
+            Err(e) if e.is_unavailable() => {
+                tracing::warn!(error = %lyceum_domain::error::report(&e), "certificate lookup failed: the database is out of reach");
+                lyceum_web::unavailable_response("try again shortly")
+            }
             Err(e) => {
                 tracing::error!(error = %lyceum_domain::error::report(&e), "certificate lookup failed");
                 lyceum_web::problem_response(

@@ -161,6 +161,14 @@ pub fn problem_of(err: &AppError) -> (StatusCode, Problem) {
                 .collect::<Vec<_>>()
                 .join("; "),
         ),
+        e if e.is_unavailable() => {
+            tracing::warn!(error = %lyceum_domain::error::report(e), "page failed: the database is out of reach");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Back in a moment",
+                "We cannot reach our records right now. Please try again in a moment.".to_owned(),
+            )
+        }
         _ => {
             tracing::error!(error = %lyceum_domain::error::report(err), "page failed");
             (
@@ -177,7 +185,12 @@ pub fn problem_of(err: &AppError) -> (StatusCode, Problem) {
 pub fn error_page(err: AppError) -> Response {
     let (status, problem) = problem_of(&err);
     let mut response = problem.respond(status);
-    if let AppError::RateLimited { retry_after } = err {
+    let retry_after = match err {
+        AppError::RateLimited { retry_after } => Some(retry_after),
+        e if e.is_unavailable() => Some(lyceum_web::UNAVAILABLE_RETRY_AFTER),
+        _ => None,
+    };
+    if let Some(retry_after) = retry_after {
         response
             .headers_mut()
             .insert(poem::http::header::RETRY_AFTER, retry_after.into());

@@ -224,3 +224,94 @@ pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
     )
 }
+
+/// Whether a database error means the database cannot be reached now — no connection could be
+/// had in time, the connection broke, or the server is shutting down or starting up — rather
+/// than that this request was wrong: the same request is worth trying again shortly (503).
+pub fn is_unavailable(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    use sea_orm::{DbErr, RuntimeErr};
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            match &**e {
+                Sqlx::Io(_)
+                | Sqlx::Tls(_)
+                | Sqlx::PoolTimedOut
+                | Sqlx::PoolClosed
+                | Sqlx::WorkerCrashed => true,
+                Sqlx::Database(db) => db.code().is_some_and(|code| unavailable_state(&code)),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+/// PostgreSQL's SQLSTATEs for a server that cannot serve now: a connection exception (class
+/// 08), too many connections, and a shutdown or a start-up in progress (57P01–57P03).
+fn unavailable_state(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "53300" | "57P01" | "57P02" | "57P03")
+}
+
+impl AppError {
+    /// Whether this is the database being out of reach ([`is_unavailable`]), however it was
+    /// wrapped: the request may succeed if tried again (503, never 500).
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Db(e) => is_unavailable(e),
+            Self::Shared(inner) => inner.is_unavailable(),
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod unavailable_tests {
+    use std::sync::Arc;
+
+    use sea_orm::sqlx::Error as Sqlx;
+    use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr};
+
+    use super::*;
+
+    fn query(e: Sqlx) -> DbErr {
+        DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))
+    }
+
+    #[test]
+    fn an_unreachable_database_is_unavailable() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        for err in [
+            DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+            DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
+            query(Sqlx::Io(refused)),
+            query(Sqlx::PoolTimedOut),
+            DbErr::Exec(RuntimeErr::SqlxError(Arc::new(Sqlx::WorkerCrashed))),
+        ] {
+            assert!(is_unavailable(&err), "{err}");
+            assert!(AppError::Db(err.clone()).is_unavailable(), "{err}");
+            assert!(AppError::Shared(Arc::new(AppError::Db(err))).is_unavailable());
+        }
+        for code in ["08006", "08001", "57P01", "57P03", "53300"] {
+            assert!(unavailable_state(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn a_wrong_request_or_row_is_not() {
+        for err in [
+            query(Sqlx::RowNotFound),
+            query(Sqlx::Protocol("bad".to_owned())),
+            DbErr::RecordNotFound("order".to_owned()),
+            DbErr::Custom("no".to_owned()),
+        ] {
+            assert!(!is_unavailable(&err), "{err}");
+        }
+        // Unique and foreign-key violations, a serialization failure, a syntax error.
+        for code in ["23505", "23503", "40001", "42601"] {
+            assert!(!unavailable_state(code), "{code}");
+        }
+        assert!(!AppError::Internal("x").is_unavailable());
+    }
+}

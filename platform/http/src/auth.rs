@@ -3,10 +3,11 @@
 use std::sync::Arc;
 
 use lyceum_tenants::rbac::Principal;
-use poem::Request;
-use poem::http::Method;
-use poem_openapi::SecurityScheme;
+use poem::http::{Method, StatusCode};
+use poem::{Request, RequestBody};
 use poem_openapi::auth::{ApiKey, Bearer};
+use poem_openapi::registry::Registry;
+use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions, SecurityScheme};
 
 use super::problem::ProblemResponse;
 use lyceum_domain::error::AppResult;
@@ -34,8 +35,14 @@ pub struct BearerToken(pub CurrentUser);
 )]
 pub struct SessionCookie(pub CurrentUser);
 
-/// A signed-in caller (operations that need a user).
-#[derive(Debug, SecurityScheme)]
+/// A signed-in caller (operations that need a user): a live bearer token, else a live session
+/// cookie.
+///
+/// Its extractor is written out ([`signed_in`]) rather than derived: the derived one answers
+/// with the last scheme's error, so a bearer token that could not be checked because the
+/// database was out of reach came back as "no session cookie" (401) — which tells a client to
+/// sign in again — instead of 503.
+#[derive(Debug)]
 pub enum Auth {
     Bearer(BearerToken),
     Session(SessionCookie),
@@ -53,12 +60,13 @@ impl Auth {
     }
 }
 
-/// A caller who may or may not be signed in (public operations).
-#[derive(Debug, SecurityScheme)]
+/// A caller who may or may not be signed in (public operations): a token or cookie that does
+/// not check out is nobody, but one that could not be checked (the database out of reach) is
+/// 503, not nobody — the caller would be shown what a stranger sees.
+#[derive(Debug)]
 pub enum MaybeAuth {
     Bearer(BearerToken),
     Session(SessionCookie),
-    #[oai(fallback)]
     Anonymous,
 }
 
@@ -73,6 +81,97 @@ impl MaybeAuth {
     pub fn principal(&self) -> Principal {
         self.user()
             .map_or(Principal::Anonymous, |u| Principal::User(u.id))
+    }
+}
+
+/// How [`Auth`] and [`MaybeAuth`] found the caller.
+enum SignedIn {
+    Bearer(BearerToken),
+    Session(SessionCookie),
+    /// Neither checks out; the last scheme's error.
+    Neither(poem::Error),
+}
+
+/// The bearer token, else the session cookie; a check the database could not answer (503)
+/// ends the search with its error.
+async fn signed_in(req: &Request, body: &mut RequestBody) -> poem::Result<SignedIn> {
+    let unavailable = |e: &poem::Error| e.status() == StatusCode::SERVICE_UNAVAILABLE;
+    match BearerToken::from_request(req, body, ExtractParamOptions::default()).await {
+        Ok(bearer) => return Ok(SignedIn::Bearer(bearer)),
+        Err(e) if unavailable(&e) => return Err(e),
+        Err(_) => {}
+    }
+    match SessionCookie::from_request(req, body, ExtractParamOptions::default()).await {
+        Ok(session) => Ok(SignedIn::Session(session)),
+        Err(e) if unavailable(&e) => Err(e),
+        Err(e) => Ok(SignedIn::Neither(e)),
+    }
+}
+
+fn register_both(registry: &mut Registry) {
+    BearerToken::register(registry);
+    SessionCookie::register(registry);
+}
+
+fn both_schemes() -> Vec<&'static str> {
+    let mut schemes = BearerToken::security_schemes();
+    schemes.extend(SessionCookie::security_schemes());
+    schemes
+}
+
+impl<'a> ApiExtractor<'a> for Auth {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        register_both(registry);
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        both_schemes()
+    }
+
+    async fn from_request(
+        req: &'a Request,
+        body: &mut RequestBody,
+        _: ExtractParamOptions<()>,
+    ) -> poem::Result<Self> {
+        match signed_in(req, body).await? {
+            SignedIn::Bearer(bearer) => Ok(Self::Bearer(bearer)),
+            SignedIn::Session(session) => Ok(Self::Session(session)),
+            SignedIn::Neither(e) => Err(e),
+        }
+    }
+}
+
+impl<'a> ApiExtractor<'a> for MaybeAuth {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        register_both(registry);
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        both_schemes()
+    }
+
+    fn has_security_fallback() -> bool {
+        true
+    }
+
+    async fn from_request(
+        req: &'a Request,
+        body: &mut RequestBody,
+        _: ExtractParamOptions<()>,
+    ) -> poem::Result<Self> {
+        match signed_in(req, body).await? {
+            SignedIn::Bearer(bearer) => Ok(Self::Bearer(bearer)),
+            SignedIn::Session(session) => Ok(Self::Session(session)),
+            SignedIn::Neither(_) => Ok(Self::Anonymous),
+        }
     }
 }
 

@@ -77,6 +77,9 @@ pub enum ProblemResponse {
     /// The payment provider failed or refused.
     #[oai(status = 502, content_type = "application/problem+json")]
     BadGateway(Json<Problem>),
+    /// The database is out of reach for now; nothing was done. Try again after `Retry-After`.
+    #[oai(status = 503, content_type = "application/problem+json")]
+    ServiceUnavailable(Json<Problem>, #[oai(header = "Retry-After")] u64),
 }
 
 /// The result type of every API operation.
@@ -96,6 +99,18 @@ fn problem(status: StatusCode, kind: &str, detail: impl Into<String>) -> Problem
 impl From<AppError> for ProblemResponse {
     fn from(err: AppError) -> Self {
         match err {
+            // Before the 500 arm, which the same variants reach when the database answered.
+            unavailable if unavailable.is_unavailable() => {
+                tracing::warn!(error = %report(&unavailable), "the database is out of reach; answered 503");
+                Self::ServiceUnavailable(
+                    Json(problem(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "unavailable",
+                        "the service is briefly unavailable; nothing was done, try again shortly",
+                    )),
+                    lyceum_web::UNAVAILABLE_RETRY_AFTER,
+                )
+            }
             AppError::Invalid(fields) => {
                 let detail = fields
                     .iter()
@@ -331,5 +346,29 @@ mod error_chain_tests {
             "the payment provider could not complete the request; try again later"
         );
         assert!(!format!("{:?}", body.0).contains("connection reset"));
+    }
+
+    #[test]
+    fn an_unreachable_database_is_a_503_to_retry_with_its_cause_only_in_the_log() {
+        let timeout = sea_orm::DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout);
+        let (problem, log) = map_and_log(AppError::Shared(Arc::new(AppError::Db(timeout))));
+        assert!(
+            log.contains("Connection pool timed out"),
+            "the log misses the chain: {log}"
+        );
+        let ProblemResponse::ServiceUnavailable(body, retry_after) = problem else {
+            panic!("an unreachable database is a 503, got {problem:?}");
+        };
+        assert_eq!(body.0.status, 503);
+        assert_eq!(body.0.kind, "urn:lyceum:problem:unavailable");
+        assert_eq!(retry_after, lyceum_web::UNAVAILABLE_RETRY_AFTER);
+        assert!(!format!("{:?}", body.0).contains("pool"));
+
+        // A database that answered and refused the query is still our bug: 500.
+        let (problem, _) = map_and_log(AppError::Db(sea_orm::DbErr::Custom("x".to_owned())));
+        assert!(
+            matches!(problem, ProblemResponse::Internal(_)),
+            "{problem:?}"
+        );
     }
 }

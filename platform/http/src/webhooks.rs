@@ -2,13 +2,14 @@
 //!
 //! Raw body → verify (400 on failure) → each event through the pipeline, in its own
 //! transaction → the provider's acknowledgement, only after commit. A failure while applying
-//! answers 500, so the provider delivers again.
+//! answers 500 (503 while the database is out of reach), so the provider delivers again.
 //!
 //! Every delivery to an enabled gateway is written to the webhook log
 //! (`services::webhooks::record`) once it is answered: a refused one as a row without events
 //! (its address and a fixed reason, never the body), a verified one after its events were
 //! applied, with each event's outcome. Failing to write the row is logged and changes no
-//! answer: the events are applied either way.
+//! answer: the events are applied either way. A delivery that failed because the database is
+//! out of reach is not written at all (that would fail too, after another wait).
 //!
 //! For providers that take only exact amounts (`Capabilities::exact_amounts`, Robokassa), a
 //! payment for another amount than the order's total is refused (400) before anything of the
@@ -98,6 +99,10 @@ fn no_gateway() -> Response {
 }
 
 fn internal(gateway: &Gateway, e: &AppError) -> Response {
+    if e.is_unavailable() {
+        tracing::warn!(gateway = %gateway.id(), error = %lyceum_domain::error::report(e), "webhook not applied: the database is out of reach; the provider will retry");
+        return lyceum_web::unavailable_response("not applied; deliver again");
+    }
     tracing::error!(gateway = %gateway.id(), error = %lyceum_domain::error::report(e), "webhook not applied; the provider will retry");
     problem_response(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -160,16 +165,11 @@ async fn deliver(
         Some(tenant) => match gateway_accounts::account_for(state, gateway.id(), tenant).await {
             Ok(account) => account,
             Err(e) => {
-                log(
-                    state,
-                    &received,
-                    Entry::unavailable(
-                        "account_unreadable",
-                        "the storefront's account could not be read",
-                    ),
-                )
-                .await;
-                return internal(gateway, &e);
+                let entry = Entry::unavailable(
+                    "account_unreadable",
+                    "the storefront's account could not be read",
+                );
+                return failed(state, &received, entry, gateway, &e).await;
             }
         },
     };
@@ -229,8 +229,8 @@ async fn deliver(
                     );
                 }
                 Err(e) => {
-                    log_unattempted(state, &received, &delivery.events, &dropped).await;
-                    return internal(gateway, &e);
+                    let entry = unattempted(&delivery.events, &dropped);
+                    return failed(state, &received, entry, gateway, &e).await;
                 }
             }
         }
@@ -238,8 +238,8 @@ async fn deliver(
     let name = gateway.id().as_str();
     for status in &delivery.accounts {
         if let Err(e) = gateway_accounts::record_news(state, gateway.id(), status).await {
-            log_unattempted(state, &received, &delivery.events, &dropped).await;
-            return internal(gateway, &e);
+            let entry = unattempted(&delivery.events, &dropped);
+            return failed(state, &received, entry, gateway, &e).await;
         }
     }
     let mut logged = dropped;
@@ -249,8 +249,8 @@ async fn deliver(
             Err(e) => {
                 tracing::error!(gateway = name, event.id = %event.provider_event_id, "webhook event not applied");
                 logged.push(LoggedEvent::failed(event.clone(), webhooks::NOT_APPLIED));
-                log_unattempted(state, &received, &delivery.events[at + 1..], &logged).await;
-                return internal(gateway, &e);
+                let entry = unattempted(&delivery.events[at + 1..], &logged);
+                return failed(state, &received, entry, gateway, &e).await;
             }
         }
     }
@@ -271,14 +271,25 @@ async fn log(state: &AppState, received: &Received, entry: Entry) {
     }
 }
 
-/// Logs a verified delivery that stopped on a failure: `done` as they went, then `rest`, not
-/// attempted.
-async fn log_unattempted(
+/// Answers a delivery that failed with `e`, after writing `entry` to the webhook log — unless
+/// the database is out of reach: the row could not be written either, and trying would keep
+/// the provider waiting another pool timeout for its 503.
+async fn failed(
     state: &AppState,
     received: &Received,
-    rest: &[GatewayEvent],
-    done: &[LoggedEvent],
-) {
+    entry: Entry,
+    gateway: &Gateway,
+    e: &AppError,
+) -> Response {
+    if !e.is_unavailable() {
+        log(state, received, entry).await;
+    }
+    internal(gateway, e)
+}
+
+/// The log entry of a verified delivery that stopped on a failure: `done` as they went, then
+/// `rest`, not attempted.
+fn unattempted(rest: &[GatewayEvent], done: &[LoggedEvent]) -> Entry {
     let events = done
         .iter()
         .cloned()
@@ -287,7 +298,7 @@ async fn log_unattempted(
                 .map(|e| LoggedEvent::failed(e.clone(), webhooks::NOT_ATTEMPTED)),
         )
         .collect();
-    log(state, received, Entry::verified(events)).await;
+    Entry::verified(events)
 }
 
 /// Whether an event delivered to `tenant`'s shop may be applied: it is about that storefront

@@ -31,3 +31,18 @@ pub fn problem_response(status: StatusCode, kind: &str, detail: impl Into<String
         .content_type(PROBLEM_CONTENT_TYPE)
         .body(json.to_string())
 }
+
+/// How long a client is asked to wait (`Retry-After`, seconds) before trying again a request
+/// that failed because the database was out of reach.
+pub const UNAVAILABLE_RETRY_AFTER: u64 = 5;
+
+/// 503 problem+json with `Retry-After`, for a request that needed the database while it was
+/// out of reach: nothing was done, and the same request may succeed shortly.
+pub fn unavailable_response(detail: impl Into<String>) -> Response {
+    let mut response = problem_response(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail);
+    response.headers_mut().insert(
+        poem::http::header::RETRY_AFTER,
+        UNAVAILABLE_RETRY_AFTER.into(),
+    );
+    response
+}

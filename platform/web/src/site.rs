@@ -181,6 +181,12 @@ impl Endpoint for SiteRouter {
             }
             Ok(Site::Platform) => self.platform.call(req).await,
             Ok(Site::Nowhere) => self.nowhere.call(req).await,
+            Err(e) if e.is_unavailable() => {
+                tracing::warn!(error = %lyceum_domain::error::report(&e), "resolving the site failed: the database is out of reach");
+                Ok(crate::unavailable_response(
+                    "the service is briefly unavailable; try again shortly",
+                ))
+            }
             Err(e) => {
                 tracing::error!(error = %lyceum_domain::error::report(&e), "resolving the site failed");
                 Ok(crate::problem_response(
