@@ -220,8 +220,8 @@ mod tests {
 
     #[test]
     fn timestamps_at_the_ends_of_the_clock_are_stale_not_an_overflow() {
-        // Found by the `signature_header` fuzz target (its input is kept in
-        // fuzz/corpus/signature_header/crash-5a5c5075…): signed at i64::MAX and checked at
+        // Found by the `signature_header` fuzz target (its input is kept as
+        // fuzz/corpus/signature_header/clock_edges): signed at i64::MAX and checked at
         // i64::MIN, the difference to now overflowed and the check panicked.
         let header = sign(&[b"s"], i64::MAX, b"x").unwrap();
         assert_eq!(
