@@ -7,11 +7,12 @@
 #   bash fuzz/run.sh [SECONDS] [TARGET…]
 #
 # Environment: CARGO_TARGET_DIR (the build goes to "$CARGO_TARGET_DIR/fuzz", else
-# fuzz/target), FUZZ_SANITIZER (address, the default, or none), FUZZ_MAX_LEN (the longest input
-# tried; libFuzzer's own default otherwise), FUZZ_ARGS (more libFuzzer flags).
+# fuzz/target), FUZZ_WORK (the working corpus and the logs; "<build>/work" by default),
+# FUZZ_SANITIZER (address, the default, or none), FUZZ_MAX_LEN (the longest input tried;
+# libFuzzer's own default otherwise), FUZZ_TIMEOUT, FUZZ_ARGS (more libFuzzer flags).
 #
 # The committed seeds (fuzz/corpus/TARGET) are read, never written: what the fuzzer finds goes
-# to a working corpus beside the build, kept between runs so a long run builds on the last.
+# to the working corpus, kept between runs so a long run builds on the last.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -22,7 +23,7 @@ shift || true
 export RUSTC_BOOTSTRAP=1
 build_dir="${CARGO_TARGET_DIR:+$CARGO_TARGET_DIR/fuzz}"
 build_dir="${build_dir:-$PWD/target}"
-work="$build_dir/work"
+work="${FUZZ_WORK:-$build_dir/work}"
 sanitizer="${FUZZ_SANITIZER:-address}"
 # The fuzzer's own flags; the gateways are built optimized, with debug assertions and overflow
 # checks, as cargo fuzz does by default.
