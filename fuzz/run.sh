@@ -67,7 +67,7 @@ for target in "${targets[@]}"; do
     grep -Eo 'Test unit written to [^ ]+' "$log" | while read -r _ _ _ _ input; do
       echo "----- the input that did it: $input (base64 below) -----"
       base64 -w 76 "$input"
-      echo "----- reproduce: cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run -s $sanitizer $target $input"
+      echo "----- reproduce: cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run -s $sanitizer --target-dir $build_dir $target $input"
     done
   fi
 done
