@@ -114,7 +114,10 @@ pub fn verify(
     if !matches {
         return Err(WebhookError::BadSignature);
     }
-    if (now - timestamp).abs() > tolerance {
+    // `abs_diff`: a signed timestamp at the far ends of `i64` (`t=-9223372036854775808`) must
+    // not overflow the difference to now. A negative tolerance admits nothing.
+    let within = u64::try_from(tolerance).is_ok_and(|t| now.abs_diff(timestamp) <= t);
+    if !within {
         return Err(WebhookError::StaleTimestamp);
     }
     Ok(timestamp)
@@ -212,6 +215,37 @@ mod tests {
         assert_eq!(
             verify(Some(&header), b"x", &[], NOW, 300),
             Err(WebhookError::NotConfigured)
+        );
+    }
+
+    #[test]
+    fn timestamps_at_the_ends_of_the_clock_are_stale_not_an_overflow() {
+        // Found by the `signature_header` fuzz target (its input is kept as
+        // fuzz/corpus/signature_header/clock_edges): signed at i64::MAX and checked at
+        // i64::MIN, the difference to now overflowed and the check panicked.
+        let header = sign(&[b"s"], i64::MAX, b"x").unwrap();
+        assert_eq!(
+            verify(Some(&header), b"x", &[b"s"], i64::MIN, i64::MAX),
+            Err(WebhookError::StaleTimestamp)
+        );
+        assert_eq!(
+            verify(Some(&header), b"x", &[b"s"], i64::MAX, 0),
+            Ok(i64::MAX)
+        );
+        let header = sign(&[b"s"], i64::MIN, b"x").unwrap();
+        assert_eq!(
+            verify(Some(&header), b"x", &[b"s"], NOW, TOLERANCE_SECS),
+            Err(WebhookError::StaleTimestamp)
+        );
+        assert_eq!(
+            verify(Some(&header), b"x", &[b"s"], i64::MIN + 1, 1),
+            Ok(i64::MIN)
+        );
+        // A negative tolerance takes nothing, not even the same second.
+        let header = sign(&[b"s"], NOW, b"x").unwrap();
+        assert_eq!(
+            verify(Some(&header), b"x", &[b"s"], NOW, -1),
+            Err(WebhookError::StaleTimestamp)
         );
     }
 
