@@ -295,7 +295,7 @@ async fn catalog(
         })
         .collect();
     let next = page.next_cursor.as_ref().map(|cursor| {
-        let mut next = format!("{}/?after={}", shop.base, crate::shop::urlencode(&cursor));
+        let mut next = format!("{}/?after={}", shop.base, crate::shop::urlencode(cursor));
         if let Some(q) = q {
             next.push_str(&format!("&q={}", crate::shop::urlencode(q)));
         }
