@@ -23,6 +23,19 @@ pub mod teams;
 pub mod tenancy;
 pub mod webhooks;
 
+/// A list's page size as asked (`limit`), `default` when not asked; anything outside
+/// `1..=max` is refused with the field named.
+pub fn page_limit(limit: Option<u64>, default: u64, max: u64) -> crate::error::AppResult<u64> {
+    match limit {
+        None => Ok(default),
+        Some(l) if (1..=max).contains(&l) => Ok(l),
+        Some(_) => Err(crate::error::AppError::invalid(
+            "limit",
+            format!("must be between 1 and {max}"),
+        )),
+    }
+}
+
 /// The current time, truncated to microseconds so that it compares equal after a round trip
 /// through either database.
 pub fn now() -> chrono::DateTime<chrono::Utc> {

@@ -56,16 +56,7 @@ pub struct PageKey {
 
 impl PageKey {
     fn parse(query: CatalogQuery) -> AppResult<Self> {
-        let limit = match query.limit {
-            None => DEFAULT_LIMIT,
-            Some(l) if (1..=MAX_LIMIT).contains(&l) => l,
-            Some(_) => {
-                return Err(AppError::invalid(
-                    "limit",
-                    format!("must be between 1 and {MAX_LIMIT}"),
-                ));
-            }
-        };
+        let limit = crate::services::page_limit(query.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
         let after = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
             Some(cursor) => Some(decode_cursor(cursor)?),
             None => None,

@@ -119,14 +119,7 @@ async fn emails(
 }
 
 fn limit_of(limit: Option<u64>, default: u64) -> AppResult<u64> {
-    match limit {
-        None => Ok(default),
-        Some(l) if (1..=MAX_ROWS).contains(&l) => Ok(l),
-        Some(_) => Err(AppError::invalid(
-            "limit",
-            format!("must be between 1 and {MAX_ROWS}"),
-        )),
-    }
+    crate::services::page_limit(limit, default, MAX_ROWS)
 }
 
 /// Orders of every storefront matching `query`, newest first (platform admins). Text that is

@@ -328,15 +328,21 @@ mod tests {
             caches.tokens.insert(digest, None).await;
         }
         let epoch = caches.access_epoch.load(Ordering::Acquire);
+        let catalog_epoch = caches.catalog_epoch.load(Ordering::Acquire);
 
         let invalidations = Invalidations::access([stale_access])
             .and(Invalidations::tenant(&acme))
             .and(Invalidations::course(acme.id, "rust"))
             .and(Invalidations::token(stale_token));
-        assert_eq!(invalidations.events().len(), 4);
+        // A course's change is also its storefront's catalog's.
+        assert_eq!(invalidations.events().len(), 5);
         apply(&caches, &invalidations).await;
 
         assert_eq!(caches.access_epoch.load(Ordering::Acquire), epoch + 1);
+        assert_eq!(
+            caches.catalog_epoch.load(Ordering::Acquire),
+            catalog_epoch + 1
+        );
         assert!(caches.access.get(&stale_access).await.is_none());
         assert_eq!(caches.access.get(&kept_access).await, Some(YES));
         assert!(caches.tenants.get("acme").await.is_none());

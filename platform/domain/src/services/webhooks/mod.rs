@@ -415,16 +415,7 @@ pub async fn list(
     filter: DeliveryFilter,
 ) -> AppResult<DeliveryPage> {
     platform_wide(proof)?;
-    let limit = match filter.limit {
-        None => DEFAULT_LIMIT,
-        Some(l) if (1..=MAX_LIMIT).contains(&l) => l,
-        Some(_) => {
-            return Err(AppError::invalid(
-                "limit",
-                format!("must be between 1 and {MAX_LIMIT}"),
-            ));
-        }
-    };
+    let limit = crate::services::page_limit(filter.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let mut select = webhook_deliveries::Entity::find();
     if let Some(gateway) = filter.gateway {
         select = select.filter(webhook_deliveries::Column::Gateway.eq(gateway.as_str()));
