@@ -171,10 +171,26 @@ where
     V: Clone + Send + Sync + 'static,
     Fut: Future<Output = AppResult<V>>,
 {
-    use std::sync::atomic::Ordering;
     if let Some(hit) = cache.get(&key).await {
         return Ok(hit);
     }
+    remember_unless_changed(cache, epoch, key, load).await
+}
+
+/// The miss half of [`cached_unless_changed`], for callers that looked `key` up themselves:
+/// loads it and keeps it unless `epoch` moved meanwhile.
+pub async fn remember_unless_changed<K, V, Fut>(
+    cache: &Cache<K, V>,
+    epoch: &AtomicU64,
+    key: K,
+    load: impl FnOnce() -> Fut,
+) -> AppResult<V>
+where
+    K: Clone + Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    Fut: Future<Output = AppResult<V>>,
+{
+    use std::sync::atomic::Ordering;
     let before = epoch.load(Ordering::Acquire);
     let value = Box::pin(load()).await?;
     if epoch.load(Ordering::Acquire) == before {

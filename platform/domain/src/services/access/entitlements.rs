@@ -5,8 +5,6 @@
 //! `(tenant, user, course)`; the code that changes entitlements returns the keys it touched as
 //! [`Invalidations`](crate::services::invalidation::Invalidations), applied after its commit.
 
-use std::sync::atomic::Ordering;
-
 use chrono::{DateTime, Duration, Utc};
 use lyceum_tenants::rbac::{Authorized, ReadsCourses, Verb};
 use sea_orm::{
@@ -146,12 +144,11 @@ pub async fn decide<R: ReadsCourses, A: Verb>(
     fields(tenant.id = %key.tenant, user.id = %key.user, course.id = %key.course)
 )]
 async fn load_and_remember(state: &AppState, key: AccessKey) -> AppResult<Decision> {
-    let epoch = state.caches.access_epoch.load(Ordering::Acquire);
-    let decision = load(&state.db, key).await?;
-    if state.caches.access_epoch.load(Ordering::Acquire) == epoch {
-        state.caches.access.insert(key, decision).await;
-    }
-    Ok(decision)
+    let caches = &state.caches;
+    crate::state::remember_unless_changed(&caches.access, &caches.access_epoch, key, || {
+        load(&state.db, key)
+    })
+    .await
 }
 
 /// The decision straight from the database (no cache): the longest-lasting active, unexpired

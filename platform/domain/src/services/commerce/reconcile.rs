@@ -325,22 +325,9 @@ async fn check_taken_refunds(state: &AppState, cutoff: chrono::DateTime<Utc>) ->
 
 /// The reconciler task: a pass every minute.
 pub async fn work(state: std::sync::Arc<AppState>) {
-    use crate::services::jobs::RECONCILE;
-    let mut tick = tokio::time::interval(RECONCILE.period);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut turns = crate::services::jobs::RECONCILE.turns();
     loop {
-        tick.tick().await;
-        match RECONCILE
-            .take_turn(&state.db, state.caches.instance, crate::services::now())
-            .await
-        {
-            Ok(true) => {}
-            Ok(false) => continue,
-            Err(e) => {
-                tracing::warn!(error = %crate::error::report(&e), "reconciler lease not taken");
-                continue;
-            }
-        }
+        turns.next(&state).await;
         let after = Duration::from_secs(u64::from(state.settings.reconcile_after_minutes) * 60);
         match run_once(&state, after).await {
             Ok(pass) if pass != Pass::default() => tracing::info!(?pass, "reconciler pass"),

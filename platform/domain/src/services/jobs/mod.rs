@@ -21,6 +21,8 @@ use uuid::Uuid;
 
 use crate::entities::job_leases;
 use crate::error::AppResult;
+use crate::services::now;
+use crate::state::AppState;
 
 /// A periodic job: its lease's name and how often it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +49,44 @@ pub const WEBHOOK_LOG: Job = Job {
     period: Duration::from_secs(3600),
 };
 
+/// A job's ticks on one instance, of which it gets the turns it holds the lease for.
+#[derive(Debug)]
+pub struct Turns {
+    job: Job,
+    tick: tokio::time::Interval,
+}
+
+impl Turns {
+    /// Waits for the next tick at which this instance holds the job's lease; returns its time.
+    /// A lease that cannot be read is logged and counts as not held.
+    pub async fn next(&mut self, state: &AppState) -> DateTime<Utc> {
+        loop {
+            self.tick.tick().await;
+            let at = now();
+            match self
+                .job
+                .take_turn(&state.db, state.caches.instance, at)
+                .await
+            {
+                Ok(true) => return at,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(job = self.job.name, error = %crate::error::report(&e), "job lease not taken")
+                }
+            }
+        }
+    }
+}
+
 impl Job {
+    /// This job's turns on this instance: a tick every period (the first at once), skipping
+    /// those another instance holds.
+    pub fn turns(self) -> Turns {
+        let mut tick = tokio::time::interval(self.period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Turns { job: self, tick }
+    }
+
     /// Whether `holder` (an instance) should run this job's pass now: true when it holds the
     /// lease (renewed until `at` plus a period and a half) or has just taken it because the
     /// lease ran out.
@@ -94,7 +133,6 @@ mod tests {
     use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Schema};
 
     use super::*;
-    use crate::services::now;
 
     async fn db() -> DatabaseConnection {
         let db = Database::connect("sqlite::memory:").await.unwrap();

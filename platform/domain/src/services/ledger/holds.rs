@@ -20,7 +20,6 @@ use crate::ids::{OrderId, TenantId};
 use crate::services::commerce::state::OrderFacts;
 use crate::services::commerce::{orders as order_service, pipeline};
 use crate::services::invalidation::Invalidations;
-use crate::services::now;
 use crate::services::tenancy::tenants::Tenant;
 use crate::state::AppState;
 
@@ -105,20 +104,9 @@ async fn release(
 
 /// The background job: releases ended holds and runs the payout schedules, every few minutes.
 pub async fn work(state: Arc<AppState>) {
-    use crate::services::jobs::HOLDS;
-    let mut tick = tokio::time::interval(HOLDS.period);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut turns = crate::services::jobs::HOLDS.turns();
     loop {
-        tick.tick().await;
-        let at = now();
-        match HOLDS.take_turn(&state.db, state.caches.instance, at).await {
-            Ok(true) => {}
-            Ok(false) => continue,
-            Err(e) => {
-                tracing::warn!(error = %crate::error::report(&e), "holds lease not taken");
-                continue;
-            }
-        }
+        let at = turns.next(&state).await;
         match release_due(&state, at).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(released = n, "sales released from their hold"),

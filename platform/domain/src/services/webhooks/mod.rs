@@ -370,23 +370,9 @@ pub async fn record(
 /// The background job: keeps the log to its retention, at start and then hourly, on the
 /// instance whose turn it is (see `services::jobs`).
 pub async fn work(state: std::sync::Arc<AppState>) {
-    use crate::services::jobs::WEBHOOK_LOG;
-    let mut tick = tokio::time::interval(WEBHOOK_LOG.period);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut turns = crate::services::jobs::WEBHOOK_LOG.turns();
     loop {
-        tick.tick().await;
-        let at = crate::services::now();
-        match WEBHOOK_LOG
-            .take_turn(&state.db, state.caches.instance, at)
-            .await
-        {
-            Ok(true) => {}
-            Ok(false) => continue,
-            Err(e) => {
-                tracing::warn!(error = %crate::error::report(&e), "webhook log lease not taken");
-                continue;
-            }
-        }
+        let at = turns.next(&state).await;
         match prune(&state, at - RETENTION).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "webhook log pruned"),
