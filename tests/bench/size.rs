@@ -9,7 +9,11 @@
 //!   handler of the same server;
 //! - the queries behind them as raw SQL (the catalog page, the deep page, the entitlement
 //!   look-up), sequential, p50/p99: what a cache miss costs at that size;
+//! - the storefront's HTML catalog and course page (the same cached reads, rendered);
 //! - checkout (a new pending order on the sandbox), sequential, p50/p99;
+//! - webhook apply: those orders paid by `payment_succeeded` events, alternately through the
+//!   pipeline and as the same writes in raw SQL (part 2's baseline), each timed alone — into
+//!   an entitlements table ten times the courses;
 //! - the process's resident memory (server and load generator share it).
 //!
 //! Flat means the largest size's p99 within 1.5× the smallest's.
@@ -18,14 +22,19 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use lyceum::entities::orders;
 use lyceum_e2e::{Backend, TestApp, spawn_app};
 use reqwest::header::HeaderValue;
-use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value as SqlValue};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, Statement,
+    Value as SqlValue,
+};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::load::{self, percentile_ms};
-use crate::{Outcome, buy};
+use crate::webhook::{self, Ledger};
+use crate::{Outcome, PIPELINE_TARGET, buy};
 
 /// The catalog (and storefront pages) against the bare handler: ≥ 0.30×.
 const CATALOG_TARGET: f64 = 0.30;
@@ -33,6 +42,12 @@ const CATALOG_TARGET: f64 = 0.30;
 const FLAT_TARGET: f64 = 1.0 / 1.5;
 /// Storefronts seeded before the first step.
 const TENANTS: u64 = 10_000;
+/// Checkouts per step; half their orders are paid through the pipeline, half as raw SQL.
+const CHECKOUTS: u64 = 80;
+/// The first applies of each step, two per side, warm the paths and are not timed.
+const WARM_APPLIES: usize = 4;
+/// Courses of the measured storefront at least: five steps' checkouts find one not yet bought.
+const SHOP_COURSES_MIN: u64 = 5 * CHECKOUTS;
 
 /// One timed thing at one size.
 struct Sample {
@@ -98,6 +113,18 @@ pub async fn at_sizes(sizes: &[u64], concurrency: usize, duration: Duration) -> 
                 b"\"sections\"",
             ),
             target(
+                "storefront page",
+                app.url("/s/shop"),
+                None,
+                b"Seeded course",
+            ),
+            target(
+                "storefront course",
+                app.url("/s/shop/courses/paid"),
+                None,
+                b"<h1",
+            ),
+            target(
                 "access (cached)",
                 app.url("/api/v1/tenants/shop/courses/paid/access"),
                 Some(student.clone()),
@@ -116,7 +143,9 @@ pub async fn at_sizes(sizes: &[u64], concurrency: usize, duration: Duration) -> 
             });
         }
         samples.extend(raw_sql(&app, shop_id, &deep, shop.student_id).await);
-        samples.push(checkouts(&app, &shop.student, &mut seeded).await);
+        let (checkout, orders) = checkouts(&app, &shop.student, &mut seeded).await;
+        samples.push(checkout);
+        samples.extend(applies(&app, &orders, size).await);
         let rss = rss_kib();
         print_step(&samples, rss);
         steps.push((size, samples, rss));
@@ -203,8 +232,7 @@ async fn seed_tenants(app: &TestApp, owner: Uuid) {
 /// Grows the seed to `size` courses over the storefronts (1 % of them in the measured one),
 /// ten entitlements per course over users holding a hundred each.
 async fn seed_to(app: &TestApp, shop: Uuid, seeded: &mut Seeded, size: u64) {
-    // At least 200, so that every step's checkouts (40) find a course not yet bought.
-    let shop_total = (size / 100).max(200);
+    let shop_total = (size / 100).max(SHOP_COURSES_MIN);
     let elsewhere = size.saturating_sub(shop_total);
     if elsewhere > seeded.courses {
         exec(
@@ -348,40 +376,89 @@ async fn raw_sql(app: &TestApp, shop: Uuid, deep: &str, student: Uuid) -> Vec<Sa
                 times.push(u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX));
             }
         }
-        times.sort_unstable();
-        out.push(Sample {
-            what,
-            rate: None,
-            p50_ms: percentile_ms(&times, 0.5),
-            p99_ms: percentile_ms(&times, 0.99),
-        });
+        out.push(timed(what, times));
     }
     out
 }
 
-/// Forty checkouts of seeded courses of the measured storefront, one after another: each a
-/// new pending order with a sandbox session.
-async fn checkouts(app: &TestApp, student: &str, seeded: &mut Seeded) -> Sample {
+/// [`CHECKOUTS`] checkouts of seeded courses of the measured storefront, one after another:
+/// each a new pending order with a sandbox session. Returns their time and the orders.
+async fn checkouts(
+    app: &TestApp,
+    student: &str,
+    seeded: &mut Seeded,
+) -> (Sample, Vec<orders::Model>) {
     let mut times = Vec::new();
-    for _ in 0..40 {
+    let mut ids = Vec::new();
+    for _ in 0..CHECKOUTS {
         let n = seeded.checked_out;
         seeded.checked_out += 1;
         let started = Instant::now();
-        app.post(
-            "/api/v1/tenants/shop/checkout",
-            Some(student),
-            json!({"items": [{"course": format!("seeded-{n}"), "quantity": 1}]}),
-        )
-        .await
-        .expect(201);
+        let body = app
+            .post(
+                "/api/v1/tenants/shop/checkout",
+                Some(student),
+                json!({"items": [{"course": format!("seeded-{n}"), "quantity": 1}]}),
+            )
+            .await
+            .expect(201);
         times.push(u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX));
+        let id: Uuid = body["order"]["id"]
+            .as_str()
+            .and_then(|id| id.parse().ok())
+            .expect("an order id");
+        ids.push(id);
     }
-    times.sort_unstable();
+    let orders = orders::Entity::find()
+        .filter(orders::Column::Id.is_in(ids))
+        .all(&app.state.db)
+        .await
+        .expect("orders");
+    assert_eq!(orders.len() as u64, CHECKOUTS);
+    (timed("checkout", times), orders)
+}
+
+/// Pays `orders` with `payment_succeeded` events, one at a time, alternately through the
+/// pipeline and as part 2's raw SQL (ledger included; the first [`WARM_APPLIES`] untimed),
+/// then checks that every order is paid once with its entitlement, and the pipeline's books.
+async fn applies(app: &TestApp, orders: &[orders::Model], size: u64) -> [Sample; 2] {
+    let tag = format!("size{size}");
+    let (mut pipeline, mut raw) = (Vec::new(), Vec::new());
+    for (i, order) in orders.iter().enumerate() {
+        let event = [webhook::succeeded(order, &tag)];
+        let (took, times) = if i % 2 == 0 {
+            (webhook::apply_pipeline(app, &event).await, &mut pipeline)
+        } else {
+            let took = webhook::apply_raw(&app.state.db, &event, Ledger::With).await;
+            (took, &mut raw)
+        };
+        if i >= WARM_APPLIES {
+            times.push(took);
+        }
+    }
+    webhook::verify(app, orders, "webhook apply at size").await;
+    let piped: Vec<_> = orders.iter().step_by(2).cloned().collect();
+    webhook::verify_books(app, &piped, "webhook apply at size").await;
+    let micros = |times: Vec<Duration>| {
+        times
+            .into_iter()
+            .map(|t| u32::try_from(t.as_micros()).unwrap_or(u32::MAX))
+            .collect()
+    };
+    [
+        timed("webhook apply", micros(pipeline)),
+        timed("SQL: webhook apply", micros(raw)),
+    ]
+}
+
+/// A sequential measurement's percentiles.
+fn timed(what: &'static str, mut micros: Vec<u32>) -> Sample {
+    micros.sort_unstable();
     Sample {
-        what: "checkout",
+        what,
         rate: None,
-        p50_ms: percentile_ms(&times, 0.5),
-        p99_ms: percentile_ms(&times, 0.99),
+        p50_ms: percentile_ms(&micros, 0.5),
+        p99_ms: percentile_ms(&micros, 0.99),
     }
 }
 
@@ -430,22 +507,34 @@ fn summarize(steps: &[(u64, Vec<Sample>, u64)]) -> Vec<Outcome> {
         return Vec::new();
     };
     let bare = large[0].rate.unwrap_or(f64::NAN);
+    let find = |what: &str| large.iter().find(|s| s.what == what);
     let mut out = Vec::new();
-    for what in ["catalog, first page", "course page"] {
-        let rate = large
-            .iter()
-            .find(|s| s.what == what)
-            .and_then(|s| s.rate)
-            .unwrap_or(f64::NAN);
+    for (what, label) in [
+        ("catalog, first page", "catalog/bare @ largest"),
+        ("course page", "course page/bare @ largest"),
+        ("storefront page", "storefront page/bare @ largest"),
+        ("storefront course", "storefront course/bare @ largest"),
+    ] {
+        let rate = find(what).and_then(|s| s.rate).unwrap_or(f64::NAN);
         out.push(Outcome {
-            what: if what == "course page" {
-                "course page/bare @ largest"
-            } else {
-                "catalog/bare @ largest"
-            },
+            what: label,
             detail: format!("{rate:.0} vs {bare:.0} req/s at {last} courses"),
             ratio: Some(rate / bare),
             target: CATALOG_TARGET,
+            note: String::new(),
+        });
+    }
+    if let (Some(pipeline), Some(raw)) = (find("webhook apply"), find("SQL: webhook apply")) {
+        out.push(Outcome {
+            what: "webhook pipeline/raw @ largest",
+            detail: format!(
+                "p50 {:.2} ms vs {:.2} ms at {last} courses, {} entitlements",
+                pipeline.p50_ms,
+                raw.p50_ms,
+                last * 10
+            ),
+            ratio: Some(raw.p50_ms / pipeline.p50_ms),
+            target: PIPELINE_TARGET,
             note: String::new(),
         });
     }
@@ -476,7 +565,11 @@ fn flat_label(what: &str) -> &'static str {
         "SQL: catalog page" => "flat: SQL catalog page p99",
         "SQL: deep page" => "flat: SQL deep page p99",
         "SQL: entitlement" => "flat: SQL entitlement p99",
+        "storefront page" => "flat: storefront page p99",
+        "storefront course" => "flat: storefront course p99",
         "checkout" => "flat: checkout p99",
+        "webhook apply" => "flat: webhook apply p99",
+        "SQL: webhook apply" => "flat: SQL webhook apply p99",
         _ => "flat: p99",
     }
 }

@@ -199,6 +199,28 @@ where
     Ok(value)
 }
 
+/// A cached value's served form — its JSON body, say — made once by whoever serves it and
+/// kept beside the value, so that it is dropped with it: the invalidation that empties the
+/// cache empties the rendering too, and nothing else has to know of it.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered(std::sync::OnceLock<bytes::Bytes>);
+
+impl Rendered {
+    /// The rendering, made by `render` on first use.
+    pub fn get_or_init(&self, render: impl FnOnce() -> bytes::Bytes) -> bytes::Bytes {
+        self.0.get_or_init(render).clone()
+    }
+}
+
+/// A rendering is derived from its value: it never makes two values differ.
+impl PartialEq for Rendered {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Rendered {}
+
 /// A loader's error as seen by every caller that waited for it: "not found" stays itself,
 /// anything else becomes an internal error that keeps the loader's error as its cause.
 fn unshare(err: Arc<AppError>) -> AppError {

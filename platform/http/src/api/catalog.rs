@@ -9,6 +9,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
+use super::prepared::PreparedJson;
 use super::studio::{CourseResponse, CreateCourseRequest, UpdateCourseRequest};
 use super::types::{CourseBody, CourseDetailBody, Created, NoContent};
 use super::{ApiTags, in_tenant};
@@ -32,7 +33,7 @@ pub struct CoursePage {
 #[derive(Debug, ApiResponse)]
 enum PageResponse {
     #[oai(status = 200)]
-    Ok(Json<CoursePage>),
+    Ok(PreparedJson<CoursePage>),
 }
 
 #[derive(Debug, ApiResponse)]
@@ -85,10 +86,14 @@ impl CatalogApi {
             },
         )
         .await?;
-        Ok(PageResponse::Ok(Json(CoursePage {
-            items: page.items.iter().cloned().map(Into::into).collect(),
-            next_cursor: page.next_cursor.clone(),
-        })))
+        // Cached pages are served many times over: serialized once, with the page.
+        Ok(PageResponse::Ok(PreparedJson::kept_in(
+            &page.rendered,
+            || CoursePage {
+                items: page.items.iter().cloned().map(Into::into).collect(),
+                next_cursor: page.next_cursor.clone(),
+            },
+        )))
     }
 
     /// A published course and its curriculum: sections, lesson ids, titles, `free_preview`.

@@ -16,6 +16,7 @@ mod gateways;
 mod invitations;
 mod learning;
 mod orders;
+mod prepared;
 mod seats;
 pub mod strict;
 mod studio;

@@ -22,7 +22,7 @@ use crate::entities::courses;
 use crate::error::{AppError, AppResult};
 use crate::ids::{CourseId, TenantId};
 use crate::services::tenancy::tenants::{Tenant, ensure_covers};
-use crate::state::{AppState, cached_unless_changed};
+use crate::state::{AppState, Rendered, cached_unless_changed};
 
 /// Default and largest page sizes of the catalog.
 pub const DEFAULT_LIMIT: u64 = 20;
@@ -33,6 +33,9 @@ pub const MAX_LIMIT: u64 = 100;
 pub struct Page {
     pub items: Vec<Course>,
     pub next_cursor: Option<String>,
+    /// The page as the API serves it, serialized on its first request and kept with the
+    /// cached page.
+    pub rendered: Rendered,
 }
 
 /// A catalog query.
@@ -130,6 +133,7 @@ async fn load_page(db: &impl ConnectionTrait, tenant: TenantId, key: PageKey) ->
             .map(Course::try_from)
             .collect::<AppResult<_>>()?,
         next_cursor,
+        rendered: Rendered::default(),
     })
 }
 
