@@ -48,6 +48,9 @@ pub struct AppState {
     pub hashing: PasswordHashing,
 }
 
+/// What the cached catalog pages may hold in all, in bytes (see [`Page::weight`]).
+const CATALOG_BYTES: u64 = 64 << 20;
+
 /// Named, bounded caches with a time to live; keys that belong to a tenant include it.
 #[derive(Debug, Clone)]
 pub struct Caches {
@@ -96,7 +99,8 @@ impl Caches {
                 .build(),
             catalog: Cache::builder()
                 .name("catalog")
-                .max_capacity(50_000)
+                .weigher(|_, page: &Arc<Page>| page.weight())
+                .max_capacity(CATALOG_BYTES)
                 .time_to_live(Duration::from_secs(60))
                 .support_invalidation_closures()
                 .build(),
@@ -206,9 +210,18 @@ where
 pub struct Rendered(std::sync::OnceLock<bytes::Bytes>);
 
 impl Rendered {
-    /// The rendering, made by `render` on first use.
+    /// The rendering, made by `render` on first use. Callers that arrive while it is being
+    /// made render too rather than wait (a worker thread must not block); the first one kept
+    /// is served from then on.
     pub fn get_or_init(&self, render: impl FnOnce() -> bytes::Bytes) -> bytes::Bytes {
-        self.0.get_or_init(render).clone()
+        if let Some(kept) = self.0.get() {
+            return kept.clone();
+        }
+        let made = render();
+        match self.0.set(made.clone()) {
+            Ok(()) => made,
+            Err(_) => self.0.get().cloned().unwrap_or(made),
+        }
     }
 }
 

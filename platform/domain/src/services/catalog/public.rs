@@ -38,6 +38,23 @@ pub struct Page {
     pub rendered: Rendered,
 }
 
+impl Page {
+    /// Roughly what the page holds in memory, in bytes, once served: its courses' text and
+    /// fields, twice (the page, and its JSON kept beside it). The catalog cache is bounded by
+    /// this sum, not by a count: anyone may ask for many pages (every cursor is a key), and a
+    /// page may hold a hundred long descriptions.
+    pub fn weight(&self) -> u32 {
+        /// Ids, money, dates and the JSON's field names of one course.
+        const FIXED: usize = 512;
+        let text: usize = self
+            .items
+            .iter()
+            .map(|c| FIXED + c.slug.as_str().len() + c.title.len() + c.description.len())
+            .sum();
+        u32::try_from(2 * text).unwrap_or(u32::MAX)
+    }
+}
+
 /// A catalog query.
 #[derive(Debug, Default)]
 pub struct CatalogQuery {
