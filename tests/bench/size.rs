@@ -1,6 +1,6 @@
 //! Part 4: the hot paths at size, on PostgreSQL. One server and one database grow step by step
 //! — 10k storefronts, then courses and entitlements to each size in `LYCEUM_BENCH_SIZES`
-//! (courses, 1 % of them — at least 200 — in the measured storefront; entitlements are ten
+//! (courses, 1 % of them — at least 400 — in the measured storefront; entitlements are ten
 //! times as many) — and at every step the same requests are
 //! timed against their baselines, measured in the same step:
 //!
